@@ -1,0 +1,102 @@
+//! Detect: the content categories of SPEC §4 (and the urgent-service signal
+//! of §5 row 7) from rule files in `rules/` that an analyst can read and edit.
+//!
+//! Word lists are compiled once into aho-corasick automata, regexes once into
+//! `regex` programs. Text is normalised first ([`normalize`]) so obfuscations
+//! are caught, with an offset map so every hit points into the message text.
+
+pub mod normalize;
+pub mod rules;
+
+use crate::category::Category;
+use crate::error::ConfigErrors;
+use crate::parse::Segment;
+use crate::parse::SegmentKind;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// What a rule detects: a content category, or the urgent-service signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    Content(Category),
+    /// §5 row 7: gas leak, no heating or water, flooding, CO, someone at risk.
+    UrgentService,
+}
+
+/// One rule that matched, with the exact span in the message text.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleHit {
+    pub rule_id: String,
+    /// `threat_violence`, …, or `urgent_service`.
+    pub category: String,
+    pub weight: f32,
+    /// Byte offsets into `ParsedMessage::text`.
+    pub start: usize,
+    pub end: usize,
+    /// `text[start..end]`.
+    pub matched: String,
+    /// Which segment of the message the hit lies in.
+    pub segment: SegmentKind,
+}
+
+/// A hit that did not count, and why (negated, reported speech, allow-list…).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuppressedHit {
+    pub hit: RuleHit,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Detection {
+    /// Hits in the sender's own words that count.
+    pub hits: Vec<RuleHit>,
+    /// Hits dropped by a context guard or the allow-list.
+    pub suppressed: Vec<SuppressedHit>,
+    /// Content categories whose score reached their threshold.
+    pub categories: BTreeSet<Category>,
+    /// Score per content category (sum of counted weights).
+    pub scores: BTreeMap<Category, f32>,
+    /// §5 row 7.
+    pub urgent_service: bool,
+    /// Content categories found in quoted or forwarded text — not the
+    /// sender's conduct; used for `forwarded_abuse` and explanations.
+    pub quoted_categories: BTreeSet<Category>,
+}
+
+/// The compiled rule set. Build once, share across threads.
+pub struct RuleSet {
+    inner: rules::CompiledRules,
+}
+
+impl RuleSet {
+    /// Load every rule file in `dir` (not `policy.toml`); all problems at once.
+    pub fn load(dir: &Path) -> Result<RuleSet, ConfigErrors> {
+        rules::CompiledRules::load(dir).map(|inner| RuleSet { inner })
+    }
+
+    /// Detect over a message's text and its segments.
+    pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
+        self.inner.detect(text, segments)
+    }
+
+    /// Run every rule's own must-match / must-not-match examples.
+    pub fn self_test(&self) -> Vec<rules::ExampleFailure> {
+        self.inner.self_test()
+    }
+
+    /// SHA-256 over the rule files' bytes, for `summary.json`.
+    pub fn sha256(&self) -> &str {
+        self.inner.sha256()
+    }
+
+    /// Number of rules loaded.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,1 @@
+//! Ingest: where mail comes from. Placeholder, filled by the pipeline work.

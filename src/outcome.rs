@@ -1,0 +1,2 @@
+//! Outcome: placeholder.
+pub struct Outcome;
