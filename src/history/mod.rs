@@ -1,13 +1,31 @@
 //! History: the tantivy index of past correspondence under `--state`.
 //!
-//! Every triaged message is indexed once (keyed by Message-ID, or a content
-//! hash where it has none). The pipeline asks for one sender's earlier mail
-//! and computes repeats, volumes and earlier abuse from it; see [`similarity`].
+//! This module owns the on-disk index at `STATE/history/`: its schema, opening
+//! or creating it (directories owner-only, SPEC §7), the single index writer
+//! (and with it the lock that keeps two triage runs off the same state),
+//! de-duplicated insertion by key (SPEC §3: a message already in the history is
+//! not counted twice) and reading back one sender's earlier mail. Every triaged
+//! message is indexed once (keyed by Message-ID, or a content hash where it has
+//! none). The pipeline asks for one sender's earlier mail and computes repeats,
+//! volumes and earlier abuse from it; near-duplicate scoring lives in
+//! [`similarity`].
 
 pub mod similarity;
 
-use crate::error::Result;
-use std::path::Path;
+use crate::error::{Error, Result};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use tantivy::collector::{Count, DocSetCollector};
+use tantivy::directory::error::LockError;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{AllQuery, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    TantivyError, Term,
+};
 
 /// One message as the history remembers it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -29,31 +47,369 @@ pub struct HistoryEntry {
     pub categories: Vec<String>,
 }
 
-pub struct History {}
+/// Name of the index directory inside `--state`.
+const HISTORY_DIR: &str = "history";
+
+/// Indexing memory for the one writer thread. The nightly batch is small (a
+/// few thousand messages) and the machines are shared, so a modest budget is
+/// plenty; tantivy flushes a segment when it is reached.
+const WRITER_MEMORY_BYTES: usize = 50_000_000;
+
+/// What an operator can do about an index that cannot be read.
+const REBUILD_HINT: &str = "move the directory aside and re-run to start a fresh history \
+                            (or rebuild it from an export)";
+
+/// Handles of the schema's fields.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    key: Field,
+    sender_key: Field,
+    customer_id: Field,
+    date: Field,
+    subject: Field,
+    body: Field,
+    message_id: Field,
+    source_id: Field,
+    queue: Field,
+    categories: Field,
+}
+
+/// The index schema. Changing it makes existing indexes fail to open with a
+/// schema mismatch (tantivy compares the whole schema), so do so deliberately.
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        // STRING: indexed as one raw token, so a TermQuery matches exactly.
+        key: b.add_text_field("key", STRING | STORED),
+        sender_key: b.add_text_field("sender_key", STRING | STORED),
+        customer_id: b.add_text_field("customer_id", STRING | STORED),
+        // Fast + indexed so that later range queries and sorting by date are cheap.
+        date: b.add_i64_field("date", INDEXED | STORED | FAST),
+        subject: b.add_text_field("subject", TEXT | STORED),
+        // Tokenised so that a later more-like-this query can find candidates.
+        body: b.add_text_field("body", TEXT | STORED),
+        message_id: b.add_text_field("message_id", STRING | STORED),
+        source_id: b.add_text_field("source_id", STRING | STORED),
+        queue: b.add_text_field("queue", STRING | STORED),
+        // Multi-valued: one value per category.
+        categories: b.add_text_field("categories", STRING | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// The history index of one `--state` directory.
+///
+/// Readers see the index as of the last [`History::add_all`] (or of opening);
+/// the reader is reloaded by hand after each commit so that a query right after
+/// an add sees it.
+pub struct History {
+    /// `STATE/history`, for error messages.
+    path: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    /// Taken on the first add: holding it locks the index against other runs.
+    writer: Option<IndexWriter>,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("History")
+            .field("path", &self.path)
+            .field("writer", &self.writer.is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 impl History {
     /// Open the index under `state_dir/history`, creating it if missing.
+    ///
+    /// Directories created here are owner-only (0700 on unix): the history
+    /// holds personal data. Existing directories keep their permissions.
     pub fn open(state_dir: &Path) -> Result<History> {
-        let _ = state_dir;
-        unimplemented!("History::open")
+        let path = state_dir.join(HISTORY_DIR);
+        create_private_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        let hist_err = |what: &str, e: TantivyError| Error::History {
+            path: path.clone(),
+            reason: describe_open_error(what, &e),
+        };
+        let dir = MmapDirectory::open(&path).map_err(|e| Error::History {
+            path: path.clone(),
+            reason: format!("cannot open the directory: {e}"),
+        })?;
+        let (schema, fields) = schema();
+        let index = Index::open_or_create(dir, schema).map_err(|e| hist_err("cannot open", e))?;
+        // Manual reload: we reload right after our own commits, so queries are
+        // deterministic and no watcher thread is needed.
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| hist_err("cannot read", e))?;
+        Ok(History {
+            path,
+            index,
+            reader,
+            writer: None,
+            fields,
+        })
     }
+
+    /// Where the index lives (`STATE/history`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Every indexed message of one sender, sorted by (date, key).
     pub fn sender_entries(&self, sender_key: &str) -> Result<Vec<HistoryEntry>> {
-        let _ = sender_key;
-        unimplemented!("sender_entries")
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.sender_key, sender_key),
+            IndexRecordOption::Basic,
+        );
+        self.collect_sorted(&query)
     }
+
+    /// Every indexed message, sorted by (date, key): for export and rebuild.
+    pub fn all_entries(&self) -> Result<Vec<HistoryEntry>> {
+        self.collect_sorted(&AllQuery)
+    }
+
     /// Whether a key is already indexed.
     pub fn contains(&self, key: &str) -> Result<bool> {
-        let _ = key;
-        unimplemented!("contains")
+        self.contains_in(&self.reader.searcher(), key)
     }
+
     /// Add the entries whose key is not yet indexed, commit; returns how many were added.
+    ///
+    /// An entry is skipped when its key is already in the index or appears
+    /// earlier in `entries`, so re-running a night adds nothing twice. All
+    /// entries of one call go into one commit: after a crash either all of
+    /// them are in the index or none is.
     pub fn add_all(&mut self, entries: &[HistoryEntry]) -> Result<usize> {
-        let _ = entries;
-        unimplemented!("add_all")
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        self.ensure_writer()?;
+        let result = self.add_and_commit(entries);
+        if result.is_err() {
+            // A writer that failed mid-batch may hold uncommitted documents or be
+            // in a broken state: drop it (discarding what was not committed) so
+            // the next call starts clean.
+            self.writer = None;
+        }
+        result
     }
+
     /// Number of messages indexed.
     pub fn len(&self) -> Result<u64> {
-        unimplemented!("len")
+        Ok(self.reader.searcher().num_docs())
+    }
+
+    /// Whether nothing is indexed yet.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Release the writer lock after letting background merges finish, so that
+    /// the next run finds a tidy index. Dropping a `History` is also safe
+    /// (committed data is never lost), merges are then just abandoned.
+    pub fn close(mut self) -> Result<()> {
+        if let Some(writer) = self.writer.take() {
+            writer
+                .wait_merging_threads()
+                .map_err(|e| self.err(format!("finishing background merges: {e}")))?;
+        }
+        Ok(())
+    }
+
+    fn add_and_commit(&mut self, entries: &[HistoryEntry]) -> Result<usize> {
+        let searcher = self.reader.searcher();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let mut docs = Vec::new();
+        for entry in entries {
+            if !seen.insert(entry.key.as_str()) || self.contains_in(&searcher, &entry.key)? {
+                continue;
+            }
+            docs.push(self.document_from_entry(entry));
+        }
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let added = docs.len();
+        let writer = self
+            .writer
+            .as_mut()
+            .expect("ensure_writer ran before add_and_commit");
+        for doc in docs {
+            writer.add_document(doc).map_err(|e| Error::History {
+                path: self.path.clone(),
+                reason: format!("adding a document: {e}"),
+            })?;
+        }
+        writer.commit().map_err(|e| Error::History {
+            path: self.path.clone(),
+            reason: format!("committing: {e}"),
+        })?;
+        self.reader
+            .reload()
+            .map_err(|e| self.err(format!("reloading after commit: {e}")))?;
+        Ok(added)
+    }
+
+    /// Take the writer (and its lock) if not yet held.
+    fn ensure_writer(&mut self) -> Result<()> {
+        if self.writer.is_some() {
+            return Ok(());
+        }
+        // One indexing thread: the batch is small and the machine is shared.
+        let writer = self
+            .index
+            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .map_err(|e| match e {
+                TantivyError::LockFailure(LockError::LockBusy, _) => self.err(
+                    "another triage run holds the state (the index writer lock is taken); \
+                     wait for it to finish"
+                        .to_string(),
+                ),
+                other => self.err(format!("cannot take the index writer: {other}")),
+            })?;
+        self.writer = Some(writer);
+        // Another run may have committed between our open and taking the lock:
+        // the de-duplication in add_all must see its documents.
+        self.reader
+            .reload()
+            .map_err(|e| self.err(format!("reloading the index: {e}")))?;
+        Ok(())
+    }
+
+    fn contains_in(&self, searcher: &Searcher, key: &str) -> Result<bool> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.key, key),
+            IndexRecordOption::Basic,
+        );
+        let n = searcher
+            .search(&query, &Count)
+            .map_err(|e| self.err(format!("searching for a key: {e}")))?;
+        Ok(n > 0)
+    }
+
+    fn collect_sorted(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
+        let searcher = self.reader.searcher();
+        // DocSetCollector collects every match (no limit), unlike TopDocs.
+        let addresses = searcher
+            .search(query, &DocSetCollector)
+            .map_err(|e| self.err(format!("searching: {e}")))?;
+        let mut addresses: Vec<DocAddress> = addresses.into_iter().collect();
+        // Read the store in address order: sequential blocks, good for its cache.
+        addresses.sort_unstable();
+        let mut entries = addresses
+            .into_iter()
+            .map(|addr| {
+                let doc: TantivyDocument = searcher
+                    .doc(addr)
+                    .map_err(|e| self.err(format!("reading a stored document: {e}")))?;
+                self.entry_from_document(&doc)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        entries.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.key.cmp(&b.key)));
+        Ok(entries)
+    }
+
+    fn document_from_entry(&self, e: &HistoryEntry) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.key, &e.key);
+        doc.add_text(f.sender_key, &e.sender_key);
+        if let Some(c) = &e.customer_id {
+            doc.add_text(f.customer_id, c);
+        }
+        doc.add_i64(f.date, e.date);
+        doc.add_text(f.subject, &e.subject);
+        doc.add_text(f.body, &e.body);
+        if let Some(m) = &e.message_id {
+            doc.add_text(f.message_id, m);
+        }
+        doc.add_text(f.source_id, &e.source_id);
+        doc.add_text(f.queue, &e.queue);
+        for c in &e.categories {
+            doc.add_text(f.categories, c);
+        }
+        doc
+    }
+
+    fn entry_from_document(&self, doc: &TantivyDocument) -> Result<HistoryEntry> {
+        let f = &self.fields;
+        let opt = |field: Field| -> Option<String> {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let req = |field: Field, name: &str| -> Result<String> {
+            opt(field).ok_or_else(|| {
+                self.err(format!(
+                    "a stored document has no `{name}`; the index is damaged: {REBUILD_HINT}"
+                ))
+            })
+        };
+        let date = doc
+            .get_first(f.date)
+            .and_then(|v| v.as_i64())
+            .ok_or_else(|| {
+                self.err(format!(
+                    "a stored document has no `date`; the index is damaged: {REBUILD_HINT}"
+                ))
+            })?;
+        Ok(HistoryEntry {
+            key: req(f.key, "key")?,
+            sender_key: req(f.sender_key, "sender_key")?,
+            customer_id: opt(f.customer_id),
+            date,
+            subject: req(f.subject, "subject")?,
+            body: req(f.body, "body")?,
+            message_id: opt(f.message_id),
+            source_id: req(f.source_id, "source_id")?,
+            queue: req(f.queue, "queue")?,
+            categories: doc
+                .get_all(f.categories)
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    fn err(&self, reason: String) -> Error {
+        Error::History {
+            path: self.path.clone(),
+            reason,
+        }
     }
 }
+
+/// A reason an operator can act on, for a failure to open the index.
+fn describe_open_error(what: &str, e: &TantivyError) -> String {
+    match e {
+        TantivyError::SchemaError(_) => format!(
+            "{what} the index: it was written with a different schema (another version of \
+             triage?): {e}; {REBUILD_HINT}"
+        ),
+        TantivyError::IncompatibleIndex(_) => format!(
+            "{what} the index: it was written by an incompatible version of tantivy: {e}; \
+             {REBUILD_HINT}"
+        ),
+        _ => format!("{what} the index, it may be corrupt: {e}; {REBUILD_HINT}"),
+    }
+}
+
+/// `create_dir_all`, with owner-only permissions on the directories it creates.
+fn create_private_dir_all(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+#[cfg(test)]
+mod tests;

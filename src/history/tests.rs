@@ -1,0 +1,243 @@
+//! Tests of the on-disk index: each one works in its own temporary `--state`.
+
+use super::*;
+use tempfile::TempDir;
+
+fn entry(key: &str, sender: &str, date: i64) -> HistoryEntry {
+    HistoryEntry {
+        key: key.to_string(),
+        sender_key: sender.to_string(),
+        customer_id: None,
+        date,
+        subject: format!("Subject of {key}"),
+        body: format!("Body of {key}: the bins were not collected."),
+        message_id: None,
+        source_id: format!("mail/{key}.eml"),
+        queue: "respond".to_string(),
+        categories: Vec::new(),
+    }
+}
+
+#[test]
+fn open_creates_private_directories_and_an_empty_index() {
+    let tmp = TempDir::new().unwrap();
+    let state = tmp.path().join("state");
+    let h = History::open(&state).unwrap();
+    assert_eq!(h.len().unwrap(), 0);
+    assert!(h.is_empty().unwrap());
+    assert_eq!(h.path(), state.join("history"));
+    assert!(state.join("history").is_dir());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [&state, &state.join("history")] {
+            let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+    }
+}
+
+#[test]
+fn add_then_query_and_reopen() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let mut full = entry("mid:<a@x>", "cust:C1", 1_700_000_000);
+    full.customer_id = Some("C1".into());
+    full.message_id = Some("<a@x>".into());
+    full.categories = vec!["abuse".into(), "repeat_complaint".into()];
+    let other = entry("sha256:00ff", "addr:someone@example.org", 1_700_000_100);
+    assert_eq!(h.add_all(&[full.clone(), other.clone()]).unwrap(), 2);
+
+    // Visible at once, without reopening.
+    assert_eq!(h.len().unwrap(), 2);
+    assert!(h.contains("mid:<a@x>").unwrap());
+    assert!(h.contains("sha256:00ff").unwrap());
+    assert!(!h.contains("mid:<b@x>").unwrap());
+    // Exact match on the raw key, not a tokenised one.
+    assert!(!h.contains("mid:").unwrap());
+    assert_eq!(h.sender_entries("cust:C1").unwrap(), vec![full.clone()]);
+    assert!(h.sender_entries("cust:C2").unwrap().is_empty());
+    assert!(h.sender_entries("cust").unwrap().is_empty());
+    h.close().unwrap();
+
+    let h = History::open(tmp.path()).unwrap();
+    assert_eq!(h.len().unwrap(), 2);
+    // Round trip of every field, categories multi-valued and in order.
+    assert_eq!(h.sender_entries("cust:C1").unwrap(), vec![full.clone()]);
+    assert_eq!(
+        h.sender_entries("addr:someone@example.org").unwrap(),
+        vec![other.clone()]
+    );
+    assert_eq!(h.all_entries().unwrap(), vec![full, other]);
+}
+
+#[test]
+fn sender_entries_sorted_by_date_then_key() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let s = "addr:a@example.org";
+    // Added out of order, and over two commits (two segments).
+    h.add_all(&[entry("k3", s, 300), entry("k2", s, 100)])
+        .unwrap();
+    h.add_all(&[
+        entry("k1", s, 100),
+        entry("k0", s, 200),
+        entry("x", "addr:b", 0),
+    ])
+    .unwrap();
+    let keys: Vec<_> = h
+        .sender_entries(s)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.date, e.key))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (100, "k1".to_string()),
+            (100, "k2".to_string()),
+            (200, "k0".to_string()),
+            (300, "k3".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn re_adding_the_same_keys_adds_nothing() {
+    let tmp = TempDir::new().unwrap();
+    let batch: Vec<_> = (0..5)
+        .map(|i| entry(&format!("mid:<{i}@x>"), "cust:C1", i))
+        .collect();
+    {
+        let mut h = History::open(tmp.path()).unwrap();
+        assert_eq!(h.add_all(&batch).unwrap(), 5);
+        assert_eq!(h.add_all(&batch).unwrap(), 0);
+        assert_eq!(h.len().unwrap(), 5);
+    }
+    // A re-run of the same night, in a new process (here: a new History).
+    let mut h = History::open(tmp.path()).unwrap();
+    assert_eq!(h.add_all(&batch).unwrap(), 0);
+    let mut more = batch.clone();
+    more.push(entry("mid:<new@x>", "cust:C1", 99));
+    assert_eq!(h.add_all(&more).unwrap(), 1);
+    assert_eq!(h.len().unwrap(), 6);
+    assert_eq!(h.sender_entries("cust:C1").unwrap().len(), 6);
+}
+
+#[test]
+fn duplicate_keys_within_one_batch_keep_the_first() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let first = entry("sha256:abc", "addr:a", 10);
+    let mut again = entry("sha256:abc", "addr:a", 20);
+    again.source_id = "mail/copy.eml".into();
+    let n = h
+        .add_all(&[first.clone(), entry("k", "addr:a", 5), again])
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(h.len().unwrap(), 2);
+    let got = h.sender_entries("addr:a").unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1], first);
+}
+
+#[test]
+fn empty_batch_is_a_no_op() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    assert_eq!(h.add_all(&[]).unwrap(), 0);
+    assert_eq!(h.len().unwrap(), 0);
+}
+
+#[test]
+fn thousands_of_entries_for_one_sender_are_all_returned() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let s = "cust:BUSY";
+    // Reverse date order in, so the sort is exercised.
+    let batch: Vec<_> = (0..2000)
+        .rev()
+        .map(|i| entry(&format!("mid:<{i:05}@x>"), s, 1_000 + i))
+        .chain((0..10).map(|i| entry(&format!("other{i}"), "cust:QUIET", i)))
+        .collect();
+    assert_eq!(h.add_all(&batch).unwrap(), 2010);
+    let got = h.sender_entries(s).unwrap();
+    assert_eq!(got.len(), 2000);
+    assert!(got.windows(2).all(|w| w[0].date < w[1].date));
+    assert_eq!(got[0].key, "mid:<00000@x>");
+    assert_eq!(got[1999].key, "mid:<01999@x>");
+    assert_eq!(h.all_entries().unwrap().len(), 2010);
+}
+
+#[test]
+fn a_second_writer_on_the_same_state_is_refused() {
+    let tmp = TempDir::new().unwrap();
+    let mut first = History::open(tmp.path()).unwrap();
+    first.add_all(&[entry("a", "addr:a", 1)]).unwrap();
+    // Opening for reading is fine while another run writes...
+    let mut second = History::open(tmp.path()).unwrap();
+    assert_eq!(second.len().unwrap(), 1);
+    // ...but adding is not.
+    let err = second.add_all(&[entry("b", "addr:a", 2)]).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("another triage run holds the state"), "{msg}");
+    // Once the first run is done, the second can write.
+    first.close().unwrap();
+    assert_eq!(second.add_all(&[entry("b", "addr:a", 2)]).unwrap(), 1);
+    assert_eq!(second.len().unwrap(), 2);
+}
+
+#[test]
+fn writer_taken_late_sees_commits_made_since_open() {
+    let tmp = TempDir::new().unwrap();
+    let mut late = History::open(tmp.path()).unwrap();
+    {
+        let mut early = History::open(tmp.path()).unwrap();
+        early.add_all(&[entry("a", "addr:a", 1)]).unwrap();
+        early.close().unwrap();
+    }
+    // `late`'s reader predates the commit; taking the writer reloads it, so
+    // the key is recognised as already indexed.
+    assert_eq!(late.add_all(&[entry("a", "addr:a", 1)]).unwrap(), 0);
+    assert_eq!(late.len().unwrap(), 1);
+}
+
+#[test]
+fn a_corrupt_index_is_a_history_error_with_advice() {
+    let tmp = TempDir::new().unwrap();
+    {
+        let mut h = History::open(tmp.path()).unwrap();
+        h.add_all(&[entry("a", "addr:a", 1)]).unwrap();
+        h.close().unwrap();
+    }
+    std::fs::write(tmp.path().join("history/meta.json"), b"{ not json").unwrap();
+    let err = History::open(tmp.path()).unwrap_err();
+    match &err {
+        Error::History { path, reason } => {
+            assert_eq!(path, &tmp.path().join("history"));
+            assert!(reason.contains("corrupt"), "{reason}");
+            assert!(reason.contains("move the directory aside"), "{reason}");
+        }
+        other => panic!("expected Error::History, got {other:?}"),
+    }
+}
+
+#[test]
+fn missing_segment_files_are_a_history_error() {
+    let tmp = TempDir::new().unwrap();
+    {
+        let mut h = History::open(tmp.path()).unwrap();
+        h.add_all(&[entry("a", "addr:a", 1)]).unwrap();
+        h.close().unwrap();
+    }
+    for f in std::fs::read_dir(tmp.path().join("history")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "idx" || e == "term") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    assert!(matches!(
+        History::open(tmp.path()),
+        Err(Error::History { .. })
+    ));
+}
