@@ -38,7 +38,8 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Register, ConfigErrors> {
         .trim(csv::Trim::All)
         .from_reader(body.as_bytes());
 
-    let header_line = 1 + body.lines().take_while(|l| l.trim().is_empty()).count();
+    let lines = LineIndex::new(body);
+    let header_line = lines.record_line(0);
     let columns = match reader.headers() {
         Ok(header) => Columns::new(header),
         Err(e) => Err(vec![format!("cannot read the header: {e}")]),
@@ -48,11 +49,14 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Register, ConfigErrors> {
     let mut builder = Builder::new(path, sha256);
     for result in reader.records() {
         match result {
-            Ok(record) => builder.record(&columns, &record),
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| lines.position_line(p));
+                builder.record(&columns, &record, line);
+            }
             Err(e) => {
                 // Input is a &str, so this is malformed CSV; nothing after it
                 // can be trusted to be aligned.
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| lines.position_line(p));
                 builder
                     .errors
                     .push(ConfigError::new(path, line, e.to_string()));
@@ -70,6 +74,40 @@ fn at_line(path: &Path, line: usize, reasons: Vec<String>) -> ConfigErrors {
             .map(|r| ConfigError::new(path, line, r))
             .collect(),
     )
+}
+
+/// Maps byte offsets to 1-based line numbers.
+///
+/// csv's own `Position::line()` is taken where the reader stood when a
+/// record began: before any blank lines it skipped, and before the `\n` of
+/// a CRLF ending, so it can name the previous line. The byte offset has the
+/// same problem, but line ends can be skipped over here.
+struct LineIndex<'a> {
+    text: &'a str,
+    /// Byte offset of every `\n`.
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).collect();
+        LineIndex { text, newlines }
+    }
+
+    fn position_line(&self, position: &csv::Position) -> usize {
+        usize::try_from(position.byte()).map_or(0, |byte| self.record_line(byte))
+    }
+
+    /// Line of the first character of a record that csv says starts at
+    /// `byte`, skipping the line ends in between.
+    fn record_line(&self, byte: usize) -> usize {
+        let rest = self.text.as_bytes().get(byte..).unwrap_or_default();
+        let skipped = rest
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        1 + self.newlines.partition_point(|&nl| nl < byte + skipped)
+    }
 }
 
 /// Column name → field index, from the header.
@@ -271,13 +309,12 @@ impl<'p> Builder<'p> {
         }
     }
 
-    fn record(&mut self, columns: &Columns, record: &csv::StringRecord) {
+    fn record(&mut self, columns: &Columns, record: &csv::StringRecord, line: usize) {
         // Spreadsheets leave rows of bare commas at the end; skip them like
         // blank lines.
         if record.iter().all(str::is_empty) {
             return;
         }
-        let line = record.position().map_or(0, |p| p.line() as usize);
         if record.len() != columns.width {
             // A missing or extra comma shifts every later cell into the wrong
             // column, so nothing in this record can be trusted.

@@ -9,6 +9,8 @@
 
 mod csv_file;
 mod hours;
+#[cfg(test)]
+mod tests;
 
 use crate::error::{ConfigError, ConfigErrors};
 use chrono::{NaiveDate, NaiveTime};
