@@ -169,7 +169,7 @@ impl<'a> Row<'a> {
 
     fn problem(&mut self, column: &str, value: &str, what: &str) {
         self.problems
-            .push(format!("column `{column}`: `{value}` {what}"));
+            .push(format!("column `{column}`: `{value}`: {what}"));
     }
 
     /// Parses a non-empty cell with `parse`; records a problem on failure.
@@ -200,7 +200,7 @@ impl<'a> Row<'a> {
             }
             let address = normalize_address(raw);
             if !is_valid_address(&address) {
-                self.problem(column, raw, "is not an email address");
+                self.problem(column, raw, "not an email address");
             } else if !out.contains(&address) {
                 out.push(address);
             }
@@ -226,7 +226,7 @@ impl<'a> Row<'a> {
         let until = self.date("until");
         if let (Some(s), Some(u)) = (since, until) {
             if u < s {
-                let why = format!("is before `since` ({s})");
+                let why = format!("before `since` ({s})");
                 self.problem("until", self.text("until"), &why);
             }
         }
@@ -256,7 +256,7 @@ impl<'a> Row<'a> {
             (true, _) => None,
             (false, true) => Some(address),
             (false, false) => {
-                self.problem(column, raw, "is not an email address");
+                self.problem(column, raw, "not an email address");
                 None
             }
         }
@@ -269,12 +269,12 @@ fn parse_iso_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|_| text.len() == 10)
-        .ok_or_else(|| "is not an ISO date YYYY-MM-DD".to_string())
+        .ok_or_else(|| "not an ISO date YYYY-MM-DD".to_string())
 }
 
 fn parse_status(text: &str) -> Result<Status, String> {
     Status::parse(text).ok_or_else(|| {
-        "is not a status (warned, monitored, read_only, restricted, no_contact, closed or empty)"
+        "not a status (warned, monitored, read_only, restricted, no_contact, closed or empty)"
             .to_string()
     })
 }
@@ -283,7 +283,7 @@ fn parse_bool(text: &str) -> Result<bool, String> {
     match text.to_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
-        _ => Err("is not true/false, yes/no or 1/0".to_string()),
+        _ => Err("not true/false, yes/no or 1/0".to_string()),
     }
 }
 
