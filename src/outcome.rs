@@ -37,8 +37,6 @@ pub struct RepeatOf {
     /// The start of the earlier message's own words.
     pub excerpt: String,
     pub similarity: f32,
-    /// True when this run saw the earlier message (the same night).
-    pub same_run: bool,
 }
 
 /// What the history said about this message.

@@ -1,0 +1,95 @@
+//! Per-message work that needs no other message: parse, identify the
+//! sender on the register, detect. Runs in parallel.
+
+use super::Engine;
+use crate::detect::Detection;
+use crate::ingest::RawMessage;
+use crate::parse::{self, ParseLimits, ParsedMessage};
+use crate::register::normalize_address;
+use sha2::{Digest, Sha256};
+
+/// A message after the independent stages.
+pub struct Prepared {
+    pub raw: RawMessage,
+    /// The parsed message; for an unparseable one, whatever headers were read.
+    pub parsed: Option<ParsedMessage>,
+    pub unparseable: Option<String>,
+    pub detection: Detection,
+    /// Unix seconds of the Date header, or of the run's "now" when missing.
+    pub timestamp: i64,
+    /// RFC 3339 Date as the sender wrote it; empty when missing.
+    pub date_text: String,
+    /// Normalised From address ("" when none).
+    pub from: String,
+    /// Index into the register's customers.
+    pub customer: Option<usize>,
+    /// Whose history the message joins (see `HistoryEntry::sender_key`).
+    pub sender_key: String,
+    /// De-duplication key (`mid:` or `sha256:`).
+    pub key: String,
+}
+
+pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
+    let limits = ParseLimits {
+        max_message_bytes: engine.config.max_message_bytes,
+    };
+    let (parsed, unparseable) = match parse::parse(skip_envelope_line(&raw.bytes), &limits) {
+        Ok(p) => (Some(p), None),
+        Err(u) => (u.partial.map(|b| *b), Some(u.reason)),
+    };
+    let detection = match (&parsed, &unparseable) {
+        (Some(p), None) => engine.rules.detect(&p.text, &p.segments),
+        _ => Detection::default(),
+    };
+    let date = parsed.as_ref().and_then(|p| p.date);
+    let timestamp = date.map_or(engine.config.now.timestamp(), |d| d.timestamp());
+    let date_text = date.map(|d| d.to_rfc3339()).unwrap_or_default();
+    let from = parsed
+        .as_ref()
+        .and_then(|p| p.from.first().or(p.sender.first()))
+        .map(|a| normalize_address(&a.email))
+        .unwrap_or_default();
+    let key = dedup_key(parsed.as_ref(), &raw.bytes);
+    let customer = if from.is_empty() {
+        None
+    } else {
+        engine.register.by_email.get(&from).copied()
+    };
+    let sender_key = match (customer, from.is_empty()) {
+        (Some(i), _) => format!("cust:{}", engine.register.customers[i].customer_id),
+        (None, false) => format!("addr:{from}"),
+        // No sender at all: the message stands alone.
+        (None, true) => format!("none:{key}"),
+    };
+    Prepared {
+        raw,
+        parsed,
+        unparseable,
+        detection,
+        timestamp,
+        date_text,
+        from,
+        customer,
+        sender_key,
+        key,
+    }
+}
+
+/// `mid:<Message-ID>`, or `sha256:<hex>` of the bytes when there is none.
+fn dedup_key(parsed: Option<&ParsedMessage>, bytes: &[u8]) -> String {
+    match parsed.and_then(|p| p.message_id.as_deref()) {
+        Some(id) if !id.trim().is_empty() => format!("mid:{}", id.trim()),
+        _ => format!("sha256:{}", hex::encode(Sha256::digest(bytes))),
+    }
+}
+
+/// Mail saved from an mbox often keeps its `From sender date` envelope line,
+/// which is not a header; parse what follows it.
+fn skip_envelope_line(bytes: &[u8]) -> &[u8] {
+    if bytes.starts_with(b"From ") {
+        if let Some(nl) = memchr::memchr(b'\n', bytes) {
+            return &bytes[nl + 1..];
+        }
+    }
+    bytes
+}

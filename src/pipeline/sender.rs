@@ -1,0 +1,352 @@
+//! One sender's messages in date order: what the history says about each
+//! (repeats, volume, contact limits and hours, earlier abuse, new issues),
+//! the facts the policy reads, and the routed [`Outcome`].
+//!
+//! "Earlier" means earlier by (date, key): a message is compared with the
+//! sender's mail before it, from the history and from this night alike, and
+//! never with itself — so re-running a night that is already in the history
+//! gives the same answers.
+
+use super::{Engine, Prepared};
+use crate::category::Category;
+use crate::history::similarity::Fingerprint;
+use crate::history::HistoryEntry;
+use crate::outcome::{Conduct, HistoryEvidence, Outcome, RepeatOf, SenderView};
+use crate::parse::{ParsedMessage, SegmentKind};
+use crate::register::{normalize_address, Customer, Status};
+use crate::route::Facts;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashSet};
+
+/// Categories that make a sender "abusive before" (§5 row 6): abuse and
+/// discrimination, and threats, which the policies count as aggressive or
+/// abusive behaviour too.
+const ABUSIVE: [Category; 4] = [
+    Category::Abuse,
+    Category::Discrimination,
+    Category::ThreatViolence,
+    Category::ThreatProperty,
+];
+
+const DAY: i64 = 86_400;
+
+struct Earlier {
+    entry: HistoryEntry,
+    fingerprint: Fingerprint,
+}
+
+/// The running state of one sender while their messages are triaged.
+pub struct SenderContext<'e> {
+    engine: &'e Engine,
+    earlier: Vec<Earlier>,
+    keys: HashSet<String>,
+}
+
+impl<'e> SenderContext<'e> {
+    /// `history`: the sender's indexed messages, sorted by (date, key).
+    pub fn new(engine: &'e Engine, history: Vec<HistoryEntry>) -> Self {
+        let keys = history.iter().map(|e| e.key.clone()).collect();
+        let earlier = history
+            .into_iter()
+            .map(|entry| Earlier {
+                fingerprint: Fingerprint::new(&entry.body),
+                entry,
+            })
+            .collect();
+        SenderContext {
+            engine,
+            earlier,
+            keys,
+        }
+    }
+
+    /// Triage one message (call in date order); returns its outcome, its
+    /// history entry and its original bytes.
+    pub fn triage(&mut self, m: Prepared) -> (Outcome, HistoryEntry, Vec<u8>) {
+        let engine = self.engine;
+        let customer = m.customer.map(|i| &engine.register.customers[i]);
+        let parsed = m.parsed.as_ref();
+        let sender = sender_view(engine, &m, customer, parsed);
+        let status = sender.status.as_deref().and_then(Status::parse);
+        let own_text = parsed.map(ParsedMessage::own_text).unwrap_or_default();
+        let evidence = self.evidence(&m, customer, status, &own_text);
+
+        let mut categories: BTreeSet<Category> = m.detection.categories.clone();
+        let t = &engine.policy.thresholds;
+        if evidence.repeat_of.is_some() {
+            categories.insert(Category::RepeatComplaint);
+        }
+        if evidence.messages_in_volume_window >= t.high_volume_messages as usize {
+            categories.insert(Category::HighVolume);
+        }
+        if evidence.recipients >= t.mass_copy_recipients as usize {
+            categories.insert(Category::MassCopy);
+        }
+        let facts = Facts {
+            unparseable: m.unparseable.is_some(),
+            categories: categories.clone(),
+            urgent_service: m.detection.urgent_service,
+            status,
+            vulnerable: customer.is_some_and(|c| c.vulnerable),
+            abusive_before: evidence.abusive_before.is_some(),
+            new_issue: evidence.new_issue,
+            over_contact_limit: evidence.over_contact_limit,
+            outside_contact_hours: evidence.outside_contact_hours,
+            wrong_officer: status.is_some() && wrong_officer(customer, parsed),
+            forwarded_abuse: is_council_address(engine, &m.from)
+                && !m.detection.quoted_categories.is_empty(),
+        };
+        let routing = engine.policy.route(&facts);
+        let conduct = customer.map(|_| {
+            if categories.iter().any(|c| c.is_content()) {
+                Conduct::Unacceptable
+            } else {
+                Conduct::Acceptable
+            }
+        });
+        let entry = HistoryEntry {
+            key: m.key.clone(),
+            sender_key: m.sender_key.clone(),
+            customer_id: customer.map(|c| c.customer_id.clone()),
+            date: m.timestamp,
+            subject: parsed.map(|p| p.subject.clone()).unwrap_or_default(),
+            body: own_text.clone(),
+            message_id: parsed.and_then(|p| p.message_id.clone()),
+            source_id: m.raw.source_id.clone(),
+            queue: routing.queue.as_str().to_string(),
+            categories: categories.iter().map(|c| c.as_str().to_string()).collect(),
+        };
+        self.remember(&entry);
+        let outcome = Outcome {
+            source_id: m.raw.source_id.clone(),
+            key: m.key,
+            message_id: entry.message_id.clone(),
+            date: m.date_text,
+            from: m.from,
+            subject: entry.subject.clone(),
+            size_bytes: m.raw.bytes.len(),
+            unparseable: m.unparseable,
+            sender,
+            detection: m.detection,
+            history: evidence,
+            categories,
+            routing,
+            conduct,
+            own_text,
+            text: m.parsed.map(|p| p.text).unwrap_or_default(),
+        };
+        (outcome, entry, m.raw.bytes)
+    }
+
+    /// Add a triaged message to the sender's earlier mail (unless the
+    /// history already held it, from an earlier run of the same night).
+    fn remember(&mut self, entry: &HistoryEntry) {
+        if self.keys.insert(entry.key.clone()) {
+            self.earlier.push(Earlier {
+                fingerprint: Fingerprint::new(&entry.body),
+                entry: entry.clone(),
+            });
+        }
+    }
+
+    fn evidence(
+        &self,
+        m: &Prepared,
+        customer: Option<&Customer>,
+        status: Option<Status>,
+        own_text: &str,
+    ) -> HistoryEvidence {
+        let engine = self.engine;
+        let t = &engine.policy.thresholds;
+        let before: Vec<&Earlier> = self
+            .earlier
+            .iter()
+            .filter(|e| e.entry.key != m.key && (e.entry.date, &e.entry.key) < (m.timestamp, &m.key))
+            .collect();
+        let parsed = m.parsed.as_ref();
+        let quotes_own_mail = parsed.is_some_and(|p| quotes_own_mail(p, &m.from, customer));
+        let mut candidates = vec![Fingerprint::new(own_text)];
+        if quotes_own_mail {
+            // "I sent the email below three weeks ago…": the quoted part is
+            // the sender's own earlier complaint, raised again.
+            candidates.push(Fingerprint::new(&quoted_text(parsed.expect("checked"))));
+        }
+        let best = before
+            .iter()
+            .map(|e| {
+                let score = candidates
+                    .iter()
+                    .map(|fp| fp.similarity(&e.fingerprint))
+                    .fold(0.0f32, f32::max);
+                (*e, round3(score))
+            })
+            .fold(None::<(&Earlier, f32)>, |best, (e, s)| match best {
+                Some((_, bs)) if bs >= s => best,
+                _ => Some((e, s)),
+            });
+        let best_similarity = best.map_or(0.0, |(_, s)| s);
+        let repeat_of = best
+            .filter(|(_, s)| *s >= t.repeat_similarity && m.unparseable.is_none())
+            .map(|(e, s)| repeat_of(&e.entry, s));
+        let count_since = |seconds: i64| 1 + before.iter().filter(|e| e.entry.date > m.timestamp - seconds).count();
+        let messages_in_volume_window = count_since(t.high_volume_days as i64 * DAY);
+
+        let at = DateTime::<Utc>::from_timestamp(m.timestamp, 0).unwrap_or_default();
+        let restriction = customer.filter(|_| status.is_some());
+        let limit = restriction.and_then(|c| c.contact_limit);
+        let messages_in_limit_window = limit.map(|l| count_since(l.window().num_seconds()));
+        let hours = restriction.and_then(|c| c.contact_hours.as_ref());
+        let lookback = t.abusive_lookback_days as i64 * DAY;
+        let abusive_before = before
+            .iter()
+            .rev()
+            .find(|e| e.entry.date >= m.timestamp - lookback && is_abusive(&e.entry))
+            .map(|e| e.entry.source_id.clone());
+        HistoryEvidence {
+            earlier_messages: before.len(),
+            repeat_of,
+            best_similarity,
+            messages_in_volume_window,
+            messages_in_limit_window,
+            contact_limit: limit.map(|l| {
+                let period = match l.period {
+                    crate::register::LimitPeriod::Day => "day",
+                    crate::register::LimitPeriod::Week => "week",
+                    crate::register::LimitPeriod::Month => "month",
+                };
+                format!("{}/{period}", l.max)
+            }),
+            over_contact_limit: limit
+                .zip(messages_in_limit_window)
+                .is_some_and(|(l, n)| n > l.max as usize),
+            contact_hours: hours.map(|h| h.text.clone()),
+            outside_contact_hours: hours.is_some_and(|h| !h.allows(at, engine.config.timezone)),
+            abusive_before,
+            new_issue: status == Some(Status::ReadOnly)
+                && m.unparseable.is_none()
+                && best_similarity < t.same_issue_similarity,
+            quotes_own_mail,
+            recipients: distinct_recipients(parsed),
+        }
+    }
+}
+
+fn sender_view(
+    engine: &Engine,
+    m: &Prepared,
+    customer: Option<&Customer>,
+    parsed: Option<&ParsedMessage>,
+) -> SenderView {
+    let mut view = SenderView {
+        address: m.from.clone(),
+        sender_key: m.sender_key.clone(),
+        customer_id: None,
+        customer_name: None,
+        status: None,
+        register_status: None,
+        status_note: None,
+        vulnerable: false,
+    };
+    let Some(c) = customer else { return view };
+    view.customer_id = Some(c.customer_id.clone());
+    view.customer_name = Some(c.name.clone());
+    view.register_status = Some(c.status.as_str().to_string());
+    view.vulnerable = c.vulnerable;
+    let local_date = DateTime::<Utc>::from_timestamp(m.timestamp, 0)
+        .unwrap_or_default()
+        .with_timezone(&engine.config.timezone)
+        .date_naive();
+    let addressed: Vec<String> = parsed
+        .map(|p| p.to.iter().chain(&p.cc).map(|a| normalize_address(&a.email)).collect())
+        .unwrap_or_default();
+    match c.active_status(local_date) {
+        None if c.status == Status::Closed => {}
+        None => view.status_note = Some(format!("status {} not in force on {local_date}", c.status.as_str())),
+        Some(_) if !c.in_scope(addressed.iter().map(String::as_str)) => {
+            view.status_note = Some(format!(
+                "status {} applies only to mail to {}",
+                c.status.as_str(),
+                c.scope.join(", ")
+            ))
+        }
+        Some(s) => view.status = Some(s.as_str().to_string()),
+    }
+    view
+}
+
+fn repeat_of(e: &HistoryEntry, similarity: f32) -> RepeatOf {
+    RepeatOf {
+        source_id: e.source_id.clone(),
+        message_id: e.message_id.clone(),
+        date: DateTime::<Utc>::from_timestamp(e.date, 0)
+            .unwrap_or_default()
+            .to_rfc3339(),
+        subject: e.subject.clone(),
+        excerpt: excerpt(&e.body, 240),
+        similarity,
+    }
+}
+
+fn excerpt(text: &str, max_chars: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+fn is_abusive(e: &HistoryEntry) -> bool {
+    e.categories
+        .iter()
+        .filter_map(|c| c.parse::<Category>().ok())
+        .any(|c| ABUSIVE.contains(&c))
+}
+
+/// The sender named as an author of a quoted or forwarded block.
+fn quotes_own_mail(p: &ParsedMessage, from: &str, customer: Option<&Customer>) -> bool {
+    !from.is_empty()
+        && p.quoted_authors.iter().any(|a| {
+            let a = normalize_address(a);
+            a == from || customer.is_some_and(|c| c.emails.contains(&a))
+        })
+}
+
+fn quoted_text(p: &ParsedMessage) -> String {
+    p.segments
+        .iter()
+        .filter(|s| matches!(s.kind, SegmentKind::Quoted | SegmentKind::Forwarded))
+        .map(|s| p.text[s.range.clone()].replace("\n>", "\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A customer with a single point of contact wrote to someone else.
+fn wrong_officer(customer: Option<&Customer>, parsed: Option<&ParsedMessage>) -> bool {
+    let (Some(c), Some(p)) = (customer, parsed) else {
+        return false;
+    };
+    let Some(spoc) = &c.single_point_of_contact else {
+        return false;
+    };
+    !p.to.iter().chain(&p.cc).any(|a| &normalize_address(&a.email) == spoc)
+}
+
+fn is_council_address(engine: &Engine, address: &str) -> bool {
+    address
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| engine.config.council_domains.iter().any(|d| d == domain))
+}
+
+fn distinct_recipients(parsed: Option<&ParsedMessage>) -> usize {
+    parsed.map_or(0, |p| {
+        p.recipients()
+            .map(|a| normalize_address(&a.email))
+            .filter(|a| !a.is_empty())
+            .collect::<HashSet<_>>()
+            .len()
+    })
+}
+
+fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,111 @@
+//! Files the run writes: created readable by the owner only (they hold
+//! personal data, SPEC §7), staged and renamed into place so a reader never
+//! sees a half-written report, and the lock that keeps two runs from sharing
+//! one state folder.
+
+use crate::error::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Create `dir` (and parents) owner-only; tighten it if it already exists.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io(dir, e))
+}
+
+/// Write a whole file, owner-only, flushed to disk.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// A folder beside the outputs where a run writes everything first.
+pub struct Staging {
+    pub dir: PathBuf,
+    out: PathBuf,
+}
+
+impl Staging {
+    pub fn new(out: &Path) -> Result<Staging> {
+        create_private_dir(out)?;
+        let dir = out.join(format!(".staging-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        create_private_dir(&dir)?;
+        Ok(Staging {
+            dir,
+            out: out.to_path_buf(),
+        })
+    }
+
+    /// Move each staged item over the previous run's, then drop the staging
+    /// folder. Each rename is atomic; old items are removed only after the
+    /// new one is in place.
+    pub fn commit(self, names: &[&str]) -> Result<()> {
+        for name in names {
+            let new = self.dir.join(name);
+            let target = self.out.join(name);
+            let old = self.out.join(format!(".old-{name}-{}", std::process::id()));
+            let had_old = target.exists();
+            if had_old {
+                fs::rename(&target, &old).map_err(|e| Error::io(&target, e))?;
+            }
+            fs::rename(&new, &target).map_err(|e| Error::io(&target, e))?;
+            if had_old {
+                remove_any(&old)?;
+            }
+        }
+        fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))
+    }
+}
+
+fn remove_any(path: &Path) -> Result<()> {
+    let r = if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    r.map_err(|e| Error::io(path, e))
+}
+
+/// An exclusive lock on the state folder for the length of a run.
+pub struct StateLock {
+    _file: File,
+}
+
+impl StateLock {
+    pub fn acquire(state: &Path) -> Result<StateLock> {
+        create_private_dir(state)?;
+        let path = state.join("lock");
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(StateLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::Other(format!(
+                "another triage run is using the state folder {} (lock held on {}); wait for it to finish",
+                state.display(),
+                path.display()
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! `report.csv`: one row per input message, sorted by source id (SPEC §6).
+
+use crate::outcome::Outcome;
+
+pub const COLUMNS: [&str; 18] = [
+    "source",
+    "message_id",
+    "date",
+    "from",
+    "customer_id",
+    "customer_status",
+    "queue",
+    "priority",
+    "categories",
+    "new_issue",
+    "repeat_of",
+    "similarity",
+    "conduct",
+    "actions",
+    "reasons",
+    "policy_entry",
+    "rules_hit",
+    "vulnerable",
+];
+
+pub fn render(outcomes: &[Outcome]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS).expect("writing to memory");
+    for o in outcomes {
+        let repeat = o.history.repeat_of.as_ref();
+        let mut rules: Vec<&str> = o.detection.hits.iter().map(|h| h.rule_id.as_str()).collect();
+        rules.dedup();
+        w.write_record([
+            o.source_id.as_str(),
+            o.message_id.as_deref().unwrap_or(""),
+            &o.date,
+            &o.from,
+            o.sender.customer_id.as_deref().unwrap_or(""),
+            o.sender.status.as_deref().unwrap_or(""),
+            o.routing.queue.as_str(),
+            o.routing.priority.as_str(),
+            &o.categories_field(),
+            if o.history.new_issue { "true" } else { "false" },
+            repeat.map_or("", |r| r.source_id.as_str()),
+            &repeat.map_or(String::new(), |r| format!("{:.3}", r.similarity)),
+            o.conduct.map_or("", |c| c.as_str()),
+            &o.routing.actions.join(";"),
+            &o.routing.reasons.join(";"),
+            &o.routing.entry,
+            &rules.join(";"),
+            if o.sender.vulnerable { "true" } else { "false" },
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
