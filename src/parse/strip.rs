@@ -105,28 +105,32 @@ fn merge_segments(lines: &[Line], labels: &[SegmentKind]) -> Vec<Segment> {
 
 // ---------------------------------------------------------------- patterns
 
-static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*>").unwrap());
+/// `>` quoting at any depth, also Supercite's "JM> " initials prefix.
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[A-Za-z]{1,4})?>").unwrap());
 
 /// "---------- Forwarded message ---------" (Gmail), "-------- Forwarded
-/// Message --------" / "-------- Original Message --------" (Thunderbird,
-/// spaced: a forward), "----- Forwarded by Jo/Org on … -----" (Notes),
+/// Message --------" / "-------- Original Message --------" (Thunderbird's
+/// inline forward: six dashes or more; Outlook Express's five-dash form is
+/// a reply, see [`ORIGINAL_MESSAGE`]), "----- Forwarded by Jo/Org on … -----" (Notes),
 /// "Begin forwarded message:" (Apple), and a few translations.
 static FORWARD_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?ix)^\s*(?:
             -{2,}\s*(?:forwarded\s+message|message\s+transf[ée]r[ée]|weitergeleitete\s+nachricht
                       |mensaje\s+reenviado)\s*-*
-          | -{2,}\s+original\s+message\s+-{2,}
+          | -{6,}\s*original\s+message\s*-{6,}
           | -{2,}\s*forwarded\s+by\b.*
           | begin\s+forwarded\s+message\s*:?
+          | -{2,}\s*begin\s+forwarded\s+(?:text|message)\s*-*
           | forwarded\s+message\s*:
         )\s*$",
     )
     .unwrap()
 });
 
-/// Outlook's "-----Original Message-----" (no spaces): a reply unless the
-/// header block below says FW.
+/// Outlook's "-----Original Message-----" and Outlook Express's
+/// "----- Original Message -----": a reply unless the header block below
+/// says FW.
 static ORIGINAL_MESSAGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^\s*-{3,}\s*original\s+message\s*-{3,}\s*$").unwrap());
 
@@ -145,7 +149,7 @@ static SEPARATOR: LazyLock<Regex> =
 /// "On <date>, <name> <addr> wrote:" and its French and German forms.
 static ATTRIBUTION_ON: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^\s*(?:on\s.+\bwrote\s*:|le\s.+\sa\s+[ée]crit\s*:|am\s.+\bschrieb\b.{0,120}:)\s*$",
+        r"(?i)^\s*(?:on\s.+\b(?:wrote|writes|mentioned|replied)\s*:|le\s.+\sa\s+[ée]crit\s*:|am\s.+\bschrieb\b.{0,120}:)\s*$",
     )
     .unwrap()
 });
@@ -156,13 +160,13 @@ static ATTRIBUTION_START: LazyLock<Regex> =
 
 /// "<name> wrote:" without a date.
 static ATTRIBUTION_NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*\S.{0,120}\b(?:wrote|writes)\s*:\s*$").unwrap());
+    LazyLock::new(|| Regex::new(r"(?i)^\s*\S.{0,120}\b(?:wrote|writes|said)\*?\s*:\s*$").unwrap());
 
-/// What makes an attribution machine-written rather than prose: an
-/// address, a time, a year or a numeric date.
-static MACHINE_MARK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"@|\b\d{1,2}:\d{2}\b|\b(?:19|20)\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b").unwrap()
-});
+/// What makes an attribution machine-written rather than prose: an address
+/// or a time of day. (A date alone is not enough: "On 3 March 2025 your
+/// officer wrote:" followed by the sender's own reply is ordinary prose.)
+static MACHINE_MARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"@|\b\d{1,2}:\d{2}\b").unwrap());
 
 static SIG_DELIMITER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^--\s?$").unwrap());
 
@@ -304,11 +308,20 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
 
 /// The first non-blank line at or after `i` is `>`-quoted.
 fn quote_follows(lines: &[&str], i: usize) -> bool {
-    lines
-        .iter()
-        .skip(i)
-        .find(|l| !is_blank(l))
-        .is_some_and(|l| is_quoted(l))
+    next_text_line(lines, i).is_some_and(is_quoted)
+}
+
+/// The first non-blank line at or after `i` is `|`-quoted (old Gnus style).
+fn bar_quote_follows(lines: &[&str], i: usize) -> bool {
+    next_text_line(lines, i).is_some_and(is_bar_quoted)
+}
+
+fn next_text_line<'a>(lines: &[&'a str], i: usize) -> Option<&'a str> {
+    lines.iter().skip(i).find(|l| !is_blank(l)).copied()
+}
+
+fn is_bar_quoted(line: &str) -> bool {
+    line.trim_start().starts_with('|')
 }
 
 /// A "From:" header line (any language): the start of an Outlook block.
@@ -357,6 +370,8 @@ struct Labeller<'a> {
     labels: Vec<SegmentKind>,
     mode: Mode,
     seen_own: bool,
+    /// An attribution was followed by `|`-quoted lines, so `|` quotes too.
+    bar_quotes: bool,
 }
 
 impl<'a> Labeller<'a> {
@@ -366,6 +381,7 @@ impl<'a> Labeller<'a> {
             labels: Vec::with_capacity(lines.len()),
             mode: Mode::Normal,
             seen_own: false,
+            bar_quotes: false,
         }
     }
 
@@ -393,7 +409,7 @@ impl<'a> Labeller<'a> {
     }
 
     /// A forward marker, a reply header block or an attribution at `i`.
-    fn block_at(&self, i: usize) -> Option<Block> {
+    fn block_at(&mut self, i: usize) -> Option<Block> {
         let lines = self.lines;
         let line = lines[i];
         if FORWARD_MARKER.is_match(line) {
@@ -419,7 +435,10 @@ impl<'a> Labeller<'a> {
             return None;
         }
         let (len, machine) = attribution(lines, i)?;
-        if quote_follows(lines, i + len) {
+        if bar_quote_follows(lines, i + len) {
+            self.bar_quotes = true;
+        }
+        if self.bar_quotes || quote_follows(lines, i + len) {
             Some(Block::Span(i, i + len, SegmentKind::Quoted))
         } else if machine {
             Some(Block::ToEnd(i, SegmentKind::Quoted))
@@ -435,7 +454,7 @@ impl<'a> Labeller<'a> {
             // A blank line belongs with what precedes it.
             return self.labels.last().copied().unwrap_or(SegmentKind::Own);
         }
-        if is_quoted(line) {
+        if is_quoted(line) || (self.bar_quotes && is_bar_quoted(line)) {
             self.mode = Mode::Normal;
             return SegmentKind::Quoted;
         }
@@ -613,6 +632,8 @@ mod tests {
         let t = "See below.\n\n----- Forwarded by Jo Bloggs/Housing/Council on 03/11/2025 10:02 -----\n\nabuse here\n";
         let s = check(t);
         assert_eq!(kind_of(t, &s, "abuse here"), Forwarded);
+        let t = "Reply\n\n----- Original Message -----\nFrom: \"A\" <a@x.org>\nTo: b@y.org\nSent: Monday\nSubject: Re: hi\n\nold\n";
+        assert_eq!(kind_of(t, &check(t), "old"), Quoted);
         let t = "Look\n\n-------- Original Message --------\nSubject: x\nDate: 3 Nov 2025\nFrom: b@y.org\n\nthreat\n";
         let s = check(t);
         assert_eq!(kind_of(t, &s, "threat"), Forwarded);
@@ -702,6 +723,36 @@ mod tests {
         assert_eq!(kind_of(t, &s, "That is not"), Own);
         assert_eq!(kind_of(t, &s, "> Regards"), Quoted);
         assert_eq!(kind_of(t, &s, "I'll see you"), Own);
+    }
+
+    #[test]
+    fn bar_quoting_after_attribution() {
+        let t =
+            "Vincent wrote:\n| Justin wrote:\n|> question\n  :-)\n|\n\nMailman ;-)\n| more quote\n";
+        let s = check(t);
+        assert_eq!(kind_of(t, &s, "Vincent"), Quoted);
+        assert_eq!(kind_of(t, &s, "| Justin"), Quoted);
+        assert_eq!(kind_of(t, &s, "Mailman"), Own);
+        assert_eq!(kind_of(t, &s, "| more"), Quoted);
+        let t = "Tuesday, October 1, 2002, 9:54:02 PM, you wrote:\n\nE> old\n\nmine\n";
+        assert_eq!(kind_of(t, &check(t), "old"), Quoted);
+        assert_eq!(kind_of(t, &check(t), "mine"), Own);
+        let t = "| a | table |\n| 1 | 2 |\n";
+        assert_eq!(kind_of(t, &check(t), "table"), Own);
+    }
+
+    #[test]
+    fn said_and_mentioned_attributions() {
+        let t = "On Mon, Aug 19, 2002 at 03:08:16PM +0100, John mentioned:\n> boot\n\nOwn.\n";
+        assert_eq!(kind_of(t, &check(t), "boot"), Quoted);
+        assert_eq!(kind_of(t, &check(t), "On Mon"), Quoted);
+        let t = "Hi\n\npeter@x.ie said:\nold words\n";
+        assert_eq!(kind_of(t, &check(t), "old words"), Quoted);
+        let t = "Hi\n\nThe officer said:\nwe will fix it. You are liars.\n";
+        assert_eq!(kind_of(t, &check(t), "liars"), Own);
+        let t =
+            "On 3 March 2025 your officer wrote:\nwe will fix it.\n\nYou are all corrupt liars.\n";
+        assert_eq!(kind_of(t, &check(t), "liars"), Own);
     }
 
     #[test]
