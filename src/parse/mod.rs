@@ -8,7 +8,11 @@
 
 pub mod strip;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use mail_parser::decoders::html::html_to_text;
+use mail_parser::{
+    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use std::ops::Range;
 
 pub use strip::{Segment, SegmentKind};
@@ -98,7 +102,583 @@ pub struct Unparseable {
 }
 
 /// Parse one message. Never panics, whatever the bytes.
+///
+/// Unparseable: empty or whitespace-only input, binary input (see
+/// [`looks_binary`]), input over `limits.max_message_bytes` (its headers are
+/// kept in `partial`), input in which `mail-parser` finds no header field,
+/// and input on which `mail-parser` itself panics (caught, so one bad
+/// message cannot stop a night's run).
 pub fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<ParsedMessage, Unparseable> {
-    let _ = (bytes, limits);
-    unimplemented!("parse")
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(unparseable("empty message", None));
+    }
+    let (bytes, skipped) = skip_leading_blank_lines(bytes);
+    let header_block = &bytes[..header_block_len(bytes)];
+    if looks_binary(header_block) {
+        return Err(unparseable("binary data, not a mail message", None));
+    }
+    if bytes.len() > limits.max_message_bytes {
+        let reason = format!(
+            "message of {} bytes is over the limit of {} bytes",
+            bytes.len(),
+            limits.max_message_bytes
+        );
+        let partial = guarded(|| parse_headers_only(header_block)).flatten();
+        return Err(unparseable(&reason, partial.map(Box::new)));
+    }
+    match guarded(|| parse_full(bytes)) {
+        Some(Some(mut parsed)) => {
+            if skipped {
+                parsed
+                    .problems
+                    .push("blank lines before the headers".to_string());
+            }
+            Ok(parsed)
+        }
+        Some(None) => Err(unparseable("no header fields found", None)),
+        None => Err(unparseable("the MIME parser failed on this message", None)),
+    }
+}
+
+/// Some exports put blank (or space-filled) lines before the first header;
+/// mail-parser would then see no header at all. Skip whole blank lines only.
+fn skip_leading_blank_lines(bytes: &[u8]) -> (&[u8], bool) {
+    let first_text = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    match bytes[..first_text].iter().rposition(|&b| b == b'\n') {
+        Some(nl) => (&bytes[nl + 1..], true),
+        None => (bytes, false),
+    }
+}
+
+fn unparseable(reason: &str, partial: Option<Box<ParsedMessage>>) -> Unparseable {
+    Unparseable {
+        reason: reason.to_string(),
+        partial,
+    }
+}
+
+/// Run `f`, turning a panic inside the third-party MIME parser into `None`.
+fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// How much of the start of a message is examined for the binary test and
+/// re-parsed for the headers of an over-size message.
+const MAX_HEADER_BLOCK: usize = 256 * 1024;
+
+/// Length of the header block: up to and including the first blank line,
+/// or the whole input (capped) when there is none.
+fn header_block_len(bytes: &[u8]) -> usize {
+    let scan = &bytes[..bytes.len().min(MAX_HEADER_BLOCK)];
+    let lf = memchr::memmem::find(scan, b"\n\n").map(|p| p + 2);
+    let crlf = memchr::memmem::find(scan, b"\r\n\r\n").map(|p| p + 4);
+    match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b).unwrap_or(scan.len()),
+    }
+}
+
+/// The rule for "binary": the header block (where every real message is
+/// plain text, 8-bit at worst) holds a NUL byte, or more than 1 in 20 of its
+/// bytes are control characters other than tab, CR, LF and form feed.
+/// Bytes above 0x7F are not counted: raw 8-bit headers are common in old
+/// mail. NULs in a body are survived and reported in `problems` instead.
+fn looks_binary(header_block: &[u8]) -> bool {
+    if header_block.contains(&0) {
+        return true;
+    }
+    let controls = header_block
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x0c)) || b == 0x7f)
+        .count();
+    controls * 20 > header_block.len()
+}
+
+fn parse_headers_only(header_block: &[u8]) -> Option<ParsedMessage> {
+    let message = MessageParser::default().parse_headers(header_block)?;
+    let mut parsed = ParsedMessage::default();
+    fill_headers(&message, &mut parsed);
+    Some(parsed)
+}
+
+fn parse_full(bytes: &[u8]) -> Option<ParsedMessage> {
+    let message = MessageParser::default().parse(bytes)?;
+    if message.parts.first().is_none_or(|p| p.headers.is_empty()) {
+        return None;
+    }
+    let mut parsed = ParsedMessage::default();
+    fill_headers(&message, &mut parsed);
+    fill_body(&message, &mut parsed);
+    let stripped = strip::strip(&parsed.text);
+    parsed.segments = stripped.segments;
+    parsed.quoted_authors = stripped.quoted_authors;
+    Some(parsed)
+}
+
+// ------------------------------------------------------------------ headers
+
+fn fill_headers(message: &Message<'_>, parsed: &mut ParsedMessage) {
+    parsed.message_id = message
+        .message_id()
+        .map(clean_id)
+        .filter(|id| !id.is_empty());
+    parsed.date = message.date().and_then(to_chrono);
+    parsed.subject = message.subject().unwrap_or_default().trim().to_string();
+    parsed.from = addresses(message, HeaderName::From);
+    parsed.reply_to = addresses(message, HeaderName::ReplyTo);
+    parsed.sender = addresses(message, HeaderName::Sender);
+    parsed.to = addresses(message, HeaderName::To);
+    parsed.cc = addresses(message, HeaderName::Cc);
+    parsed.bcc = addresses(message, HeaderName::Bcc);
+    parsed.in_reply_to = ids(message.in_reply_to());
+    parsed.references = ids(message.references());
+}
+
+/// Every address in every header field of this name, groups flattened.
+fn addresses(message: &Message<'_>, name: HeaderName<'static>) -> Vec<Address> {
+    message
+        .header_values(name)
+        .filter_map(HeaderValue::as_address)
+        .flat_map(|a| a.iter())
+        .filter_map(to_address)
+        .collect()
+}
+
+fn to_address(addr: &mail_parser::Addr<'_>) -> Option<Address> {
+    let email = addr.address()?.trim();
+    if email.is_empty() {
+        return None;
+    }
+    let name = addr
+        .name()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    Some(Address {
+        name,
+        email: email.to_string(),
+    })
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let raw: Vec<&str> = match value {
+        HeaderValue::Text(t) => vec![t.as_ref()],
+        HeaderValue::TextList(list) => list.iter().map(|t| t.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    raw.into_iter()
+        .map(clean_id)
+        .filter(|id| !id.is_empty())
+        .collect()
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
+}
+
+/// mail-parser's date, or None when it names an impossible day, time or
+/// zone (the parser accepts "31 Feb").
+fn to_chrono(d: &mail_parser::DateTime) -> Option<DateTime<FixedOffset>> {
+    if !d.is_valid() {
+        return None;
+    }
+    let zone_secs = i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60;
+    let zone = FixedOffset::east_opt(if d.tz_before_gmt {
+        -zone_secs
+    } else {
+        zone_secs
+    })?;
+    let date = NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())?;
+    let time = NaiveTime::from_hms_opt(d.hour.into(), d.minute.into(), d.second.into())?;
+    date.and_time(time).and_local_timezone(zone).single()
+}
+
+// --------------------------------------------------------------------- body
+
+fn fill_body(message: &Message<'_>, parsed: &mut ParsedMessage) {
+    let body = body_text(message);
+    parsed.html_only = body.html_only;
+    parsed.text = normalize_newlines(&body.text);
+    parsed.attachment_names = attachment_names(message);
+    parsed.problems = problems(message, &parsed.text);
+}
+
+struct Body {
+    text: String,
+    html_only: bool,
+}
+
+/// The message's own body parts. mail-parser's `text_body` already picks
+/// one side of each multipart/alternative (the text/plain one when there is
+/// one, else the HTML) and leaves attached messages out, so joining it gives
+/// one text per alternative. HTML parts are turned into text.
+fn body_text(message: &Message<'_>) -> Body {
+    let mut parts = body_parts(message.text_bodies());
+    if parts.is_empty() {
+        parts = body_parts(message.html_bodies());
+    }
+    let html_only = !parts.is_empty() && parts.iter().all(|(_, html)| *html);
+    let texts: Vec<String> = parts
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    Body {
+        text: texts.join("\n\n"),
+        html_only,
+    }
+}
+
+/// Each part's text, and whether it came from HTML.
+fn body_parts<'a>(parts: impl Iterator<Item = &'a MessagePart<'a>>) -> Vec<(String, bool)> {
+    parts
+        .filter_map(|part| match &part.body {
+            PartType::Text(t) => Some((t.to_string(), false)),
+            PartType::Html(h) => Some((html_to_text(h), true)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// CRLF and lone CR become LF, so offsets mean the same on every platform.
+fn normalize_newlines(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// File names of attachments, as given by the sender (never used as paths).
+fn attachment_names(message: &Message<'_>) -> Vec<String> {
+    message
+        .attachments()
+        .filter_map(|part| part.attachment_name())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// What the parser survived: unknown charsets, MIME parts it could only
+/// recover as raw text, NUL bytes in the text.
+fn problems(message: &Message<'_>, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for part in message.text_bodies().chain(message.html_bodies()) {
+        if let Some(charset) = part.content_type().and_then(|ct| ct.attribute("charset")) {
+            let note = format!("unknown charset {:?}, read as UTF-8", charset.trim());
+            if !known_charset(charset) && !problems.contains(&note) {
+                problems.push(note);
+            }
+        }
+    }
+    // A header-only message is flagged by mail-parser too; only a part with
+    // a body it had to recover counts.
+    if message
+        .parts
+        .iter()
+        .any(|p| p.is_encoding_problem && p.offset_body < p.offset_end)
+    {
+        problems.push("malformed MIME structure, recovered as text".to_string());
+    }
+    if text.contains('\0') {
+        problems.push("NUL bytes in the text".to_string());
+    }
+    problems
+}
+
+fn known_charset(charset: &str) -> bool {
+    let c = charset.trim().to_ascii_lowercase().replace('_', "-");
+    matches!(c.as_str(), "utf-8" | "utf8" | "")
+        || mail_parser::decoders::charsets::map::charset_decoder(c.as_bytes()).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    fn ok(raw: &str) -> ParsedMessage {
+        parse(raw.as_bytes(), &ParseLimits::default()).expect("parses")
+    }
+
+    fn reason(raw: &[u8]) -> String {
+        parse(raw, &ParseLimits::default())
+            .expect_err("unparseable")
+            .reason
+    }
+
+    #[test]
+    fn headers_are_extracted() {
+        let m = ok("From: \"Jo Bloggs\" <jo@example.com >\r\n\
+             Reply-To: jo.reply@example.com\r\n\
+             Sender: list@example.org\r\n\
+             To: Housing <housing@council.gov.uk>, team: a@x.org, b@x.org;\r\n\
+             Cc: c@x.org\r\n\
+             Bcc: d@x.org\r\n\
+             Date: Mon, 3 Nov 2025 10:02:03 +0100\r\n\
+             Message-ID: <abc.123@example.com>\r\n\
+             In-Reply-To: <prev@example.com>\r\n\
+             References: <first@example.com> <prev@example.com>\r\n\
+             Subject: Bins\r\n\r\n\
+             Hello\r\n");
+        assert_eq!(m.from[0].email, "jo@example.com");
+        assert_eq!(m.from[0].name.as_deref(), Some("Jo Bloggs"));
+        assert_eq!(m.reply_to[0].email, "jo.reply@example.com");
+        assert_eq!(m.sender[0].email, "list@example.org");
+        let to: Vec<&str> = m.to.iter().map(|a| a.email.as_str()).collect();
+        assert_eq!(to, ["housing@council.gov.uk", "a@x.org", "b@x.org"]);
+        assert_eq!(m.cc[0].email, "c@x.org");
+        assert_eq!(m.bcc[0].email, "d@x.org");
+        assert_eq!(m.recipients().count(), 5);
+        let date = m.date.expect("date");
+        assert_eq!(date.to_rfc3339(), "2025-11-03T10:02:03+01:00");
+        assert_eq!(m.message_id.as_deref(), Some("abc.123@example.com"));
+        assert_eq!(m.in_reply_to, ["prev@example.com"]);
+        assert_eq!(m.references, ["first@example.com", "prev@example.com"]);
+        assert_eq!(m.subject, "Bins");
+        assert_eq!(m.text, "Hello\n");
+        assert!(!m.html_only);
+        assert_eq!(m.own_text(), "Hello");
+    }
+
+    #[test]
+    fn bad_or_missing_date_is_none() {
+        assert!(ok("From: a@x.org\nDate: 31 Feb 2025 10:00 +0000\n\nx")
+            .date
+            .is_none());
+        assert!(ok("From: a@x.org\nDate: yesterday\n\nx").date.is_none());
+        assert!(ok("From: a@x.org\n\nx").date.is_none());
+    }
+
+    #[test]
+    fn rfc2047_subject_is_decoded() {
+        let m = ok(
+            "From: a@x.org\nSubject: =?UTF-8?B?Q2Fmw6kgcmVwYWlycw==?= =?ISO-8859-1?Q?=A3100?=\n\nx",
+        );
+        assert_eq!(m.subject, "Café repairs£100");
+    }
+
+    #[test]
+    fn latin1_and_windows1252_bodies_are_decoded() {
+        let mut raw =
+            b"From: a@x.org\nContent-Type: text/plain; charset=iso-8859-1\n\nCaf\xe9 \xa3100\n"
+                .to_vec();
+        let m = parse(&raw, &ParseLimits::default()).unwrap();
+        assert_eq!(m.text, "Café £100\n");
+        raw = b"From: a@x.org\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\n=93quoted=94 =80 5\n".to_vec();
+        let m = parse(&raw, &ParseLimits::default()).unwrap();
+        assert_eq!(m.text, "\u{201c}quoted\u{201d} € 5\n");
+        assert!(m.problems.is_empty(), "{:?}", m.problems);
+    }
+
+    #[test]
+    fn unknown_charset_is_a_problem_not_a_failure() {
+        let m = ok("From: a@x.org\nContent-Type: text/plain; charset=x-klingon\n\nhello\n");
+        assert_eq!(m.text, "hello\n");
+        assert!(
+            m.problems.iter().any(|p| p.contains("x-klingon")),
+            "{:?}",
+            m.problems
+        );
+    }
+
+    #[test]
+    fn multipart_alternative_is_one_text() {
+        let m = ok("From: a@x.org\nMIME-Version: 1.0\n\
+             Content-Type: multipart/alternative; boundary=\"b1\"\n\n\
+             --b1\nContent-Type: text/plain; charset=utf-8\n\nThe bins were missed.\n\
+             --b1\nContent-Type: text/html; charset=utf-8\n\n<p>The bins were missed.</p>\n\
+             --b1--\n");
+        assert_eq!(
+            m.text.matches("bins were missed").count(),
+            1,
+            "{:?}",
+            m.text
+        );
+        assert!(!m.html_only);
+    }
+
+    #[test]
+    fn html_only_body_becomes_text() {
+        let m = ok("From: a@x.org\nContent-Type: text/html\n\n\
+             <html><head><style>p{color:red}</style></head><body><p>No heating &amp; no water.</p><br>Jo</body></html>\n");
+        assert!(m.html_only);
+        assert!(m.text.contains("No heating & no water."), "{:?}", m.text);
+        assert!(!m.text.contains("color"));
+        assert!(!m.text.contains('<'));
+    }
+
+    #[test]
+    fn inline_parts_joined_and_attached_message_excluded() {
+        let m = ok("From: victim@x.org\nSubject: look\n\
+             Content-Type: multipart/mixed; boundary=\"m\"\n\n\
+             --m\nContent-Type: text/plain\n\nPlease help, see attached.\n\
+             --m\nContent-Type: message/rfc822\n\n\
+             From: bad@y.org\nSubject: you\n\nI will burn your house down.\n\
+             --m\nContent-Type: application/pdf; name=\"evidence.pdf\"\n\
+             Content-Disposition: attachment; filename=\"evidence.pdf\"\n\
+             Content-Transfer-Encoding: base64\n\nJVBERi0=\n\
+             --m\nContent-Type: text/plain\nContent-Disposition: inline\n\nSecond note.\n\
+             --m--\n");
+        assert!(m.text.contains("Please help"));
+        assert!(m.text.contains("Second note."));
+        assert!(m.text.contains("attached.\n\n\nSecond") || m.text.contains("\n\nSecond"));
+        assert!(!m.text.contains("burn"), "{:?}", m.text);
+        assert!(m.attachment_names.contains(&"evidence.pdf".to_string()));
+    }
+
+    #[test]
+    fn crlf_becomes_lf_and_segments_are_filled() {
+        let m = ok("From: a@x.org\r\n\r\nMy reply\r\n\r\nOn Mon, 3 Nov 2025 at 10:02, Officer <o@council.gov.uk> wrote:\r\n> old\r\n");
+        assert!(!m.text.contains('\r'));
+        assert_eq!(m.own_text(), "My reply");
+        assert_eq!(m.quoted_authors, ["o@council.gov.uk"]);
+        assert_covers(&m);
+    }
+
+    #[test]
+    fn unparseable_inputs() {
+        assert_eq!(reason(b""), "empty message");
+        assert_eq!(reason(b"  \r\n\t\n"), "empty message");
+        assert!(reason(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").contains("binary"));
+        assert!(reason(b"From: a@x.org\nSubject: \0\0\0\n\nx").contains("binary"));
+        let r = parse(
+            b"just some words and no header at all",
+            &ParseLimits::default(),
+        );
+        if let Err(e) = r {
+            assert!(!e.reason.is_empty());
+        }
+    }
+
+    #[test]
+    fn leading_blank_lines_are_skipped() {
+        let m = ok("   \n\nFrom: a@x.org\nSubject: hi\n\nbody\n");
+        assert_eq!(m.from[0].email, "a@x.org");
+        assert_eq!(m.text, "body\n");
+        assert!(!m.problems.is_empty());
+    }
+
+    #[test]
+    fn oversize_keeps_headers() {
+        let mut raw = b"From: Jo <jo@x.org>\nSubject: big\nMessage-ID: <big@x>\n\n".to_vec();
+        raw.extend(std::iter::repeat_n(b'a', 5000));
+        let limits = ParseLimits {
+            max_message_bytes: 1000,
+        };
+        let err = parse(&raw, &limits).expect_err("over limit");
+        assert!(err.reason.contains("over the limit"), "{}", err.reason);
+        let partial = err.partial.expect("headers kept");
+        assert_eq!(partial.from[0].email, "jo@x.org");
+        assert_eq!(partial.subject, "big");
+        assert_eq!(partial.message_id.as_deref(), Some("big@x"));
+        assert!(partial.text.is_empty());
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let inputs: [&[u8]; 8] = [
+            b"From:",
+            b":",
+            b"\n\n\n\nFrom: a@x.org",
+            b"Content-Type: multipart/mixed; boundary=x\n\n--x\n--x\n--x--",
+            b"Content-Type: message/rfc822\n\nContent-Type: message/rfc822\n\n",
+            b"From: a@x.org\nContent-Transfer-Encoding: base64\n\n!!!!",
+            b"Subject: =?utf-8?q?=ff=fe?=\n\n\xff\xfe\xfd",
+            b"From: a\r\rb\r\r\rc",
+        ];
+        for raw in inputs {
+            if let Ok(m) = parse(raw, &ParseLimits::default()) {
+                assert_covers(&m);
+            }
+        }
+    }
+
+    fn assert_covers(m: &ParsedMessage) {
+        let mut at = 0;
+        for seg in &m.segments {
+            assert_eq!(seg.range.start, at, "gap or overlap");
+            assert!(m.text.is_char_boundary(seg.range.start));
+            assert!(m.text.is_char_boundary(seg.range.end));
+            at = seg.range.end;
+        }
+        assert_eq!(at, m.text.len(), "segments do not reach the end");
+    }
+
+    fn testdata() -> Option<PathBuf> {
+        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
+        [beside, PathBuf::from("/work/shared/testdata")]
+            .into_iter()
+            .find(|p| p.is_dir())
+    }
+
+    fn files_under(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Parse every file under `sub`: no panic, segments cover the text.
+    /// Returns (parsed, unparseable reasons with counts).
+    fn parse_corpus(sub: &str) -> Option<(usize, BTreeMap<String, usize>)> {
+        let Some(root) = testdata() else {
+            println!("testdata not found beside the crate or in /work/shared: skipped");
+            return None;
+        };
+        let files = files_under(&root.join(sub));
+        let mut parsed = 0;
+        let mut reasons = BTreeMap::new();
+        for path in &files {
+            if path.file_name().is_some_and(|n| n == "README.md") {
+                continue;
+            }
+            let bytes = std::fs::read(path).expect("read test file");
+            match parse(&bytes, &ParseLimits::default()) {
+                Ok(m) => {
+                    assert_covers(&m);
+                    parsed += 1;
+                }
+                Err(e) => {
+                    println!("unparseable: {}: {}", path.display(), e.reason);
+                    let key = e.reason.split(" of ").next().unwrap_or("").to_string();
+                    *reasons.entry(key).or_insert(0) += 1;
+                }
+            }
+        }
+        println!("{sub}: {parsed} parsed, unparseable: {reasons:?}");
+        Some((parsed, reasons))
+    }
+
+    #[test]
+    fn parser_torture_never_panics() {
+        if let Some((parsed, reasons)) = parse_corpus("parser-torture") {
+            assert!(parsed > 500, "only {parsed} parsed; {reasons:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_ham_parses() {
+        if let Some((parsed, reasons)) = parse_corpus("ham/easy-ham-1") {
+            let failed: usize = reasons.values().sum();
+            assert!(failed * 200 <= parsed, "{failed} failed: {reasons:?}");
+        }
+    }
 }
