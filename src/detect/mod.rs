@@ -5,8 +5,12 @@
 //! `regex` programs. Text is normalised first ([`normalize`]) so obfuscations
 //! are caught, with an offset map so every hit points into the message text.
 
+mod format;
+mod lists;
 pub mod normalize;
 pub mod rules;
+#[cfg(test)]
+mod tests;
 
 use crate::category::Category;
 use crate::error::ConfigErrors;

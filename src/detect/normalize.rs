@@ -1,3 +1,496 @@
 //! Normalisation for matching: lower case, Unicode look-alikes, leetspeak,
 //! masked letters (`f*ck`), spaced letters (`a.s.s`), repeated letters — with
 //! a map from every normalised byte back to the original text's offsets.
+//!
+//! Two views are produced. The *normalised* view is what regex rules and the
+//! context guards read: one lower-case letter per original letter, with
+//! disguises undone. The *squeezed* view additionally collapses runs of the
+//! same letter (`fuuuck` → `fuck`) and is what the word-list automaton reads;
+//! the matcher then checks the run lengths against the list word so that
+//! squeezing never lets `as` stand in for `ass`.
+//!
+//! Disguises are only undone where a word is plausibly being disguised:
+//! digits become letters only *inside* a word (`sh1t`, not `24hrs`), masks
+//! are resolved only to words of the obfuscation lexicon of the same length,
+//! and space-separated letters are joined only when they spell such a word.
+
+use std::collections::{HashMap, HashSet};
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// One character of the normalised view and the original bytes it came from.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    ch: char,
+    start: usize,
+    end: usize,
+}
+
+/// Built once from the obfuscation lexicon (words people disguise).
+#[derive(Debug, Default)]
+pub struct Normalizer {
+    /// Lexicon words by length in chars, in list order (first wins).
+    by_len: HashMap<usize, Vec<Vec<char>>>,
+    /// The same words, for joining spaced letters.
+    words: HashSet<String>,
+}
+
+/// The normalised view of one piece of text.
+#[derive(Debug, Default)]
+pub struct Normalized {
+    pub text: String,
+    /// Per byte of `text`: the original start/end of the char it came from.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+/// The squeezed view: runs of one repeated letter collapsed to one letter.
+#[derive(Debug, Default)]
+pub struct Squeezed {
+    pub text: String,
+    /// Per byte of `text`: the normalised byte range of the run it stands for.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Normalizer {
+    /// `lexicon`: lower-case words (with inflections already expanded).
+    pub fn new<'a>(lexicon: impl IntoIterator<Item = &'a str>) -> Normalizer {
+        let mut n = Normalizer::default();
+        for w in lexicon {
+            let folded = fold_str(w);
+            if folded.chars().count() < 3 || !n.words.insert(folded.clone()) {
+                continue;
+            }
+            let chars: Vec<char> = folded.chars().collect();
+            n.by_len.entry(chars.len()).or_default().push(chars);
+        }
+        n
+    }
+
+    /// Normalise `text`, whose first byte is at `base` in the message.
+    pub fn normalize(&self, text: &str, base: usize) -> Normalized {
+        let mut units = fold_units(text, base);
+        for range in token_ranges(&units) {
+            self.undo_token_disguise(&mut units[range]);
+        }
+        let units = join_spaced_letters(units, |c| !c.is_whitespace(), |_| true);
+        let units = join_spaced_letters(units, |c| c == ' ', |w| self.words.contains(w));
+        Normalized::from_units(&units)
+    }
+
+    /// Leet symbols and masks inside one token (in place, same length).
+    fn undo_token_disguise(&self, token: &mut [Unit]) {
+        let core = trim_edges(token);
+        let token = &mut token[core];
+        if !token.iter().any(|u| u.ch.is_alphabetic()) {
+            return;
+        }
+        if should_map_leet(token) {
+            for u in token.iter_mut() {
+                if let Some(l) = leet_letter(u.ch) {
+                    u.ch = l;
+                }
+            }
+        }
+        if token.iter().any(|u| is_mask(u.ch)) {
+            self.resolve_mask(token);
+        }
+    }
+
+    /// `f*ck` → `fuck` when exactly the lexicon's first word of that length
+    /// agrees with every visible letter.
+    fn resolve_mask(&self, token: &mut [Unit]) {
+        if !plausible_mask(token) {
+            return;
+        }
+        let Some(candidates) = self.by_len.get(&token.len()) else {
+            return;
+        };
+        let fits = |w: &&Vec<char>| {
+            w.iter()
+                .zip(token.iter())
+                .all(|(&c, u)| is_mask(u.ch) || u.ch == c)
+        };
+        if let Some(word) = candidates.iter().find(fits) {
+            for (u, &c) in token.iter_mut().zip(word.iter()) {
+                u.ch = c;
+            }
+        }
+    }
+}
+
+impl Normalized {
+    fn from_units(units: &[Unit]) -> Normalized {
+        let mut n = Normalized {
+            text: String::with_capacity(units.len()),
+            starts: Vec::with_capacity(units.len()),
+            ends: Vec::with_capacity(units.len()),
+        };
+        for u in units {
+            n.text.push(u.ch);
+            for _ in 0..u.ch.len_utf8() {
+                n.starts.push(u.start);
+                n.ends.push(u.end);
+            }
+        }
+        n
+    }
+
+    /// The original byte range of the normalised byte range `start..end`.
+    pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        debug_assert!(start < end && end <= self.text.len());
+        (self.starts[start], self.ends[end - 1])
+    }
+
+    /// The squeezed view of this text.
+    pub fn squeeze(&self) -> Squeezed {
+        let mut s = Squeezed {
+            text: String::with_capacity(self.text.len()),
+            starts: Vec::with_capacity(self.text.len()),
+            ends: Vec::with_capacity(self.text.len()),
+        };
+        let mut prev: Option<char> = None;
+        for (i, c) in self.text.char_indices() {
+            let end = i + c.len_utf8();
+            if c.is_alphabetic() && prev == Some(c) {
+                let last = s.ends.len() - c.len_utf8();
+                s.ends[last..].fill(end);
+                continue;
+            }
+            s.text.push(c);
+            for _ in 0..c.len_utf8() {
+                s.starts.push(i);
+                s.ends.push(end);
+            }
+            prev = Some(c);
+        }
+        s
+    }
+}
+
+impl Squeezed {
+    /// The normalised byte range of the squeezed byte range `start..end`.
+    pub fn normalized(&self, start: usize, end: usize) -> (usize, usize) {
+        (self.starts[start], self.ends[end - 1])
+    }
+}
+
+/// Lower-case, strip accents, map look-alikes; collapse whitespace runs to
+/// one space (or one newline where the run holds a blank line).
+fn fold_units(text: &str, base: usize) -> Vec<Unit> {
+    let mut units: Vec<Unit> = Vec::with_capacity(text.len());
+    let mut newlines = 0usize;
+    let mut in_space = false;
+    for (i, c) in text.char_indices() {
+        let (start, end) = (base + i, base + i + c.len_utf8());
+        if c.is_whitespace() {
+            newlines += usize::from(c == '\n');
+            if !in_space {
+                units.push(Unit {
+                    ch: ' ',
+                    start,
+                    end,
+                });
+                in_space = true;
+            }
+            if newlines >= 2 {
+                if let Some(last) = units.last_mut() {
+                    last.ch = '\n';
+                }
+            }
+            continue;
+        }
+        in_space = false;
+        newlines = 0;
+        fold_char(c, |ch| units.push(Unit { ch, start, end }));
+    }
+    units
+}
+
+/// The folded form of a word-list entry (same folding as message text).
+pub fn fold_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.trim().chars() {
+        fold_char(c, |ch| out.push(ch));
+    }
+    out
+}
+
+fn fold_char(c: char, mut emit: impl FnMut(char)) {
+    if c.is_ascii() {
+        emit(match c {
+            '`' => '\'',
+            _ => c.to_ascii_lowercase(),
+        });
+        return;
+    }
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' => emit('\''),
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{00AB}' | '\u{00BB}' => emit('"'),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => emit('-'),
+        // Invisible characters used to break words apart.
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => {}
+        'ß' => {
+            emit('s');
+            emit('s');
+        }
+        _ => decompose_compatible(c, |d| {
+            for l in d.to_lowercase() {
+                if !is_combining_mark(l) {
+                    emit(confusable(l));
+                }
+            }
+        }),
+    }
+}
+
+/// Cyrillic and Greek letters that look like Latin ones, and a few Latin
+/// letters that do not decompose.
+fn confusable(c: char) -> char {
+    match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' | 'ь' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' | 'đ' => 'd',
+        'е' | 'є' | 'ε' | 'э' => 'e',
+        'һ' | 'н' => 'h',
+        'і' | 'ї' | 'ι' | 'ı' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'ł' => 'l',
+        'м' => 'm',
+        'η' | 'п' => 'n',
+        'о' | 'ο' | 'σ' | 'ø' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'г' => 'r',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' | 'μ' => 'u',
+        'ν' => 'v',
+        'ԝ' | 'ω' | 'ш' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        _ => c,
+    }
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '@' | '$' | '!' | '*' | '#' | '_' | '|' | '+')
+}
+
+/// Characters that stand for a hidden letter.
+fn is_mask(c: char) -> bool {
+    matches!(c, '*' | '#' | '_')
+}
+
+fn leet_letter(c: char) -> Option<char> {
+    Some(match c {
+        '@' | '4' => 'a',
+        '$' | '5' => 's',
+        '!' | '1' | '|' => 'i',
+        '0' => 'o',
+        '3' => 'e',
+        '7' | '+' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        _ => return None,
+    })
+}
+
+/// Maximal runs of token characters.
+fn token_ranges(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, u) in units.iter().enumerate() {
+        match (is_token_char(u.ch), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(s..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..units.len());
+    }
+    out
+}
+
+/// Drop punctuation at a token's edges (`hello!`), keeping `@`/`$` in front
+/// (`@ss`), `$` at the end (`a$$`) and masks anywhere (`f***`).
+fn trim_edges(token: &[Unit]) -> std::ops::Range<usize> {
+    let lead = |c: char| matches!(c, '!' | '|' | '+');
+    let trail = |c: char| matches!(c, '!' | '|' | '+' | '@');
+    let start = token.iter().take_while(|u| lead(u.ch)).count();
+    let end = token.len()
+        - token[start..]
+            .iter()
+            .rev()
+            .take_while(|u| trail(u.ch))
+            .count();
+    start..end
+}
+
+/// A masked word shows its first letter and, when short, one more
+/// (`f***`, `c**t`, `sh*t`) — unlike emphasis such as `*I*` or `_on_`.
+fn plausible_mask(token: &[Unit]) -> bool {
+    let letters = token.iter().filter(|u| u.ch.is_alphabetic()).count();
+    token[0].ch.is_alphabetic() && (token.len() >= 4 || letters >= 2)
+}
+
+/// Leet is undone only where it sits inside a word (`sh1t`, `5h1t`) or is a
+/// symbol at its edge (`@ss`, `a$$`) — never for `24hrs`, `10am`, `mp3`.
+fn should_map_leet(token: &[Unit]) -> bool {
+    let alpha = |u: &Unit| u.ch.is_alphabetic();
+    let Some(first) = token.iter().position(alpha) else {
+        return false;
+    };
+    let last = token.iter().rposition(alpha).unwrap_or(first);
+    let interior = token[first..last]
+        .iter()
+        .any(|u| leet_letter(u.ch).is_some());
+    let symbol_edge = token[..first].iter().all(|u| matches!(u.ch, '@' | '$')) && first > 0
+        || token[last + 1..].iter().all(|u| u.ch == '$') && last + 1 < token.len();
+    interior || symbol_edge
+}
+
+/// Join runs of three or more single letters separated by one repeated
+/// separator (`a.s.s`, `f u c k`). `sep_ok` picks the separators of this
+/// pass; `accept` decides whether a joined run may stand (spaces are common
+/// in text-speak, so that pass only joins lexicon words).
+fn join_spaced_letters(
+    units: Vec<Unit>,
+    sep_ok: impl Fn(char) -> bool,
+    accept: impl Fn(&str) -> bool,
+) -> Vec<Unit> {
+    let single = |i: usize| {
+        units[i].ch.is_alphabetic()
+            && (i == 0 || !units[i - 1].ch.is_alphanumeric())
+            && units.get(i + 1).is_none_or(|u| !u.ch.is_alphanumeric())
+    };
+    let mut drop = vec![false; units.len()];
+    let mut i = 0;
+    while i < units.len() {
+        if !single(i) {
+            i += 1;
+            continue;
+        }
+        // Letters at i, i+2, i+4… with the same separator between them.
+        let mut letters = vec![i];
+        let sep = units.get(i + 1).map(|u| u.ch);
+        while let Some(s) = sep.filter(|&s| sep_ok(s) && !s.is_alphanumeric()) {
+            let next = letters[letters.len() - 1] + 2;
+            if next < units.len() && units[next - 1].ch == s && single(next) {
+                letters.push(next);
+            } else {
+                break;
+            }
+        }
+        mark_joinable(&units, &letters, &accept, &mut drop);
+        i = letters[letters.len() - 1] + 1;
+    }
+    units
+        .into_iter()
+        .zip(drop)
+        .filter_map(|(u, d)| (!d).then_some(u))
+        .collect()
+}
+
+/// Within one run of single letters, mark the separators of the longest
+/// accepted sub-runs (of three or more letters) for removal.
+fn mark_joinable(
+    units: &[Unit],
+    letters: &[usize],
+    accept: &dyn Fn(&str) -> bool,
+    drop: &mut [bool],
+) {
+    let mut a = 0;
+    while a + 3 <= letters.len() {
+        let found = (a + 3..=letters.len()).rev().find(|&b| {
+            let word: String = letters[a..b].iter().map(|&i| units[i].ch).collect();
+            accept(&word)
+        });
+        match found {
+            Some(b) => {
+                for &i in &letters[a + 1..b] {
+                    drop[i - 1] = true;
+                }
+                a = b;
+            }
+            None => a += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm() -> Normalizer {
+        Normalizer::new(["fuck", "fucking", "shit", "ass", "cunt", "twat"])
+    }
+
+    fn view(s: &str) -> String {
+        norm().normalize(s, 0).text
+    }
+
+    #[test]
+    fn undoes_common_disguises() {
+        assert_eq!(view("F*CK off"), "fuck off");
+        assert_eq!(view("the f**king bin"), "the fucking bin");
+        assert_eq!(view("sh1t"), "shit");
+        assert_eq!(view("sh!t!"), "shit!");
+        assert_eq!(view("@ss"), "ass");
+        assert_eq!(view("a$$"), "ass");
+        assert_eq!(view("a.s.s"), "ass");
+        assert_eq!(view("f u c k you"), "fuck you");
+        assert_eq!(view("fuuuuck"), "fuuuuck");
+        assert_eq!(view("ѕhіt"), "shit");
+        assert_eq!(view("ＦＵＣＫ"), "fuck");
+        assert_eq!(view("fück"), "fuck");
+        assert_eq!(view("It’s"), "it's");
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        assert_eq!(
+            view("reply in 24hrs by 10am, 2 hours"),
+            "reply in 24hrs by 10am, 2 hours"
+        );
+        assert_eq!(view("u r a joke"), "u r a joke");
+        assert_eq!(view("Hello!! Plan A B C"), "hello!! plan a b c");
+        assert_eq!(view("my_var **bold**"), "my_var **bold**");
+    }
+
+    #[test]
+    fn offsets_map_back_exactly() {
+        let text = "Oi, f.u.c.k  y0u — ＦＵＣＫ!";
+        let n = norm().normalize(text, 100);
+        for word in ["fuck", "you"] {
+            let mut from = 0;
+            while let Some(p) = n.text[from..].find(word) {
+                let (s, e) = n.original(from + p, from + p + word.len());
+                let orig = &text[s - 100..e - 100];
+                assert!(!orig.is_empty(), "{word} at {p}");
+                from += p + word.len();
+            }
+        }
+        let p = n.text.find("fuck").unwrap();
+        let (s, e) = n.original(p, p + 4);
+        assert_eq!(&text[s - 100..e - 100], "f.u.c.k");
+        let p = n.text.rfind("fuck").unwrap();
+        let (s, e) = n.original(p, p + 4);
+        assert_eq!(&text[s - 100..e - 100], "ＦＵＣＫ");
+    }
+
+    #[test]
+    fn squeeze_keeps_run_ranges() {
+        let n = norm().normalize("fuuuuck yoooou", 0);
+        let s = n.squeeze();
+        assert_eq!(s.text, "fuck you");
+        assert_eq!(s.normalized(0, 4), (0, 7));
+        assert_eq!(s.normalized(5, 8), (8, 14));
+    }
+}

@@ -1,10 +1,32 @@
 //! Rule files: loading, validation (file:line), compilation, matching,
 //! context guards and each rule's own examples.
+//!
+//! Loading reads every `*.toml` in the rules directory except `policy.toml`
+//! (routing, owned by `route`), collects *every* problem before giving up,
+//! and compiles once: all regex rules into one `RegexSet` pre-filter plus
+//! one `Regex` each, all word-list entries into one aho-corasick automaton
+//! over the squeezed view, the allow-list into another.
 
-use super::Detection;
-use crate::error::ConfigErrors;
-use crate::parse::Segment;
-use std::path::Path;
+use super::format::{GuardDef, RuleDef, RuleFile};
+use super::lists::{self, Entry};
+use super::normalize::{Normalized, Normalizer};
+use super::{Detection, RuleHit, Signal, SuppressedHit};
+use crate::category::Category;
+use crate::error::{line_of_offset, ConfigError, ConfigErrors};
+use crate::parse::{Segment, SegmentKind};
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Compiled size cap per rule regex: a runaway pattern is a rule bug.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Cap for the combined pre-filter set.
+const SET_SIZE_LIMIT: usize = 64 << 20;
+/// The routing policy lives beside the rules but is not a rule file.
+const POLICY_FILE: &str = "policy.toml";
 
 /// A rule example that did not behave as written.
 #[derive(Debug, Clone)]
@@ -17,24 +39,737 @@ pub struct ExampleFailure {
     pub expected: &'static str,
 }
 
-pub struct CompiledRules {}
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: rule `{}` {}: {:?}",
+            self.file.display(),
+            self.line,
+            self.rule_id,
+            self.expected,
+            self.example
+        )
+    }
+}
+
+struct Rule {
+    id: String,
+    signal: Signal,
+    category: String,
+    weight: f32,
+    description: String,
+    file: PathBuf,
+    /// Indices into `CompiledRules::guards`.
+    unless: Vec<usize>,
+    max_hits: usize,
+    must_match: Vec<(String, usize)>,
+    must_not_match: Vec<(String, usize)>,
+}
+
+struct Guard {
+    name: String,
+    pattern: Regex,
+    except: Option<Regex>,
+}
+
+/// One word-list entry in the automaton.
+struct WordPattern {
+    rule: usize,
+    runs: Vec<(char, usize)>,
+    prefix: bool,
+}
+
+pub struct CompiledRules {
+    rules: Vec<Rule>,
+    guards: Vec<Guard>,
+    prefilter: RegexSet,
+    /// Parallel to the pre-filter's patterns: (rule index, regex).
+    regexes: Vec<(usize, Regex)>,
+    words: AhoCorasick,
+    word_patterns: Vec<WordPattern>,
+    allow: AhoCorasick,
+    normalizer: Normalizer,
+    thresholds: HashMap<Signal, f32>,
+    sha256: String,
+}
+
+/// A hit before it is sorted into counted or suppressed.
+struct Found {
+    rule: usize,
+    start: usize,
+    end: usize,
+    suppressed_by: Option<String>,
+}
 
 impl CompiledRules {
     pub fn load(dir: &Path) -> Result<CompiledRules, ConfigErrors> {
-        let _ = dir;
-        unimplemented!("CompiledRules::load")
+        Loader::new(dir).load()
     }
+
     pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
-        let _ = (text, segments);
-        unimplemented!("CompiledRules::detect")
+        let mut det = Detection::default();
+        let mut own: HashMap<Signal, f32> = HashMap::new();
+        let mut quoted: HashMap<Signal, f32> = HashMap::new();
+        let mut counted: HashMap<(usize, bool), usize> = HashMap::new();
+        for seg in segments {
+            let scores = match seg.kind {
+                SegmentKind::Own => &mut own,
+                SegmentKind::Quoted | SegmentKind::Forwarded => &mut quoted,
+                SegmentKind::Signature | SegmentKind::Footer => continue,
+            };
+            let Some(slice) = text.get(seg.range.clone()) else {
+                continue;
+            };
+            let is_own = seg.kind == SegmentKind::Own;
+            for mut f in self.scan(slice, seg.range.start) {
+                let rule = &self.rules[f.rule];
+                if f.suppressed_by.is_none() {
+                    let n = counted.entry((f.rule, is_own)).or_default();
+                    if *n >= rule.max_hits {
+                        f.suppressed_by = Some("max_hits".to_string());
+                    }
+                    *n += 1;
+                }
+                let hit = RuleHit {
+                    rule_id: rule.id.clone(),
+                    category: rule.category.clone(),
+                    weight: rule.weight,
+                    start: f.start,
+                    end: f.end,
+                    matched: text[f.start..f.end].to_string(),
+                    segment: seg.kind,
+                };
+                match f.suppressed_by {
+                    Some(reason) => det.suppressed.push(SuppressedHit { hit, reason }),
+                    None => {
+                        *scores.entry(rule.signal).or_default() += rule.weight;
+                        if is_own {
+                            det.hits.push(hit);
+                        }
+                    }
+                }
+            }
+        }
+        for (&signal, &score) in &own {
+            let flagged = score >= self.threshold(signal);
+            match signal {
+                Signal::Content(c) => {
+                    det.scores.insert(c, score);
+                    if flagged {
+                        det.categories.insert(c);
+                    }
+                }
+                Signal::UrgentService => det.urgent_service = flagged,
+            }
+        }
+        for (&signal, &score) in &quoted {
+            if let Signal::Content(c) = signal {
+                if score >= self.threshold(signal) {
+                    det.quoted_categories.insert(c);
+                }
+            }
+        }
+        det
     }
+
     pub fn self_test(&self) -> Vec<ExampleFailure> {
-        unimplemented!("self_test")
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let cases = rule.must_match.iter().map(|e| (e, true));
+            let cases = cases.chain(rule.must_not_match.iter().map(|e| (e, false)));
+            for ((example, line), should) in cases {
+                let own = [Segment {
+                    kind: SegmentKind::Own,
+                    range: 0..example.len(),
+                }];
+                let det = self.detect(example, &own);
+                let hit = det.hits.iter().any(|h| h.rule_id == rule.id);
+                if hit != should {
+                    out.push(ExampleFailure {
+                        rule_id: rule.id.clone(),
+                        file: rule.file.clone(),
+                        line: *line,
+                        example: example.clone(),
+                        expected: if should {
+                            "must match"
+                        } else {
+                            "must not match"
+                        },
+                    });
+                }
+            }
+        }
+        out
     }
+
     pub fn sha256(&self) -> &str {
-        unimplemented!("sha256")
+        &self.sha256
     }
+
     pub fn len(&self) -> usize {
-        unimplemented!("len")
+        self.rules.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rule count per category name, for reports.
+    pub fn count_by_category(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for r in &self.rules {
+            *out.entry(r.category.clone()).or_default() += 1;
+        }
+        out
+    }
+
+    /// The one-line description of a rule, for explanations.
+    pub fn description(&self, rule_id: &str) -> Option<&str> {
+        let rule = self.rules.iter().find(|r| r.id == rule_id)?;
+        Some(&rule.description)
+    }
+
+    fn threshold(&self, signal: Signal) -> f32 {
+        self.thresholds.get(&signal).copied().unwrap_or(1.0)
+    }
+
+    /// Every rule hit in one segment, guards and allow-list applied.
+    fn scan(&self, text: &str, base: usize) -> Vec<Found> {
+        let norm = self.normalizer.normalize(text, base);
+        let mut raw = self.regex_hits(&norm.text);
+        raw.extend(self.word_hits(&norm));
+        dedupe(&mut raw);
+        let allowed = self.allowed_ranges(&norm.text);
+        raw.into_iter()
+            .map(|(rule, s, e)| {
+                let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
+                    Some("allow_list".to_string())
+                } else {
+                    self.guard_against(rule, &norm.text, s, e)
+                };
+                let (start, end) = norm.original(s, e);
+                Found {
+                    rule,
+                    start,
+                    end,
+                    suppressed_by,
+                }
+            })
+            .collect()
+    }
+
+    /// Regex rules on the normalised view, pre-filtered by the set.
+    fn regex_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for i in self.prefilter.matches(text).iter() {
+            let (rule, re) = &self.regexes[i];
+            for m in re.find_iter(text) {
+                if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
+                    out.push((*rule, s, e));
+                }
+            }
+        }
+        out
+    }
+
+    /// Word-list rules: automaton on the squeezed view, then run lengths and
+    /// word edges checked on the normalised view.
+    fn word_hits(&self, norm: &Normalized) -> Vec<(usize, usize, usize)> {
+        let squeezed = norm.squeeze();
+        let mut out = Vec::new();
+        for m in self.words.find_overlapping_iter(&squeezed.text) {
+            let wp = &self.word_patterns[m.pattern().as_usize()];
+            let (s, e) = squeezed.normalized(m.start(), m.end());
+            if lists::is_word_edge(&norm.text, s, e, wp.prefix)
+                && lists::runs_fit(&wp.runs, &norm.text[s..e])
+            {
+                out.push((wp.rule, s, e));
+            }
+        }
+        out
+    }
+
+    fn allowed_ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        self.allow
+            .find_iter(text)
+            .filter(|m| lists::is_word_edge(text, m.start(), m.end(), false))
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    }
+
+    /// The name of the first of the rule's guards that matches the
+    /// sentence holding the hit.
+    fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
+        let unless = &self.rules[rule].unless;
+        if unless.is_empty() {
+            return None;
+        }
+        let sentence = &text[sentence_around(text, s, e)];
+        unless
+            .iter()
+            .map(|&g| &self.guards[g])
+            .find(|g| {
+                g.pattern.is_match(sentence)
+                    && !g.except.as_ref().is_some_and(|x| x.is_match(sentence))
+            })
+            .map(|g| g.name.clone())
+    }
+}
+
+/// Drop a match's leading/trailing whitespace; `None` if nothing is left.
+fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let m = &text[s..e];
+    let lead = m.len() - m.trim_start().len();
+    let trail = m.len() - m.trim_end().len();
+    (lead + trail < m.len()).then_some((s + lead, e - trail))
+}
+
+/// Keep, per rule, the longest of overlapping hits.
+fn dedupe(hits: &mut Vec<(usize, usize, usize)>) {
+    hits.sort_by(|a, b| (a.0, a.1, b.2).cmp(&(b.0, b.1, a.2)));
+    let mut last: Option<(usize, usize)> = None;
+    hits.retain(|&(rule, s, e)| {
+        if matches!(last, Some((r, end)) if r == rule && s < end) {
+            return false;
+        }
+        last = Some((rule, e));
+        true
+    });
+    hits.sort_by_key(|h| (h.1, h.2, h.0));
+}
+
+/// The sentence holding `s..e`: bounded by paragraph breaks and by `.`, `!`
+/// or `?` followed by white space.
+fn sentence_around(text: &str, s: usize, e: usize) -> std::ops::Range<usize> {
+    let b = text.as_bytes();
+    let is_end = |i: usize| {
+        b[i] == b'\n'
+            || (matches!(b[i], b'.' | b'!' | b'?')
+                && b.get(i + 1).is_none_or(|&n| n == b' ' || n == b'\n'))
+    };
+    let start = (0..s).rev().find(|&i| is_end(i)).map_or(0, |i| i + 1);
+    let end = (e..b.len()).find(|&i| is_end(i)).map_or(b.len(), |i| i + 1);
+    start..end
+}
+
+fn parse_signal(name: &str) -> Result<Signal, String> {
+    if name == "urgent_service" {
+        return Ok(Signal::UrgentService);
+    }
+    match name.parse::<Category>() {
+        Ok(c) if c.is_content() => Ok(Signal::Content(c)),
+        Ok(c) => Err(format!(
+            "category `{c}` comes from history or headers, not from rules"
+        )),
+        Err(e) => Err(format!("{e}, or urgent_service")),
+    }
+}
+
+/// Collects every problem while building the compiled rules.
+struct Loader<'a> {
+    dir: &'a Path,
+    errors: ConfigErrors,
+    /// Every file read, by path relative to `dir`, for the hash.
+    bytes: BTreeMap<PathBuf, Vec<u8>>,
+    lists: HashMap<String, Option<Vec<Entry>>>,
+}
+
+/// One parsed rule file with its text (for line numbers).
+struct Parsed {
+    path: PathBuf,
+    text: String,
+    file: RuleFile,
+}
+
+impl Parsed {
+    fn line<T>(&self, s: &Spanned<T>) -> usize {
+        line_of_offset(&self.text, s.span().start)
+    }
+}
+
+impl<'a> Loader<'a> {
+    fn new(dir: &'a Path) -> Self {
+        Loader {
+            dir,
+            errors: ConfigErrors::default(),
+            bytes: BTreeMap::new(),
+            lists: HashMap::new(),
+        }
+    }
+
+    fn err(&mut self, file: &Path, line: usize, reason: impl Into<String>) {
+        self.errors.push(ConfigError::new(file, line, reason));
+    }
+
+    fn load(mut self) -> Result<CompiledRules, ConfigErrors> {
+        let files = self.read_rule_files();
+        let guards = self.compile_guards(&files);
+        let guard_index: HashMap<&str, usize> = guards
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.name.as_str(), i))
+            .collect();
+        let thresholds = self.thresholds(&files);
+        let normalizer = self.lexicon(&files);
+        let allow = self.allow_list(&files);
+        let mut rules = Vec::new();
+        let mut regexes = Vec::new();
+        let mut word_patterns = Vec::new();
+        let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+        for p in &files {
+            for def in &p.file.rule {
+                let rule = self.rule(p, def, &guard_index, &mut seen);
+                // The matcher is checked even for an invalid rule, so that
+                // every problem is reported in one go.
+                let matcher = self.matcher(p, def, def.id.get_ref());
+                let Some(rule) = rule else {
+                    continue;
+                };
+                let index = rules.len();
+                match matcher {
+                    Some(Matcher::Regex(re)) => regexes.push((index, re)),
+                    Some(Matcher::Words(entries)) => {
+                        word_patterns.extend(entries.into_iter().map(|e| WordPattern {
+                            rule: index,
+                            runs: lists::runs(&e.word),
+                            prefix: e.prefix,
+                        }))
+                    }
+                    None => continue,
+                }
+                rules.push(rule);
+            }
+        }
+        let words = self.automaton(
+            word_patterns
+                .iter()
+                .map(|w| w.runs.iter().map(|&(c, _)| c).collect::<String>()),
+            MatchKind::Standard,
+        );
+        let prefilter = RegexSetBuilder::new(regexes.iter().map(|(_, r)| r.as_str()))
+            .size_limit(SET_SIZE_LIMIT)
+            .build();
+        let prefilter = match prefilter {
+            Ok(set) => set,
+            Err(e) => {
+                self.err(self.dir, 0, format!("combined regex set: {e}"));
+                RegexSet::empty()
+            }
+        };
+        let sha256 = self.hash();
+        self.errors.into_result(CompiledRules {
+            rules,
+            guards,
+            prefilter,
+            regexes,
+            words,
+            word_patterns,
+            allow,
+            normalizer,
+            thresholds,
+            sha256,
+        })
+    }
+
+    fn read_rule_files(&mut self) -> Vec<Parsed> {
+        let entries = match std::fs::read_dir(self.dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                self.err(self.dir, 0, format!("cannot read rules directory: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter(|p| p.file_name().is_some_and(|n| n != POLICY_FILE))
+            .collect();
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.err(&path, 0, format!("cannot read: {e}"));
+                    continue;
+                }
+            };
+            self.bytes
+                .insert(self.relative(&path), text.clone().into_bytes());
+            match toml::from_str::<RuleFile>(&text) {
+                Ok(file) => out.push(Parsed { path, text, file }),
+                Err(e) => {
+                    let line = e.span().map_or(0, |s| line_of_offset(&text, s.start));
+                    self.err(&path, line, e.message().to_string());
+                }
+            }
+        }
+        out
+    }
+
+    fn relative(&self, path: &Path) -> PathBuf {
+        path.strip_prefix(self.dir).unwrap_or(path).to_path_buf()
+    }
+
+    fn compile_guards(&mut self, files: &[Parsed]) -> Vec<Guard> {
+        let mut out: Vec<Guard> = Vec::new();
+        for p in files {
+            for g in &p.file.guard {
+                if let Some(guard) = self.guard(p, g, &out) {
+                    out.push(guard);
+                }
+            }
+        }
+        out
+    }
+
+    fn guard(&mut self, p: &Parsed, g: &GuardDef, known: &[Guard]) -> Option<Guard> {
+        let name = g.name.get_ref().clone();
+        if known.iter().any(|k| k.name == name) {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("duplicate guard `{name}`"),
+            );
+            return None;
+        }
+        let pattern = self.regex(p, &g.pattern, &format!("guard `{name}`"))?;
+        let except = match &g.except {
+            Some(x) => Some(self.regex(p, x, &format!("guard `{name}` except"))?),
+            None => None,
+        };
+        Some(Guard {
+            name,
+            pattern,
+            except,
+        })
+    }
+
+    /// Compile one pattern (lists spliced in), naming `what` on failure.
+    fn regex(&mut self, p: &Parsed, pat: &Spanned<String>, what: &str) -> Option<Regex> {
+        let line = p.line(pat);
+        let source = self.splice_lists(p, pat.get_ref(), line, what)?;
+        match RegexBuilder::new(&source)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(re) => Some(re),
+            Err(regex::Error::CompiledTooBig(limit)) => {
+                self.err(
+                    &p.path,
+                    line,
+                    format!("{what}: regex exceeds the compiled size limit of {limit} bytes"),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(&p.path, line, format!("{what}: bad regex: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Replace each `{{lists/x.txt}}` with that list as an elastic alternation.
+    fn splice_lists(&mut self, p: &Parsed, pat: &str, line: usize, what: &str) -> Option<String> {
+        let mut out = String::with_capacity(pat.len());
+        let mut rest = pat;
+        while let Some(open) = rest.find("{{") {
+            let Some(close) = rest[open..].find("}}") else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            let name = rest[open + 2..open + close].trim().to_string();
+            let entries = self.list(&p.path, line, &name, what)?;
+            out.push_str(&lists::elastic_alternation(&entries));
+            rest = &rest[open + close + 2..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// A word list by path relative to the rules directory (read once).
+    fn list(&mut self, file: &Path, line: usize, name: &str, what: &str) -> Option<Vec<Entry>> {
+        if !self.lists.contains_key(name) {
+            let path = self.dir.join(name);
+            let rel = self.relative(&path);
+            let loaded = std::fs::read_to_string(&path).ok().map(|text| {
+                let entries = lists::parse(&text);
+                self.bytes.insert(rel, text.into_bytes());
+                entries
+            });
+            self.lists.insert(name.to_string(), loaded);
+        }
+        let found = self.lists[name].clone();
+        if found.is_none() {
+            let reason = format!(
+                "{what}: word-list file `{name}` not found in {}",
+                self.dir.display()
+            );
+            self.err(file, line, reason);
+        }
+        found
+    }
+
+    fn thresholds(&mut self, files: &[Parsed]) -> HashMap<Signal, f32> {
+        let mut out = HashMap::new();
+        for p in files {
+            for (name, value) in &p.file.thresholds {
+                let line = p.line(value);
+                match parse_signal(name) {
+                    Err(e) => self.err(&p.path, line, format!("threshold: {e}")),
+                    Ok(_) if !value.get_ref().is_finite() || *value.get_ref() <= 0.0 => {
+                        self.err(&p.path, line, format!("threshold for `{name}` must be > 0"))
+                    }
+                    Ok(s) => {
+                        if out.insert(s, *value.get_ref()).is_some() {
+                            self.err(&p.path, line, format!("threshold for `{name}` set twice"));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn lexicon(&mut self, files: &[Parsed]) -> Normalizer {
+        let mut words: Vec<String> = Vec::new();
+        for p in files {
+            for name in &p.file.lexicon {
+                let line = p.line(name);
+                if let Some(entries) = self.list(&p.path, line, name.get_ref(), "lexicon") {
+                    words.extend(entries.into_iter().map(|e| e.word));
+                }
+            }
+        }
+        Normalizer::new(words.iter().map(String::as_str))
+    }
+
+    fn allow_list(&mut self, files: &[Parsed]) -> AhoCorasick {
+        let mut phrases = Vec::new();
+        for p in files {
+            for name in &p.file.allow {
+                let line = p.line(name);
+                if let Some(entries) = self.list(&p.path, line, name.get_ref(), "allow") {
+                    phrases.extend(entries.into_iter().map(|e| e.word));
+                }
+            }
+        }
+        self.automaton(phrases, MatchKind::LeftmostLongest)
+    }
+
+    fn automaton<I, P>(&mut self, patterns: I, kind: MatchKind) -> AhoCorasick
+    where
+        I: IntoIterator<Item = P>,
+        P: AsRef<[u8]>,
+    {
+        AhoCorasick::builder()
+            .match_kind(kind)
+            .build(patterns)
+            .unwrap_or_else(|e| {
+                self.err(self.dir, 0, format!("word automaton: {e}"));
+                AhoCorasick::new(Vec::<String>::new()).expect("empty automaton builds")
+            })
+    }
+
+    /// Validate everything about a rule except its matcher.
+    fn rule(
+        &mut self,
+        p: &Parsed,
+        def: &RuleDef,
+        guards: &HashMap<&str, usize>,
+        seen: &mut HashMap<String, (PathBuf, usize)>,
+    ) -> Option<Rule> {
+        let id = def.id.get_ref().trim().to_string();
+        let line = p.line(&def.id);
+        let mut ok = true;
+        if id.is_empty() {
+            self.err(&p.path, line, "rule with an empty id");
+            ok = false;
+        } else if let Some((f, l)) = seen.get(&id) {
+            let reason = format!("duplicate rule id `{id}` (first at {}:{l})", f.display());
+            self.err(&p.path, line, reason);
+            ok = false;
+        } else {
+            seen.insert(id.clone(), (p.path.clone(), line));
+        }
+        let signal = parse_signal(def.category.get_ref())
+            .map_err(|e| self.err(&p.path, p.line(&def.category), format!("rule `{id}`: {e}")))
+            .ok();
+        let weight = *def.weight.get_ref();
+        if !(weight.is_finite() && weight > 0.0) {
+            self.err(
+                &p.path,
+                p.line(&def.weight),
+                format!("rule `{id}`: weight must be > 0"),
+            );
+            ok = false;
+        }
+        if def.must_match.is_empty() {
+            let reason = format!("rule `{id}` has no must_match examples");
+            self.err(&p.path, line, reason);
+            ok = false;
+        }
+        let mut unless = Vec::new();
+        for g in &def.unless {
+            match guards.get(g.get_ref().as_str()) {
+                Some(&i) => unless.push(i),
+                None => {
+                    let reason = format!("rule `{id}`: unknown guard `{}` in unless", g.get_ref());
+                    self.err(&p.path, p.line(g), reason);
+                    ok = false;
+                }
+            }
+        }
+        let examples = |v: &[Spanned<String>]| -> Vec<(String, usize)> {
+            v.iter().map(|e| (e.get_ref().clone(), p.line(e))).collect()
+        };
+        Some(Rule {
+            category: def.category.get_ref().clone(),
+            signal: signal.filter(|_| ok)?,
+            id,
+            weight,
+            description: def.description.clone(),
+            file: p.path.clone(),
+            unless,
+            max_hits: def.max_hits.unwrap_or(usize::MAX),
+            must_match: examples(&def.must_match),
+            must_not_match: examples(&def.must_not_match),
+        })
+    }
+
+    fn matcher(&mut self, p: &Parsed, def: &RuleDef, id: &str) -> Option<Matcher> {
+        let line = p.line(&def.id);
+        let what = format!("rule `{id}`");
+        match (&def.regex, &def.words, &def.word_file) {
+            (Some(re), None, None) => self.regex(p, re, &what).map(Matcher::Regex),
+            (None, Some(words), None) => {
+                let text = words.get_ref().join("\n");
+                Some(Matcher::Words(lists::parse(&text)))
+            }
+            (None, None, Some(file)) => {
+                let line = p.line(file);
+                self.list(&p.path, line, file.get_ref(), &what)
+                    .map(Matcher::Words)
+            }
+            _ => {
+                let reason = format!("{what}: give exactly one of `regex`, `words`, `word_file`");
+                self.err(&p.path, line, reason);
+                None
+            }
+        }
+    }
+
+    fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for bytes in self.bytes.values() {
+            h.update(bytes);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+enum Matcher {
+    Regex(Regex),
+    Words(Vec<Entry>),
 }

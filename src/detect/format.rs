@@ -1,0 +1,68 @@
+//! The rule file format as written by an analyst (see `rules/README.md`):
+//! serde structures with `deny_unknown_fields`, so a misspelt key is an
+//! error with its line rather than a silently ignored setting.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// One `rules/*.toml` file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Score a category needs to be flagged (default 1.0).
+    #[serde(default)]
+    pub thresholds: BTreeMap<String, Spanned<f32>>,
+    /// Word lists whose words people disguise (`f*ck`, `f u c k`).
+    #[serde(default)]
+    pub lexicon: Vec<Spanned<String>>,
+    /// Phrases inside which no hit counts (place, street and surnames).
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub guard: Vec<GuardDef>,
+    #[serde(default)]
+    pub rule: Vec<RuleDef>,
+}
+
+/// A context guard: a sentence-scoped regex that, when it matches the
+/// sentence holding a hit, suppresses that hit for rules that name it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDef {
+    pub name: Spanned<String>,
+    /// For the analyst reading the file; required so every guard says why.
+    #[allow(dead_code)]
+    pub description: String,
+    pub pattern: Spanned<String>,
+    /// The guard does not apply when this also matches the sentence
+    /// ("I'm not threatening you, *but*…").
+    #[serde(default)]
+    pub except: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    pub id: Spanned<String>,
+    pub category: Spanned<String>,
+    pub weight: Spanned<f32>,
+    pub description: String,
+    /// Exactly one of `regex`, `words`, `word_file`.
+    #[serde(default)]
+    pub regex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub words: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub word_file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub unless: Vec<Spanned<String>>,
+    /// At most this many hits of the rule count per message; the rest are
+    /// recorded as suppressed (`max_hits`).
+    #[serde(default)]
+    pub max_hits: Option<usize>,
+    #[serde(default)]
+    pub must_match: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub must_not_match: Vec<Spanned<String>>,
+}

@@ -1,0 +1,305 @@
+//! Engine tests against the repository's own `rules/`: every rule's examples,
+//! the behaviours the issue names, validation errors, and the ham corpus.
+
+use super::*;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")
+}
+
+fn engine() -> &'static RuleSet {
+    static SET: OnceLock<RuleSet> = OnceLock::new();
+    SET.get_or_init(|| match RuleSet::load(&rules_dir()) {
+        Ok(set) => set,
+        Err(e) => panic!("rules/ does not load:\n{e}"),
+    })
+}
+
+fn own(text: &str) -> Detection {
+    engine().detect(
+        text,
+        &[Segment {
+            kind: SegmentKind::Own,
+            range: 0..text.len(),
+        }],
+    )
+}
+
+fn cats(text: &str) -> Vec<Category> {
+    own(text).categories.into_iter().collect()
+}
+
+fn rule_ids(text: &str) -> Vec<String> {
+    own(text).hits.into_iter().map(|h| h.rule_id).collect()
+}
+
+#[test]
+fn every_rule_passes_its_own_examples() {
+    let failures = engine().self_test();
+    for f in &failures {
+        println!("{f}");
+    }
+    assert!(failures.is_empty(), "{} example failures", failures.len());
+    assert!(!engine().is_empty());
+    assert_eq!(engine().sha256().len(), 64);
+}
+
+#[test]
+fn hits_point_into_the_original_text() {
+    let text = "Ｙｏｕ useless idi0ts, f.u.c.k   y o u and the f***ing b1n";
+    let det = own(text);
+    assert!(!det.hits.is_empty());
+    for h in &det.hits {
+        assert_eq!(h.matched, &text[h.start..h.end], "{h:?}");
+    }
+    assert!(det.categories.contains(&Category::Abuse));
+}
+
+#[test]
+fn scunthorpe_and_innocent_words_do_not_match() {
+    for text in [
+        "I live in Scunthorpe near Penistone.",
+        "The assessment in Cockermouth was a classic.",
+        "My therapist ate a grape in Middlesex.",
+        "Please pass the class assignment.",
+    ] {
+        assert!(rule_ids(text).is_empty(), "{text}: {:?}", rule_ids(text));
+    }
+}
+
+#[test]
+fn allow_list_suppresses_names() {
+    let det = own("I live at 3 Balls Pond Road, near Twatt and Dick Turpin Way.");
+    assert!(det.hits.is_empty(), "{:?}", det.hits);
+    assert!(det.suppressed.iter().any(|s| s.reason == "allow_list"));
+}
+
+#[test]
+fn context_guards_suppress_with_their_name() {
+    let cases = [
+        (
+            "My neighbour said he would kill me and I'll kill him he says.",
+            "reported_speech",
+        ),
+        ("He shouted 'I'll kill you' at me.", "quoted"),
+        (
+            "I'm not threatening anyone when I say I'll come down there and sort it.",
+            "negated",
+        ),
+        (
+            "Hypothetically, what would happen if I wrote I'll kill you?",
+            "hypothetical",
+        ),
+    ];
+    for (text, guard) in cases {
+        let det = own(text);
+        assert!(det.categories.is_empty(), "{text}: {:?}", det.hits);
+        assert!(
+            det.suppressed.iter().any(|s| s.reason == guard),
+            "{text}: {:?}",
+            det.suppressed
+        );
+    }
+    // "but" keeps the threat.
+    assert_eq!(
+        cats("I'm not threatening you, but I know where you live."),
+        [Category::ThreatViolence]
+    );
+}
+
+#[test]
+fn undirected_profanity_is_recorded_but_does_not_flag() {
+    let det = own("The f***ing bin is broken again.");
+    assert_eq!(
+        rule_ids("The f***ing bin is broken again."),
+        ["ab.profanity"]
+    );
+    assert!(det.categories.is_empty());
+    assert!(det.scores[&Category::Abuse] < 1.0);
+    for text in [
+        "f*** you",
+        "you useless idiots",
+        "Mr Jones is a liar",
+        "U R ALL CORRUPT LIARS",
+    ] {
+        assert_eq!(cats(text), [Category::Abuse], "{text}");
+    }
+}
+
+#[test]
+fn self_harm_is_told_from_idioms() {
+    for text in [
+        "I won't be around much longer.",
+        "There's no point going on.",
+        "I'm going to end it all.",
+        "They'd be better off without me.",
+        "I will take all my tablets tonight.",
+    ] {
+        assert_eq!(cats(text), [Category::ThreatSelfHarm], "{text}");
+    }
+    for text in [
+        "This is killing me.",
+        "I could murder a coffee.",
+        "Shoot me an email.",
+        "I'm dying to know.",
+        "Please kill the rats.",
+        "The wasps' nest needs killing.",
+        "I have an overactive thyroid and take medication daily.",
+    ] {
+        assert!(cats(text).is_empty(), "{text}: {:?}", rule_ids(text));
+    }
+}
+
+#[test]
+fn lawful_escalation_is_not_a_threat() {
+    for text in [
+        "I will take legal action.",
+        "I will contact my MP.",
+        "I am going to the Ombudsman and the press.",
+        "You will regret this when my solicitor writes.",
+    ] {
+        assert!(cats(text).is_empty(), "{text}: {:?}", rule_ids(text));
+    }
+}
+
+#[test]
+fn discrimination_and_neutral_mentions() {
+    assert_eq!(
+        cats("Go back to your own country"),
+        [Category::Discrimination]
+    );
+    for text in [
+        "My disabled son needs a ramp.",
+        "The mosque on King St.",
+        "As a gay man I feel unsafe.",
+    ] {
+        assert!(cats(text).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn unreasonable_demands_and_polite_requests() {
+    assert_eq!(
+        cats("Reply within 2 hours."),
+        [Category::UnreasonableDemand]
+    );
+    assert_eq!(
+        cats("I will only deal with the Chief Executive."),
+        [Category::UnreasonableDemand]
+    );
+    assert!(cats("Could you reply by Friday?").is_empty());
+}
+
+#[test]
+fn urgent_service_need() {
+    for text in [
+        "There's a smell of gas.",
+        "No heating and my baby is 3 months old.",
+        "Burst pipe, the flat is flooding.",
+        "The carbon monoxide alarm went off.",
+    ] {
+        let det = own(text);
+        assert!(det.urgent_service, "{text}");
+        assert!(det.categories.is_empty(), "{text}");
+    }
+    assert!(!own("The heating bill is too high.").urgent_service);
+}
+
+#[test]
+fn quoted_and_forwarded_text_does_not_count() {
+    let text = "Please see below.\n> You useless idiots, I'll kill you.\n";
+    let split = text.find('>').unwrap();
+    let segments = [
+        Segment {
+            kind: SegmentKind::Own,
+            range: 0..split,
+        },
+        Segment {
+            kind: SegmentKind::Quoted,
+            range: split..text.len(),
+        },
+    ];
+    let det = engine().detect(text, &segments);
+    assert!(det.hits.is_empty() && det.categories.is_empty());
+    assert!(det.quoted_categories.contains(&Category::Abuse));
+    assert!(det.quoted_categories.contains(&Category::ThreatViolence));
+}
+
+#[test]
+fn validation_reports_every_problem_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
+    write("policy.toml", "this is not a rule file = [");
+    write("README.md", "# notes");
+    write("a.toml", "[[rule]]\nid = \"x\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"(\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"x\"\ncategory = \"nope\"\nweight = 1.0\ndescription = \"d\"\nword_file = \"lists/missing.txt\"\nunless = [\"ghost\"]\n");
+    write("b.toml", "[[rule]]\nid = \"y\"\ncolour = \"red\"\n");
+    write("c.toml", "[[rule]]\nid = \"big\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\w{500}\\w{500}\\w{500}'\nmust_match = [\"a\"]\n");
+    let err = match RuleSet::load(dir.path()) {
+        Ok(_) => panic!("broken rules loaded"),
+        Err(e) => e,
+    };
+    let text = err.to_string();
+    println!("{text}");
+    let expect = [
+        ("a.toml:6", "bad regex"),
+        ("a.toml:10", "duplicate rule id `x`"),
+        ("a.toml:11", "unknown category"),
+        ("a.toml:14", "lists/missing.txt"),
+        ("a.toml:15", "unknown guard `ghost`"),
+        ("a.toml:10", "no must_match"),
+        ("b.toml:3", "unknown field `colour`"),
+        ("c.toml:6", "size limit"),
+    ];
+    for (at, what) in expect {
+        assert!(
+            text.lines().any(|l| l.contains(at) && l.contains(what)),
+            "missing {at}: {what}"
+        );
+    }
+    assert!(!text.contains("policy.toml") && !text.contains("README"));
+}
+
+#[test]
+fn ham_corpus_is_rarely_flagged() {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
+    let base = if base.exists() {
+        base
+    } else {
+        PathBuf::from("/work/shared/testdata")
+    };
+    let dir = base.join("ham/easy-ham-1");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("skipping: {} not found", dir.display());
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let mut flagged = 0;
+    let mut fired: BTreeMap<String, usize> = BTreeMap::new();
+    let started = std::time::Instant::now();
+    let mut bytes = 0;
+    for path in &paths {
+        let raw = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        let body = raw.find("\n\n").map_or(raw.as_str(), |i| &raw[i + 2..]);
+        bytes += body.len();
+        let det = own(body);
+        for h in &det.hits {
+            *fired.entry(h.rule_id.clone()).or_default() += 1;
+        }
+        if !det.categories.is_empty() {
+            flagged += 1;
+            let hits: Vec<_> = det.hits.iter().map(|h| (&h.rule_id, &h.matched)).collect();
+            println!("FLAGGED {}: {:?} {hits:?}", path.display(), det.categories);
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{flagged} of {} ham messages flagged; {:.0} msg/s ({:.1} MB/s, debug build); rules fired: {fired:?}",
+        paths.len(),
+        paths.len() as f64 / secs,
+        bytes as f64 / secs / 1e6
+    );
+    assert!(flagged * 200 < paths.len(), "{flagged} flagged");
+}
