@@ -64,7 +64,10 @@ impl FileConfig {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new(path, 0, format!("cannot read: {e}")))?;
         toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| line_of_offset(&text, s.start)).unwrap_or(0);
+            let line = e
+                .span()
+                .map(|s| line_of_offset(&text, s.start))
+                .unwrap_or(0);
             ConfigError::new(path, line, e.message().to_string()).into()
         })
     }
@@ -81,19 +84,31 @@ pub fn resolve(
             fc,
             path.to_path_buf(),
         ),
-        None => (PathBuf::new(), FileConfig::default(), PathBuf::from("(flags)")),
+        None => (
+            PathBuf::new(),
+            FileConfig::default(),
+            PathBuf::from("command line"),
+        ),
     };
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
     let mut errors = ConfigErrors::default();
-    let err_at = |key: &str, reason: String| ConfigError::new(&file_path, 0, format!("{key}: {reason}"));
+    let err_at =
+        |key: &str, reason: String| ConfigError::new(&file_path, 0, format!("{key}: {reason}"));
 
     let sources: Vec<PathBuf> = if !cli.sources.is_empty() {
         cli.sources.iter().map(PathBuf::from).collect()
     } else {
-        fc.sources.unwrap_or_default().into_iter().map(|s| rel(PathBuf::from(s))).collect()
+        fc.sources
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| rel(PathBuf::from(s)))
+            .collect()
     };
     if sources.is_empty() {
-        errors.push(err_at("sources", "no --source given and none in the config".into()));
+        errors.push(err_at(
+            "sources",
+            "no --source given and none in the config".into(),
+        ));
     }
     for s in &sources {
         if !s.exists() {
@@ -106,18 +121,30 @@ pub fn resolve(
             errors.push(ConfigError::new(r, 0, "register file not found"));
         }
     }
-    let rules = cli.rules.or(fc.rules.map(rel)).unwrap_or_else(|| PathBuf::from("rules"));
+    let rules = cli
+        .rules
+        .or(fc.rules.map(rel))
+        .unwrap_or_else(|| PathBuf::from("rules"));
     if !rules.is_dir() {
         errors.push(ConfigError::new(&rules, 0, "rules folder not found"));
     }
-    let state = cli.state.or(fc.state.map(rel)).unwrap_or_else(|| PathBuf::from("state"));
-    let out = cli.out.or(fc.out.map(rel)).unwrap_or_else(|| PathBuf::from("out"));
+    let state = cli
+        .state
+        .or(fc.state.map(rel))
+        .unwrap_or_else(|| PathBuf::from("state"));
+    let out = cli
+        .out
+        .or(fc.out.map(rel))
+        .unwrap_or_else(|| PathBuf::from("out"));
     let now = match cli.now.or(fc.now) {
         None => Utc::now(),
         Some(text) => match DateTime::parse_from_rfc3339(&text) {
             Ok(t) => t.with_timezone(&Utc),
             Err(e) => {
-                errors.push(err_at("now", format!("`{text}` is not an RFC 3339 time: {e}")));
+                errors.push(err_at(
+                    "now",
+                    format!("`{text}` is not an RFC 3339 time: {e}"),
+                ));
                 Utc::now()
             }
         },

@@ -18,7 +18,11 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_FAILED: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "triage", version, about = "Nightly triage of a council's inbound email")]
+#[command(
+    name = "triage",
+    version,
+    about = "Nightly triage of a council's inbound email"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -103,7 +107,8 @@ fn run(args: RunArgs) -> u8 {
         }
         Err(Error::Config(errors)) => config_failure(&errors),
         Err(e) => {
-            let e = anyhow::Error::new(e).context("the run could not finish; the previous run's outputs are unchanged");
+            let e = anyhow::Error::new(e)
+                .context("the run could not finish; the previous run's outputs are unchanged");
             eprintln!("triage: {e:#}");
             EXIT_FAILED
         }
@@ -143,7 +148,12 @@ fn config_failure(errors: &ConfigErrors) -> u8 {
 
 fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
     let s = &result.summary;
-    let sources: Vec<String> = engine.config.sources.iter().map(|p| p.display().to_string()).collect();
+    let sources: Vec<String> = engine
+        .config
+        .sources
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     println!(
         "triage: {} messages from {} -> {}",
         s.messages_in,
@@ -159,13 +169,23 @@ fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
         s.unparseable
     );
     if !s.categories.is_empty() {
-        let cats: Vec<String> = s.categories.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        let cats: Vec<String> = s
+            .categories
+            .iter()
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
         println!("  categories: {}", cats.join(", "));
     }
     if !s.flagged.is_empty() {
         println!("flagged ({}):", s.flagged.len());
         let mut lines: Vec<_> = s.flagged.iter().collect();
-        lines.sort_by_key(|f| (queue_rank(&f.queue), priority_rank(&f.priority), f.source.clone()));
+        lines.sort_by_key(|f| {
+            (
+                queue_rank(&f.queue),
+                priority_rank(&f.priority),
+                f.source.clone(),
+            )
+        });
         for f in lines {
             let what = [f.categories.as_str(), f.reasons.as_str()]
                 .iter()
@@ -201,13 +221,14 @@ fn priority_rank(p: &str) -> u8 {
 }
 
 fn rules_test(dir: &Path) -> u8 {
-    let rules = match RuleSet::load(dir).with_context(|| format!("loading rules from {}", dir.display())) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("triage: {e:#}");
-            return EXIT_CONFIG;
-        }
-    };
+    let rules =
+        match RuleSet::load(dir).with_context(|| format!("loading rules from {}", dir.display())) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("triage: {e:#}");
+                return EXIT_CONFIG;
+            }
+        };
     let failures = rules.self_test();
     for f in &failures {
         println!(

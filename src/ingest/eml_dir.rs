@@ -55,7 +55,11 @@ impl Source for EmlDir {
     fn messages(&mut self) -> Box<dyn Iterator<Item = Result<RawMessage>> + '_> {
         match self.files() {
             Err(e) => Box::new(std::iter::once(Err(e))),
-            Ok(files) => Box::new(files.into_iter().map(move |p| read_file(&p, self.id_of(&p)))),
+            Ok(files) => Box::new(
+                files
+                    .into_iter()
+                    .map(move |p| read_file(&p, self.id_of(&p))),
+            ),
         }
     }
 }

@@ -53,8 +53,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for sub in ["cur", "new", "tmp"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-            std::fs::write(dir.path().join(sub).join("1.host:2,S"), "Subject: x\n\nbody\n")
-                .unwrap();
+            std::fs::write(
+                dir.path().join(sub).join("1.host:2,S"),
+                "Subject: x\n\nbody\n",
+            )
+            .unwrap();
         }
         let mut md = Maildir::new(dir.path());
         let ids: Vec<String> = md.messages().map(|m| m.unwrap().source_id).collect();

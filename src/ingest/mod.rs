@@ -131,7 +131,11 @@ mod tests {
         let emls = dir.path().join("emls");
         std::fs::create_dir_all(&emls).unwrap();
         let mbox = dir.path().join("inbox.mbox");
-        std::fs::write(&mbox, "From a@b Mon Jan  1 00:00:00 2024\nSubject: x\n\nhi\n").unwrap();
+        std::fs::write(
+            &mbox,
+            "From a@b Mon Jan  1 00:00:00 2024\nSubject: x\n\nhi\n",
+        )
+        .unwrap();
         assert_eq!(detect_kind(&maildir).unwrap(), FileSourceKind::Maildir);
         assert_eq!(detect_kind(&emls).unwrap(), FileSourceKind::EmlDir);
         assert_eq!(detect_kind(&mbox).unwrap(), FileSourceKind::Mbox);

@@ -95,7 +95,12 @@ pub fn read_sources(paths: &[std::path::PathBuf]) -> Result<Vec<RawMessage>> {
             let name = source_name(path);
             if !seen_prefixes.insert(name.clone()) {
                 return Err(Error::Config(
-                    ConfigError::new(path, 0, format!("two sources are both named `{name}`; source ids would clash")).into(),
+                    ConfigError::new(
+                        path,
+                        0,
+                        format!("two sources are both named `{name}`; source ids would clash"),
+                    )
+                    .into(),
                 ));
             }
             Some(name)
@@ -141,12 +146,16 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     let raws = read_sources(&engine.config.sources)?;
     let read_done = Instant::now();
 
-    let prepared: Vec<Prepared> =
-        pool.install(|| raws.into_par_iter().map(|raw| prepare::prepare(engine, raw)).collect());
+    let prepared: Vec<Prepared> = pool.install(|| {
+        raws.into_par_iter()
+            .map(|raw| prepare::prepare(engine, raw))
+            .collect()
+    });
     let parsed_done = Instant::now();
 
     let mut history = History::open(&engine.config.state)?;
-    let (outcomes, entries, raws) = pool.install(|| triage_by_sender(engine, &history, prepared))?;
+    let (outcomes, entries, raws) =
+        pool.install(|| triage_by_sender(engine, &history, prepared))?;
     let routed_done = Instant::now();
 
     let timings = sink::Timings {
@@ -170,7 +179,11 @@ fn triage_by_sender(
     engine: &Engine,
     history: &History,
     prepared: Vec<Prepared>,
-) -> Result<(Vec<Outcome>, Vec<crate::history::HistoryEntry>, BTreeMap<String, Vec<u8>>)> {
+) -> Result<(
+    Vec<Outcome>,
+    Vec<crate::history::HistoryEntry>,
+    BTreeMap<String, Vec<u8>>,
+)> {
     let mut groups: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
     for p in prepared {
         groups.entry(p.sender_key.clone()).or_default().push(p);
@@ -178,7 +191,9 @@ fn triage_by_sender(
     let results: Vec<Result<Vec<(Outcome, crate::history::HistoryEntry, Vec<u8>)>>> = groups
         .into_par_iter()
         .map(|(key, mut messages)| {
-            messages.sort_by(|a, b| (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id)));
+            messages.sort_by(|a, b| {
+                (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id))
+            });
             let earlier = history.sender_entries(&key)?;
             let mut ctx = SenderContext::new(engine, earlier);
             Ok(messages.into_iter().map(|m| ctx.triage(m)).collect())
@@ -209,7 +224,10 @@ mod log {
     use std::time::Duration;
 
     pub fn unreadable(path: &Path, e: &std::io::Error) {
-        eprintln!("triage: cannot read {}: {e} (routed to escalate)", path.display());
+        eprintln!(
+            "triage: cannot read {}: {e} (routed to escalate)",
+            path.display()
+        );
     }
 
     pub fn finished(messages: usize, added: usize, took: Duration) {

@@ -161,7 +161,9 @@ impl<'e> SenderContext<'e> {
         let before: Vec<&Earlier> = self
             .earlier
             .iter()
-            .filter(|e| e.entry.key != m.key && (e.entry.date, &e.entry.key) < (m.timestamp, &m.key))
+            .filter(|e| {
+                e.entry.key != m.key && (e.entry.date, &e.entry.key) < (m.timestamp, &m.key)
+            })
             .collect();
         let parsed = m.parsed.as_ref();
         let quotes_own_mail = parsed.is_some_and(|p| quotes_own_mail(p, &m.from, customer));
@@ -188,7 +190,12 @@ impl<'e> SenderContext<'e> {
         let repeat_of = best
             .filter(|(_, s)| *s >= t.repeat_similarity && m.unparseable.is_none())
             .map(|(e, s)| repeat_of(&e.entry, s));
-        let count_since = |seconds: i64| 1 + before.iter().filter(|e| e.entry.date > m.timestamp - seconds).count();
+        let count_since = |seconds: i64| {
+            1 + before
+                .iter()
+                .filter(|e| e.entry.date > m.timestamp - seconds)
+                .count()
+        };
         let messages_in_volume_window = count_since(t.high_volume_days as i64 * DAY);
 
         let at = DateTime::<Utc>::from_timestamp(m.timestamp, 0).unwrap_or_default();
@@ -257,11 +264,21 @@ fn sender_view(
         .with_timezone(&engine.config.timezone)
         .date_naive();
     let addressed: Vec<String> = parsed
-        .map(|p| p.to.iter().chain(&p.cc).map(|a| normalize_address(&a.email)).collect())
+        .map(|p| {
+            p.to.iter()
+                .chain(&p.cc)
+                .map(|a| normalize_address(&a.email))
+                .collect()
+        })
         .unwrap_or_default();
     match c.active_status(local_date) {
         None if c.status == Status::Closed => {}
-        None => view.status_note = Some(format!("status {} not in force on {local_date}", c.status.as_str())),
+        None => {
+            view.status_note = Some(format!(
+                "status {} not in force on {local_date}",
+                c.status.as_str()
+            ))
+        }
         Some(_) if !c.in_scope(addressed.iter().map(String::as_str)) => {
             view.status_note = Some(format!(
                 "status {} applies only to mail to {}",
@@ -328,7 +345,10 @@ fn wrong_officer(customer: Option<&Customer>, parsed: Option<&ParsedMessage>) ->
     let Some(spoc) = &c.single_point_of_contact else {
         return false;
     };
-    !p.to.iter().chain(&p.cc).any(|a| &normalize_address(&a.email) == spoc)
+    !p.to
+        .iter()
+        .chain(&p.cc)
+        .any(|a| &normalize_address(&a.email) == spoc)
 }
 
 fn is_council_address(engine: &Engine, address: &str) -> bool {

@@ -247,7 +247,10 @@ impl RawEntry {
 fn conditions(w: &RawWhen, id: &str, err: &mut impl FnMut(String)) -> Vec<Condition> {
     let mut out = Vec::new();
     let flags = [
-        (w.unparseable, Condition::Unparseable as fn(bool) -> Condition),
+        (
+            w.unparseable,
+            Condition::Unparseable as fn(bool) -> Condition,
+        ),
         (w.registered, Condition::Registered),
         (w.abusive_before, Condition::AbusiveBefore),
         (w.urgent_service, Condition::UrgentService),
@@ -300,7 +303,11 @@ fn check_thresholds(path: &Path, text: &str, t: &Thresholds, errors: &mut Config
             .map_or(0, |i| i + 1)
     };
     let mut bad = |key: &str, reason: String| {
-        errors.push(ConfigError::new(path, line_of(key), format!("thresholds: {key} {reason}")))
+        errors.push(ConfigError::new(
+            path,
+            line_of(key),
+            format!("thresholds: {key} {reason}"),
+        ))
     };
     for (key, v) in [
         ("high_volume_messages", t.high_volume_messages),

@@ -17,9 +17,16 @@ fn facts(categories: &[Category]) -> Facts {
 
 fn check(f: &Facts, queue: Queue, priority: Priority, row: usize, actions: &[&str]) -> Routing {
     let r = default_policy().route(f);
-    assert_eq!((r.queue, r.priority, r.entry_index), (queue, priority, row), "{r:?}");
+    assert_eq!(
+        (r.queue, r.priority, r.entry_index),
+        (queue, priority, row),
+        "{r:?}"
+    );
     for a in actions {
-        assert!(r.actions.iter().any(|x| x == a), "missing action {a}: {r:?}");
+        assert!(
+            r.actions.iter().any(|x| x == a),
+            "missing action {a}: {r:?}"
+        );
     }
     r
 }
@@ -37,7 +44,13 @@ fn row_1_unparseable() {
 fn row_2_self_harm_outranks_everything_else() {
     let mut f = facts(&[Category::ThreatSelfHarm, Category::Abuse]);
     f.status = Some(Status::ReadOnly);
-    let r = check(&f, Queue::Escalate, Priority::Urgent, 2, &["welfare_check", "log_hs_incident"]);
+    let r = check(
+        &f,
+        Queue::Escalate,
+        Priority::Urgent,
+        2,
+        &["welfare_check", "log_hs_incident"],
+    );
     // Row 5 matched as well: its actions accumulate.
     assert!(r.actions.iter().any(|a| a == "notify_cro"));
 }
@@ -50,7 +63,11 @@ fn row_3_threats() {
             Queue::Escalate,
             Priority::High,
             3,
-            &["log_hs_incident", "notify_line_manager", "consider_police_report"],
+            &[
+                "log_hs_incident",
+                "notify_line_manager",
+                "consider_police_report",
+            ],
         );
     }
 }
@@ -66,18 +83,36 @@ fn row_4_no_contact() {
 fn row_5_abuse_from_registered_customer_and_hate_crime_action() {
     let mut f = facts(&[Category::Abuse]);
     f.status = Some(Status::Monitored);
-    let r = check(&f, Queue::Escalate, Priority::Normal, 5, &["log_low_level_incident", "notify_cro"]);
+    let r = check(
+        &f,
+        Queue::Escalate,
+        Priority::Normal,
+        5,
+        &["log_low_level_incident", "notify_cro"],
+    );
     assert!(!r.actions.iter().any(|a| a == "consider_hate_crime_report"));
     let mut f = facts(&[Category::Discrimination]);
     f.status = Some(Status::Warned);
-    check(&f, Queue::Escalate, Priority::Normal, 5, &["consider_hate_crime_report"]);
+    check(
+        &f,
+        Queue::Escalate,
+        Priority::Normal,
+        5,
+        &["consider_hate_crime_report"],
+    );
 }
 
 #[test]
 fn row_6_abusive_before() {
     let mut f = facts(&[Category::Abuse]);
     f.abusive_before = true;
-    check(&f, Queue::Escalate, Priority::Normal, 6, &["send_warning", "notify_line_manager"]);
+    check(
+        &f,
+        Queue::Escalate,
+        Priority::Normal,
+        6,
+        &["send_warning", "notify_line_manager"],
+    );
 }
 
 #[test]
@@ -92,7 +127,13 @@ fn row_7_urgent_service_is_never_read_only() {
 fn row_8_read_only_and_new_issue_modifier() {
     let mut f = facts(&[]);
     f.status = Some(Status::ReadOnly);
-    check(&f, Queue::ReadOnly, Priority::Normal, 8, &["action_service_requests"]);
+    check(
+        &f,
+        Queue::ReadOnly,
+        Priority::Normal,
+        8,
+        &["action_service_requests"],
+    );
     f.new_issue = true;
     let r = check(&f, Queue::Respond, Priority::Normal, 12, &[]);
     assert!(r.reasons.iter().any(|x| x == "new_issue"));
@@ -136,17 +177,35 @@ fn row_10_first_abuse_from_unregistered() {
 fn row_11_monitored_and_spoc_modifier() {
     let mut f = facts(&[]);
     f.status = Some(Status::Warned);
-    check(&f, Queue::Respond, Priority::Normal, 11, &["forward_to_spoc", "record_for_monitoring"]);
+    check(
+        &f,
+        Queue::Respond,
+        Priority::Normal,
+        11,
+        &["forward_to_spoc", "record_for_monitoring"],
+    );
     let mut f = facts(&[]);
     f.status = Some(Status::Restricted);
     f.wrong_officer = true;
-    let r = check(&f, Queue::Respond, Priority::Normal, 12, &["forward_to_spoc"]);
+    let r = check(
+        &f,
+        Queue::Respond,
+        Priority::Normal,
+        12,
+        &["forward_to_spoc"],
+    );
     assert!(r.reasons.iter().any(|x| x == "wrong_officer"));
 }
 
 #[test]
 fn row_12_anything_else() {
-    let r = check(&facts(&[Category::MassCopy]), Queue::Respond, Priority::Normal, 12, &[]);
+    let r = check(
+        &facts(&[Category::MassCopy]),
+        Queue::Respond,
+        Priority::Normal,
+        12,
+        &[],
+    );
     assert!(r.actions.is_empty());
 }
 
@@ -155,16 +214,29 @@ fn bad_policy_reports_every_problem_with_its_line() {
     let text = "[thresholds]\nrepeat_similarity = 1.5\n\n[[entry]]\nid = \"a\"\nwhen = { any_category = [\"rudeness\"] }\nqueue = \"bin\"\npriority = \"normal\"\n\n[[entry]]\nid = \"b\"\nwhen = { registered = true }\nqueue = \"respond\"\npriority = \"soon\"\n";
     let errs = Policy::parse(Path::new("policy.toml"), text).unwrap_err();
     let shown = errs.to_string();
-    assert!(shown.contains("policy.toml:2: thresholds: repeat_similarity"), "{shown}");
-    assert!(shown.contains("policy.toml:4: entry `a`: unknown category `rudeness`"), "{shown}");
-    assert!(shown.contains("policy.toml:4: entry `a`: unknown queue `bin`"), "{shown}");
-    assert!(shown.contains("policy.toml:10: entry `b`: unknown priority `soon`"), "{shown}");
+    assert!(
+        shown.contains("policy.toml:2: thresholds: repeat_similarity"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("policy.toml:4: entry `a`: unknown category `rudeness`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("policy.toml:4: entry `a`: unknown queue `bin`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("policy.toml:10: entry `b`: unknown priority `soon`"),
+        "{shown}"
+    );
     assert!(shown.contains("must be a catch-all"), "{shown}");
 }
 
 #[test]
 fn unknown_key_is_an_error_with_a_line() {
-    let text = "[[entry]]\nid = \"a\"\nqueue = \"respond\"\npriority = \"normal\"\ncolour = \"red\"\n";
+    let text =
+        "[[entry]]\nid = \"a\"\nqueue = \"respond\"\npriority = \"normal\"\ncolour = \"red\"\n";
     let errs = Policy::parse(Path::new("p.toml"), text).unwrap_err();
     assert_eq!(errs.0[0].line, 5, "{errs}");
     assert!(errs.to_string().contains("colour"), "{errs}");

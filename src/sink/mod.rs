@@ -54,19 +54,31 @@ pub struct Summary {
 
 impl Summary {
     pub fn build(engine: &Engine, outcomes: &[Outcome], timings: Timings) -> Summary {
-        let mut queues: BTreeMap<String, usize> =
-            Queue::ALL.iter().map(|q| (q.as_str().to_string(), 0)).collect();
+        let mut queues: BTreeMap<String, usize> = Queue::ALL
+            .iter()
+            .map(|q| (q.as_str().to_string(), 0))
+            .collect();
         let mut priorities = BTreeMap::new();
         let mut categories = BTreeMap::new();
         let mut flagged = Vec::new();
         for o in outcomes {
             *queues.entry(o.queue().as_str().into()).or_default() += 1;
-            *priorities.entry(o.routing.priority.as_str().into()).or_default() += 1;
+            *priorities
+                .entry(o.routing.priority.as_str().into())
+                .or_default() += 1;
             for c in &o.categories {
                 *categories.entry(c.as_str().into()).or_default() += 1;
             }
-            if !o.categories.is_empty() || o.queue() != Queue::Respond || !o.routing.reasons.is_empty() {
-                let mut rules: Vec<&str> = o.detection.hits.iter().map(|h| h.rule_id.as_str()).collect();
+            if !o.categories.is_empty()
+                || o.queue() != Queue::Respond
+                || !o.routing.reasons.is_empty()
+            {
+                let mut rules: Vec<&str> = o
+                    .detection
+                    .hits
+                    .iter()
+                    .map(|h| h.rule_id.as_str())
+                    .collect();
                 rules.dedup();
                 flagged.push(FlaggedLine {
                     source: o.source_id.clone(),
@@ -99,7 +111,8 @@ impl Summary {
 pub fn render_decisions(outcomes: &[Outcome]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for o in outcomes {
-        serde_json::to_writer(&mut out, o).map_err(|e| Error::Other(format!("decisions.jsonl: {e}")))?;
+        serde_json::to_writer(&mut out, o)
+            .map_err(|e| Error::Other(format!("decisions.jsonl: {e}")))?;
         out.push(b'\n');
     }
     Ok(out)
@@ -117,7 +130,10 @@ pub fn write_outputs(
     let staging = files::Staging::new(out)?;
     let report = report::render(outcomes);
     files::write_private(&staging.dir.join("report.csv"), &report)?;
-    files::write_private(&staging.dir.join("decisions.jsonl"), &render_decisions(outcomes)?)?;
+    files::write_private(
+        &staging.dir.join("decisions.jsonl"),
+        &render_decisions(outcomes)?,
+    )?;
     queues::write(&staging.dir.join("queues"), outcomes, raws)?;
     timings.write_ms = started.elapsed().as_millis() as u64;
     let summary = Summary::build(engine, outcomes, timings);

@@ -19,7 +19,10 @@ pub fn write(root: &Path, outcomes: &[Outcome], raws: &BTreeMap<String, Vec<u8>>
     }
     for o in outcomes {
         let bytes = raws.get(&o.source_id).map_or(&[][..], Vec::as_slice);
-        let path = root.join(o.queue().as_str()).join("new").join(file_name(&o.source_id));
+        let path = root
+            .join(o.queue().as_str())
+            .join("new")
+            .join(file_name(&o.source_id));
         write_private(&path, bytes)?;
     }
     Ok(())

@@ -28,7 +28,12 @@ pub fn render(outcomes: &[Outcome]) -> Vec<u8> {
     w.write_record(COLUMNS).expect("writing to memory");
     for o in outcomes {
         let repeat = o.history.repeat_of.as_ref();
-        let mut rules: Vec<&str> = o.detection.hits.iter().map(|h| h.rule_id.as_str()).collect();
+        let mut rules: Vec<&str> = o
+            .detection
+            .hits
+            .iter()
+            .map(|h| h.rule_id.as_str())
+            .collect();
         rules.dedup();
         w.write_record([
             o.source_id.as_str(),

@@ -1,0 +1,101 @@
+//! Bad configuration stops the run before anything is touched (exit 2),
+//! naming file, line and reason — every problem at once.
+
+use crate::util::*;
+
+fn assert_refused(w: &World, extra: &[&str], expect: &[&str]) {
+    let out = w.run(extra);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "stderr lacks {e:?}:\n{stderr}");
+    }
+    assert!(
+        !w.path("out").exists(),
+        "output written despite bad configuration"
+    );
+    assert!(
+        !w.path("state").exists(),
+        "state written despite bad configuration"
+    );
+}
+
+#[test]
+fn bad_register_rows_are_all_reported_with_lines() {
+    let mut w = World::new();
+    w.mail(
+        "a@example.org",
+        "x@northfield.gov.uk",
+        "Fri, 20 Nov 2026 19:00:00 +0000",
+        "s",
+        "hello",
+    );
+    w.customer("C1,A,a@example.org,grumpy,,,,,,,,false,")
+        .customer("C2,B,b@example.org,monitored,2026-13-01,,,,,,,false,")
+        .customer("C3,C,c@example.org,restricted,,,,3/fortnight,,,,false,");
+    assert_refused(
+        &w,
+        &[],
+        &[
+            "register.csv:2:",
+            "grumpy",
+            "register.csv:3:",
+            "2026-13-01",
+            "register.csv:4:",
+            "3/fortnight",
+        ],
+    );
+}
+
+#[test]
+fn bad_rules_and_policy_are_reported_before_anything_runs() {
+    let mut w = World::new();
+    w.mail(
+        "a@example.org",
+        "x@northfield.gov.uk",
+        "Fri, 20 Nov 2026 19:00:00 +0000",
+        "s",
+        "hello",
+    );
+    let rules = w.path("rules");
+    let status = std::process::Command::new("cp")
+        .args([
+            "-r",
+            &repo().join("rules").display().to_string(),
+            &rules.display().to_string(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let policy = rules.join("policy.toml");
+    let text = std::fs::read_to_string(&policy)
+        .unwrap()
+        .replace("queue = \"read-only\"", "queue = \"later\"");
+    std::fs::write(&policy, text).unwrap();
+    let rules_flag = rules.display().to_string();
+    assert_refused(
+        &w,
+        &["--rules", &rules_flag],
+        &["policy.toml:", "unknown queue `later`"],
+    );
+}
+
+#[test]
+fn missing_source_and_bad_now_are_usage_errors() {
+    let w = World::new();
+    let missing = w.path("nowhere").display().to_string();
+    assert_refused(
+        &w,
+        &["--source", &missing, "--now", "yesterday"],
+        &["nowhere", "source not found", "RFC 3339"],
+    );
+}
+
+#[test]
+fn unknown_key_in_the_config_file_names_its_line() {
+    let w = World::new();
+    let cfg = w.path("triage.toml");
+    std::fs::write(&cfg, "sources = [\"mail\"]\nthreds = 2\n").unwrap();
+    let cfg_flag = cfg.display().to_string();
+    assert_refused(&w, &["--config", &cfg_flag], &["triage.toml:2", "threds"]);
+}

@@ -1,0 +1,124 @@
+//! Same input, same reports: whatever the thread count, and when a night is
+//! run again over a state that already holds it (nothing indexed twice).
+
+use crate::util::*;
+use std::path::Path;
+
+fn run_sample(dir: &Path, threads: &str) {
+    let args: Vec<String> = [
+        "run",
+        "--config",
+        &repo().join("triage.toml").display().to_string(),
+        "--state",
+        &dir.join("state").display().to_string(),
+        "--out",
+        &dir.join("out").display().to_string(),
+        "--now",
+        NOW,
+        "--threads",
+        threads,
+    ]
+    .map(String::from)
+    .to_vec();
+    let out = triage(dir, &args);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn read(dir: &Path, file: &str) -> Vec<u8> {
+    std::fs::read(dir.join("out").join(file)).unwrap()
+}
+
+fn queue_listing(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for q in ["respond", "read-only", "escalate"] {
+        for e in std::fs::read_dir(dir.join("out/queues").join(q).join("new")).unwrap() {
+            names.push(format!("{q}/{}", e.unwrap().file_name().to_string_lossy()));
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn reports_are_byte_identical_for_one_and_two_threads() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    run_sample(one.path(), "1");
+    run_sample(two.path(), "2");
+    for f in ["report.csv", "decisions.jsonl"] {
+        assert!(
+            read(one.path(), f) == read(two.path(), f),
+            "{f} differs between thread counts"
+        );
+    }
+    assert_eq!(queue_listing(one.path()), queue_listing(two.path()));
+}
+
+#[test]
+fn rerunning_a_night_gives_the_same_reports_and_indexes_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    run_sample(dir.path(), "2");
+    let report = read(dir.path(), "report.csv");
+    let decisions = read(dir.path(), "decisions.jsonl");
+    let history = triage::history::History::open(&dir.path().join("state")).unwrap();
+    let indexed = history.len().unwrap();
+    history.close().unwrap();
+    assert_eq!(indexed, 51);
+
+    run_sample(dir.path(), "2");
+    assert!(
+        read(dir.path(), "report.csv") == report,
+        "report.csv changed on re-run"
+    );
+    assert!(
+        read(dir.path(), "decisions.jsonl") == decisions,
+        "decisions.jsonl changed on re-run"
+    );
+    let history = triage::history::History::open(&dir.path().join("state")).unwrap();
+    assert_eq!(
+        history.len().unwrap(),
+        indexed,
+        "re-run indexed messages twice"
+    );
+}
+
+#[test]
+fn queues_hold_the_original_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    run_sample(dir.path(), "2");
+    let rows = read_report(&dir.path().join("out/report.csv"));
+    for (source, row) in &rows {
+        let name = triage::sink::queues::file_name(source);
+        let queued = dir
+            .path()
+            .join("out/queues")
+            .join(&row["queue"])
+            .join("new")
+            .join(name);
+        let original = repo().join("corpus/sample").join(source);
+        assert_eq!(
+            std::fs::read(queued).unwrap(),
+            std::fs::read(original).unwrap(),
+            "{source}"
+        );
+    }
+    assert_eq!(queue_listing(dir.path()).len(), rows.len());
+}
+
+#[test]
+fn output_and_state_are_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    run_sample(dir.path(), "2");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("out")), 0o700);
+    assert_eq!(mode(&dir.path().join("state")), 0o700);
+    for f in ["report.csv", "decisions.jsonl", "summary.json"] {
+        assert_eq!(mode(&dir.path().join("out").join(f)), 0o600, "{f}");
+    }
+    assert_eq!(mode(&dir.path().join("out/queues/escalate/new")), 0o700);
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one test binary (as ripgrep does), each module a
+//! feature a council's users would notice, each test in its own folder,
+//! running the real `triage` binary on real files.
+
+mod util;
+
+mod config_errors;
+mod determinism;
+mod policy_rows;
+mod sample_night;
+mod sources;
+mod torture;

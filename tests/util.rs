@@ -1,0 +1,202 @@
+//! Helpers shared by the integration tests: a private folder per test with a
+//! register, mail files and the `triage` binary to run over them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where `rules/` and `corpus/` live).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/testdata`, beside the checkout (CI has it there).
+pub fn shared_testdata() -> PathBuf {
+    let beside = repo().join("../shared/testdata");
+    if beside.is_dir() {
+        return beside;
+    }
+    PathBuf::from("/work/shared/testdata")
+}
+
+pub const NOW: &str = "2026-11-21T06:00:00Z";
+
+pub const REGISTER_HEADER: &str = "customer_id,name,emails,status,since,until,review_date,contact_limit,contact_hours,single_point_of_contact,scope,vulnerable,notes";
+
+/// One test's world: mail, register, state and output folders.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    register_rows: Vec<String>,
+    count: usize,
+}
+
+/// One row of `report.csv`.
+pub type Row = BTreeMap<String, String>;
+
+impl World {
+    pub fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("mail")).unwrap();
+        World {
+            dir,
+            register_rows: Vec::new(),
+            count: 0,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Add a register row (the columns after the header, in header order).
+    pub fn customer(&mut self, row: &str) -> &mut Self {
+        self.register_rows.push(row.to_string());
+        self
+    }
+
+    /// Write a message into `mail/` and return its source id.
+    pub fn mail(&mut self, from: &str, to: &str, date: &str, subject: &str, body: &str) -> String {
+        self.count += 1;
+        let name = format!("{:03}.eml", self.count);
+        let text = format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <m{}.{}@test.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{}\r\n",
+            self.count,
+            self.dir.path().file_name().unwrap().to_string_lossy(),
+            body.replace('\n', "\r\n")
+        );
+        self.raw(&name, text.as_bytes())
+    }
+
+    /// Write a file into `mail/` as is.
+    pub fn raw(&mut self, name: &str, bytes: &[u8]) -> String {
+        std::fs::write(self.path("mail").join(name), bytes).unwrap();
+        name.to_string()
+    }
+
+    fn write_register(&self) -> PathBuf {
+        let path = self.path("register.csv");
+        let mut text = String::from(REGISTER_HEADER);
+        for r in &self.register_rows {
+            text.push('\n');
+            text.push_str(r);
+        }
+        text.push('\n');
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Run `triage run` over `mail/` with the repository's rules.
+    pub fn run(&self, extra: &[&str]) -> Output {
+        let register = self.write_register();
+        let defaults = [
+            ("--source", self.path("mail").display().to_string()),
+            ("--register", register.display().to_string()),
+            ("--rules", repo().join("rules").display().to_string()),
+            ("--state", self.path("state").display().to_string()),
+            ("--out", self.path("out").display().to_string()),
+            ("--now", NOW.to_string()),
+        ];
+        let mut args: Vec<String> = vec!["run".into()];
+        for (flag, value) in defaults {
+            // A flag the test gives itself replaces the default.
+            if !extra.contains(&flag) {
+                args.extend([flag.to_string(), value]);
+            }
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        triage(self.dir.path(), &args)
+    }
+
+    /// Run and return the report rows by source id; panics unless exit 0/1.
+    pub fn triage(&self) -> BTreeMap<String, Row> {
+        let out = self.run(&[]);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "triage failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        read_report(&self.path("out/report.csv"))
+    }
+}
+
+/// Run the binary with `args` in `cwd`.
+pub fn triage(cwd: &Path, args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run triage")
+}
+
+pub fn read_report(path: &Path) -> BTreeMap<String, Row> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let mut rows = BTreeMap::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        let row: Row = headers
+            .iter()
+            .zip(rec.iter())
+            .map(|(h, v)| (h.to_string(), v.to_string()))
+            .collect();
+        let prev = rows.insert(row["source"].clone(), row);
+        assert!(prev.is_none(), "a source appears twice in report.csv");
+    }
+    rows
+}
+
+/// `decisions.jsonl` by source id.
+pub fn read_decisions(path: &Path) -> BTreeMap<String, serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["source_id"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+/// `a;b;c` → sorted list.
+pub fn list(field: &str) -> Vec<String> {
+    let mut v: Vec<String> = field
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Assert queue, priority and that the listed items appear in the field.
+pub fn assert_routed(row: &Row, queue: &str, priority: &str) {
+    assert_eq!(
+        (row["queue"].as_str(), row["priority"].as_str()),
+        (queue, priority),
+        "{}: {row:#?}",
+        row["source"]
+    );
+}
+
+pub fn assert_has(row: &Row, column: &str, items: &[&str]) {
+    let have = list(&row[column]);
+    for item in items {
+        assert!(
+            have.iter().any(|h| h == item),
+            "{}: {column} lacks {item}: {row:#?}",
+            row["source"]
+        );
+    }
+}
+
+pub fn assert_lacks(row: &Row, column: &str, items: &[&str]) {
+    let have = list(&row[column]);
+    for item in items {
+        assert!(
+            !have.iter().any(|h| h == item),
+            "{}: {column} has {item}: {row:#?}",
+            row["source"]
+        );
+    }
+}
