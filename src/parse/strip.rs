@@ -252,6 +252,10 @@ fn header_block(lines: &[&str], i: usize) -> Option<HeaderBlock> {
         blanks = 0;
         if let Some(c) = HEADER_LINE.captures(line) {
             let key = c[1].to_lowercase();
+            if keys.contains(&key) {
+                // A second From (or To…) is a new block, not this one.
+                break;
+            }
             if key == "subject" || key == "objet" || key == "betreff" {
                 let value = line[c.get(0).map_or(0, |m| m.end())..].trim_start();
                 let value = value.trim_start_matches(['*', ' ']).to_lowercase();
@@ -412,6 +416,9 @@ impl<'a> Labeller<'a> {
     fn block_at(&mut self, i: usize) -> Option<Block> {
         let lines = self.lines;
         let line = lines[i];
+        if is_blank(line) {
+            return None;
+        }
         if FORWARD_MARKER.is_match(line) {
             return Some(Block::ToEnd(i, SegmentKind::Forwarded));
         }
