@@ -11,7 +11,11 @@ use triage::parse::{parse, ParseLimits};
 fn corpus() -> Vec<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let ham = root.join("../shared/testdata/ham/easy-ham-1");
-    let dir = if ham.is_dir() { ham } else { root.join("corpus/sample") };
+    let dir = if ham.is_dir() {
+        ham
+    } else {
+        root.join("corpus/sample")
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -26,13 +30,21 @@ fn stages(c: &mut Criterion) {
     let bytes: usize = messages.iter().map(Vec::len).sum();
     let limits = ParseLimits::default();
     let rules = RuleSet::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap();
-    let parsed: Vec<_> = messages.iter().filter_map(|m| parse(m, &limits).ok()).collect();
+    let parsed: Vec<_> = messages
+        .iter()
+        .filter_map(|m| parse(m, &limits).ok())
+        .collect();
 
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
     group.throughput(Throughput::Elements(messages.len() as u64));
     group.bench_function("parse+strip (messages)", |b| {
-        b.iter(|| messages.iter().filter(|m| parse(m, &limits).is_ok()).count())
+        b.iter(|| {
+            messages
+                .iter()
+                .filter(|m| parse(m, &limits).is_ok())
+                .count()
+        })
     });
     group.bench_function("normalise+detect (messages)", |b| {
         b.iter(|| {
@@ -44,7 +56,12 @@ fn stages(c: &mut Criterion) {
     });
     group.throughput(Throughput::Bytes(bytes as u64));
     group.bench_function("parse+strip (bytes)", |b| {
-        b.iter(|| messages.iter().filter(|m| parse(m, &limits).is_ok()).count())
+        b.iter(|| {
+            messages
+                .iter()
+                .filter(|m| parse(m, &limits).is_ok())
+                .count()
+        })
     });
     group.finish();
 }

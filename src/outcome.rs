@@ -114,6 +114,18 @@ impl Outcome {
         self.routing.queue
     }
 
+    /// Ids of the rules that counted, first hit first, each once, `;`-joined.
+    pub fn rules_hit_field(&self) -> String {
+        let mut seen = std::collections::HashSet::new();
+        self.detection
+            .hits
+            .iter()
+            .map(|h| h.rule_id.as_str())
+            .filter(|id| seen.insert(*id))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     /// `;`-joined category names.
     pub fn categories_field(&self) -> String {
         self.categories

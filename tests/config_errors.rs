@@ -58,15 +58,7 @@ fn bad_rules_and_policy_are_reported_before_anything_runs() {
         "hello",
     );
     let rules = w.path("rules");
-    let status = std::process::Command::new("cp")
-        .args([
-            "-r",
-            &repo().join("rules").display().to_string(),
-            &rules.display().to_string(),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    copy_from_repo("rules", w.dir.path());
     let policy = rules.join("policy.toml");
     let text = std::fs::read_to_string(&policy)
         .unwrap()

@@ -63,31 +63,11 @@ fn no_arguments_in_the_repository_root_runs_the_sample() {
     // Copy what the default config names into a scratch root so the test
     // never writes into the checkout.
     let root = tempfile::tempdir().unwrap();
-    let copy = |rel: &str| {
-        let status = std::process::Command::new("cp")
-            .args([
-                "-r",
-                &repo().join(rel).display().to_string(),
-                &root.path().display().to_string(),
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    copy("triage.toml");
-    copy("rules");
+    copy_from_repo("triage.toml", root.path());
+    copy_from_repo("rules", root.path());
     std::fs::create_dir_all(root.path().join("corpus")).unwrap();
-    for rel in ["corpus/sample", "corpus/register.csv"] {
-        let status = std::process::Command::new("cp")
-            .args([
-                "-r",
-                &repo().join(rel).display().to_string(),
-                &root.path().join("corpus").display().to_string(),
-            ])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
+    copy_from_repo("corpus/sample", &root.path().join("corpus"));
+    copy_from_repo("corpus/register.csv", &root.path().join("corpus"));
     let out = triage(root.path(), &["run".to_string()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(

@@ -23,20 +23,7 @@ fn every_parser_torture_file_is_accounted_for_once() {
     assert!(files.len() > 500, "{} files", files.len());
 
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = vec![
-        "run".into(),
-        "--source".into(),
-        source.display().to_string(),
-        "--rules".into(),
-        repo().join("rules").display().to_string(),
-        "--state".into(),
-        dir.path().join("state").display().to_string(),
-        "--out".into(),
-        dir.path().join("out").display().to_string(),
-        "--now".into(),
-        NOW.into(),
-    ];
-    let out = triage(dir.path(), &args);
+    let out = run_on(dir.path(), &source);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(matches!(out.status.code(), Some(0) | Some(1)), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -57,20 +44,7 @@ fn every_parser_torture_file_is_accounted_for_once() {
 fn ordinary_mail_is_almost_never_flagged() {
     let source = shared_testdata().join("ham/easy-ham-1");
     let dir = tempfile::tempdir().unwrap();
-    let args: Vec<String> = vec![
-        "run".into(),
-        "--source".into(),
-        source.display().to_string(),
-        "--rules".into(),
-        repo().join("rules").display().to_string(),
-        "--state".into(),
-        dir.path().join("state").display().to_string(),
-        "--out".into(),
-        dir.path().join("out").display().to_string(),
-        "--now".into(),
-        NOW.into(),
-    ];
-    let out = triage(dir.path(), &args);
+    let out = run_on(dir.path(), &source);
     assert!(
         matches!(out.status.code(), Some(0) | Some(1)),
         "{}",

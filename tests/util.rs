@@ -200,3 +200,35 @@ pub fn assert_lacks(row: &Row, column: &str, items: &[&str]) {
         );
     }
 }
+
+/// `triage run` over `source` with the repository's rules, writing into
+/// `dir/state` and `dir/out`.
+pub fn run_on(dir: &Path, source: &Path) -> Output {
+    let args: Vec<String> = vec![
+        "run".into(),
+        "--source".into(),
+        source.display().to_string(),
+        "--rules".into(),
+        repo().join("rules").display().to_string(),
+        "--state".into(),
+        dir.join("state").display().to_string(),
+        "--out".into(),
+        dir.join("out").display().to_string(),
+        "--now".into(),
+        NOW.into(),
+    ];
+    triage(dir, &args)
+}
+
+/// `cp -r` a path of the repository into `dest` (a folder).
+pub fn copy_from_repo(rel: &str, dest: &Path) {
+    let status = Command::new("cp")
+        .args([
+            "-r",
+            &repo().join(rel).display().to_string(),
+            &dest.display().to_string(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp {rel}");
+}

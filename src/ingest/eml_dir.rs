@@ -2,7 +2,7 @@
 //! Every regular, non-hidden file is one message; its source id is its path
 //! relative to the directory.
 
-use super::{files_under, read_file, relative_id, RawMessage, Source};
+use super::{files_under, read_each, relative_id, RawMessage, Source};
 use crate::error::Result;
 use std::path::PathBuf;
 
@@ -53,13 +53,6 @@ impl Source for EmlDir {
     }
 
     fn messages(&mut self) -> Box<dyn Iterator<Item = Result<RawMessage>> + '_> {
-        match self.files() {
-            Err(e) => Box::new(std::iter::once(Err(e))),
-            Ok(files) => Box::new(
-                files
-                    .into_iter()
-                    .map(move |p| read_file(&p, self.id_of(&p))),
-            ),
-        }
+        read_each(self.files(), move |p| self.id_of(p))
     }
 }

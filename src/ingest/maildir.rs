@@ -1,7 +1,7 @@
 //! A Maildir: messages in `new/` and `cur/` (never `tmp/`, which holds
 //! deliveries in progress). Source ids are `cur/<name>` / `new/<name>`.
 
-use super::{files_under, read_file, relative_id, RawMessage, Source};
+use super::{files_under, read_each, relative_id, RawMessage, Source};
 use crate::error::Result;
 use std::path::PathBuf;
 
@@ -33,14 +33,7 @@ impl Source for Maildir {
     }
 
     fn messages(&mut self) -> Box<dyn Iterator<Item = Result<RawMessage>> + '_> {
-        match self.files() {
-            Err(e) => Box::new(std::iter::once(Err(e))),
-            Ok(files) => Box::new(
-                files
-                    .into_iter()
-                    .map(move |p| read_file(&p, relative_id(&self.root, &p))),
-            ),
-        }
+        read_each(self.files(), move |p| relative_id(&self.root, p))
     }
 }
 

@@ -114,6 +114,18 @@ pub(crate) fn relative_id(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// Read each file of a listing as one message, ids from `id_of`; a listing
+/// error becomes the iterator's only item.
+pub(crate) fn read_each<'a>(
+    listing: Result<Vec<PathBuf>>,
+    id_of: impl Fn(&Path) -> String + 'a,
+) -> Box<dyn Iterator<Item = Result<RawMessage>> + 'a> {
+    match listing {
+        Err(e) => Box::new(std::iter::once(Err(e))),
+        Ok(files) => Box::new(files.into_iter().map(move |p| read_file(&p, id_of(&p)))),
+    }
+}
+
 pub(crate) fn read_file(path: &Path, source_id: String) -> Result<RawMessage> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     Ok(RawMessage { source_id, bytes })

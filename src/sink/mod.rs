@@ -73,20 +73,13 @@ impl Summary {
                 || o.queue() != Queue::Respond
                 || !o.routing.reasons.is_empty()
             {
-                let mut rules: Vec<&str> = o
-                    .detection
-                    .hits
-                    .iter()
-                    .map(|h| h.rule_id.as_str())
-                    .collect();
-                rules.dedup();
                 flagged.push(FlaggedLine {
                     source: o.source_id.clone(),
                     queue: o.queue().as_str().into(),
                     priority: o.routing.priority.as_str().into(),
                     categories: o.categories_field(),
                     reasons: o.routing.reasons.join(";"),
-                    rules: rules.join(";"),
+                    rules: o.rules_hit_field(),
                 });
             }
         }

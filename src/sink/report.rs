@@ -28,13 +28,6 @@ pub fn render(outcomes: &[Outcome]) -> Vec<u8> {
     w.write_record(COLUMNS).expect("writing to memory");
     for o in outcomes {
         let repeat = o.history.repeat_of.as_ref();
-        let mut rules: Vec<&str> = o
-            .detection
-            .hits
-            .iter()
-            .map(|h| h.rule_id.as_str())
-            .collect();
-        rules.dedup();
         w.write_record([
             o.source_id.as_str(),
             o.message_id.as_deref().unwrap_or(""),
@@ -52,7 +45,7 @@ pub fn render(outcomes: &[Outcome]) -> Vec<u8> {
             &o.routing.actions.join(";"),
             &o.routing.reasons.join(";"),
             &o.routing.entry,
-            &rules.join(";"),
+            &o.rules_hit_field(),
             if o.sender.vulnerable { "true" } else { "false" },
         ])
         .expect("writing to memory");
