@@ -19,8 +19,15 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| Error::io(dir, e))
 }
 
-/// Write a whole file, owner-only, flushed to disk.
+/// Write a whole file, owner-only, flushed to disk before returning.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let f = write_private_unsynced(path, bytes)?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// Write a whole file, owner-only, leaving the flush to the OS: for copies
+/// that a re-run of the same night regenerates (the source is never changed).
+pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> Result<File> {
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
@@ -29,7 +36,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+    Ok(f)
 }
 
 /// A folder beside the outputs where a run writes everything first.
