@@ -592,3 +592,41 @@ fn decisions_explain_each_hit_with_offsets_into_the_text() {
         assert!(!h["matched"].as_str().unwrap().is_empty());
     }
 }
+
+#[test]
+fn an_over_size_message_escalates_and_its_headers_are_still_indexed() {
+    let mut w = World::new();
+    let big = "The fence at 4 Mill Road is broken. ".repeat(200);
+    let id = w.mail("big@example.org", COUNCIL, EVENING, "Fence report", &big);
+    let small = w.mail("small@example.org", COUNCIL, EVENING, "Bins", "The bin was missed.");
+    let cfg = w.path("triage.toml");
+    std::fs::write(&cfg, "max_message_bytes = 4000\n").unwrap();
+    let out = w.run(&["--config", &cfg.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = read_report(&w.path("out/report.csv"));
+    assert_routed(&rows[&id], "escalate", "high");
+    assert_has(&rows[&id], "reasons", &["unparseable"]);
+    assert_eq!(rows[&id]["from"], "big@example.org", "headers read");
+    assert_routed(&rows[&small], "respond", "normal");
+    let decisions = read_decisions(&w.path("out/decisions.jsonl"));
+    let why = decisions[&id]["unparseable"].as_str().unwrap();
+    assert!(why.contains("4000"), "the reason names the limit: {why}");
+    let history = triage::history::History::open(&w.path("state")).unwrap();
+    let entries = history.sender_entries("addr:big@example.org").unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].subject, "Fence report");
+}
+
+#[test]
+fn logs_carry_no_message_text() {
+    let mut w = World::new();
+    w.mail("a@example.org", COUNCIL, EVENING, "Subject Zebra Crossing", "Body words Quixotic Marmalade. I know where you live.");
+    w.raw("empty.eml", b"");
+    let out = w.run(&[]);
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for secret in ["Zebra", "Quixotic", "Marmalade", "where you live"] {
+            assert!(!text.contains(secret), "message text in the log: {text}");
+        }
+    }
+}
