@@ -153,6 +153,58 @@ fn self_harm_is_told_from_idioms() {
 }
 
 #[test]
+fn weak_self_harm_signals_combine_but_one_alone_does_not() {
+    for text in [
+        "I do not think I will bother you much longer. I can't go on like this any more \
+         and since my wife passed there is nothing to keep me here.",
+        "I can't do this anymore. I've got my dad's old tablets and I'm going to take the lot \
+         tonight and end it.",
+        "I want to say goodbye to my kids. This is my last letter.",
+    ] {
+        assert_eq!(cats(text), [Category::ThreatSelfHarm], "{text}");
+    }
+    for text in [
+        "The boiler is broken again. I can't go on like this, I can't take any more!",
+        "This is my last email before I go to the Ombudsman.",
+        "There is nothing to keep me here in Leeds, so I am moving.",
+        "My mum says she can't cope and wants to end it all.",
+    ] {
+        assert!(cats(text).is_empty(), "{text}: {:?}", rule_ids(text));
+    }
+}
+
+#[test]
+fn insults_aimed_at_staff_in_any_voice() {
+    for text in [
+        "You useless bunch of thieving parasites.",
+        "Thieving scum, the lot of you.",
+        "since you're too thick to look it up",
+        "YOU ARE A BUNCH OF MONEY GRABBING SH*TS",
+        "Get your fat a*ses off your chairs.",
+        "u r all muppets",
+    ] {
+        assert_eq!(cats(text), [Category::Abuse], "{text}");
+    }
+    for text in [
+        "Thank you, you are all stars.",
+        "I don't think you're useless, but this needs sorting.",
+        "My neighbour called me a useless fat cow.",
+        "Do you know how thick the walls are?",
+    ] {
+        assert!(cats(text).is_empty(), "{text}: {:?}", rule_ids(text));
+    }
+    // SPEC §4: discrimination aimed at staff is also abuse; about others it is not.
+    assert_eq!(
+        cats("Don't put me through to that p*ki on the front desk again."),
+        [Category::Abuse, Category::Discrimination]
+    );
+    assert_eq!(
+        cats("The p*kis next door are noisy."),
+        [Category::Discrimination]
+    );
+}
+
+#[test]
 fn lawful_escalation_is_not_a_threat() {
     for text in [
         "I will take legal action.",
@@ -261,18 +313,21 @@ fn validation_reports_every_problem_with_lines() {
     assert!(!text.contains("policy.toml") && !text.contains("README"));
 }
 
-#[test]
-fn ham_corpus_is_rarely_flagged() {
+/// Runs every message body of `testdata/ham/<name>` through the rules as the
+/// sender's own words (quotes and signatures included, so this is stricter
+/// than the pipeline) and returns (flagged, total); `None` when the corpus is
+/// not present on this machine.
+fn ham_flagged(name: &str) -> Option<(usize, usize)> {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata");
     let base = if base.exists() {
         base
     } else {
         PathBuf::from("/work/shared/testdata")
     };
-    let dir = base.join("ham/easy-ham-1");
+    let dir = base.join("ham").join(name);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         println!("skipping: {} not found", dir.display());
-        return;
+        return None;
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
@@ -296,10 +351,26 @@ fn ham_corpus_is_rarely_flagged() {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{flagged} of {} ham messages flagged; {:.0} msg/s ({:.1} MB/s, debug build); rules fired: {fired:?}",
+        "{name}: {flagged} of {} ham messages flagged; {:.0} msg/s ({:.1} MB/s, debug build); rules fired: {fired:?}",
         paths.len(),
         paths.len() as f64 / secs,
         bytes as f64 / secs / 1e6
     );
-    assert!(flagged * 200 < paths.len(), "{flagged} flagged");
+    Some((flagged, paths.len()))
+}
+
+#[test]
+fn ham_corpus_is_rarely_flagged() {
+    if let Some((flagged, total)) = ham_flagged("easy-ham-1") {
+        assert!(flagged * 200 < total, "{flagged} of {total} flagged");
+    }
+}
+
+/// The hard ham (newsletters, marketing, lyrics and jokes in signatures)
+/// is held to the same rate.
+#[test]
+fn hard_ham_corpus_is_rarely_flagged() {
+    if let Some((flagged, total)) = ham_flagged("hard-ham-1") {
+        assert!(flagged * 200 < total, "{flagged} of {total} flagged");
+    }
 }
