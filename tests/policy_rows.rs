@@ -598,11 +598,22 @@ fn an_over_size_message_escalates_and_its_headers_are_still_indexed() {
     let mut w = World::new();
     let big = "The fence at 4 Mill Road is broken. ".repeat(200);
     let id = w.mail("big@example.org", COUNCIL, EVENING, "Fence report", &big);
-    let small = w.mail("small@example.org", COUNCIL, EVENING, "Bins", "The bin was missed.");
+    let small = w.mail(
+        "small@example.org",
+        COUNCIL,
+        EVENING,
+        "Bins",
+        "The bin was missed.",
+    );
     let cfg = w.path("triage.toml");
     std::fs::write(&cfg, "max_message_bytes = 4000\n").unwrap();
     let out = w.run(&["--config", &cfg.display().to_string()]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows = read_report(&w.path("out/report.csv"));
     assert_routed(&rows[&id], "escalate", "high");
     assert_has(&rows[&id], "reasons", &["unparseable"]);
@@ -620,7 +631,13 @@ fn an_over_size_message_escalates_and_its_headers_are_still_indexed() {
 #[test]
 fn logs_carry_no_message_text() {
     let mut w = World::new();
-    w.mail("a@example.org", COUNCIL, EVENING, "Subject Zebra Crossing", "Body words Quixotic Marmalade. I know where you live.");
+    w.mail(
+        "a@example.org",
+        COUNCIL,
+        EVENING,
+        "Subject Zebra Crossing",
+        "Body words Quixotic Marmalade. I know where you live.",
+    );
     w.raw("empty.eml", b"");
     let out = w.run(&[]);
     for stream in [&out.stdout, &out.stderr] {
