@@ -15,6 +15,8 @@ pub mod category;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod evaluate;
+pub mod explain;
 pub mod history;
 pub mod ingest;
 pub mod outcome;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use triage::config::{self, CliOverrides, FileConfig, RunConfig, DEFAULT_CONFIG_FILE};
 use triage::detect::RuleSet;
+use triage::evaluate::score::Measure;
+use triage::evaluate::{self, EvalReport, Gate, Labels, RuleStats};
 use triage::pipeline::{self, Engine};
 use triage::{ConfigErrors, Error};
 
@@ -32,11 +34,83 @@ struct Cli {
 enum Command {
     /// Triage a night's mail into respond, read-only and escalate.
     Run(RunArgs),
+    /// Measure detection and routing against labelled mail (writes nothing).
+    Eval(EvalArgs),
+    /// The full decision trace for one message file (or each message of an mbox).
+    Explain(ExplainArgs),
     /// Work with the rule files.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+/// What `eval`, `explain` and `rules stats` triage with. Nothing is written;
+/// the history, when given, is only read.
+#[derive(clap::Args)]
+struct ReadOnlyArgs {
+    /// Config file for the council's settings (time zone, council domains);
+    /// `eval` and `rules stats` read none unless given, `explain` reads
+    /// ./triage.toml when it exists.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The register of monitored and restricted customers (CSV).
+    #[arg(long)]
+    register: Option<PathBuf>,
+    /// The rules folder (rule files and policy.toml).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// A state folder of earlier runs whose history to consult (read only).
+    #[arg(long, value_name = "STATE_DIR")]
+    history: Option<PathBuf>,
+    /// Fix "now" (RFC 3339).
+    #[arg(long)]
+    now: Option<String>,
+    /// Worker threads (0: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// The labelled mail: a folder of message files, a Maildir or an mbox (repeatable).
+    #[arg(long = "source", value_name = "PATH", required = true)]
+    sources: Vec<String>,
+    /// `labels.csv` with columns source,queue,categories.
+    #[arg(long, required_unless_present = "expect_clean")]
+    labels: Option<PathBuf>,
+    /// No labels file: every message should get no content category
+    /// (ordinary mail); the queue is not judged.
+    #[arg(long, conflicts_with = "labels")]
+    expect_clean: bool,
+    #[command(flatten)]
+    with: ReadOnlyArgs,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Fail unless F1 reaches X: `X` for every labelled content category, or `CATEGORY=X` (repeatable).
+    #[arg(long, value_name = "[CATEGORY=]X")]
+    min_f1: Vec<String>,
+    /// Fail unless recall reaches X (`X` or `CATEGORY=X`, repeatable).
+    #[arg(long, value_name = "[CATEGORY=]X")]
+    min_recall: Vec<String>,
+    /// Fail unless precision reaches X (`X` or `CATEGORY=X`, repeatable).
+    #[arg(long, value_name = "[CATEGORY=]X")]
+    min_precision: Vec<String>,
+    /// Fail unless the share of messages in their labelled queue reaches X.
+    #[arg(long, value_name = "X")]
+    min_queue_accuracy: Option<String>,
+    /// Fail if more than this share of messages labelled clean get a content category.
+    #[arg(long, value_name = "X")]
+    max_clean_flag_rate: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ExplainArgs {
+    /// A message file, or an mbox.
+    file: PathBuf,
+    #[command(flatten)]
+    with: ReadOnlyArgs,
 }
 
 #[derive(clap::Args)]
@@ -74,15 +148,40 @@ enum RulesCommand {
         #[arg(long, default_value = "rules")]
         rules: PathBuf,
     },
+    /// Hits per rule over some mail, overlaps, and (with labels) how often each rule was right.
+    Stats {
+        /// Mail to run the rules over (repeatable).
+        #[arg(long = "source", value_name = "PATH", required = true)]
+        sources: Vec<String>,
+        /// `labels.csv` for the RIGHT column.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        #[command(flatten)]
+        with: ReadOnlyArgs,
+        /// Print the statistics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),
+        Command::Eval(args) => eval(args),
+        Command::Explain(args) => explain(args),
         Command::Rules {
             command: RulesCommand::Test { rules },
         } => rules_test(&rules),
+        Command::Rules {
+            command:
+                RulesCommand::Stats {
+                    sources,
+                    labels,
+                    with,
+                    json,
+                },
+        } => rules_stats(sources, labels, with, json),
     };
     ExitCode::from(code)
 }
@@ -247,6 +346,165 @@ fn priority_rank(p: &str) -> u8 {
         "high" => 1,
         _ => 2,
     }
+}
+
+/// Triage `sources` as a run would, writing nothing. `Err` carries the exit code.
+fn triage_read_only(
+    sources: Vec<String>,
+    with: ReadOnlyArgs,
+    default_config: bool,
+) -> Result<(Engine, Vec<triage::Outcome>), u8> {
+    let config_path = with.config.clone().or_else(|| {
+        let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+        (default_config && default.is_file()).then_some(default)
+    });
+    let resolved = config_path
+        .as_deref()
+        .map(|p| FileConfig::load(p).map(|fc| (p, fc)))
+        .transpose()
+        .and_then(|file| {
+            config::resolve(
+                file,
+                CliOverrides {
+                    sources,
+                    register: with.register,
+                    rules: with.rules,
+                    threads: with.threads,
+                    now: with.now,
+                    ..CliOverrides::default()
+                },
+            )
+        });
+    let config = resolved.map_err(|e| config_failure(&e))?;
+    evaluate::triage_read_only(config, with.history.as_deref()).map_err(|e| match e {
+        Error::Config(errors) => config_failure(&errors),
+        e => {
+            eprintln!("triage: {:#}", anyhow::Error::new(e));
+            EXIT_FAILED
+        }
+    })
+}
+
+fn eval(args: EvalArgs) -> u8 {
+    let mut gates = Vec::new();
+    let mut bad = Vec::new();
+    for (measure, values) in [
+        (Measure::F1, &args.min_f1),
+        (Measure::Recall, &args.min_recall),
+        (Measure::Precision, &args.min_precision),
+    ] {
+        for v in values {
+            match Gate::parse_min(measure, v) {
+                Ok(g) => gates.push(g),
+                Err(e) => bad.push(e),
+            }
+        }
+    }
+    for (value, make) in [
+        (
+            &args.min_queue_accuracy,
+            Gate::MinQueueAccuracy as fn(f64) -> Gate,
+        ),
+        (&args.max_clean_flag_rate, Gate::MaxCleanFlagRate),
+    ] {
+        if let Some(v) = value {
+            match evaluate::score::parse_share(v) {
+                Ok(x) => gates.push(make(x)),
+                Err(e) => bad.push(e),
+            }
+        }
+    }
+    if !bad.is_empty() {
+        for e in bad {
+            eprintln!("triage: {e}");
+        }
+        return EXIT_CONFIG;
+    }
+    let labels = match &args.labels {
+        Some(path) => match Labels::load(path) {
+            Ok(l) => Some((path.clone(), l)),
+            Err(e) => return config_failure(&e),
+        },
+        None => None,
+    };
+    let (engine, outcomes) = match triage_read_only(args.sources, args.with, false) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let labels = match labels {
+        Some((path, labels)) => {
+            if let Err(e) = evaluate::score::check_coverage(&outcomes, &labels, &path) {
+                return config_failure(&e);
+            }
+            labels
+        }
+        None => Labels::all_clean(outcomes.iter().map(|o| o.source_id.as_str())),
+    };
+    let mut report = EvalReport::build(&outcomes, &labels, &engine.rules);
+    let failed = !report.apply_gates(&gates).is_empty();
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("triage: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        print!("{}", report.render_text());
+    }
+    if failed {
+        EXIT_SOME_UNPROCESSED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn explain(args: ExplainArgs) -> u8 {
+    let file = args.file.display().to_string();
+    let (engine, outcomes) = match triage_read_only(vec![file], args.with, true) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for (i, o) in outcomes.iter().enumerate() {
+        if i > 0 {
+            println!("\n{}\n", "=".repeat(72));
+        }
+        print!(
+            "{}",
+            triage::explain::render(o, &engine.rules, &engine.policy)
+        );
+    }
+    EXIT_OK
+}
+
+fn rules_stats(
+    sources: Vec<String>,
+    labels: Option<PathBuf>,
+    with: ReadOnlyArgs,
+    json: bool,
+) -> u8 {
+    let labels = match labels.as_deref().map(Labels::load).transpose() {
+        Ok(l) => l,
+        Err(e) => return config_failure(&e),
+    };
+    let (engine, outcomes) = match triage_read_only(sources, with, false) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let stats = RuleStats::build(&outcomes, &engine.rules, labels.as_ref());
+    if json {
+        match serde_json::to_string_pretty(&stats) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("triage: {e}");
+                return EXIT_FAILED;
+            }
+        }
+    } else {
+        print!("{}", stats.render_text());
+    }
+    EXIT_OK
 }
 
 fn rules_test(dir: &Path) -> u8 {

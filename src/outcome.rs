@@ -107,6 +107,9 @@ pub struct Outcome {
     /// The message's full readable text, which every span indexes; not serialised.
     #[serde(skip)]
     pub text: String,
+    /// `text` cut into own words, quoted, forwarded, signature and footer; not serialised.
+    #[serde(skip)]
+    pub segments: Vec<crate::parse::Segment>,
 }
 
 impl Outcome {
@@ -133,5 +136,14 @@ impl Outcome {
             .map(|c| c.as_str())
             .collect::<Vec<_>>()
             .join(";")
+    }
+}
+
+/// `text` on one line (whitespace collapsed), cut to `max_chars` with `…`.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
     }
 }

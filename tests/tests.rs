@@ -4,6 +4,7 @@
 
 mod util;
 
+mod analyst;
 mod config_errors;
 mod determinism;
 mod policy_rows;

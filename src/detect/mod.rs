@@ -90,6 +90,21 @@ impl RuleSet {
         self.inner.self_test()
     }
 
+    /// Every rule, in load order.
+    pub fn rule_infos(&self) -> Vec<rules::RuleInfo> {
+        self.inner.rule_infos()
+    }
+
+    /// The score at which a content category is flagged.
+    pub fn threshold(&self, category: Category) -> f32 {
+        self.inner.threshold(Signal::Content(category))
+    }
+
+    /// The one-line description of a rule.
+    pub fn description(&self, rule_id: &str) -> Option<&str> {
+        self.inner.description(rule_id)
+    }
+
     /// SHA-256 over the rule files' bytes, for `summary.json`.
     pub fn sha256(&self) -> &str {
         self.inner.sha256()

@@ -55,6 +55,17 @@ impl std::fmt::Display for ExampleFailure {
     }
 }
 
+/// A rule's identity, for reports (`rules stats`, `explain`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleInfo {
+    pub id: String,
+    /// `threat_violence`, …, or `urgent_service`.
+    pub category: String,
+    pub weight: f32,
+    pub description: String,
+    pub file: PathBuf,
+}
+
 struct Rule {
     id: String,
     signal: Signal,
@@ -232,7 +243,22 @@ impl CompiledRules {
         Some(&rule.description)
     }
 
-    fn threshold(&self, signal: Signal) -> f32 {
+    /// Every rule, in load order, as an analyst sees it.
+    pub fn rule_infos(&self) -> Vec<RuleInfo> {
+        self.rules
+            .iter()
+            .map(|r| RuleInfo {
+                id: r.id.clone(),
+                category: r.category.clone(),
+                weight: r.weight,
+                description: r.description.clone(),
+                file: r.file.clone(),
+            })
+            .collect()
+    }
+
+    /// The score at which a signal's category is flagged.
+    pub fn threshold(&self, signal: Signal) -> f32 {
         self.thresholds.get(&signal).copied().unwrap_or(1.0)
     }
 

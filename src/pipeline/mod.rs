@@ -138,11 +138,46 @@ fn source_name(path: &Path) -> String {
 /// Run the whole night: read, triage, write reports and queues, update history.
 pub fn run(engine: &Engine) -> Result<RunResult> {
     let started = Instant::now();
+    let _lock = crate::sink::files::StateLock::acquire(&engine.config.state)?;
+    let mut history = History::open(&engine.config.state)?;
+    let night = triage_night(engine, &history)?;
+    let summary = sink::write_outputs(
+        engine,
+        &engine.config.out,
+        &night.outcomes,
+        &night.raws,
+        night.timings,
+    )?;
+    let added = history.add_all(&night.entries)?;
+    history.close()?;
+    log::finished(night.outcomes.len(), added, started.elapsed());
+    Ok(RunResult {
+        outcomes: night.outcomes,
+        summary,
+    })
+}
+
+/// One night triaged in memory: nothing written, the history only read.
+pub struct Night {
+    /// Sorted by source id.
+    pub outcomes: Vec<Outcome>,
+    /// What the history gains once the reports are written.
+    pub entries: Vec<crate::history::HistoryEntry>,
+    /// Original bytes by source id, for the queues.
+    pub raws: BTreeMap<String, Vec<u8>>,
+    /// Write time is still 0: nothing has been written.
+    pub timings: sink::Timings,
+}
+
+/// Read the sources, then parse, detect, consult `history` and route every
+/// message. Used by `run` and by `eval`/`explain`, so they judge exactly
+/// what a night's run would do.
+pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
+    let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(engine.config.threads)
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
-    let _lock = crate::sink::files::StateLock::acquire(&engine.config.state)?;
     let raws = read_sources(&engine.config.sources)?;
     let read_done = Instant::now();
 
@@ -153,9 +188,7 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     });
     let parsed_done = Instant::now();
 
-    let mut history = History::open(&engine.config.state)?;
-    let (outcomes, entries, raws) =
-        pool.install(|| triage_by_sender(engine, &history, prepared))?;
+    let (outcomes, entries, raws) = pool.install(|| triage_by_sender(engine, history, prepared))?;
     let routed_done = Instant::now();
 
     let timings = sink::Timings {
@@ -164,11 +197,12 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
         history_route_ms: ms(parsed_done, routed_done),
         write_ms: 0,
     };
-    let summary = sink::write_outputs(engine, &engine.config.out, &outcomes, &raws, timings)?;
-    let added = history.add_all(&entries)?;
-    history.close()?;
-    log::finished(outcomes.len(), added, started.elapsed());
-    Ok(RunResult { outcomes, summary })
+    Ok(Night {
+        outcomes,
+        entries,
+        raws,
+        timings,
+    })
 }
 
 /// Messages of one sender, handled in date order; senders in parallel.

@@ -133,6 +133,11 @@ impl<'e> SenderContext<'e> {
             routing,
             conduct,
             own_text,
+            segments: m
+                .parsed
+                .as_ref()
+                .map(|p| p.segments.clone())
+                .unwrap_or_default(),
             text: m.parsed.map(|p| p.text).unwrap_or_default(),
         };
         (outcome, entry, m.raw.bytes)
@@ -299,16 +304,8 @@ fn repeat_of(e: &HistoryEntry, similarity: f32) -> RepeatOf {
             .unwrap_or_default()
             .to_rfc3339(),
         subject: e.subject.clone(),
-        excerpt: excerpt(&e.body, 240),
+        excerpt: crate::outcome::excerpt(&e.body, 240),
         similarity,
-    }
-}
-
-fn excerpt(text: &str, max_chars: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
     }
 }
 

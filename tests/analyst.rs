@@ -1,0 +1,238 @@
+//! The analyst's commands: `triage eval` scores labelled mail and gates CI,
+//! `triage explain` traces one decision, `triage rules stats` shows what each
+//! rule contributes. None of them writes anything.
+
+use crate::util::*;
+
+fn run_args(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    triage(cwd, &args)
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn eval_scores_the_sample_night_and_its_gates_pass() {
+    let repo = repo();
+    let out = run_args(
+        &repo,
+        &[
+            "eval",
+            "--source",
+            "corpus/sample",
+            "--labels",
+            "corpus/sample.expected.csv",
+            "--register",
+            "corpus/register.csv",
+            "--now",
+            NOW,
+            "--min-f1",
+            "0.9",
+            "--min-queue-accuracy",
+            "0.99",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("queue accuracy: 1.000 (51 of 51)"), "{text}");
+    assert!(!repo.join("state/history").exists() || repo.join("state").exists());
+}
+
+/// A world with one veiled threat labelled clean (a false flag) and one
+/// insult labelled as nothing but abuse that the rules cannot see (a miss).
+fn mislabelled_world() -> World {
+    let mut w = World::new();
+    w.mail(
+        "a.resident@example.com",
+        "housing@northfield.gov.uk",
+        "Fri, 20 Nov 2026 18:00:00 +0000",
+        "repairs",
+        "Fix the damp by Friday. I know where you live and I know what car you drive.",
+    );
+    w.mail(
+        "b.resident@example.com",
+        "waste@northfield.gov.uk",
+        "Fri, 20 Nov 2026 18:05:00 +0000",
+        "bins",
+        "Please collect the green bin from 4 Larch Avenue, it was missed on Tuesday.",
+    );
+    std::fs::write(
+        w.path("labels.csv"),
+        "source,queue,categories\n001.eml,respond,\n002.eml,respond,abuse\n",
+    )
+    .unwrap();
+    w
+}
+
+#[test]
+fn eval_lists_each_miss_and_false_flag_with_its_evidence_and_fails_the_gate() {
+    let w = mislabelled_world();
+    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
+    let rules = repo().join("rules");
+    let base = [
+        "eval",
+        "--source",
+        mail.to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--now",
+        NOW,
+    ];
+    let mut gated = base.to_vec();
+    gated.extend(["--min-recall", "abuse=0.9"]);
+    let out = run_args(w.dir.path(), &gated);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "a failed gate exits 1: {text}");
+    assert!(
+        text.contains("001.eml  false flag threat_violence"),
+        "{text}"
+    );
+    assert!(text.contains("queue escalate not respond"), "{text}");
+    assert!(
+        text.contains("\"I know where you live"),
+        "the matched words: {text}"
+    );
+    assert!(text.contains("002.eml  missed abuse"), "{text}");
+    assert!(
+        text.contains("abuse: no rule matched the sender's own words"),
+        "{text}"
+    );
+    assert!(text.contains("GATES FAILED"), "{text}");
+    assert!(text.contains("abuse recall >= 0.9: 0.000"), "{text}");
+
+    let mut json = base.to_vec();
+    json.push("--json");
+    let out = run_args(w.dir.path(), &json);
+    assert_eq!(out.status.code(), Some(0), "no gate given");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["messages"], 2);
+    assert_eq!(report["disagreements"].as_array().unwrap().len(), 2);
+    assert_eq!(report["queues"]["correct"], 1);
+    let abuse = report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "abuse")
+        .unwrap();
+    assert_eq!(abuse["false_negatives"], 1);
+    assert!(
+        !w.path("state").exists() && !w.path("out").exists(),
+        "eval writes nothing"
+    );
+}
+
+#[test]
+fn eval_refuses_labels_that_do_not_match_the_mail() {
+    let w = mislabelled_world();
+    std::fs::write(
+        w.path("labels.csv"),
+        "source,queue,categories\n001.eml,escalate,threat_violence\n009.eml,respond,\n",
+    )
+    .unwrap();
+    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
+    let out = run_args(
+        w.dir.path(),
+        &[
+            "eval",
+            "--source",
+            mail.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--rules",
+            repo().join("rules").to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("labels.csv:3: `009.eml` is labelled but is not in the source"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 message(s) have no label, e.g. `002.eml`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_traces_hits_guards_scores_and_the_policy_entry() {
+    let mut w = World::new();
+    let id = w.mail(
+        "c.resident@example.com",
+        "housing@northfield.gov.uk",
+        "Fri, 20 Nov 2026 19:00:00 +0000",
+        "neighbour",
+        "My neighbour told me \"I will kill you\" when I reported him again.\n\
+         And you are all useless idiots for doing nothing about it.",
+    );
+    let file = w.path("mail").join(&id);
+    let out = run_args(
+        w.dir.path(),
+        &[
+            "explain",
+            file.to_str().unwrap(),
+            "--rules",
+            repo().join("rules").to_str().unwrap(),
+            "--now",
+            NOW,
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("RULE HITS THAT COUNTED"), "{text}");
+    assert!(text.contains("[you are all useless idiots]"), "{text}");
+    assert!(text.contains("RULE HITS THAT DID NOT COUNT"), "{text}");
+    assert!(text.contains("[I will kill you]"), "{text}");
+    assert!(
+        text.contains("why not: quoted"),
+        "the reported threat is suppressed: {text}"
+    );
+    assert!(text.contains("abuse"), "{text}");
+    assert!(text.contains("FLAGGED"), "{text}");
+    assert!(!text.contains("threat_violence      1.00"), "{text}");
+    assert!(text.contains("chose #10 abuse_first"), "{text}");
+    assert!(text.contains("=> respond (normal priority)"), "{text}");
+}
+
+#[test]
+fn rules_stats_counts_hits_per_rule_and_how_often_each_was_right() {
+    let repo = repo();
+    let out = run_args(
+        &repo,
+        &[
+            "rules",
+            "stats",
+            "--source",
+            "corpus/sample",
+            "--labels",
+            "corpus/sample.expected.csv",
+            "--register",
+            "corpus/register.csv",
+            "--now",
+            NOW,
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["messages"], 51);
+    let rules = stats["rules"].as_array().unwrap();
+    let rule = |id: &str| rules.iter().find(|r| r["rule_id"] == id).unwrap().clone();
+    let insult = rule("ab.insult_you");
+    assert!(insult["messages"].as_u64().unwrap() >= 1);
+    assert_eq!(insult["right_share"], 1.0, "{insult}");
+    assert!(
+        rules.iter().any(|r| r["messages"] == 0),
+        "rules that never hit are listed too"
+    );
+    let text = stdout(&run_args(
+        &repo,
+        &["rules", "stats", "--source", "corpus/sample", "--now", NOW],
+    ));
+    assert!(text.contains("HITS"), "{text}");
+    assert!(text.contains("ab.insult_you"), "{text}");
+}
