@@ -3,9 +3,9 @@
 //!
 //! Loading reads every `*.toml` in the rules directory except `policy.toml`
 //! (routing, owned by `route`), collects *every* problem before giving up,
-//! and compiles once: all regex rules into one `RegexSet` pre-filter plus
-//! one `Regex` each, all word-list entries into one aho-corasick automaton
-//! over the squeezed view, the allow-list into another.
+//! and compiles once: one `Regex` per regex rule, all word-list entries
+//! into one aho-corasick automaton over the squeezed view, the allow-list
+//! into another.
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
@@ -15,7 +15,7 @@ use crate::category::Category;
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
 use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,10 +23,6 @@ use toml::Spanned;
 
 /// Compiled size cap per rule regex: a runaway pattern is a rule bug.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
-/// Cap for the combined pre-filter set.
-const SET_SIZE_LIMIT: usize = 64 << 20;
-/// Lazy-DFA cache for the pre-filter set, per thread.
-const SET_DFA_CACHE: usize = 64 << 20;
 /// The routing policy lives beside the rules but is not a rule file.
 const POLICY_FILE: &str = "policy.toml";
 
@@ -96,7 +92,6 @@ struct WordPattern {
 pub struct CompiledRules {
     rules: Vec<Rule>,
     guards: Vec<Guard>,
-    prefilter: RegexSet,
     /// Parallel to the pre-filter's patterns: (rule index, regex).
     regexes: Vec<(usize, Regex)>,
     words: AhoCorasick,
@@ -287,11 +282,13 @@ impl CompiledRules {
             .collect()
     }
 
-    /// Regex rules on the normalised view, pre-filtered by the set.
+    /// Regex rules on the normalised view. Each regex runs on its own: a
+    /// combined `RegexSet` pre-filter was tried and, with ~140 rules of
+    /// long alternations, its lazy DFA thrashed and made detection 3x
+    /// slower than running the regexes one by one.
     fn regex_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
-        for i in self.prefilter.matches(text).iter() {
-            let (rule, re) = &self.regexes[i];
+        for (rule, re) in &self.regexes {
             for m in re.find_iter(text) {
                 if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                     out.push((*rule, s, e));
@@ -475,24 +472,10 @@ impl<'a> Loader<'a> {
                 .map(|w| w.runs.iter().map(|&(c, _)| c).collect::<String>()),
             MatchKind::Standard,
         );
-        // The lazy DFA of a set this size outgrows the default cache and
-        // thrashes (a 20x slowdown seen on 44 rules); give it room.
-        let prefilter = RegexSetBuilder::new(regexes.iter().map(|(_, r)| r.as_str()))
-            .size_limit(SET_SIZE_LIMIT)
-            .dfa_size_limit(SET_DFA_CACHE)
-            .build();
-        let prefilter = match prefilter {
-            Ok(set) => set,
-            Err(e) => {
-                self.err(self.dir, 0, format!("combined regex set: {e}"));
-                RegexSet::empty()
-            }
-        };
         let sha256 = self.hash();
         self.errors.into_result(CompiledRules {
             rules,
             guards,
-            prefilter,
             regexes,
             words,
             word_patterns,

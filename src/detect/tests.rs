@@ -81,7 +81,7 @@ fn context_guards_suppress_with_their_name() {
     let cases = [
         (
             "My neighbour said he would kill me and I'll kill him he says.",
-            "reported_speech",
+            "reported",
         ),
         ("He shouted 'I'll kill you' at me.", "quoted"),
         (
@@ -97,7 +97,9 @@ fn context_guards_suppress_with_their_name() {
         let det = own(text);
         assert!(det.categories.is_empty(), "{text}: {:?}", det.hits);
         assert!(
-            det.suppressed.iter().any(|s| s.reason == guard),
+            // A category may define its own, narrower version of a shared
+            // guard, named with its prefix (`tv_quoted` for `quoted`).
+            det.suppressed.iter().any(|s| s.reason.contains(guard)),
             "{text}: {:?}",
             det.suppressed
         );
@@ -218,8 +220,13 @@ fn lawful_escalation_is_not_a_threat() {
 
 #[test]
 fn discrimination_and_neutral_mentions() {
+    // Said to the reader (council staff), a hate remark is also abuse (§4).
     assert_eq!(
         cats("Go back to your own country"),
+        [Category::Abuse, Category::Discrimination]
+    );
+    assert_eq!(
+        cats("They should all go back to their own country"),
         [Category::Discrimination]
     );
     for text in [
