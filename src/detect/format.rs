@@ -48,9 +48,13 @@ pub struct RuleDef {
     pub category: Spanned<String>,
     pub weight: Spanned<f32>,
     pub description: String,
-    /// Exactly one of `regex`, `words`, `word_file`.
+    /// Exactly one of `regex`, `words`, `word_file` (with `of`: `regex` only).
     #[serde(default)]
     pub regex: Option<Spanned<String>>,
+    /// A derived rule: it does not scan the text; it fires on each counted
+    /// hit of this category whose sentence matches `regex`.
+    #[serde(default)]
+    pub of: Option<Spanned<String>>,
     #[serde(default)]
     pub words: Option<Spanned<Vec<String>>>,
     #[serde(default)]

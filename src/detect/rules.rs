@@ -92,8 +92,10 @@ struct WordPattern {
 pub struct CompiledRules {
     rules: Vec<Rule>,
     guards: Vec<Guard>,
-    /// Parallel to the pre-filter's patterns: (rule index, regex).
+    /// (rule index, regex) of every regex rule.
     regexes: Vec<(usize, Regex)>,
+    /// Derived rules: (rule index, the signal they follow, sentence regex).
+    derived: Vec<(usize, Signal, Regex)>,
     words: AhoCorasick,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
@@ -264,22 +266,54 @@ impl CompiledRules {
         raw.extend(self.word_hits(&norm));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
-        raw.into_iter()
-            .map(|(rule, s, e)| {
-                let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
-                    Some("allow_list".to_string())
-                } else {
-                    self.guard_against(rule, &norm.text, s, e)
-                };
-                let (start, end) = norm.original(s, e);
-                Found {
-                    rule,
-                    start,
-                    end,
-                    suppressed_by,
-                }
-            })
-            .collect()
+        let mut found = Vec::with_capacity(raw.len());
+        for (rule, s, e) in raw {
+            let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
+                Some("allow_list".to_string())
+            } else {
+                self.guard_against(rule, &norm.text, s, e)
+            };
+            let (start, end) = norm.original(s, e);
+            if suppressed_by.is_none() {
+                found.extend(
+                    self.derived_from(rule, &norm.text, s, e)
+                        .map(|(d, why)| Found {
+                            rule: d,
+                            start,
+                            end,
+                            suppressed_by: why,
+                        }),
+                );
+            }
+            found.push(Found {
+                rule,
+                start,
+                end,
+                suppressed_by,
+            });
+        }
+        found
+    }
+
+    /// Derived rules that a counted hit of `rule` at `s..e` sets off: those
+    /// following its signal whose sentence regex matches the hit's sentence
+    /// (e.g. a hate remark in a sentence aimed at staff is also abuse).
+    /// Only full-weight hits count: a half-weight clue (a group named
+    /// neutrally) is not a hate remark on its own.
+    fn derived_from<'s>(
+        &'s self,
+        rule: usize,
+        text: &'s str,
+        s: usize,
+        e: usize,
+    ) -> impl Iterator<Item = (usize, Option<String>)> + 's {
+        let base = &self.rules[rule];
+        let strong = base.weight >= 1.0;
+        self.derived
+            .iter()
+            .filter(move |(_, of, _)| strong && *of == base.signal)
+            .filter(move |(_, _, sentence)| sentence.is_match(&text[sentence_around(text, s, e)]))
+            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
     /// Regex rules on the normalised view. Each regex runs on its own: a
@@ -440,6 +474,7 @@ impl<'a> Loader<'a> {
         let allow = self.allow_list(&files);
         let mut rules = Vec::new();
         let mut regexes = Vec::new();
+        let mut derived = Vec::new();
         let mut word_patterns = Vec::new();
         let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
         for p in &files {
@@ -454,6 +489,14 @@ impl<'a> Loader<'a> {
                 let index = rules.len();
                 match matcher {
                     Some(Matcher::Regex(re)) => regexes.push((index, re)),
+                    Some(Matcher::Derived(of, re)) if of != rule.signal => {
+                        derived.push((index, of, re))
+                    }
+                    Some(Matcher::Derived(..)) => {
+                        let reason = format!("rule `{}`: `of` must name another category", rule.id);
+                        self.err(&p.path, p.line(&def.id), reason);
+                        continue;
+                    }
                     Some(Matcher::Words(entries)) => {
                         word_patterns.extend(entries.into_iter().map(|e| WordPattern {
                             rule: index,
@@ -477,6 +520,7 @@ impl<'a> Loader<'a> {
             rules,
             guards,
             regexes,
+            derived,
             words,
             word_patterns,
             allow,
@@ -755,6 +799,34 @@ impl<'a> Loader<'a> {
     fn matcher(&mut self, p: &Parsed, def: &RuleDef, id: &str) -> Option<Matcher> {
         let line = p.line(&def.id);
         let what = format!("rule `{id}`");
+        if let Some(of) = &def.of {
+            let signal = match parse_signal(of.get_ref()) {
+                Ok(s @ Signal::Content(_)) => Some(s),
+                Ok(_) => {
+                    self.err(
+                        &p.path,
+                        p.line(of),
+                        format!("{what}: `of` must be a content category"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.err(&p.path, p.line(of), format!("{what}: {e}"));
+                    None
+                }
+            };
+            return match (&def.regex, &def.words, &def.word_file) {
+                (Some(re), None, None) => {
+                    let re = self.regex(p, re, &what)?;
+                    signal.map(|s| Matcher::Derived(s, re))
+                }
+                _ => {
+                    let reason = format!("{what}: a rule with `of` takes a `regex` (the sentence condition) and no word list");
+                    self.err(&p.path, line, reason);
+                    None
+                }
+            };
+        }
         match (&def.regex, &def.words, &def.word_file) {
             (Some(re), None, None) => self.regex(p, re, &what).map(Matcher::Regex),
             (None, Some(words), None) => {
@@ -785,5 +857,7 @@ impl<'a> Loader<'a> {
 
 enum Matcher {
     Regex(Regex),
+    /// A derived rule: the signal it follows and its sentence condition.
+    Derived(Signal, Regex),
     Words(Vec<Entry>),
 }

@@ -287,6 +287,25 @@ fn quoted_and_forwarded_text_does_not_count() {
 }
 
 #[test]
+fn a_hate_remark_aimed_at_staff_is_also_abuse() {
+    // ab.hate_at_staff follows full-weight discrimination hits (§4).
+    let det = own("Your housing officer is a p*ki and should go back where she came from.");
+    assert!(det.categories.contains(&Category::Discrimination));
+    assert!(det.categories.contains(&Category::Abuse));
+    let derived = det.hits.iter().find(|h| h.rule_id == "ab.hate_at_staff");
+    let derived = derived.expect("the derived abuse hit is explained");
+    assert_eq!(
+        derived.matched, "p*ki",
+        "it points at the discrimination span"
+    );
+    // About a group, not at staff: discrimination only.
+    assert_eq!(
+        cats("Immigrants should all be deported, they bring crime."),
+        [Category::Discrimination]
+    );
+}
+
+#[test]
 fn validation_reports_every_problem_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();
@@ -294,6 +313,7 @@ fn validation_reports_every_problem_with_lines() {
     write("README.md", "# notes");
     write("a.toml", "[[rule]]\nid = \"x\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"(\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"x\"\ncategory = \"nope\"\nweight = 1.0\ndescription = \"d\"\nword_file = \"lists/missing.txt\"\nunless = [\"ghost\"]\n");
     write("b.toml", "[[rule]]\nid = \"y\"\ncolour = \"red\"\n");
+    write("d.toml", "[[rule]]\nid = \"d1\"\ncategory = \"abuse\"\nof = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"you\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"d2\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 1.0\ndescription = \"d\"\nwords = [\"you\"]\nmust_match = [\"a\"]\n");
     write("c.toml", "[[rule]]\nid = \"big\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\w{500}\\w{500}\\w{500}'\nmust_match = [\"a\"]\n");
     let err = match RuleSet::load(dir.path()) {
         Ok(_) => panic!("broken rules loaded"),
@@ -310,6 +330,8 @@ fn validation_reports_every_problem_with_lines() {
         ("a.toml:10", "no must_match"),
         ("b.toml:3", "unknown field `colour`"),
         ("c.toml:6", "size limit"),
+        ("d.toml:2", "`of` must name another category"),
+        ("d.toml:11", "a rule with `of` takes a `regex`"),
     ];
     for (at, what) in expect {
         assert!(
