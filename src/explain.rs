@@ -5,7 +5,7 @@
 
 use crate::category::Category;
 use crate::detect::{RuleHit, RuleSet};
-use crate::outcome::Outcome;
+use crate::outcome::{quoted_excerpt, Outcome};
 use crate::route::Policy;
 use std::fmt::Write as _;
 
@@ -63,7 +63,7 @@ pub fn render(o: &Outcome, rules: &RuleSet, policy: &Policy) -> String {
             format!("{:?}", seg.kind).to_lowercase(),
             seg.range.start,
             seg.range.end,
-            excerpt(text, 70)
+            quoted_excerpt(text, 70)
         );
     }
 
@@ -130,7 +130,7 @@ pub fn render(o: &Outcome, rules: &RuleSet, policy: &Policy) -> String {
             r.source_id,
             r.date,
             r.similarity,
-            excerpt(&r.excerpt, 70)
+            quoted_excerpt(&r.excerpt, 70)
         );
     }
     let _ = writeln!(
@@ -237,10 +237,6 @@ fn in_context(text: &str, start: usize, end: usize) -> String {
     let after: String = after.chars().take(CONTEXT_CHARS).collect();
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     format!("…{} [{}] {}…", flat(&before), flat(hit), flat(&after))
-}
-
-fn excerpt(text: &str, max_chars: usize) -> String {
-    format!("{:?}", crate::outcome::excerpt(text, max_chars))
 }
 
 fn or_none(s: &str) -> &str {

@@ -18,6 +18,8 @@ const EXIT_OK: u8 = 0;
 const EXIT_SOME_UNPROCESSED: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 const EXIT_FAILED: u8 = 3;
+/// `triage eval`: a gate (`--min-f1`, …) did not hold.
+const EXIT_GATE_FAILED: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -454,7 +456,7 @@ fn eval(args: EvalArgs) -> u8 {
         print!("{}", report.render_text());
     }
     if failed {
-        EXIT_SOME_UNPROCESSED
+        EXIT_GATE_FAILED
     } else {
         EXIT_OK
     }

@@ -147,3 +147,8 @@ pub fn excerpt(text: &str, max_chars: usize) -> String {
         None => flat,
     }
 }
+
+/// [`excerpt`] in double quotes, escaped, for one-line explanations.
+pub fn quoted_excerpt(text: &str, max_chars: usize) -> String {
+    format!("{:?}", excerpt(text, max_chars))
+}

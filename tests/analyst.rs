@@ -13,26 +13,29 @@ fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The sample night with its expected outcomes as labels (run from the repository).
+const SAMPLE_LABELLED: [&str; 8] = [
+    "--source",
+    "corpus/sample",
+    "--labels",
+    "corpus/sample.expected.csv",
+    "--register",
+    "corpus/register.csv",
+    "--now",
+    NOW,
+];
+
 #[test]
 fn eval_scores_the_sample_night_and_its_gates_pass() {
     let repo = repo();
     let out = run_args(
         &repo,
         &[
-            "eval",
-            "--source",
-            "corpus/sample",
-            "--labels",
-            "corpus/sample.expected.csv",
-            "--register",
-            "corpus/register.csv",
-            "--now",
-            NOW,
-            "--min-f1",
-            "0.9",
-            "--min-queue-accuracy",
-            "0.99",
-        ],
+            &["eval"][..],
+            &SAMPLE_LABELLED,
+            &["--min-f1", "0.9", "--min-queue-accuracy", "0.99"],
+        ]
+        .concat(),
     );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -203,19 +206,7 @@ fn rules_stats_counts_hits_per_rule_and_how_often_each_was_right() {
     let repo = repo();
     let out = run_args(
         &repo,
-        &[
-            "rules",
-            "stats",
-            "--source",
-            "corpus/sample",
-            "--labels",
-            "corpus/sample.expected.csv",
-            "--register",
-            "corpus/register.csv",
-            "--now",
-            NOW,
-            "--json",
-        ],
+        &[&["rules", "stats"][..], &SAMPLE_LABELLED, &["--json"]].concat(),
     );
     assert_eq!(out.status.code(), Some(0));
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -146,6 +146,7 @@ impl EvalReport {
         };
         let mut disagreements = Vec::new();
         let (mut labelled_clean, mut clean_flagged) = (0, 0);
+        let queue_index = |q: Queue| Queue::ALL.iter().position(|&x| x == q).unwrap_or(0);
         for o in outcomes {
             let Some(label) = labels.by_source.get(&o.source_id) else {
                 continue;
@@ -163,7 +164,6 @@ impl EvalReport {
                 labelled_clean += 1;
                 clean_flagged += o.categories.iter().any(|c| c.is_content()) as usize;
             }
-            let queue_index = |q: Queue| Queue::ALL.iter().position(|&x| x == q).unwrap_or(0);
             let queue_right = match label.queue {
                 Some(q) => {
                     queues.counts[queue_index(q)][queue_index(o.queue())] += 1;
@@ -411,7 +411,7 @@ fn explain_disagreement(
 
 /// A matched span for a one-line explanation: quoted, at most 80 characters.
 fn quote(text: &str) -> String {
-    format!("{:?}", crate::outcome::excerpt(text, 80))
+    crate::outcome::quoted_excerpt(text, 80)
 }
 
 /// Which measure a minimum applies to.

@@ -117,6 +117,7 @@ impl<'e> SenderContext<'e> {
             categories: categories.iter().map(|c| c.as_str().to_string()).collect(),
         };
         self.remember(&entry);
+        let (text, segments) = m.parsed.map(|p| (p.text, p.segments)).unwrap_or_default();
         let outcome = Outcome {
             source_id: m.raw.source_id.clone(),
             key: m.key,
@@ -133,12 +134,8 @@ impl<'e> SenderContext<'e> {
             routing,
             conduct,
             own_text,
-            segments: m
-                .parsed
-                .as_ref()
-                .map(|p| p.segments.clone())
-                .unwrap_or_default(),
-            text: m.parsed.map(|p| p.text).unwrap_or_default(),
+            segments,
+            text,
         };
         (outcome, entry, m.raw.bytes)
     }
