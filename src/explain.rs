@@ -221,6 +221,18 @@ fn hit_lines(w: &mut String, o: &Outcome, h: &RuleHit, rules: &RuleSet) {
         let _ = writeln!(w, "      rule: {d}");
     }
     let _ = writeln!(w, "      in:   {}", in_context(&o.text, h.start, h.end));
+    if let Some((score, raised_by)) = rules.model_evidence(&h.rule_id, &h.matched) {
+        let top: Vec<String> = raised_by
+            .iter()
+            .take(8)
+            .map(|(f, wt)| format!("{f} +{wt:.2}"))
+            .collect();
+        let _ = writeln!(
+            w,
+            "      model score {score:.3}; raised most by: {}",
+            top.join(", ")
+        );
+    }
 }
 
 /// The hit with up to [`CONTEXT_CHARS`] either side, the hit in [brackets].

@@ -150,6 +150,18 @@ enum RulesCommand {
         #[arg(long, default_value = "rules")]
         rules: PathBuf,
     },
+    /// Train the linear model (rules/model/*.tsv) from the labelled sets in training.toml.
+    Train {
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+        /// The training sets and settings (default: RULES/model/training.toml).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Write nothing; exit 1 if the shipped weights differ from what training gives
+        /// (no cross-validation, so it is quick enough for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Hits per rule over some mail, overlaps, and (with labels) how often each rule was right.
     Stats {
         /// Mail to run the rules over (repeatable).
@@ -175,6 +187,9 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Test { rules },
         } => rules_test(&rules),
+        Command::Rules {
+            command: RulesCommand::Train { rules, spec, check },
+        } => rules_train(&rules, spec, check),
         Command::Rules {
             command:
                 RulesCommand::Stats {
@@ -378,13 +393,7 @@ fn triage_read_only(
             )
         });
     let config = resolved.map_err(|e| config_failure(&e))?;
-    evaluate::triage_read_only(config, with.history.as_deref()).map_err(|e| match e {
-        Error::Config(errors) => config_failure(&errors),
-        e => {
-            eprintln!("triage: {:#}", anyhow::Error::new(e));
-            EXIT_FAILED
-        }
-    })
+    evaluate::triage_read_only(config, with.history.as_deref()).map_err(library_failure)
 }
 
 fn eval(args: EvalArgs) -> u8 {
@@ -507,6 +516,60 @@ fn rules_stats(
         print!("{}", stats.render_text());
     }
     EXIT_OK
+}
+
+fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
+    let rules = match RuleSet::load_without_models(dir)
+        .with_context(|| format!("loading rules from {}", dir.display()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("triage: {e:#}");
+            return EXIT_CONFIG;
+        }
+    };
+    let model_dir = dir.join("model");
+    let spec = spec.unwrap_or_else(|| model_dir.join("training.toml"));
+    let trained = match evaluate::train::train(&spec, &rules, !check) {
+        Ok(t) => t,
+        Err(e) => return library_failure(e),
+    };
+    let mut differs = 0;
+    for t in &trained {
+        let path = model_dir.join(format!("{}.tsv", t.category));
+        if !check {
+            println!("{}:\n{}", t.category, t.report);
+        }
+        if check {
+            if !evaluate::train::shipped_matches(&path, &t.model) {
+                println!(
+                    "DIFFERS {}: retrain with `triage rules train`",
+                    path.display()
+                );
+                differs += 1;
+            }
+        } else if let Err(e) = evaluate::train::write(&path, &t.file_text) {
+            return library_failure(e);
+        } else {
+            println!("wrote {}", path.display());
+        }
+    }
+    if differs > 0 {
+        EXIT_SOME_UNPROCESSED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// A failed library call: a configuration problem exits 2, anything else 3.
+fn library_failure(e: Error) -> u8 {
+    match e {
+        Error::Config(errors) => config_failure(&errors),
+        e => {
+            eprintln!("triage: {:#}", anyhow::Error::new(e));
+            EXIT_FAILED
+        }
+    }
 }
 
 fn rules_test(dir: &Path) -> u8 {

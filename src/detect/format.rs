@@ -48,7 +48,8 @@ pub struct RuleDef {
     pub category: Spanned<String>,
     pub weight: Spanned<f32>,
     pub description: String,
-    /// Exactly one of `regex`, `words`, `word_file` (with `of`: `regex` only).
+    /// Exactly one of `regex`, `words`, `word_file`, `model` (with `of`:
+    /// `regex` only).
     #[serde(default)]
     pub regex: Option<Spanned<String>>,
     /// A derived rule: it does not scan the text; it fires on each counted
@@ -59,6 +60,12 @@ pub struct RuleDef {
     pub words: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub word_file: Option<Spanned<String>>,
+    /// A model rule: a weights file (relative to the rules directory) that
+    /// scores every sentence; a sentence scoring `min_score` or more is a hit.
+    #[serde(default)]
+    pub model: Option<Spanned<String>>,
+    #[serde(default)]
+    pub min_score: Option<Spanned<f32>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// At most this many hits of the rule count per message; the rest are

@@ -7,8 +7,10 @@
 
 mod format;
 mod lists;
+pub mod model;
 pub mod normalize;
 pub mod rules;
+pub mod sentence;
 #[cfg(test)]
 mod tests;
 
@@ -80,6 +82,11 @@ impl RuleSet {
         rules::CompiledRules::load(dir).map(|inner| RuleSet { inner })
     }
 
+    /// Every rule file but without the model rules: for training the model.
+    pub fn load_without_models(dir: &Path) -> Result<RuleSet, ConfigErrors> {
+        rules::CompiledRules::load_without_models(dir).map(|inner| RuleSet { inner })
+    }
+
     /// Detect over a message's text and its segments.
     pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
         self.inner.detect(text, segments)
@@ -103,6 +110,21 @@ impl RuleSet {
     /// The one-line description of a rule.
     pub fn description(&self, rule_id: &str) -> Option<&str> {
         self.inner.description(rule_id)
+    }
+
+    /// For a model rule's hit (`matched` is the hit's text): the sentence's
+    /// score and the features that raised it. `None` for other rules.
+    pub fn model_evidence(
+        &self,
+        rule_id: &str,
+        matched: &str,
+    ) -> Option<(f32, Vec<(String, f32)>)> {
+        self.inner.model_evidence(rule_id, matched)
+    }
+
+    /// The sender's own sentences, normalised, as the model reads them.
+    pub fn own_sentences(&self, text: &str, segments: &[Segment]) -> Vec<String> {
+        self.inner.own_sentences(text, segments)
     }
 
     /// SHA-256 over the rule files' bytes, for `summary.json`.

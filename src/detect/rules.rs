@@ -9,7 +9,9 @@
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
+use super::model::{self, LinearModel};
 use super::normalize::{Normalized, Normalizer};
+use super::sentence;
 use super::{Detection, RuleHit, Signal, SuppressedHit};
 use crate::category::Category;
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
@@ -96,6 +98,8 @@ pub struct CompiledRules {
     regexes: Vec<(usize, Regex)>,
     /// Derived rules: (rule index, the signal they follow, sentence regex).
     derived: Vec<(usize, Signal, Regex)>,
+    /// Model rules: (rule index, weights, the score a sentence needs).
+    models: Vec<(usize, LinearModel, f32)>,
     words: AhoCorasick,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
@@ -114,7 +118,14 @@ struct Found {
 
 impl CompiledRules {
     pub fn load(dir: &Path) -> Result<CompiledRules, ConfigErrors> {
-        Loader::new(dir).load()
+        Loader::new(dir, true).load()
+    }
+
+    /// Everything but the model rules (their weights files are not read):
+    /// what training the model needs, even when a weights file is missing
+    /// or out of date.
+    pub fn load_without_models(dir: &Path) -> Result<CompiledRules, ConfigErrors> {
+        Loader::new(dir, false).load()
     }
 
     pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
@@ -264,6 +275,7 @@ impl CompiledRules {
         let norm = self.normalizer.normalize(text, base);
         let mut raw = self.regex_hits(&norm.text);
         raw.extend(self.word_hits(&norm));
+        raw.extend(self.model_hits(&norm.text));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
         let mut found = Vec::with_capacity(raw.len());
@@ -312,7 +324,9 @@ impl CompiledRules {
         self.derived
             .iter()
             .filter(move |(_, of, _)| strong && *of == base.signal)
-            .filter(move |(_, _, sentence)| sentence.is_match(&text[sentence_around(text, s, e)]))
+            .filter(move |(_, _, condition)| {
+                condition.is_match(&text[sentence::around(text, s, e)])
+            })
             .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
@@ -349,6 +363,64 @@ impl CompiledRules {
         out
     }
 
+    /// Model rules: every sentence whose score reaches the rule's
+    /// `min_score` is a hit spanning the sentence.
+    fn model_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        if self.models.is_empty() {
+            return out;
+        }
+        for sentence in sentence::split(text) {
+            for window in model::windows(&text[sentence.clone()]) {
+                let (s, e) = (sentence.start + window.start, sentence.start + window.end);
+                let features = model::features(&text[s..e]);
+                for (rule, weights, min_score) in &self.models {
+                    if weights.score(&features) >= *min_score {
+                        out.push((*rule, s, e));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// For a model rule's hit: the sentence's score and the features that
+    /// raised it, heaviest first. `None` for any other rule.
+    pub fn model_evidence(
+        &self,
+        rule_id: &str,
+        matched: &str,
+    ) -> Option<(f32, Vec<(String, f32)>)> {
+        let (_, weights, _) = self
+            .models
+            .iter()
+            .find(|(r, _, _)| self.rules[*r].id == rule_id)?;
+        let features = model::features(&self.normalizer.normalize(matched, 0).text);
+        Some((weights.score(&features), weights.contributions(&features)))
+    }
+
+    /// The sender's own sentences as the model reads them: normalised,
+    /// quoted, forwarded, signature and footer text left out, long sentences
+    /// cut into the model's windows.
+    pub fn own_sentences(&self, text: &str, segments: &[Segment]) -> Vec<String> {
+        let mut out = Vec::new();
+        for seg in segments.iter().filter(|s| s.kind == SegmentKind::Own) {
+            let Some(slice) = text.get(seg.range.clone()) else {
+                continue;
+            };
+            let norm = self.normalizer.normalize(slice, seg.range.start);
+            for r in sentence::split(&norm.text) {
+                let sentence = &norm.text[r];
+                out.extend(
+                    model::windows(sentence)
+                        .into_iter()
+                        .map(|w| sentence[w].to_string()),
+                );
+            }
+        }
+        out
+    }
+
     fn allowed_ranges(&self, text: &str) -> Vec<(usize, usize)> {
         self.allow
             .find_iter(text)
@@ -364,7 +436,7 @@ impl CompiledRules {
         if unless.is_empty() {
             return None;
         }
-        let sentence = &text[sentence_around(text, s, e)];
+        let sentence = &text[sentence::around(text, s, e)];
         unless
             .iter()
             .map(|&g| &self.guards[g])
@@ -398,20 +470,6 @@ fn dedupe(hits: &mut Vec<(usize, usize, usize)>) {
     hits.sort_by_key(|h| (h.1, h.2, h.0));
 }
 
-/// The sentence holding `s..e`: bounded by paragraph breaks and by `.`, `!`
-/// or `?` followed by white space.
-fn sentence_around(text: &str, s: usize, e: usize) -> std::ops::Range<usize> {
-    let b = text.as_bytes();
-    let is_end = |i: usize| {
-        b[i] == b'\n'
-            || (matches!(b[i], b'.' | b'!' | b'?')
-                && b.get(i + 1).is_none_or(|&n| n == b' ' || n == b'\n'))
-    };
-    let start = (0..s).rev().find(|&i| is_end(i)).map_or(0, |i| i + 1);
-    let end = (e..b.len()).find(|&i| is_end(i)).map_or(b.len(), |i| i + 1);
-    start..end
-}
-
 fn parse_signal(name: &str) -> Result<Signal, String> {
     if name == "urgent_service" {
         return Ok(Signal::UrgentService);
@@ -432,6 +490,8 @@ struct Loader<'a> {
     /// Every file read, by path relative to `dir`, for the hash.
     bytes: BTreeMap<PathBuf, Vec<u8>>,
     lists: HashMap<String, Option<Vec<Entry>>>,
+    /// Whether model rules are loaded (see `load_without_models`).
+    with_models: bool,
 }
 
 /// One parsed rule file with its text (for line numbers).
@@ -448,12 +508,13 @@ impl Parsed {
 }
 
 impl<'a> Loader<'a> {
-    fn new(dir: &'a Path) -> Self {
+    fn new(dir: &'a Path, with_models: bool) -> Self {
         Loader {
             dir,
             errors: ConfigErrors::default(),
             bytes: BTreeMap::new(),
             lists: HashMap::new(),
+            with_models,
         }
     }
 
@@ -475,6 +536,7 @@ impl<'a> Loader<'a> {
         let mut rules = Vec::new();
         let mut regexes = Vec::new();
         let mut derived = Vec::new();
+        let mut models = Vec::new();
         let mut word_patterns = Vec::new();
         let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
         for p in &files {
@@ -496,6 +558,9 @@ impl<'a> Loader<'a> {
                         let reason = format!("rule `{}`: `of` must name another category", rule.id);
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
+                    }
+                    Some(Matcher::Model(weights, min_score)) => {
+                        models.push((index, weights, min_score))
                     }
                     Some(Matcher::Words(entries)) => {
                         word_patterns.extend(entries.into_iter().map(|e| WordPattern {
@@ -521,6 +586,7 @@ impl<'a> Loader<'a> {
             guards,
             regexes,
             derived,
+            models,
             words,
             word_patterns,
             allow,
@@ -827,20 +893,67 @@ impl<'a> Loader<'a> {
                 }
             };
         }
-        match (&def.regex, &def.words, &def.word_file) {
-            (Some(re), None, None) => self.regex(p, re, &what).map(Matcher::Regex),
-            (None, Some(words), None) => {
+        if def.min_score.is_some() && def.model.is_none() {
+            let reason = format!("{what}: `min_score` is only for a rule with `model`");
+            self.err(&p.path, line, reason);
+            return None;
+        }
+        match (&def.regex, &def.words, &def.word_file, &def.model) {
+            (Some(re), None, None, None) => self.regex(p, re, &what).map(Matcher::Regex),
+            (None, Some(words), None, None) => {
                 let text = words.get_ref().join("\n");
                 Some(Matcher::Words(lists::parse(&text)))
             }
-            (None, None, Some(file)) => {
+            (None, None, Some(file), None) => {
                 let line = p.line(file);
                 self.list(&p.path, line, file.get_ref(), &what)
                     .map(Matcher::Words)
             }
+            (None, None, None, Some(_)) if !self.with_models => None,
+            (None, None, None, Some(file)) => self.model(p, def, file, &what),
             _ => {
-                let reason = format!("{what}: give exactly one of `regex`, `words`, `word_file`");
+                let reason =
+                    format!("{what}: give exactly one of `regex`, `words`, `word_file`, `model`");
                 self.err(&p.path, line, reason);
+                None
+            }
+        }
+    }
+
+    /// A model rule's weights file and its `min_score` (0 < s < 1).
+    fn model(
+        &mut self,
+        p: &Parsed,
+        def: &RuleDef,
+        file: &Spanned<String>,
+        what: &str,
+    ) -> Option<Matcher> {
+        let Some(min_score) = &def.min_score else {
+            let reason = format!("{what}: a `model` rule needs `min_score` (between 0 and 1)");
+            self.err(&p.path, p.line(file), reason);
+            return None;
+        };
+        let min = *min_score.get_ref();
+        if !(min > 0.0 && min < 1.0) {
+            let reason = format!("{what}: `min_score` must be between 0 and 1");
+            self.err(&p.path, p.line(min_score), reason);
+            return None;
+        }
+        let path = self.dir.join(file.get_ref());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
+                self.err(&p.path, p.line(file), reason);
+                return None;
+            }
+        };
+        let parsed = LinearModel::parse(&text);
+        self.bytes.insert(self.relative(&path), text.into_bytes());
+        match parsed {
+            Ok(weights) => Some(Matcher::Model(weights, min)),
+            Err((line, reason)) => {
+                self.err(&path, line, reason);
                 None
             }
         }
@@ -860,4 +973,6 @@ enum Matcher {
     /// A derived rule: the signal it follows and its sentence condition.
     Derived(Signal, Regex),
     Words(Vec<Entry>),
+    /// A model rule: its weights and the score a sentence needs.
+    Model(LinearModel, f32),
 }

@@ -9,11 +9,13 @@
 //! - [`labels`]: the labels file (`source,queue,categories`);
 //! - [`score`]: precision, recall and F1 per category, the queue confusion
 //!   matrix, every miss and false flag with its explanation, and CI gates;
-//! - [`stats`]: hits per rule, overlaps, and how often each rule was right.
+//! - [`stats`]: hits per rule, overlaps, and how often each rule was right;
+//! - [`train`]: the linear model's weights from labelled mail.
 
 pub mod labels;
 pub mod score;
 pub mod stats;
+pub mod train;
 
 use crate::config::RunConfig;
 use crate::error::{ConfigError, Error, Result};

@@ -1,0 +1,259 @@
+//! The linear model: a per-category logistic regression over the words of
+//! one sentence, shipped as a plain-text weights file in `rules/model/` and
+//! used by a `model` rule as one more piece of evidence beside the regexes.
+//!
+//! A sentence (of the normalised text, so disguises are already undone) is
+//! turned into features: each word (lightly stemmed: `burning` → `burn`),
+//! each pair of adjacent words (`your office`) and each pair with one word
+//! between (`burn … office`). Its score is
+//! `1 / (1 + exp(-(bias + sum of the weights of its features)))`, between 0
+//! and 1. The weights file lists the bias and every feature's weight, one per
+//! line, heaviest first, so an analyst can read what the model learnt, and
+//! [`LinearModel::contributions`] says which features of a sentence pushed
+//! its score up — the model's explanation, span by span.
+//!
+//! Training lives in `evaluate::train` (`triage rules train`).
+
+use std::collections::HashMap;
+
+/// The bias line's name: in brackets, which no feature can contain (a
+/// sentence saying "bias" has a feature `bias`).
+pub const BIAS: &str = "(bias)";
+
+/// The separator in a feature with one word skipped.
+pub const SKIP: &str = " … ";
+
+/// One category's weights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinearModel {
+    pub bias: f32,
+    pub weights: HashMap<String, f32>,
+}
+
+impl LinearModel {
+    /// Parse a weights file: `#` comments, then `(bias)<TAB>w` and
+    /// `feature<TAB>w` lines. Errors carry the 1-based line.
+    pub fn parse(text: &str) -> Result<LinearModel, (usize, String)> {
+        let mut model = LinearModel::default();
+        let mut saw_bias = false;
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((feature, weight)) = line.rsplit_once('\t') else {
+                return Err((line_no, "expected `feature<TAB>weight`".to_string()));
+            };
+            let weight: f32 = weight
+                .trim()
+                .parse()
+                .ok()
+                .filter(|w: &f32| w.is_finite())
+                .ok_or_else(|| (line_no, format!("`{}` is not a number", weight.trim())))?;
+            if feature == BIAS {
+                model.bias = weight;
+                saw_bias = true;
+            } else if model.weights.insert(feature.to_string(), weight).is_some() {
+                return Err((line_no, format!("feature `{feature}` listed twice")));
+            }
+        }
+        if !saw_bias {
+            return Err((0, format!("no `{BIAS}` line")));
+        }
+        Ok(model)
+    }
+
+    /// The weights file: `header` lines as comments, the bias, then the
+    /// features heaviest first (ties by name, so the file is deterministic).
+    pub fn render(&self, header: &str) -> String {
+        let mut out = String::new();
+        for line in header.lines() {
+            out.push_str("# ");
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&format!("{BIAS}\t{:.4}\n", self.bias));
+        let mut features: Vec<(&String, &f32)> = self.weights.iter().collect();
+        features.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(b.0)));
+        for (f, w) in features {
+            out.push_str(&format!("{f}\t{w:.4}\n"));
+        }
+        out
+    }
+
+    /// The score of a sentence's features, between 0 and 1.
+    pub fn score(&self, features: &[String]) -> f32 {
+        let z = self.bias
+            + features
+                .iter()
+                .filter_map(|f| self.weights.get(f))
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// The features that raised the score, heaviest first.
+    pub fn contributions(&self, features: &[String]) -> Vec<(String, f32)> {
+        let mut out: Vec<(String, f32)> = features
+            .iter()
+            .filter_map(|f| Some((f.clone(), *self.weights.get(f)?)))
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
+    }
+}
+
+/// The most words the model scores at once: a longer sentence (a rant with
+/// no full stops, a newsletter paragraph) is scored in overlapping windows,
+/// so that a long text does not pile up small weights into a high score.
+pub const WINDOW_WORDS: usize = 30;
+
+/// The pieces of a sentence the model scores: the whole sentence when it is
+/// short enough, else windows of [`WINDOW_WORDS`] words overlapping by half.
+pub fn windows(sentence: &str) -> Vec<std::ops::Range<usize>> {
+    let words: Vec<(usize, usize)> = word_spans(sentence).collect();
+    if words.len() <= WINDOW_WORDS {
+        #[allow(clippy::single_range_in_vec_init)] // one window: the whole sentence
+        return vec![0..sentence.len()];
+    }
+    let step = WINDOW_WORDS / 2;
+    let mut out = Vec::new();
+    let mut first = 0;
+    loop {
+        let last = (first + WINDOW_WORDS).min(words.len()) - 1;
+        out.push(words[first].0..words[last].1);
+        if last + 1 == words.len() {
+            break;
+        }
+        first += step;
+    }
+    out
+}
+
+/// Byte spans of the words of `text`: runs of letters, digits and
+/// apostrophes, apostrophes at either end left out.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let is_word = |c: char| c.is_alphanumeric() || c == '\'';
+    let mut rest = text.char_indices().peekable();
+    std::iter::from_fn(move || loop {
+        let (start, c) = rest.next()?;
+        if !is_word(c) {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, c)) = rest.peek() {
+            if !is_word(c) {
+                break;
+            }
+            end = i + c.len_utf8();
+            rest.next();
+        }
+        let w = &text[start..end];
+        let lead = w.len() - w.trim_start_matches('\'').len();
+        let trail = w.len() - w.trim_end_matches('\'').len();
+        if lead + trail < w.len() {
+            return Some((start + lead, end - trail));
+        }
+    })
+}
+
+/// The features of one normalised sentence (repeats kept: a word said twice
+/// counts twice).
+pub fn features(sentence: &str) -> Vec<String> {
+    let words: Vec<String> = word_spans(sentence)
+        .map(|(s, e)| stem(&sentence[s..e]))
+        .collect();
+    let mut out = Vec::with_capacity(words.len() * 3);
+    out.extend(words.iter().cloned());
+    for pair in words.windows(2) {
+        out.push(format!("{} {}", pair[0], pair[1]));
+    }
+    for triple in words.windows(3) {
+        out.push(format!("{}{SKIP}{}", triple[0], triple[2]));
+    }
+    out
+}
+
+/// What every number becomes: in angle brackets, which no word contains
+/// (and not `#`, which starts a comment in the weights file).
+const NUMBER: &str = "<n>";
+
+/// A light stemmer: numbers become `<n>`; `'s`, `-ing`, `-ed` and plural `-s`
+/// come off long enough words. Crude, but it lets `burning`, `burned` and
+/// `burns` share what the model learnt about `burn`.
+fn stem(word: &str) -> String {
+    if word.chars().all(|c| c.is_ascii_digit()) {
+        return NUMBER.to_string();
+    }
+    let w = word.strip_suffix("'s").unwrap_or(word);
+    let n = w.chars().count();
+    if n >= 6 && w.ends_with("ing") {
+        return w[..w.len() - 3].to_string();
+    }
+    if n >= 5 && w.ends_with("ed") {
+        return w[..w.len() - 2].to_string();
+    }
+    if n >= 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
+    {
+        return w[..w.len() - 1].to_string();
+    }
+    w.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn features_are_stemmed_words_pairs_and_skips() {
+        let f = features("i'll burn your offices down");
+        for want in [
+            "i'll",
+            "burn",
+            "office",
+            "burn your",
+            "your office",
+            "burn … office",
+        ] {
+            assert!(f.iter().any(|x| x == want), "{want} missing from {f:?}");
+        }
+        assert_eq!(features("ring 01632 960000")[1], "<n>");
+    }
+
+    #[test]
+    fn long_sentences_are_scored_in_overlapping_windows() {
+        let short = "i will come round";
+        assert_eq!(windows(short), vec![0..short.len()]);
+        let long: String = (0..70).map(|i| format!("w{i} ")).collect();
+        let w = windows(&long);
+        assert_eq!(w.len(), 4, "{w:?}");
+        assert!(long[w[0].clone()].starts_with("w0 ") && long[w[0].clone()].ends_with("w29"));
+        assert!(long[w[1].clone()].starts_with("w15 "));
+        assert!(long[w[3].clone()].ends_with("w69"));
+    }
+
+    #[test]
+    fn weights_file_round_trips_and_scores() {
+        let mut m = LinearModel {
+            bias: -2.0,
+            ..Default::default()
+        };
+        m.weights.insert("burn".into(), 3.0);
+        m.weights.insert("rubbish".into(), -1.0);
+        m.weights.insert("bias".into(), 0.5);
+        let back = LinearModel::parse(&m.render("test model")).unwrap();
+        assert_eq!(back, m);
+        assert!(m.score(&features("i will burn it")) > 0.7);
+        assert!(m.score(&features("the rubbish")) < 0.2);
+        let why = m.contributions(&features("burn burn rubbish"));
+        assert_eq!(why, vec![("burn".to_string(), 3.0)]);
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number() {
+        let err = LinearModel::parse("# c\n(bias)\t0\nburn\tlots\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(LinearModel::parse("burn\t1\n").is_err(), "bias is required");
+    }
+}

@@ -1,0 +1,625 @@
+//! Training the linear model (`triage rules train`): from labelled mail
+//! named in `rules/model/training.toml` to one weights file per content
+//! category in `rules/model/`, with a cross-validated report of how the
+//! model alone does, so an analyst can choose a `min_score`.
+//!
+//! Labels are per message but the model scores sentences, so training is
+//! *multiple-instance*: a positive message is a bag of sentences of which at
+//! least one carries the category. The first round counts every sentence of
+//! a positive message as a (down-weighted) positive; each later round keeps
+//! only the sentences the previous model scored highest in each positive
+//! message. Every sentence of a negative message is a negative. A message's
+//! score is its best sentence's. The fit is an L2-regularised logistic
+//! regression by full-batch gradient descent (Adam), so training is
+//! deterministic: the same mail and settings give the same file.
+
+use crate::category::Category;
+use crate::detect::model::{self, LinearModel};
+use crate::detect::RuleSet;
+use crate::error::{line_of_offset, ConfigError, ConfigErrors, Error, Result};
+use crate::evaluate::Labels;
+use crate::parse::{self, ParseLimits};
+use crate::pipeline::read_sources;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// `rules/model/training.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    #[serde(default)]
+    fit: Fit,
+    #[serde(rename = "set")]
+    sets: Vec<SetDef>,
+}
+
+/// One labelled set; paths are relative to the training file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetDef {
+    source: PathBuf,
+    /// `labels.csv`; without it every message is taken as clean (ordinary
+    /// mail that carries no category).
+    #[serde(default)]
+    labels: Option<PathBuf>,
+    /// `"k/n"`: only the k-th of n parts of the set, by a hash of each
+    /// message's source id, so the other parts stay held out for measuring.
+    #[serde(default)]
+    part: Option<String>,
+    /// The categories this set teaches; every content category when absent.
+    /// A set written for one category (its negatives are traps for that
+    /// category, not checked for the others) names just that one.
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+}
+
+/// Fitting settings, with the defaults used for the shipped models.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fit {
+    /// A feature must occur in at least this many training sentences.
+    pub min_count: usize,
+    /// L2 penalty per feature weight.
+    pub l2: f32,
+    /// Gradient steps per fit.
+    pub steps: usize,
+    pub learning_rate: f32,
+    /// Multiple-instance rounds after the first.
+    pub rounds: usize,
+    /// Sentences kept per positive message in later rounds.
+    pub keep: usize,
+    /// The share of the total weight given to positive sentences (they are
+    /// far fewer than negative ones).
+    pub positive_share: f32,
+    /// Cross-validation folds for the report (0: none).
+    pub folds: usize,
+    /// Weights smaller than this are left out of the file.
+    pub prune: f32,
+}
+
+impl Default for Fit {
+    fn default() -> Self {
+        Fit {
+            min_count: 2,
+            l2: 1e-4,
+            steps: 300,
+            learning_rate: 0.05,
+            rounds: 2,
+            keep: 2,
+            positive_share: 0.5,
+            folds: 5,
+            prune: 0.01,
+        }
+    }
+}
+
+/// One labelled message, ready for fitting.
+struct Example {
+    id: String,
+    sentences: Vec<Vec<String>>,
+    categories: BTreeSet<Category>,
+    /// The categories it may teach.
+    teaches: BTreeSet<Category>,
+}
+
+/// What training produced for one category.
+pub struct Trained {
+    pub category: Category,
+    pub model: LinearModel,
+    /// The weights file, header included.
+    pub file_text: String,
+    /// Out-of-fold precision/recall table (message level), for the header
+    /// and the terminal.
+    pub report: String,
+}
+
+/// Train one model per content category from the sets in `spec`; with
+/// `cross_validate`, also the out-of-fold report (`folds` more fits each).
+pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<Trained>> {
+    let text = std::fs::read_to_string(spec).map_err(|e| Error::io(spec, e))?;
+    let file: SpecFile = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(0, |s| line_of_offset(&text, s.start));
+        Error::Config(ConfigError::new(spec, line, e.message().to_string()).into())
+    })?;
+    let base = spec.parent().unwrap_or(Path::new("."));
+    let mut examples = Vec::new();
+    for set in &file.sets {
+        examples.extend(load_set(spec, base, set, rules)?);
+    }
+    let fit = file.fit;
+    let mut out = Vec::new();
+    for category in Category::CONTENT {
+        let data: Vec<&Example> = examples
+            .iter()
+            .filter(|e| e.teaches.contains(&category))
+            .collect();
+        let positives = data
+            .iter()
+            .filter(|e| e.categories.contains(&category))
+            .count();
+        let report = if cross_validate {
+            cross_validated_report(&data, category, &fit)
+        } else {
+            String::new()
+        };
+        let model = fit_category(&data, category, &fit);
+        let mut header = format!(
+            "triage linear model for `{category}`: written by `triage rules train`; edit the\n\
+             training sets or settings in training.toml and retrain rather than editing this file.\n\
+             Trained on {} messages ({positives} with the category); features seen in at least {}\n\
+             sentences; L2 {}; {} steps; {} multiple-instance rounds keeping {} sentences.\n\
+             score = 1 / (1 + exp(-(bias + sum of the weights of the sentence's features)));\n\
+             features: a word, two adjacent words, or two words with one between (`a … b`).\n",
+            data.len(),
+            fit.min_count,
+            fit.l2,
+            fit.steps,
+            fit.rounds,
+            fit.keep,
+        );
+        header.push_str(&report);
+        let file_text = model.render(&header);
+        out.push(Trained {
+            category,
+            model,
+            file_text,
+            report,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the weights file at `path` holds `model` (weights equal to the
+/// file's four decimals), so CI can check that the shipped model is what
+/// training on the shipped corpus gives.
+pub fn shipped_matches(path: &Path, model: &LinearModel) -> bool {
+    let Some(shipped) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| LinearModel::parse(&text).ok())
+    else {
+        return false;
+    };
+    let close = |a: f32, b: f32| (a - b).abs() <= 2e-4;
+    close(shipped.bias, model.bias)
+        && shipped.weights.len() == model.weights.len()
+        && model
+            .weights
+            .iter()
+            .all(|(f, w)| shipped.weights.get(f).is_some_and(|s| close(*s, *w)))
+}
+
+/// Write a weights file whole: to a temporary file beside it, then renamed.
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+fn load_set(spec: &Path, base: &Path, set: &SetDef, rules: &RuleSet) -> Result<Vec<Example>> {
+    let teaches: BTreeSet<Category> = match &set.categories {
+        None => Category::CONTENT.into_iter().collect(),
+        Some(names) => {
+            let mut out = BTreeSet::new();
+            for n in names {
+                let c: Category = n.parse().map_err(|e: String| {
+                    Error::Config(ConfigError::new(spec, 0, format!("set categories: {e}")).into())
+                })?;
+                out.insert(c);
+            }
+            out
+        }
+    };
+    let labels_path = set.labels.as_ref().map(|l| base.join(l));
+    let labels = labels_path
+        .as_deref()
+        .map(Labels::load)
+        .transpose()
+        .map_err(Error::Config)?;
+    let part = set
+        .part
+        .as_deref()
+        .map(|p| parse_part(spec, p))
+        .transpose()?;
+    let raws = read_sources(&[base.join(&set.source)])?;
+    let mut errors = ConfigErrors::default();
+    let mut out = Vec::new();
+    let limits = ParseLimits::default();
+    for raw in raws {
+        if part.is_some_and(|(k, n)| in_part(&raw.source_id, n) != k) {
+            continue;
+        }
+        let categories = match (&labels, &labels_path) {
+            (Some(labels), Some(path)) => match labels.by_source.get(&raw.source_id) {
+                Some(label) => label.categories.clone(),
+                None => {
+                    let reason = format!("no label for `{}`", raw.source_id);
+                    errors.push(ConfigError::new(path, 0, reason));
+                    continue;
+                }
+            },
+            _ => BTreeSet::new(),
+        };
+        let Ok(parsed) = parse::parse(&raw.bytes, &limits) else {
+            continue;
+        };
+        let sentences = rules
+            .own_sentences(&parsed.text, &parsed.segments)
+            .iter()
+            .map(|s| model::features(s))
+            .filter(|f| !f.is_empty())
+            .collect();
+        out.push(Example {
+            id: format!("{}:{}", set.source.display(), raw.source_id),
+            sentences,
+            categories,
+            teaches: teaches.clone(),
+        });
+    }
+    errors.into_result(out).map_err(Error::Config)
+}
+
+/// `"k/n"` with 1 <= k <= n, as (k - 1, n).
+fn parse_part(spec: &Path, text: &str) -> Result<(usize, usize)> {
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        let (k, n) = (
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        );
+        (k >= 1 && k <= n).then_some((k - 1, n))
+    });
+    parsed.ok_or_else(|| {
+        let reason = format!("part `{text}`: expected `k/n` with 1 <= k <= n, e.g. \"1/2\"");
+        Error::Config(ConfigError::new(spec, 0, reason).into())
+    })
+}
+
+/// Which of `n` parts a message falls in: a hash of its source id, so the
+/// split is stable and the held-out part can be listed (`triage rules train`
+/// prints nothing about it; see `corpus/README.md`).
+pub fn in_part(source_id: &str, n: usize) -> usize {
+    let h = Sha256::digest(source_id.as_bytes());
+    (u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) % n as u64) as usize
+}
+
+/// The fold a message falls in: a hash of its id, so folds are stable.
+fn fold_of(id: &str, folds: usize) -> usize {
+    in_part(id, folds)
+}
+
+/// Message-level precision and recall of the model alone, out of fold.
+fn cross_validated_report(data: &[&Example], category: Category, fit: &Fit) -> String {
+    if fit.folds < 2 {
+        return String::new();
+    }
+    let mut scored: Vec<(f32, bool, &str)> = Vec::new();
+    for k in 0..fit.folds {
+        let (held, train): (Vec<&Example>, Vec<&Example>) =
+            data.iter().partition(|e| fold_of(&e.id, fit.folds) == k);
+        let model = fit_category(&train, category, fit);
+        scored.extend(held.iter().map(|e| {
+            (
+                message_score(&model, e),
+                e.categories.contains(&category),
+                e.id.as_str(),
+            )
+        }));
+    }
+    let positives = scored.iter().filter(|s| s.1).count();
+    let mut out = format!(
+        "{}-fold cross-validation, the model alone, a message scored by its best sentence:\n",
+        fit.folds
+    );
+    for threshold in [0.5, 0.7, 0.8, 0.9, 0.95, 0.98] {
+        let flagged = scored.iter().filter(|s| s.0 >= threshold).count();
+        let right = scored.iter().filter(|s| s.0 >= threshold && s.1).count();
+        let p = if flagged == 0 {
+            1.0
+        } else {
+            right as f32 / flagged as f32
+        };
+        let r = if positives == 0 {
+            1.0
+        } else {
+            right as f32 / positives as f32
+        };
+        let _ = writeln!(
+            out,
+            "  min_score {threshold:.2}: precision {p:.3}, recall {r:.3} ({right} of {positives}, {} false)",
+            flagged - right
+        );
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(b.2)));
+    let worst: Vec<String> = scored
+        .iter()
+        .filter(|s| !s.1)
+        .take(5)
+        .map(|s| format!("{} ({:.2})", s.2, s.0))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  highest-scoring without the category: {}",
+        worst.join(", ")
+    );
+    out
+}
+
+fn message_score(model: &LinearModel, e: &Example) -> f32 {
+    e.sentences
+        .iter()
+        .map(|s| model.score(s))
+        .fold(0.0, f32::max)
+}
+
+/// One sentence for the fit: feature indices, label, weight.
+struct Instance {
+    features: Vec<u32>,
+    positive: bool,
+    weight: f32,
+}
+
+/// Fit one category's model, with multiple-instance rounds.
+fn fit_category(data: &[&Example], category: Category, fit: &Fit) -> LinearModel {
+    let vocab = vocabulary(data, fit.min_count);
+    let index = |s: &[String]| -> Vec<u32> {
+        s.iter()
+            .filter_map(|f| vocab.get(f.as_str()).copied())
+            .collect()
+    };
+    let indexed: Vec<(Vec<Vec<u32>>, bool)> = data
+        .iter()
+        .map(|e| {
+            (
+                e.sentences.iter().map(|s| index(s)).collect(),
+                e.categories.contains(&category),
+            )
+        })
+        .collect();
+    // Round 0: every sentence of a positive message, down-weighted.
+    let mut chosen: Vec<Vec<usize>> = indexed
+        .iter()
+        .map(|(s, _)| (0..s.len()).collect())
+        .collect();
+    let mut weights = vec![0f32; vocab.len()];
+    let mut bias = 0f32;
+    for round in 0..=fit.rounds {
+        if round > 0 {
+            for (i, (sentences, positive)) in indexed.iter().enumerate() {
+                if !*positive {
+                    continue;
+                }
+                let mut by_score: Vec<(f32, usize)> = sentences
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| (raw_score(&weights, bias, s), j))
+                    .collect();
+                by_score.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                // The best sentence, and up to `keep - 1` more that the
+                // model already believes (greetings and sign-offs of a short
+                // message are not dragged in as positives).
+                chosen[i] = by_score
+                    .iter()
+                    .enumerate()
+                    .take_while(|(rank, (z, _))| *rank == 0 || *z > 0.0)
+                    .take(fit.keep)
+                    .map(|(_, x)| x.1)
+                    .collect();
+            }
+        }
+        let instances = instances(&indexed, &chosen, fit.positive_share);
+        (weights, bias) = gradient_descent(&instances, vocab.len(), fit);
+    }
+    let mut names: Vec<(&str, u32)> = vocab.iter().map(|(k, v)| (*k, *v)).collect();
+    names.sort_by_key(|x| x.1);
+    LinearModel {
+        bias,
+        weights: names
+            .into_iter()
+            .map(|(name, i)| (name.to_string(), weights[i as usize]))
+            .filter(|(_, w)| w.abs() >= fit.prune)
+            .collect(),
+    }
+}
+
+/// Features in at least `min_count` sentences, numbered in name order.
+fn vocabulary<'a>(data: &[&'a Example], min_count: usize) -> HashMap<&'a str, u32> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in data {
+        for s in &e.sentences {
+            let distinct: BTreeSet<&str> = s.iter().map(String::as_str).collect();
+            for f in distinct {
+                *counts.entry(f).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= min_count)
+        .enumerate()
+        .map(|(i, (f, _))| (f, i as u32))
+        .collect()
+}
+
+/// The round's instances, positives weighted to `positive_share` of the
+/// total, so a rare category is not drowned by ordinary sentences.
+fn instances(
+    indexed: &[(Vec<Vec<u32>>, bool)],
+    chosen: &[Vec<usize>],
+    positive_share: f32,
+) -> Vec<Instance> {
+    let mut out = Vec::new();
+    for ((sentences, positive), keep) in indexed.iter().zip(chosen) {
+        if *positive {
+            let share = 1.0 / keep.len().max(1) as f32;
+            out.extend(keep.iter().map(|&j| Instance {
+                features: sentences[j].clone(),
+                positive: true,
+                weight: share,
+            }));
+        } else {
+            out.extend(sentences.iter().map(|s| Instance {
+                features: s.clone(),
+                positive: false,
+                weight: 1.0,
+            }));
+        }
+    }
+    let total = |p: bool| -> f32 {
+        out.iter()
+            .filter(|i| i.positive == p)
+            .map(|i| i.weight)
+            .sum()
+    };
+    let (pos, neg) = (total(true), total(false));
+    let n = out.len() as f32;
+    for i in &mut out {
+        let (side, share) = if i.positive {
+            (pos, positive_share)
+        } else {
+            (neg, 1.0 - positive_share)
+        };
+        if side > 0.0 {
+            i.weight *= n * share / side;
+        }
+    }
+    out
+}
+
+fn raw_score(weights: &[f32], bias: f32, features: &[u32]) -> f32 {
+    bias + features.iter().map(|&f| weights[f as usize]).sum::<f32>()
+}
+
+/// Weighted logistic loss + L2, full batch, Adam.
+fn gradient_descent(instances: &[Instance], dims: usize, fit: &Fit) -> (Vec<f32>, f32) {
+    let mut w = vec![0f32; dims + 1]; // the last one is the bias
+    let mut m = vec![0f32; dims + 1];
+    let mut v = vec![0f32; dims + 1];
+    let mut grad = vec![0f32; dims + 1];
+    let n: f32 = instances.iter().map(|i| i.weight).sum::<f32>().max(1.0);
+    let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
+    for step in 1..=fit.steps {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        for inst in instances {
+            let z = raw_score(&w[..dims], w[dims], &inst.features);
+            let p = 1.0 / (1.0 + (-z).exp());
+            let y = if inst.positive { 1.0 } else { 0.0 };
+            let g = inst.weight * (p - y) / n;
+            for &f in &inst.features {
+                grad[f as usize] += g;
+            }
+            grad[dims] += g;
+        }
+        for (g, wi) in grad.iter_mut().zip(&w).take(dims) {
+            *g += fit.l2 * wi;
+        }
+        let (c1, c2) = (1.0 - b1.powi(step as i32), 1.0 - b2.powi(step as i32));
+        for j in 0..=dims {
+            m[j] = b1 * m[j] + (1.0 - b1) * grad[j];
+            v[j] = b2 * v[j] + (1.0 - b2) * grad[j] * grad[j];
+            w[j] -= fit.learning_rate * (m[j] / c1) / ((v[j] / c2).sqrt() + eps);
+        }
+    }
+    let bias = w.pop().unwrap_or(0.0);
+    (w, bias)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_set(dir: &Path) {
+        let mail = dir.join("mail");
+        std::fs::create_dir_all(&mail).unwrap();
+        let messages = [
+            (
+                "t1",
+                "I will burn your office down tonight.",
+                "threat_property",
+            ),
+            (
+                "t2",
+                "Your depot will burn, mark my words.",
+                "threat_property",
+            ),
+            (
+                "t3",
+                "I am going to smash every window in your office.",
+                "threat_property",
+            ),
+            (
+                "t4",
+                "Fix it or I burn the library down.",
+                "threat_property",
+            ),
+            ("n1", "Please collect my bins on Tuesday.", ""),
+            ("n2", "The office was closed when I called.", ""),
+            ("n3", "Thank you for fixing the window so quickly.", ""),
+            (
+                "n4",
+                "My neighbour burnt his rubbish and the smoke came in.",
+                "",
+            ),
+        ];
+        let mut labels = String::from("source,categories\n");
+        for (name, body, cat) in messages {
+            let text = format!("From: {name}@example.com\nSubject: s\n\nHello.\n\n{body}\n");
+            std::fs::write(mail.join(format!("{name}.eml")), text).unwrap();
+            labels.push_str(&format!("{name}.eml,{cat}\n"));
+        }
+        std::fs::write(dir.join("labels.csv"), labels).unwrap();
+        std::fs::write(
+            dir.join("training.toml"),
+            "[[set]]\nsource = \"mail\"\nlabels = \"labels.csv\"\ncategories = [\"threat_property\"]\n\n[fit]\nfolds = 2\nmin_count = 1\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn trains_a_model_that_ranks_threats_above_ordinary_sentences() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        let spec = dir.path().join("training.toml");
+        let trained = train(&spec, &rules, true).unwrap();
+        let tp = trained
+            .iter()
+            .find(|t| t.category == Category::ThreatProperty)
+            .unwrap();
+        let score = |s: &str| tp.model.score(&model::features(s));
+        assert!(score("i will burn your depot") > score("please collect the bins"));
+        // The greeting every message shares is not evidence either way.
+        assert!(score("hello.") < 0.5, "{}", score("hello."));
+        assert!(tp.report.contains("2-fold cross-validation"));
+        // Same mail, same settings: the same weights, so CI can check them.
+        let path = dir.path().join("tp.tsv");
+        write(&path, &tp.file_text).unwrap();
+        let again = train(&spec, &rules, false).unwrap();
+        let tp_again = again
+            .iter()
+            .find(|t| t.category == Category::ThreatProperty)
+            .unwrap();
+        assert!(shipped_matches(&path, &tp_again.model));
+        // Categories the set does not teach get an empty model.
+        let abuse = again
+            .iter()
+            .find(|t| t.category == Category::Abuse)
+            .unwrap();
+        assert!(abuse.model.weights.is_empty());
+    }
+
+    #[test]
+    fn a_set_part_is_checked_and_stable() {
+        let spec = Path::new("training.toml");
+        assert_eq!(parse_part(spec, "1/2").unwrap(), (0, 2));
+        assert!(parse_part(spec, "3/2").is_err());
+        assert!(parse_part(spec, "half").is_err());
+        assert_eq!(in_part("00001.eml", 2), in_part("00001.eml", 2));
+        let parts: BTreeSet<usize> = (0..50).map(|i| in_part(&format!("{i}.eml"), 2)).collect();
+        assert_eq!(parts.len(), 2, "both halves get messages");
+    }
+}
