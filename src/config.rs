@@ -3,6 +3,7 @@
 //! file are relative to the file's own folder, so cron can run from anywhere.
 
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
+use crate::imap::{Folders, ImapSettings, ImapUrl, Secret};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -25,7 +26,36 @@ pub struct FileConfig {
     pub council_domains: Option<Vec<String>>,
     /// Messages larger than this go to escalate unparsed.
     pub max_message_bytes: Option<usize>,
+    /// Settings for `imap://` and `imaps://` sources.
+    pub imap: Option<ImapFileConfig>,
 }
+
+/// `[imap]` in `triage.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapFileConfig {
+    /// A file holding the password (first line), readable by its owner only.
+    pub password_file: Option<PathBuf>,
+    /// An extra CA certificate (PEM) to trust.
+    pub ca_file: Option<PathBuf>,
+    /// UIDs per fetch.
+    pub fetch_batch: Option<usize>,
+    /// UIDs per copy and keyword command.
+    pub copy_batch: Option<usize>,
+    /// `[imap.folders]`: where each queue's messages are copied.
+    pub folders: Option<FoldersFileConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoldersFileConfig {
+    pub respond: Option<String>,
+    pub read_only: Option<String>,
+    pub escalate: Option<String>,
+}
+
+/// The environment variable an IMAP password may come from.
+pub const PASSWORD_ENV: &str = "TRIAGE_IMAP_PASSWORD";
 
 /// Settings from the command line; `None` means "not given".
 #[derive(Debug, Clone, Default)]
@@ -37,12 +67,22 @@ pub struct CliOverrides {
     pub out: Option<PathBuf>,
     pub threads: Option<usize>,
     pub now: Option<String>,
+    /// Accept any TLS certificate (loopback IMAP hosts only).
+    pub insecure: bool,
+    /// Run and report, but change nothing on the IMAP server and commit no state.
+    pub dry_run: bool,
 }
 
 /// The settings a run uses, after merging and validating.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
+    /// File sources (Maildir, folder, mbox).
     pub sources: Vec<PathBuf>,
+    /// IMAP mailboxes.
+    pub imap_sources: Vec<ImapUrl>,
+    pub imap: ImapSettings,
+    /// `--dry-run`: reports written; no history, no IMAP state, no IMAP change.
+    pub dry_run: bool,
     /// `None`: no register (everyone is unregistered).
     pub register: Option<PathBuf>,
     pub rules: PathBuf,
@@ -95,16 +135,39 @@ pub fn resolve(
     let err_at =
         |key: &str, reason: String| ConfigError::new(&file_path, 0, format!("{key}: {reason}"));
 
-    let sources: Vec<PathBuf> = if !cli.sources.is_empty() {
-        cli.sources.iter().map(PathBuf::from).collect()
+    let given: Vec<(String, bool)> = if !cli.sources.is_empty() {
+        cli.sources.iter().map(|s| (s.clone(), false)).collect()
     } else {
         fc.sources
+            .clone()
             .unwrap_or_default()
             .into_iter()
-            .map(|s| rel(PathBuf::from(s)))
+            .map(|s| (s, true))
             .collect()
     };
-    if sources.is_empty() {
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let mut imap_sources: Vec<ImapUrl> = Vec::new();
+    for (s, from_file) in given {
+        if ImapUrl::is_imap(&s) {
+            match ImapUrl::parse(&s) {
+                Ok(u) if imap_sources.contains(&u) => errors.push(err_at(
+                    "sources",
+                    format!("{} is given twice", u.describe()),
+                )),
+                Ok(u) => imap_sources.push(u),
+                // Shown without its user part: it may hold a password.
+                Err(reason) => errors.push(err_at(
+                    "sources",
+                    format!("`{}`: {reason}", without_userinfo(&s)),
+                )),
+            }
+        } else if from_file {
+            sources.push(rel(PathBuf::from(s)));
+        } else {
+            sources.push(PathBuf::from(s));
+        }
+    }
+    if sources.is_empty() && imap_sources.is_empty() {
         errors.push(err_at(
             "sources",
             "no --source given and none in the config".into(),
@@ -115,6 +178,14 @@ pub fn resolve(
             errors.push(ConfigError::new(s, 0, "source not found"));
         }
     }
+    let imap = resolve_imap(
+        fc.imap.clone().unwrap_or_default(),
+        &imap_sources,
+        cli.insecure,
+        &rel,
+        &mut errors,
+        &err_at,
+    );
     let register = cli.register.or(fc.register.map(rel));
     if let Some(r) = &register {
         if !r.is_file() {
@@ -160,6 +231,9 @@ pub fn resolve(
     }
     errors.into_result(RunConfig {
         sources,
+        imap_sources,
+        imap,
+        dry_run: cli.dry_run,
         register,
         rules,
         state,
@@ -175,4 +249,120 @@ pub fn resolve(
             .collect(),
         max_message_bytes,
     })
+}
+
+/// The IMAP settings: password (environment first, then an owner-only file),
+/// `--insecure` only for loopback hosts, folders and batch sizes.
+fn resolve_imap(
+    ic: ImapFileConfig,
+    urls: &[ImapUrl],
+    insecure: bool,
+    rel: &dyn Fn(PathBuf) -> PathBuf,
+    errors: &mut ConfigErrors,
+    err_at: &dyn Fn(&str, String) -> ConfigError,
+) -> ImapSettings {
+    let defaults = ImapSettings::default();
+    let folders = ic.folders.unwrap_or_default();
+    let df = Folders::default();
+    let folders = Folders {
+        respond: folders.respond.unwrap_or(df.respond),
+        read_only: folders.read_only.unwrap_or(df.read_only),
+        escalate: folders.escalate.unwrap_or(df.escalate),
+    };
+    for (key, name) in [
+        ("imap.folders.respond", &folders.respond),
+        ("imap.folders.read_only", &folders.read_only),
+        ("imap.folders.escalate", &folders.escalate),
+    ] {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii() && !c.is_control()) {
+            errors.push(err_at(
+                key,
+                "must be a non-empty printable ASCII folder name".into(),
+            ));
+        }
+    }
+    let mut settings = ImapSettings {
+        password: Secret::default(),
+        insecure,
+        ca_file: ic.ca_file.map(rel),
+        folders,
+        fetch_batch: ic.fetch_batch.unwrap_or(defaults.fetch_batch),
+        copy_batch: ic.copy_batch.unwrap_or(defaults.copy_batch),
+    };
+    if settings.fetch_batch == 0 || settings.copy_batch == 0 {
+        errors.push(err_at(
+            "imap",
+            "fetch_batch and copy_batch must be at least 1".into(),
+        ));
+    }
+    if urls.is_empty() {
+        return settings;
+    }
+    if insecure {
+        for u in urls.iter().filter(|u| !u.is_loopback()) {
+            errors.push(err_at(
+                "--insecure",
+                format!(
+                    "only allowed for a server on this machine (loopback), not {}; \
+                     trust a private CA with imap.ca_file instead",
+                    u.describe()
+                ),
+            ));
+        }
+    }
+    if let Some(ca) = &settings.ca_file {
+        if !ca.is_file() {
+            errors.push(ConfigError::new(ca, 0, "imap.ca_file not found"));
+        }
+    }
+    match std::env::var(PASSWORD_ENV) {
+        Ok(p) if !p.is_empty() => settings.password = Secret::new(p),
+        _ => match ic.password_file.map(rel) {
+            Some(path) => match read_password_file(&path) {
+                Ok(p) => settings.password = Secret::new(p),
+                Err(reason) => errors.push(ConfigError::new(&path, 0, reason)),
+            },
+            None => errors.push(err_at(
+                "imap.password_file",
+                format!(
+                    "an IMAP source needs a password: set {PASSWORD_ENV} or name a password \
+                     file (mode 0600) as imap.password_file"
+                ),
+            )),
+        },
+    }
+    settings
+}
+
+/// The first line of an owner-only file.
+fn read_password_file(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).map_err(|e| format!("password file: {e}"))?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "password file is readable by others (mode {:o}): chmod 600 it",
+            mode & 0o777
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("password file: {e}"))?;
+    let line = text.lines().next().unwrap_or("").to_string();
+    if line.is_empty() {
+        return Err("password file is empty".into());
+    }
+    Ok(line)
+}
+
+/// `scheme://…@host/path` for an error message: the user part may hold a password.
+fn without_userinfo(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, path)) => match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://…@{host}/{path}"),
+                None => url.to_string(),
+            },
+            None => format!("{scheme}://…"),
+        },
+        None => url.to_string(),
+    }
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod history;
+pub mod imap;
 pub mod ingest;
 pub mod outcome;
 pub mod parse;

@@ -120,8 +120,11 @@ struct RunArgs {
     /// Config file (default: ./triage.toml when it exists).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// A Maildir, a folder of message files, or an mbox file (repeatable).
-    #[arg(long = "source", value_name = "PATH")]
+    /// A Maildir, a folder of message files, an mbox file, or an IMAP mailbox
+    /// `imaps://user@host[:port]/MAILBOX` (`imap://` for STARTTLS) (repeatable).
+    /// The IMAP password comes from TRIAGE_IMAP_PASSWORD or the config's
+    /// imap.password_file, never from the command line.
+    #[arg(long = "source", value_name = "PATH|URL")]
     sources: Vec<String>,
     /// The register of monitored and restricted customers (CSV).
     #[arg(long)]
@@ -129,7 +132,14 @@ struct RunArgs {
     /// The rules folder (rule files and policy.toml).
     #[arg(long)]
     rules: Option<PathBuf>,
-    /// The state folder (history index, lock).
+    /// Triage and write the reports, but send no modifying command to the
+    /// IMAP server and leave the history and the IMAP state unchanged.
+    #[arg(long)]
+    dry_run: bool,
+    /// Accept any TLS certificate; only for an IMAP server on this machine (tests).
+    #[arg(long)]
+    insecure: bool,
+    /// The state folder (history index, IMAP state, lock).
     #[arg(long)]
     state: Option<PathBuf>,
     /// Where reports and queues are written.
@@ -250,6 +260,8 @@ fn load_config(args: RunArgs) -> Result<RunConfig, ConfigErrors> {
             out: args.out,
             threads: args.threads,
             now: args.now,
+            insecure: args.insecure,
+            dry_run: args.dry_run,
         },
     )
 }
@@ -269,6 +281,7 @@ fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
         .sources
         .iter()
         .map(|p| p.display().to_string())
+        .chain(engine.config.imap_sources.iter().map(|u| u.describe()))
         .collect();
     println!(
         "triage: {} messages from {} -> {}",

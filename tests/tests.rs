@@ -11,3 +11,6 @@ mod policy_rows;
 mod sample_night;
 mod sources;
 mod torture;
+
+mod dovecot;
+mod imap;

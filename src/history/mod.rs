@@ -179,6 +179,19 @@ impl History {
         self.contains_in(&self.reader.searcher(), key)
     }
 
+    /// The source ids under which a key is indexed (empty when it is not).
+    pub fn source_ids_of(&self, key: &str) -> Result<Vec<String>> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.key, key),
+            IndexRecordOption::Basic,
+        );
+        Ok(self
+            .collect_sorted(&query)?
+            .into_iter()
+            .map(|e| e.source_id)
+            .collect())
+    }
+
     /// Add the entries whose key is not yet indexed, commit; returns how many were added.
     ///
     /// An entry is skipped when its key is already in the index or appears

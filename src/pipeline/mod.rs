@@ -8,6 +8,10 @@
 //!    and route ([`sender`]); senders run in parallel.
 //! 4. Write the reports and queues ([`crate::sink`]), then add the night to
 //!    the history, so a crash before that point is repaired by re-running.
+//! 5. For IMAP sources, record the night in the IMAP state and copy each
+//!    message into its queue's folder ([`crate::imap`] explains the order and
+//!    why a crash anywhere copies nothing twice). IMAP mail is fetched on a
+//!    thread while earlier batches are parsed and detected.
 //!
 //! Output never depends on the thread count: outcomes are sorted by source
 //! id, and each sender's messages are handled in a fixed order.
@@ -19,6 +23,7 @@ use crate::config::RunConfig;
 use crate::detect::RuleSet;
 use crate::error::{ConfigError, ConfigErrors, Error, Result};
 use crate::history::History;
+use crate::imap::{self, fault, FetchReport, ImapState};
 use crate::ingest::{open_file_source, RawMessage};
 use crate::outcome::Outcome;
 use crate::register::Register;
@@ -135,21 +140,51 @@ fn source_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Run the whole night: read, triage, write reports and queues, update history.
+/// Run the whole night: read, triage, write reports and queues, update
+/// history; for IMAP, record the state and copy into the triage folders.
 pub fn run(engine: &Engine) -> Result<RunResult> {
     let started = Instant::now();
-    let _lock = crate::sink::files::StateLock::acquire(&engine.config.state)?;
-    let mut history = History::open(&engine.config.state)?;
-    let night = triage_night(engine, &history)?;
+    let cfg = &engine.config;
+    let _lock = crate::sink::files::StateLock::acquire(&cfg.state)?;
+    let mut history = History::open(&cfg.state)?;
+    let mut imap_state = if cfg.imap_sources.is_empty() {
+        ImapState::default()
+    } else {
+        ImapState::load(&cfg.state)?
+    };
+    let night = triage_night_with(engine, &history, Some(&imap_state))?;
     let summary = sink::write_outputs(
         engine,
-        &engine.config.out,
+        &cfg.out,
         &night.outcomes,
         &night.raws,
-        night.timings,
+        night.timings.clone(),
     )?;
+    fault::point("after_reports");
+    if cfg.dry_run {
+        log::dry_run(night.outcomes.len(), imap_state.pending_count());
+        return Ok(RunResult {
+            outcomes: night.outcomes,
+            summary,
+        });
+    }
     let added = history.add_all(&night.entries)?;
     history.close()?;
+    fault::point("after_history");
+    if let Some(fetch) = &night.imap {
+        for (mailbox, uids) in
+            imap::state::record_night(&mut imap_state, fetch, &night.outcomes, &night.raws)
+        {
+            log::vanished(&mailbox, &uids);
+        }
+        imap_state.save(&cfg.state)?;
+        fault::point("after_state");
+        for url in &cfg.imap_sources {
+            let done = imap::deliver(url, &cfg.imap, &mut imap_state, &cfg.state)
+                .map_err(imap::after_failure)?;
+            log::delivered(&url.describe(), &done);
+        }
+    }
     log::finished(night.outcomes.len(), added, started.elapsed());
     Ok(RunResult {
         outcomes: night.outcomes,
@@ -167,12 +202,35 @@ pub struct Night {
     pub raws: BTreeMap<String, Vec<u8>>,
     /// Write time is still 0: nothing has been written.
     pub timings: sink::Timings,
+    /// What came from each IMAP mailbox (`None` without IMAP sources).
+    pub imap: Option<FetchReport>,
 }
 
 /// Read the sources, then parse, detect, consult `history` and route every
 /// message. Used by `run` and by `eval`/`explain`, so they judge exactly
 /// what a night's run would do.
 pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
+    if !engine.config.imap_sources.is_empty() {
+        return Err(Error::Config(
+            ConfigError::new(
+                "--source",
+                0,
+                "IMAP sources are read only by `triage run`; save the mail to a folder first",
+            )
+            .into(),
+        ));
+    }
+    triage_night_with(engine, history, None)
+}
+
+/// [`triage_night`], fetching the IMAP sources as `imap_state` says (new
+/// UIDs and those still in the copy journal); parsing and detection of one
+/// fetched batch overlap the download of the next.
+fn triage_night_with(
+    engine: &Engine,
+    history: &History,
+    imap_state: Option<&ImapState>,
+) -> Result<Night> {
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(engine.config.threads)
@@ -181,11 +239,38 @@ pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
     let raws = read_sources(&engine.config.sources)?;
     let read_done = Instant::now();
 
-    let prepared: Vec<Prepared> = pool.install(|| {
+    let mut prepared: Vec<Prepared> = pool.install(|| {
         raws.into_par_iter()
             .map(|raw| prepare::prepare(engine, raw))
             .collect()
     });
+    let mut fetch = None;
+    if let (Some(state), false) = (imap_state, engine.config.imap_sources.is_empty()) {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
+        let handle = imap::spawn_fetch(
+            imap_id_prefixes(&engine.config.imap_sources),
+            engine.config.imap.clone(),
+            state.clone(),
+            tx,
+        );
+        for batch in rx {
+            let more: Vec<Prepared> = pool.install(|| {
+                batch
+                    .into_par_iter()
+                    .map(|raw| prepare::prepare(engine, raw))
+                    .collect()
+            });
+            prepared.extend(more);
+        }
+        let report = handle
+            .join()
+            .map_err(|_| Error::Other("the IMAP fetch thread failed".into()))??;
+        let dropped = drop_triaged_before(&mut prepared, &report, history)?;
+        if dropped > 0 {
+            log::rescan_dropped(dropped);
+        }
+        fetch = Some(report);
+    }
     let parsed_done = Instant::now();
 
     let (outcomes, entries, raws) = pool.install(|| triage_by_sender(engine, history, prepared))?;
@@ -202,7 +287,65 @@ pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
         entries,
         raws,
         timings,
+        imap: fetch,
     })
+}
+
+/// The source id prefix of each IMAP mailbox: `imap:MAILBOX` (SPEC §3), or
+/// `imap:user@host:port/MAILBOX` when two accounts share a mailbox name.
+fn imap_id_prefixes(urls: &[imap::ImapUrl]) -> Vec<(imap::ImapUrl, String)> {
+    urls.iter()
+        .map(|u| {
+            let shared = urls.iter().filter(|o| o.mailbox == u.mailbox).count() > 1;
+            let prefix = if shared {
+                format!("imap:{}/{}", u.account(), u.mailbox)
+            } else {
+                format!("imap:{}", u.mailbox)
+            };
+            (u.clone(), prefix)
+        })
+        .collect()
+}
+
+/// After a UIDVALIDITY change every message of the mailbox was fetched: drop
+/// those the history already holds under another source id (triaged under
+/// the old UIDVALIDITY), except those the old copy journal still held.
+fn drop_triaged_before(
+    prepared: &mut Vec<Prepared>,
+    report: &FetchReport,
+    history: &History,
+) -> Result<usize> {
+    let rescans: Vec<(&str, HashSet<&str>)> = report
+        .mailboxes
+        .iter()
+        .filter(|m| m.rescan)
+        .map(|m| {
+            (
+                m.id_prefix.as_str(),
+                m.previous.pending.iter().map(|p| p.key.as_str()).collect(),
+            )
+        })
+        .collect();
+    if rescans.is_empty() {
+        return Ok(0);
+    }
+    let before = prepared.len();
+    let mut keep = Vec::with_capacity(before);
+    for p in prepared.drain(..) {
+        let id = p.raw.source_id.as_str();
+        let drop = match rescans.iter().find(|(prefix, _)| id.starts_with(prefix)) {
+            Some((_, journal)) if !journal.contains(p.key.as_str()) => history
+                .source_ids_of(&p.key)?
+                .iter()
+                .any(|other| other != id),
+            _ => false,
+        };
+        if !drop {
+            keep.push(p);
+        }
+    }
+    *prepared = keep;
+    Ok(before - prepared.len())
 }
 
 /// Messages of one sender, handled in date order; senders in parallel.
@@ -262,6 +405,45 @@ mod log {
             "triage: cannot read {}: {e} (routed to escalate)",
             path.display()
         );
+    }
+
+    pub fn dry_run(messages: usize, pending: usize) {
+        eprintln!(
+            "triage: dry run: {messages} messages triaged and reported; nothing sent to the IMAP \
+             server, the history and the IMAP state are unchanged"
+        );
+        if pending > 0 {
+            eprintln!(
+                "triage: dry run: {pending} messages of an earlier run still wait to be copied"
+            );
+        }
+    }
+
+    pub fn rescan_dropped(n: usize) {
+        eprintln!(
+            "triage: UIDVALIDITY changed: {n} messages already triaged under the old UIDVALIDITY \
+             were skipped (same Message-ID or content in the history)"
+        );
+    }
+
+    pub fn vanished(mailbox: &str, uids: &[u32]) {
+        eprintln!(
+            "triage: IMAP {mailbox}: {} messages were deleted on the server before they could be \
+             copied (UIDs {uids:?}); they are in an earlier run's report",
+            uids.len()
+        );
+    }
+
+    pub fn delivered(mailbox: &str, d: &crate::imap::Delivered) {
+        if d.copied + d.found + d.flagged > 0 {
+            eprintln!(
+                "triage: IMAP {mailbox}: {} copied into the triage folders ({} copies already \
+                 there from an interrupted run), {} marked $Triaged",
+                d.copied + d.found,
+                d.found,
+                d.flagged
+            );
+        }
     }
 
     pub fn finished(messages: usize, added: usize, took: Duration) {
