@@ -1,6 +1,7 @@
 //! Phase 3: copy each journalled message into its queue's folder exactly
-//! once, then set its keywords; the journal is saved at every step (see the
-//! module documentation of [`crate::imap`]).
+//! once, then set its keywords; the journal is saved at every step and
+//! emptied only when the whole night is done (see the module documentation
+//! of [`crate::imap`]).
 
 use super::state::{ImapState, Pending, Stage};
 use super::{
@@ -35,6 +36,13 @@ pub fn deliver(
         return Ok(done);
     };
     if mb.pending.is_empty() {
+        return Ok(done);
+    }
+    if mb.pending.iter().all(|p| p.stage == Stage::Done) {
+        // A re-run of a night whose delivery had finished but whose journal
+        // was not yet emptied: nothing to send.
+        pending_mut(state, &key).clear();
+        state.save(state_dir)?;
         return Ok(done);
     }
     let uidvalidity = mb.uidvalidity;
@@ -121,11 +129,15 @@ pub fn deliver(
             ))
             .map_err(|e| imap_error(&what, "setting keywords", e))?;
             fault::point("after_flags");
-            pending_mut(state, &key).retain(|p| !chunk.contains(&p.uid));
+            set_stage(state, &key, &chunk, Stage::Done, None);
             state.save(state_dir)?;
             done.flagged += chunk.len();
         }
     }
+    // The whole night is delivered: only now does the journal forget it.
+    fault::point("before_journal_cleared");
+    pending_mut(state, &key).clear();
+    state.save(state_dir)?;
     let _ = s.logout();
     Ok(done)
 }

@@ -29,9 +29,11 @@
 //!    with the destination's UIDNEXT read just before; `UID COPY` the chunk
 //!    (COPY is all-or-nothing on the server, RFC 3501 §6.4.7); ★ mark it
 //!    `flag`; `UID STORE +FLAGS.SILENT ($Triaged $Triage<Queue>)` (idempotent);
-//!    ★ remove the entries. A re-run finds the unfinished entries in the journal,
-//!    fetches those UIDs again (so its report lists them), keeps their stage,
-//!    and delivers again: a `verify` entry is first looked for in its
+//!    ★ mark them `done`; when every entry is done, ★ empty the journal. A
+//!    re-run finds the night's entries in the journal and fetches all of those
+//!    UIDs again, `done` ones included, so its report (which replaces the
+//!    crashed run's in `--out`) lists the whole night, not just what was left;
+//!    each entry keeps its stage, and delivery resumes: a `verify` entry is first looked for in its
 //!    destination among UIDs ≥ the recorded UIDNEXT, by `UID SEARCH HEADER
 //!    Message-ID` (or, without a Message-ID, by exact size), each candidate's
 //!    bytes compared by SHA-256 — found means copied, so it goes straight to
@@ -53,7 +55,8 @@
 //! POINT: `during_fetch` (after a fetched batch), `after_reports`,
 //! `after_history`, `after_state`, `after_copy` (after a COPY, before the
 //! journal records it), `after_flags` (after a STORE, before the journal
-//! records it). See [`fault`].
+//! records it), `before_journal_cleared` (all delivered, journal not yet
+//! emptied). See [`fault`].
 
 mod deliver;
 pub mod fault;

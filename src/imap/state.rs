@@ -20,6 +20,11 @@ pub enum Stage {
     Verify,
     /// Copied; the keywords remain to be set.
     Flag,
+    /// Copied and its keywords set. Kept in the journal until every message of
+    /// the night is done, so that a re-run after a crash fetches and reports
+    /// the whole night again (its report replaces the crashed run's in
+    /// `--out`) without copying or flagging these again.
+    Done,
 }
 
 /// One message of the copy journal.
@@ -90,8 +95,13 @@ impl ImapState {
             .map_err(|e| Error::io(state_dir, e))
     }
 
+    /// Journal entries still to be copied or flagged.
     pub fn pending_count(&self) -> usize {
-        self.mailboxes.values().map(|m| m.pending.len()).sum()
+        self.mailboxes
+            .values()
+            .flat_map(|m| &m.pending)
+            .filter(|p| p.stage != Stage::Done)
+            .count()
     }
 }
 
