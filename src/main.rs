@@ -531,15 +531,20 @@ fn rules_stats(
     EXIT_OK
 }
 
-fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
-    let rules = match RuleSet::load_without_models(dir)
+/// Load the rules for a `rules` subcommand; a problem is printed and exits 2.
+fn load_rules(dir: &Path, load: fn(&Path) -> Result<RuleSet, ConfigErrors>) -> Result<RuleSet, u8> {
+    load(dir)
         .with_context(|| format!("loading rules from {}", dir.display()))
-    {
-        Ok(r) => r,
-        Err(e) => {
+        .map_err(|e| {
             eprintln!("triage: {e:#}");
-            return EXIT_CONFIG;
-        }
+            EXIT_CONFIG
+        })
+}
+
+fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
+    let rules = match load_rules(dir, RuleSet::load_without_models) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let model_dir = dir.join("model");
     let spec = spec.unwrap_or_else(|| model_dir.join("training.toml"));
@@ -586,14 +591,10 @@ fn library_failure(e: Error) -> u8 {
 }
 
 fn rules_test(dir: &Path) -> u8 {
-    let rules =
-        match RuleSet::load(dir).with_context(|| format!("loading rules from {}", dir.display())) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("triage: {e:#}");
-                return EXIT_CONFIG;
-            }
-        };
+    let rules = match load_rules(dir, RuleSet::load) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
     let failures = rules.self_test();
     for f in &failures {
         println!(

@@ -109,14 +109,7 @@ impl World {
 
     /// Run and return the report rows by source id; panics unless exit 0/1.
     pub fn triage(&self) -> BTreeMap<String, Row> {
-        let out = self.run(&[]);
-        assert!(
-            matches!(out.status.code(), Some(0) | Some(1)),
-            "triage failed: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        read_report(&self.path("out/report.csv"))
+        report_of(&self.run(&[]), &self.path("out/report.csv"))
     }
 }
 
@@ -231,4 +224,16 @@ pub fn copy_from_repo(rel: &str, dest: &Path) {
         .status()
         .unwrap();
     assert!(status.success(), "cp {rel}");
+}
+
+/// The report a finished run wrote, by source id; panics unless the run
+/// exited 0 or 1 (some messages unprocessed is still a finished run).
+pub fn report_of(out: &std::process::Output, report: &Path) -> BTreeMap<String, Row> {
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "triage failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    read_report(report)
 }

@@ -131,6 +131,19 @@ pub fn windows(sentence: &str) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// Every piece of `text` the model scores, as byte ranges of `text`: each
+/// sentence ([`super::sentence::split`]) cut into its [`windows`].
+pub fn units(text: &str) -> Vec<std::ops::Range<usize>> {
+    super::sentence::split(text)
+        .into_iter()
+        .flat_map(|sentence| {
+            windows(&text[sentence.clone()])
+                .into_iter()
+                .map(move |w| sentence.start + w.start..sentence.start + w.end)
+        })
+        .collect()
+}
+
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {

@@ -370,14 +370,11 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        for sentence in sentence::split(text) {
-            for window in model::windows(&text[sentence.clone()]) {
-                let (s, e) = (sentence.start + window.start, sentence.start + window.end);
-                let features = model::features(&text[s..e]);
-                for (rule, weights, min_score) in &self.models {
-                    if weights.score(&features) >= *min_score {
-                        out.push((*rule, s, e));
-                    }
+        for unit in model::units(text) {
+            let features = model::features(&text[unit.clone()]);
+            for (rule, weights, min_score) in &self.models {
+                if weights.score(&features) >= *min_score {
+                    out.push((*rule, unit.start, unit.end));
                 }
             }
         }
@@ -409,14 +406,11 @@ impl CompiledRules {
                 continue;
             };
             let norm = self.normalizer.normalize(slice, seg.range.start);
-            for r in sentence::split(&norm.text) {
-                let sentence = &norm.text[r];
-                out.extend(
-                    model::windows(sentence)
-                        .into_iter()
-                        .map(|w| sentence[w].to_string()),
-                );
-            }
+            out.extend(
+                model::units(&norm.text)
+                    .into_iter()
+                    .map(|u| norm.text[u].to_string()),
+            );
         }
         out
     }

@@ -286,11 +286,6 @@ pub fn in_part(source_id: &str, n: usize) -> usize {
     (u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) % n as u64) as usize
 }
 
-/// The fold a message falls in: a hash of its id, so folds are stable.
-fn fold_of(id: &str, folds: usize) -> usize {
-    in_part(id, folds)
-}
-
 /// Message-level precision and recall of the model alone, out of fold.
 fn cross_validated_report(data: &[&Example], category: Category, fit: &Fit) -> String {
     if fit.folds < 2 {
@@ -299,7 +294,7 @@ fn cross_validated_report(data: &[&Example], category: Category, fit: &Fit) -> S
     let mut scored: Vec<(f32, bool, &str)> = Vec::new();
     for k in 0..fit.folds {
         let (held, train): (Vec<&Example>, Vec<&Example>) =
-            data.iter().partition(|e| fold_of(&e.id, fit.folds) == k);
+            data.iter().partition(|e| in_part(&e.id, fit.folds) == k);
         let model = fit_category(&train, category, fit);
         scored.extend(held.iter().map(|e| {
             (
