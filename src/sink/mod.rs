@@ -3,6 +3,7 @@
 //! `summary.json` — staged in a private folder and renamed into place.
 
 pub mod files;
+pub mod html;
 pub mod queues;
 pub mod report;
 
