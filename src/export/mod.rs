@@ -221,7 +221,7 @@ pub fn gather(
     messages.sort_by(|a, b| (&a.date, &a.key).cmp(&(&b.date, &b.key)));
     Ok(SubjectExport {
         customer_id: customer_id.to_string(),
-        exported_at: now.to_rfc3339(),
+        exported_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         timezone: timezone.name().to_string(),
         register_row: RegisterRow::new(customer, register),
         addresses_matched_to_another_customer: customer
