@@ -1,5 +1,7 @@
-//! Configuration for `triage run`: the `triage.toml` file an administrator
-//! keeps for unattended runs, overlaid by command-line flags. Paths in the
+//! Configuration for `triage run` (and, through [`resolve_records`], for the
+//! commands that read only the register and the state: `register check`,
+//! `export`): the `triage.toml` file an administrator keeps for unattended
+//! runs, overlaid by command-line flags. Paths in the
 //! file are relative to the file's own folder, so cron can run from anywhere.
 
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
@@ -118,18 +120,7 @@ pub fn resolve(
     file: Option<(&Path, FileConfig)>,
     cli: CliOverrides,
 ) -> Result<RunConfig, ConfigErrors> {
-    let (base, fc, file_path) = match file {
-        Some((path, fc)) => (
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            fc,
-            path.to_path_buf(),
-        ),
-        None => (
-            PathBuf::new(),
-            FileConfig::default(),
-            PathBuf::from("command line"),
-        ),
-    };
+    let (base, fc, file_path) = split_file(file);
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
     let mut errors = ConfigErrors::default();
     let err_at =
@@ -186,12 +177,7 @@ pub fn resolve(
         &mut errors,
         &err_at,
     );
-    let register = cli.register.or(fc.register.map(rel));
-    if let Some(r) = &register {
-        if !r.is_file() {
-            errors.push(ConfigError::new(r, 0, "register file not found"));
-        }
-    }
+    let register = existing_register(cli.register.or(fc.register.map(rel)), &mut errors);
     let rules = cli
         .rules
         .or(fc.rules.map(rel))
@@ -202,29 +188,13 @@ pub fn resolve(
     let state = cli
         .state
         .or(fc.state.map(rel))
-        .unwrap_or_else(|| PathBuf::from("state"));
+        .unwrap_or_else(default_state);
     let out = cli
         .out
         .or(fc.out.map(rel))
         .unwrap_or_else(|| PathBuf::from("out"));
-    let now = match cli.now.or(fc.now) {
-        None => Utc::now(),
-        Some(text) => match DateTime::parse_from_rfc3339(&text) {
-            Ok(t) => t.with_timezone(&Utc),
-            Err(e) => {
-                errors.push(err_at(
-                    "now",
-                    format!("`{text}` is not an RFC 3339 time: {e}"),
-                ));
-                Utc::now()
-            }
-        },
-    };
-    let tz_name = fc.timezone.unwrap_or_else(|| "Europe/London".into());
-    let timezone = tz_name.parse::<Tz>().unwrap_or_else(|_| {
-        errors.push(err_at("timezone", format!("unknown time zone `{tz_name}`")));
-        chrono_tz::Europe::London
-    });
+    let now = parse_now(cli.now.or(fc.now), &mut errors, &err_at);
+    let timezone = parse_timezone(fc.timezone, &mut errors, &err_at);
     let max_message_bytes = fc.max_message_bytes.unwrap_or(25 * 1024 * 1024);
     if max_message_bytes == 0 {
         errors.push(err_at("max_message_bytes", "must be at least 1".into()));
@@ -248,6 +218,105 @@ pub fn resolve(
             .map(|d| d.trim().trim_start_matches('@').to_lowercase())
             .collect(),
         max_message_bytes,
+    })
+}
+
+/// What `register check` and `export` read: the register, the state folder,
+/// "now" and the council's time zone — no mail, rules or IMAP settings.
+#[derive(Debug, Clone)]
+pub struct RecordsConfig {
+    pub register: Option<PathBuf>,
+    pub state: PathBuf,
+    pub now: DateTime<Utc>,
+    pub timezone: Tz,
+}
+
+/// [`resolve`] for the commands that read only the council's records: the
+/// same keys from the same file, the same checks, flags win.
+pub fn resolve_records(
+    file: Option<(&Path, FileConfig)>,
+    register: Option<PathBuf>,
+    state: Option<PathBuf>,
+    now: Option<String>,
+) -> Result<RecordsConfig, ConfigErrors> {
+    let (base, fc, file_path) = split_file(file);
+    let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let mut errors = ConfigErrors::default();
+    let err_at =
+        |key: &str, reason: String| ConfigError::new(&file_path, 0, format!("{key}: {reason}"));
+    let register = existing_register(register.or(fc.register.map(rel)), &mut errors);
+    let state = state.or(fc.state.map(rel)).unwrap_or_else(default_state);
+    let now = parse_now(now.or(fc.now), &mut errors, &err_at);
+    let timezone = parse_timezone(fc.timezone, &mut errors, &err_at);
+    errors.into_result(RecordsConfig {
+        register,
+        state,
+        now,
+        timezone,
+    })
+}
+
+/// The file's folder (what its paths are relative to), its settings, and
+/// its path for error messages ("command line" without a file).
+fn split_file(file: Option<(&Path, FileConfig)>) -> (PathBuf, FileConfig, PathBuf) {
+    match file {
+        Some((path, fc)) => (
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            fc,
+            path.to_path_buf(),
+        ),
+        None => (
+            PathBuf::new(),
+            FileConfig::default(),
+            PathBuf::from("command line"),
+        ),
+    }
+}
+
+fn default_state() -> PathBuf {
+    PathBuf::from("state")
+}
+
+fn existing_register(register: Option<PathBuf>, errors: &mut ConfigErrors) -> Option<PathBuf> {
+    if let Some(r) = &register {
+        if !r.is_file() {
+            errors.push(ConfigError::new(r, 0, "register file not found"));
+        }
+    }
+    register
+}
+
+/// `now` as given (RFC 3339), or the clock.
+fn parse_now(
+    text: Option<String>,
+    errors: &mut ConfigErrors,
+    err_at: &dyn Fn(&str, String) -> ConfigError,
+) -> DateTime<Utc> {
+    match text {
+        None => Utc::now(),
+        Some(text) => match DateTime::parse_from_rfc3339(&text) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(e) => {
+                errors.push(err_at(
+                    "now",
+                    format!("`{text}` is not an RFC 3339 time: {e}"),
+                ));
+                Utc::now()
+            }
+        },
+    }
+}
+
+/// The council's time zone (IANA name); Europe/London when not set.
+fn parse_timezone(
+    name: Option<String>,
+    errors: &mut ConfigErrors,
+    err_at: &dyn Fn(&str, String) -> ConfigError,
+) -> Tz {
+    let name = name.unwrap_or_else(|| "Europe/London".into());
+    name.parse::<Tz>().unwrap_or_else(|_| {
+        errors.push(err_at("timezone", format!("unknown time zone `{name}`")));
+        chrono_tz::Europe::London
     })
 }
 

@@ -11,6 +11,8 @@ use triage::detect::RuleSet;
 use triage::evaluate::score::Measure;
 use triage::evaluate::{self, EvalReport, Gate, Labels, RuleStats};
 use triage::pipeline::{self, Engine};
+use triage::register::check::CheckReport;
+use triage::register::Register;
 use triage::{ConfigErrors, Error};
 
 /// Exit codes (SPEC §6, README "Exit codes").
@@ -20,6 +22,8 @@ const EXIT_CONFIG: u8 = 2;
 const EXIT_FAILED: u8 = 3;
 /// `triage eval`: a gate (`--min-f1`, …) did not hold.
 const EXIT_GATE_FAILED: u8 = 1;
+/// `triage register check`: something on the register needs attention.
+const EXIT_NEEDS_ATTENTION: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +49,59 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Work with the register of monitored and restricted customers.
+    Register {
+        #[command(subcommand)]
+        command: RegisterCommand,
+    },
+    /// Everything held about one customer, for a subject access request:
+    /// `<ID>.json` and `<ID>.html` in --out.
+    Export(ExportArgs),
+}
+
+/// Where the council's records are: the register and the state folder.
+/// Flags win over the config file (default ./triage.toml when it exists).
+#[derive(clap::Args)]
+struct RecordsArgs {
+    /// Config file (default: ./triage.toml when it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The register of monitored and restricted customers (CSV).
+    #[arg(long)]
+    register: Option<PathBuf>,
+    /// Fix "now" (RFC 3339).
+    #[arg(long)]
+    now: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum RegisterCommand {
+    /// Validate the register and list what needs attention: reviews overdue or due
+    /// within 14 days, statuses ended or ending within 14 days, statuses without a
+    /// review date or with one beyond the policy's interval, addresses claimed twice.
+    /// Exit 0: nothing; 1: something listed; 2: the register is invalid.
+    Check {
+        #[command(flatten)]
+        records: RecordsArgs,
+        /// Print the findings as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The customer's id on the register.
+    #[arg(long)]
+    customer: String,
+    #[command(flatten)]
+    records: RecordsArgs,
+    /// The state folder of the nightly run (history and kept decisions).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Where `<ID>.json` and `<ID>.html` are written (created owner-only).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 /// What `eval`, `explain` and `rules stats` triage with. Nothing is written;
@@ -209,6 +266,10 @@ fn main() -> ExitCode {
                     json,
                 },
         } => rules_stats(sources, labels, with, json),
+        Command::Register {
+            command: RegisterCommand::Check { records, json },
+        } => register_check(records, json),
+        Command::Export(args) => export(args),
     };
     ExitCode::from(code)
 }
@@ -241,17 +302,23 @@ fn run(args: RunArgs) -> u8 {
     }
 }
 
-fn load_config(args: RunArgs) -> Result<RunConfig, ConfigErrors> {
-    let file_path = args.config.clone().or_else(|| {
-        let default = PathBuf::from(DEFAULT_CONFIG_FILE);
-        default.is_file().then_some(default)
+/// The config file given, or ./triage.toml when `default` and it exists.
+fn config_file(
+    given: Option<PathBuf>,
+    default: bool,
+) -> Result<Option<(PathBuf, FileConfig)>, ConfigErrors> {
+    let path = given.or_else(|| {
+        let path = PathBuf::from(DEFAULT_CONFIG_FILE);
+        (default && path.is_file()).then_some(path)
     });
-    let file = match &file_path {
-        Some(p) => Some((p.as_path(), FileConfig::load(p)?)),
-        None => None,
-    };
+    path.map(|p| FileConfig::load(&p).map(|fc| (p, fc)))
+        .transpose()
+}
+
+fn load_config(args: RunArgs) -> Result<RunConfig, ConfigErrors> {
+    let file = config_file(args.config, true)?;
     config::resolve(
-        file,
+        file.as_ref().map(|(p, fc)| (p.as_path(), fc.clone())),
         CliOverrides {
             sources: args.sources,
             register: args.register,
@@ -384,27 +451,19 @@ fn triage_read_only(
     with: ReadOnlyArgs,
     default_config: bool,
 ) -> Result<(Engine, Vec<triage::Outcome>), u8> {
-    let config_path = with.config.clone().or_else(|| {
-        let default = PathBuf::from(DEFAULT_CONFIG_FILE);
-        (default_config && default.is_file()).then_some(default)
+    let resolved = config_file(with.config, default_config).and_then(|file| {
+        config::resolve(
+            file.as_ref().map(|(p, fc)| (p.as_path(), fc.clone())),
+            CliOverrides {
+                sources,
+                register: with.register,
+                rules: with.rules,
+                threads: with.threads,
+                now: with.now,
+                ..CliOverrides::default()
+            },
+        )
     });
-    let resolved = config_path
-        .as_deref()
-        .map(|p| FileConfig::load(p).map(|fc| (p, fc)))
-        .transpose()
-        .and_then(|file| {
-            config::resolve(
-                file,
-                CliOverrides {
-                    sources,
-                    register: with.register,
-                    rules: with.rules,
-                    threads: with.threads,
-                    now: with.now,
-                    ..CliOverrides::default()
-                },
-            )
-        });
     let config = resolved.map_err(|e| config_failure(&e))?;
     evaluate::triage_read_only(config, with.history.as_deref()).map_err(library_failure)
 }
@@ -466,16 +525,8 @@ fn eval(args: EvalArgs) -> u8 {
     };
     let mut report = EvalReport::build(&outcomes, &labels, &engine.rules);
     let failed = !report.apply_gates(&gates).is_empty();
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("triage: {e}");
-                return EXIT_FAILED;
-            }
-        }
-    } else {
-        print!("{}", report.render_text());
+    if let Err(code) = print_report(&report, args.json, || report.render_text()) {
+        return code;
     }
     if failed {
         EXIT_GATE_FAILED
@@ -517,18 +568,113 @@ fn rules_stats(
         Err(code) => return code,
     };
     let stats = RuleStats::build(&outcomes, &engine.rules, labels.as_ref());
-    if json {
-        match serde_json::to_string_pretty(&stats) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("triage: {e}");
-                return EXIT_FAILED;
-            }
-        }
-    } else {
-        print!("{}", stats.render_text());
+    match print_report(&stats, json, || stats.render_text()) {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
     }
-    EXIT_OK
+}
+
+/// Print a report as JSON (`--json`) or as its text; `Err` carries the exit code.
+fn print_report(
+    report: &impl serde::Serialize,
+    json: bool,
+    text: impl FnOnce() -> String,
+) -> Result<(), u8> {
+    if !json {
+        print!("{}", text());
+        return Ok(());
+    }
+    match serde_json::to_string_pretty(report) {
+        Ok(j) => {
+            println!("{j}");
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("triage: {e}");
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
+/// The register and state settings for `register check` and `export`.
+fn records_config(
+    records: RecordsArgs,
+    state: Option<PathBuf>,
+) -> Result<config::RecordsConfig, ConfigErrors> {
+    let file = config_file(records.config, true)?;
+    config::resolve_records(
+        file.as_ref().map(|(p, fc)| (p.as_path(), fc.clone())),
+        records.register,
+        state,
+        records.now,
+    )
+}
+
+/// Load the register a records command names (flag or config); a missing
+/// or invalid register exits 2 with every problem at file:line.
+fn load_register(cfg: &config::RecordsConfig) -> Result<Register, u8> {
+    let Some(path) = &cfg.register else {
+        eprintln!("triage: no register: give --register FILE or set `register` in the config");
+        return Err(EXIT_CONFIG);
+    };
+    Register::load(path).map_err(|errors| {
+        eprintln!("triage: the register is invalid:");
+        for e in &errors.0 {
+            eprintln!("  {e}");
+        }
+        EXIT_CONFIG
+    })
+}
+
+fn register_check(records: RecordsArgs, json: bool) -> u8 {
+    let cfg = match records_config(records, None) {
+        Ok(c) => c,
+        Err(errors) => return config_failure(&errors),
+    };
+    let register = match load_register(&cfg) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let today = cfg.now.with_timezone(&cfg.timezone).date_naive();
+    let report = CheckReport::build(&register, today);
+    if let Err(code) = print_report(&report, json, || report.render_text()) {
+        return code;
+    }
+    if report.needs_attention() {
+        EXIT_NEEDS_ATTENTION
+    } else {
+        EXIT_OK
+    }
+}
+
+fn export(args: ExportArgs) -> u8 {
+    let cfg = match records_config(args.records, args.state) {
+        Ok(c) => c,
+        Err(errors) => return config_failure(&errors),
+    };
+    let register = match load_register(&cfg) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let gathered =
+        triage::export::gather(&register, &cfg.state, &args.customer, cfg.now, cfg.timezone);
+    let written = gathered
+        .and_then(|e| triage::export::write(&e, &args.out).map(|paths| (e.messages.len(), paths)));
+    match written {
+        Ok((messages, paths)) => {
+            println!(
+                "triage: {messages} message(s) of customer {} exported: {}",
+                args.customer,
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            EXIT_OK
+        }
+        Err(e) => library_failure(e),
+    }
 }
 
 /// Load the rules for a `rules` subcommand; a problem is printed and exits 2.

@@ -117,6 +117,14 @@ impl Outcome {
         self.routing.queue
     }
 
+    /// Whether a person should look at it: a category, a queue other than
+    /// respond, or a reason from the policy.
+    pub fn is_flagged(&self) -> bool {
+        !self.categories.is_empty()
+            || self.queue() != Queue::Respond
+            || !self.routing.reasons.is_empty()
+    }
+
     /// Ids of the rules that counted, first hit first, each once, `;`-joined.
     pub fn rules_hit_field(&self) -> String {
         let mut seen = std::collections::HashSet::new();

@@ -8,8 +8,10 @@
 //! message is indexed once (keyed by Message-ID, or a content hash where it has
 //! none). The pipeline asks for one sender's earlier mail and computes repeats,
 //! volumes and earlier abuse from it; near-duplicate scoring lives in
-//! [`similarity`].
+//! [`similarity`]. The decision detail kept beside the index for subject
+//! access requests (`STATE/decisions/`) is [`decisions`].
 
+pub mod decisions;
 pub mod similarity;
 
 use crate::error::{Error, Result};
@@ -45,6 +47,16 @@ pub struct HistoryEntry {
     pub queue: String,
     /// §4 category names.
     pub categories: Vec<String>,
+}
+
+/// The sender key of a registered customer's mail.
+pub fn customer_sender_key(customer_id: &str) -> String {
+    format!("cust:{customer_id}")
+}
+
+/// The sender key of an unregistered sender's mail (`address` normalised).
+pub fn address_sender_key(address: &str) -> String {
+    format!("addr:{address}")
 }
 
 /// Name of the index directory inside `--state`.

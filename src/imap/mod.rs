@@ -53,7 +53,7 @@
 //! Test-only fault injection: `TRIAGE_FAULT=POINT[:N][,POINT[:N]…]` aborts the
 //! process (as a crash would) the N-th time (default 1st) the run reaches
 //! POINT: `during_fetch` (after a fetched batch), `after_reports`,
-//! `after_history`, `after_state`, `after_copy` (after a COPY, before the
+//! `after_decisions` (decisions kept, history not yet added), `after_history`, `after_state`, `after_copy` (after a COPY, before the
 //! journal records it), `after_flags` (after a STORE, before the journal
 //! records it), `before_journal_cleared` (all delivered, journal not yet
 //! emptied). See [`fault`].

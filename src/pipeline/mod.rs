@@ -6,8 +6,10 @@
 //!    ([`prepare`]): these are independent of each other.
 //! 3. Group by sender; within a sender, in date order, consult the history
 //!    and route ([`sender`]); senders run in parallel.
-//! 4. Write the reports and queues ([`crate::sink`]), then add the night to
-//!    the history, so a crash before that point is repaired by re-running.
+//! 4. Write the reports and queues ([`crate::sink`]), then keep the decisions
+//!    a subject access request may ask for ([`crate::history::decisions`]),
+//!    then add the night to the history, so a crash before that point is
+//!    repaired by re-running.
 //! 5. For IMAP sources, record the night in the IMAP state and copy each
 //!    message into its queue's folder ([`crate::imap`] explains the order and
 //!    why a crash anywhere copies nothing twice). IMAP mail is fetched on a
@@ -168,6 +170,8 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
             summary,
         });
     }
+    let kept = crate::history::decisions::keep(&cfg.state, cfg.now, &night.outcomes)?;
+    fault::point("after_decisions");
     let added = history.add_all(&night.entries)?;
     history.close()?;
     fault::point("after_history");
@@ -185,7 +189,7 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
             log::delivered(&url.describe(), &done);
         }
     }
-    log::finished(night.outcomes.len(), added, started.elapsed());
+    log::finished(night.outcomes.len(), added, kept, started.elapsed());
     Ok(RunResult {
         outcomes: night.outcomes,
         summary,
@@ -446,9 +450,10 @@ mod log {
         }
     }
 
-    pub fn finished(messages: usize, added: usize, took: Duration) {
+    pub fn finished(messages: usize, added: usize, kept: usize, took: Duration) {
         eprintln!(
-            "triage: {messages} messages triaged in {:.2}s; {added} added to the history",
+            "triage: {messages} messages triaged in {:.2}s; {added} added to the history, \
+             {kept} decisions kept for subject access",
             took.as_secs_f64()
         );
     }

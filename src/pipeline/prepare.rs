@@ -3,6 +3,7 @@
 
 use super::Engine;
 use crate::detect::Detection;
+use crate::history::{address_sender_key, customer_sender_key};
 use crate::ingest::RawMessage;
 use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::register::normalize_address;
@@ -56,8 +57,8 @@ pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
         engine.register.by_email.get(&from).copied()
     };
     let sender_key = match (customer, from.is_empty()) {
-        (Some(i), _) => format!("cust:{}", engine.register.customers[i].customer_id),
-        (None, false) => format!("addr:{from}"),
+        (Some(i), _) => customer_sender_key(&engine.register.customers[i].customer_id),
+        (None, false) => address_sender_key(&from),
         // No sender at all: the message stands alone.
         (None, true) => format!("none:{key}"),
     };

@@ -5,8 +5,10 @@
 //! `+tag`), when a status is in force (`since`/`until`), `scope`, and the
 //! parsing of `contact_limit` and `contact_hours` (checking hours against an
 //! instant in the council's time zone). Counting contact against a limit is
-//! not here: the history stage owns that.
+//! not here: the history stage owns that. What in a valid register needs
+//! attention on a given day (reviews, ending statuses) is [`check`].
 
+pub mod check;
 mod csv_file;
 mod hours;
 #[cfg(test)]
@@ -99,6 +101,16 @@ impl ContactLimit {
             _ => return Err(EXPECTED.to_string()),
         };
         Ok(ContactLimit { max, period })
+    }
+
+    /// As the register writes it: `2/week`.
+    pub fn text(&self) -> String {
+        let period = match self.period {
+            LimitPeriod::Day => "day",
+            LimitPeriod::Week => "week",
+            LimitPeriod::Month => "month",
+        };
+        format!("{}/{period}", self.max)
     }
 }
 

@@ -70,10 +70,7 @@ impl Summary {
             for c in &o.categories {
                 *categories.entry(c.as_str().into()).or_default() += 1;
             }
-            if !o.categories.is_empty()
-                || o.queue() != Queue::Respond
-                || !o.routing.reasons.is_empty()
-            {
+            if o.is_flagged() {
                 flagged.push(FlaggedLine {
                     source: o.source_id.clone(),
                     queue: o.queue().as_str().into(),

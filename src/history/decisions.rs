@@ -1,0 +1,179 @@
+//! The decisions kept for subject access requests, under `STATE/decisions/`.
+//!
+//! `OUT/decisions.jsonl` holds the whole explanation of a message (rule hits
+//! and their spans, reasons, the policy entry) only until the next run
+//! replaces it; the history index keeps the subject, own words, queue and
+//! categories but not why. So each run also keeps, in
+//! `STATE/decisions/<run time, UTC>.jsonl` (`20261121T060000Z.jsonl`), one
+//! line per message that a person may later ask about: every message from a
+//! customer on the register and every flagged message (a category, a queue
+//! other than respond, or a reason). Each line is the message's line of
+//! `decisions.jsonl` plus `run_at` and the message's readable `text`, which
+//! the spans index. Ordinary mail from unregistered senders keeps only its
+//! history entry (data minimisation).
+//!
+//! A file is written owner-only to a hidden temporary name and renamed into
+//! place after the run's reports, so it is whole or absent. A re-run with
+//! the same run time (`--now`) merges into its file, the new decision
+//! replacing the old; across files the latest run's decision for a message
+//! (by history key) is the one read back, so a re-run after a crash never
+//! lists a message twice. Nothing here is deleted by triage: see the README
+//! on retention.
+
+use crate::error::{Error, Result};
+use crate::outcome::Outcome;
+use crate::sink::files::{create_private_dir, write_private};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Name of the folder inside `--state`.
+pub const DECISIONS_DIR: &str = "decisions";
+
+/// One kept line as written: the outcome as in `decisions.jsonl`, plus when
+/// it was decided and the text its spans index.
+#[derive(Serialize)]
+struct KeptLine<'a> {
+    run_at: String,
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+    text: &'a str,
+}
+
+/// One kept decision read back.
+#[derive(Debug, Clone)]
+pub struct KeptDecision {
+    /// The history key (`mid:…` or `sha256:…`).
+    pub key: String,
+    /// The line as written (the outcome, `run_at` and `text`).
+    pub record: serde_json::Value,
+}
+
+/// Whether a message's decision is kept: it is from a customer on the
+/// register, or a person was asked to look at it.
+pub fn worth_keeping(o: &Outcome) -> bool {
+    o.sender.customer_id.is_some() || o.is_flagged()
+}
+
+/// The file a run at `run_at` keeps its decisions in.
+pub fn run_file(state: &Path, run_at: DateTime<Utc>) -> PathBuf {
+    state
+        .join(DECISIONS_DIR)
+        .join(run_at.format("%Y%m%dT%H%M%SZ.jsonl").to_string())
+}
+
+/// Keep the decisions of a run's messages that are [`worth_keeping`];
+/// returns how many. Call after the reports are written and with the state
+/// lock held.
+pub fn keep(state: &Path, run_at: DateTime<Utc>, outcomes: &[Outcome]) -> Result<usize> {
+    let run = run_at.to_rfc3339();
+    let mut lines = Vec::new();
+    let mut keys = HashSet::new();
+    for o in outcomes.iter().filter(|o| worth_keeping(o)) {
+        let line = KeptLine {
+            run_at: run.clone(),
+            outcome: o,
+            text: &o.text,
+        };
+        let json = serde_json::to_string(&line)
+            .map_err(|e| Error::Other(format!("keeping a decision: {e}")))?;
+        lines.push(json);
+        keys.insert(o.key.as_str());
+    }
+    let path = run_file(state, run_at);
+    let dir = state.join(DECISIONS_DIR);
+    create_private_dir(&dir)?;
+    remove_unfinished(&dir)?;
+    // The same run time again (a replay with the same --now): what that run
+    // kept stays unless this run decided the same message anew.
+    let mut earlier = Vec::new();
+    if path.exists() {
+        for kept in read_file(&path)? {
+            if !keys.contains(kept.key.as_str()) {
+                earlier.push(kept.record.to_string());
+            }
+        }
+    }
+    let all: Vec<String> = earlier.into_iter().chain(lines).collect();
+    if all.is_empty() {
+        return Ok(0);
+    }
+    let temporary = dir.join(format!(".{}.unfinished", file_name(&path)));
+    write_private(&temporary, (all.join("\n") + "\n").as_bytes())?;
+    fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
+    // The rename is durable once the folder is.
+    fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(&dir, e))?;
+    Ok(keys.len())
+}
+
+/// Every kept decision, one per message: where runs decided the same message
+/// more than once, the latest run's (files are named by run time).
+pub fn read_all(state: &Path) -> Result<Vec<KeptDecision>> {
+    let dir = state.join(DECISIONS_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| Error::io(&dir, e))?
+        .map(|entry| entry.map(|e| e.path()).map_err(|e| Error::io(&dir, e)))
+        .collect::<Result<_>>()?;
+    files.retain(|p| !file_name(p).starts_with('.') && file_name(p).ends_with(".jsonl"));
+    files.sort();
+    let mut by_key: BTreeMap<String, KeptDecision> = BTreeMap::new();
+    for file in files {
+        for kept in read_file(&file)? {
+            by_key.insert(kept.key.clone(), kept);
+        }
+    }
+    Ok(by_key.into_values().collect())
+}
+
+/// One file's lines; a line that is not a kept decision is an error naming
+/// the file and line (the files are only ever written whole, so it was
+/// changed by hand).
+fn read_file(path: &Path) -> Result<Vec<KeptDecision>> {
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |line: usize, why: String| {
+        Error::Other(format!(
+            "{}:{line}: not a kept decision: {why}",
+            path.display()
+        ))
+    };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| bad(i + 1, e.to_string()))?;
+        let key = record["key"]
+            .as_str()
+            .ok_or_else(|| bad(i + 1, "it has no `key`".into()))?
+            .to_string();
+        out.push(KeptDecision { key, record });
+    }
+    Ok(out)
+}
+
+/// A temporary file left by a run that crashed while writing is never
+/// read; the next run removes it.
+fn remove_unfinished(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let name = file_name(&path);
+        if name.starts_with('.') && name.ends_with(".unfinished") {
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
