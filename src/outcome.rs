@@ -129,6 +129,22 @@ impl Outcome {
             .join(";")
     }
 
+    /// Whether the morning review lists it: it has a category, was routed
+    /// anywhere but respond, or the policy gave a reason (urgent service,
+    /// new issue, forwarded abuse…).
+    pub fn is_flagged(&self) -> bool {
+        !self.categories.is_empty()
+            || self.queue() != Queue::Respond
+            || !self.routing.reasons.is_empty()
+    }
+
+    /// The review page's id for this message, derived from its history key
+    /// (Message-ID or content hash), so the same message has the same id on
+    /// any re-run and in any source: `m-` and 16 hex digits of SHA-256(key).
+    pub fn review_id(&self) -> String {
+        review_id(&self.key)
+    }
+
     /// `;`-joined category names.
     pub fn categories_field(&self) -> String {
         self.categories
@@ -137,6 +153,13 @@ impl Outcome {
             .collect::<Vec<_>>()
             .join(";")
     }
+}
+
+/// [`Outcome::review_id`] for a history key.
+pub fn review_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    format!("m-{}", hex::encode(&digest[..8]))
 }
 
 /// `text` on one line (whitespace collapsed), cut to `max_chars` with `…`.

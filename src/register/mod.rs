@@ -102,6 +102,18 @@ impl ContactLimit {
     }
 }
 
+/// As the register writes it: `2/week`.
+impl std::fmt::Display for ContactLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let period = match self.period {
+            LimitPeriod::Day => "day",
+            LimitPeriod::Week => "week",
+            LimitPeriod::Month => "month",
+        };
+        write!(f, "{}/{period}", self.max)
+    }
+}
+
 /// One window of contact hours: the days it covers and `start <= t < end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HoursWindow {
