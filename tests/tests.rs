@@ -2,12 +2,14 @@
 //! feature a council's users would notice, each test in its own folder,
 //! running the real `triage` binary on real files.
 
+mod browser;
 mod util;
 
 mod analyst;
 mod config_errors;
 mod determinism;
 mod policy_rows;
+mod review_page;
 mod sample_night;
 mod sources;
 mod torture;

@@ -101,14 +101,13 @@ fn is_unacceptable(e: &HistoryEntry) -> bool {
         .any(Category::is_content)
 }
 
-/// The Monday that starts the first charted week.
+/// The first day of the monitoring period.
 fn period_start(c: &Customer, today: NaiveDate) -> NaiveDate {
     let earliest = today - Duration::weeks(MAX_WEEKS);
-    let start = match c.since {
+    match c.since {
         Some(since) if since <= today => since.max(earliest),
         _ => today - Duration::weeks(DEFAULT_WEEKS),
-    };
-    monday_of(start)
+    }
 }
 
 fn monday_of(d: NaiveDate) -> NaiveDate {
@@ -116,19 +115,20 @@ fn monday_of(d: NaiveDate) -> NaiveDate {
 }
 
 /// Contacts per week (Monday to Sunday) from `start`'s week to `today`'s;
-/// contacts outside the period are not charted.
+/// contacts before `start` are not charted.
 fn weekly(
     start: NaiveDate,
     today: NaiveDate,
     contacts: impl Iterator<Item = (NaiveDate, bool)>,
 ) -> Vec<Week> {
-    let n = ((monday_of(today) - start).num_days() / 7 + 1).max(1) as usize;
+    let first = monday_of(start);
+    let n = ((monday_of(today) - first).num_days() / 7 + 1).max(1) as usize;
     let mut weeks = vec![Week::default(); n];
     for (date, unacceptable) in contacts {
         if date < start {
             continue;
         }
-        let i = ((date - start).num_days() / 7) as usize;
+        let i = ((date - first).num_days() / 7) as usize;
         if let Some(w) = weeks.get_mut(i) {
             if unacceptable {
                 w.unacceptable += 1;
@@ -193,12 +193,17 @@ fn push_card(out: &mut String, c: &Customer, today: NaiveDate, start: NaiveDate,
     out.push_str("</dl>\n");
     let _ = writeln!(
         out,
-        "<p class=\"totals\">{total} contacts since {start}: \
+        "<p class=\"totals\">{total} contact{s} since {start}: \
          <strong class=\"acceptable\">{acceptable} acceptable</strong>, \
          <strong class=\"unacceptable\">{unacceptable} unacceptable</strong></p>",
         total = acceptable + unacceptable,
+        s = if acceptable + unacceptable == 1 {
+            ""
+        } else {
+            "s"
+        },
     );
-    push_chart(out, start, weeks);
+    push_chart(out, monday_of(start), weeks);
     out.push_str("</article>\n");
 }
 
@@ -236,7 +241,8 @@ fn push_chart(out: &mut String, start: NaiveDate, weeks: &[Week]) {
         .max()
         .unwrap_or(0)
         .max(1);
-    let width = LEFT + weeks.len() * (BAR + GAP) + 40;
+    // Wide enough for both dates under the axis however short the period.
+    let width = (LEFT + weeks.len() * (BAR + GAP) + 40).max(220);
     let _ = write!(
         out,
         "<svg class=\"chart\" role=\"img\" width=\"{width}\" height=\"{h}\" \
