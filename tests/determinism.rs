@@ -5,22 +5,7 @@ use crate::util::*;
 use std::path::Path;
 
 fn run_sample(dir: &Path, threads: &str) {
-    let args: Vec<String> = [
-        "run",
-        "--config",
-        &repo().join("triage.toml").display().to_string(),
-        "--state",
-        &dir.join("state").display().to_string(),
-        "--out",
-        &dir.join("out").display().to_string(),
-        "--now",
-        NOW,
-        "--threads",
-        threads,
-    ]
-    .map(String::from)
-    .to_vec();
-    let out = triage(dir, &args);
+    let out = run_sample_night(dir, &["--threads", threads]);
     assert!(
         matches!(out.status.code(), Some(0) | Some(1)),
         "{}",

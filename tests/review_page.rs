@@ -10,31 +10,6 @@ use crate::browser::Browser;
 use crate::util::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-
-/// Run the sample night into `dir` with a fresh state.
-fn run_sample_night(dir: &Path) {
-    let args: Vec<String> = [
-        "run",
-        "--config",
-        &repo().join("triage.toml").display().to_string(),
-        "--state",
-        &dir.join("state").display().to_string(),
-        "--out",
-        &dir.join("out").display().to_string(),
-        "--now",
-        NOW,
-    ]
-    .map(String::from)
-    .to_vec();
-    let out = triage(dir, &args);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The items on the page, in page order: (source, queue, priority, categories).
 fn items(b: &mut Browser) -> Vec<(String, String, String, Vec<String>)> {
@@ -77,7 +52,13 @@ fn text(v: &Value) -> String {
 #[test]
 fn sample_night_page_shows_every_flagged_item_in_action_order_with_its_evidence() {
     let tmp = tempfile::tempdir().unwrap();
-    run_sample_night(tmp.path());
+    let run = run_sample_night(tmp.path(), &[]);
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let out = tmp.path().join("out");
     let summary: Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
