@@ -136,12 +136,16 @@ struct EvalArgs {
     #[arg(long = "source", value_name = "PATH", required = true)]
     sources: Vec<String>,
     /// `labels.csv` with columns source,queue,categories.
-    #[arg(long, required_unless_present = "expect_clean")]
+    #[arg(long, required_unless_present_any = ["expect_clean", "feedback"])]
     labels: Option<PathBuf>,
     /// No labels file: every message should get no content category
     /// (ordinary mail); the queue is not judged.
-    #[arg(long, conflicts_with = "labels")]
+    #[arg(long, conflicts_with_all = ["labels", "feedback"])]
     expect_clean: bool,
+    /// The review page's `feedback.csv` as labels: only the messages it
+    /// names (by id) are judged, on content categories.
+    #[arg(long, conflicts_with = "labels")]
+    feedback: Option<PathBuf>,
     #[command(flatten)]
     with: ReadOnlyArgs,
     /// Print the report as JSON.
@@ -510,18 +514,32 @@ fn eval(args: EvalArgs) -> u8 {
         },
         None => None,
     };
-    let (engine, outcomes) = match triage_read_only(args.sources, args.with, false) {
+    let feedback = match &args.feedback {
+        Some(path) => match evaluate::feedback::load(path) {
+            Ok(rows) => Some((path.clone(), rows)),
+            Err(e) => return config_failure(&e),
+        },
+        None => None,
+    };
+    let (engine, mut outcomes) = match triage_read_only(args.sources, args.with, false) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let labels = match labels {
-        Some((path, labels)) => {
+    let labels = match (labels, feedback) {
+        (_, Some((path, rows))) => match evaluate::feedback::to_labels(&rows, &outcomes, &path) {
+            Ok(labels) => {
+                outcomes.retain(|o| labels.by_source.contains_key(&o.source_id));
+                labels
+            }
+            Err(e) => return config_failure(&e),
+        },
+        (Some((path, labels)), None) => {
             if let Err(e) = evaluate::score::check_coverage(&outcomes, &labels, &path) {
                 return config_failure(&e);
             }
             labels
         }
-        None => Labels::all_clean(outcomes.iter().map(|o| o.source_id.as_str())),
+        (None, None) => Labels::all_clean(outcomes.iter().map(|o| o.source_id.as_str())),
     };
     let mut report = EvalReport::build(&outcomes, &labels, &engine.rules);
     let failed = !report.apply_gates(&gates).is_empty();

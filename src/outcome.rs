@@ -117,8 +117,10 @@ impl Outcome {
         self.routing.queue
     }
 
-    /// Whether a person should look at it: a category, a queue other than
-    /// respond, or a reason from the policy.
+    /// Whether a person should look at it (the morning review lists it, the
+    /// summary counts it, its decision is kept for export): a category, a
+    /// queue other than respond, or a reason from the policy (urgent
+    /// service, new issue, forwarded abuse…).
     pub fn is_flagged(&self) -> bool {
         !self.categories.is_empty()
             || self.queue() != Queue::Respond
@@ -137,6 +139,13 @@ impl Outcome {
             .join(";")
     }
 
+    /// The review page's id for this message, derived from its history key
+    /// (Message-ID or content hash), so the same message has the same id on
+    /// any re-run and in any source: `m-` and 16 hex digits of SHA-256(key).
+    pub fn review_id(&self) -> String {
+        review_id(&self.key)
+    }
+
     /// `;`-joined category names.
     pub fn categories_field(&self) -> String {
         self.categories
@@ -145,6 +154,13 @@ impl Outcome {
             .collect::<Vec<_>>()
             .join(";")
     }
+}
+
+/// [`Outcome::review_id`] for a history key.
+pub fn review_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    format!("m-{}", hex::encode(&digest[..8]))
 }
 
 /// `text` on one line (whitespace collapsed), cut to `max_chars` with `…`.

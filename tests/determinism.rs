@@ -5,22 +5,7 @@ use crate::util::*;
 use std::path::Path;
 
 fn run_sample(dir: &Path, threads: &str) {
-    let args: Vec<String> = [
-        "run",
-        "--config",
-        &repo().join("triage.toml").display().to_string(),
-        "--state",
-        &dir.join("state").display().to_string(),
-        "--out",
-        &dir.join("out").display().to_string(),
-        "--now",
-        NOW,
-        "--threads",
-        threads,
-    ]
-    .map(String::from)
-    .to_vec();
-    let out = triage(dir, &args);
+    let out = run_sample_night(dir, &["--threads", threads]);
     assert!(
         matches!(out.status.code(), Some(0) | Some(1)),
         "{}",
@@ -49,7 +34,7 @@ fn reports_are_byte_identical_for_one_and_two_threads() {
     let two = tempfile::tempdir().unwrap();
     run_sample(one.path(), "1");
     run_sample(two.path(), "2");
-    for f in ["report.csv", "decisions.jsonl"] {
+    for f in ["report.csv", "decisions.jsonl", "review.html"] {
         assert!(
             read(one.path(), f) == read(two.path(), f),
             "{f} differs between thread counts"
@@ -64,6 +49,7 @@ fn rerunning_a_night_gives_the_same_reports_and_indexes_nothing_twice() {
     run_sample(dir.path(), "2");
     let report = read(dir.path(), "report.csv");
     let decisions = read(dir.path(), "decisions.jsonl");
+    let review = read(dir.path(), "review.html");
     let history = triage::history::History::open(&dir.path().join("state")).unwrap();
     let indexed = history.len().unwrap();
     history.close().unwrap();
@@ -77,6 +63,10 @@ fn rerunning_a_night_gives_the_same_reports_and_indexes_nothing_twice() {
     assert!(
         read(dir.path(), "decisions.jsonl") == decisions,
         "decisions.jsonl changed on re-run"
+    );
+    assert!(
+        read(dir.path(), "review.html") == review,
+        "review.html changed on re-run (the customers section counted the night twice?)"
     );
     let history = triage::history::History::open(&dir.path().join("state")).unwrap();
     assert_eq!(
@@ -117,7 +107,12 @@ fn output_and_state_are_readable_by_the_owner_only() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&dir.path().join("out")), 0o700);
     assert_eq!(mode(&dir.path().join("state")), 0o700);
-    for f in ["report.csv", "decisions.jsonl", "summary.json"] {
+    for f in [
+        "report.csv",
+        "decisions.jsonl",
+        "summary.json",
+        "review.html",
+    ] {
         assert_eq!(mode(&dir.path().join("out").join(f)), 0o600, "{f}");
     }
     assert_eq!(mode(&dir.path().join("out/queues/escalate/new")), 0o700);

@@ -7,20 +7,7 @@ use crate::util::*;
 #[test]
 fn sample_night_lands_as_expected() {
     let tmp = tempfile::tempdir().unwrap();
-    let args: Vec<String> = [
-        "run",
-        "--config",
-        &repo().join("triage.toml").display().to_string(),
-        "--state",
-        &tmp.path().join("state").display().to_string(),
-        "--out",
-        &tmp.path().join("out").display().to_string(),
-        "--now",
-        NOW,
-    ]
-    .map(String::from)
-    .to_vec();
-    let out = triage(tmp.path(), &args);
+    let out = run_sample_night(tmp.path(), &[]);
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -2,6 +2,7 @@
 //! feature a council's users would notice, each test in its own folder,
 //! running the real `triage` binary on real files.
 
+mod browser;
 mod util;
 
 mod analyst;
@@ -10,6 +11,7 @@ mod determinism;
 mod export;
 mod policy_rows;
 mod register_check;
+mod review_page;
 mod sample_night;
 mod sources;
 mod torture;

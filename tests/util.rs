@@ -197,20 +197,30 @@ pub fn assert_lacks(row: &Row, column: &str, items: &[&str]) {
 /// `triage run` over `source` with the repository's rules, writing into
 /// `dir/state` and `dir/out`.
 pub fn run_on(dir: &Path, source: &Path) -> Output {
-    let args: Vec<String> = vec![
-        "run".into(),
-        "--source".into(),
-        source.display().to_string(),
-        "--rules".into(),
-        repo().join("rules").display().to_string(),
-        "--state".into(),
-        dir.join("state").display().to_string(),
-        "--out".into(),
-        dir.join("out").display().to_string(),
-        "--now".into(),
-        NOW.into(),
-    ];
-    triage(dir, &args)
+    let source = source.display().to_string();
+    let rules = repo().join("rules").display().to_string();
+    run_into(dir, &["--source", &source, "--rules", &rules])
+}
+
+/// `triage run` of the sample night (`triage.toml`) at [`NOW`], with its
+/// state and outputs in `dir/state` and `dir/out`; `extra` flags appended.
+pub fn run_sample_night(dir: &Path, extra: &[&str]) -> Output {
+    let config = repo().join("triage.toml").display().to_string();
+    run_into(dir, &[&["--config", &config][..], extra].concat())
+}
+
+/// `triage run ARGS --state dir/state --out dir/out --now NOW`.
+fn run_into(dir: &Path, args: &[&str]) -> Output {
+    let mut all: Vec<String> = vec!["run".into()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    for (flag, value) in [
+        ("--state", dir.join("state").display().to_string()),
+        ("--out", dir.join("out").display().to_string()),
+        ("--now", NOW.to_string()),
+    ] {
+        all.extend([flag.to_string(), value]);
+    }
+    triage(dir, &all)
 }
 
 /// `cp -r` a path of the repository into `dest` (a folder).

@@ -18,6 +18,79 @@ pub struct Label {
     pub line: usize,
 }
 
+/// A CSV file of labels or feedback: its header and each row with its line.
+pub(super) struct CsvTable {
+    pub path: std::path::PathBuf,
+    pub headers: csv::StringRecord,
+    pub rows: Vec<(usize, csv::StringRecord)>,
+}
+
+impl CsvTable {
+    /// Read `text` (`path` names it in errors). A row that cannot be read
+    /// is an error with its line in `errors`; the others are returned. CRLF
+    /// line ends (Excel, the review page) are read as LF, on which the csv
+    /// crate's line numbers are exact.
+    pub fn read(
+        path: &Path,
+        text: &str,
+        errors: &mut ConfigErrors,
+    ) -> Result<CsvTable, ConfigErrors> {
+        let text = text.replace("\r\n", "\n");
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|e| ConfigError::new(path, 1, format!("bad header: {e}")))?
+            .clone();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            match record {
+                Ok(r) => rows.push((r.position().map_or(0, |p| p.line() as usize), r)),
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line() as usize);
+                    errors.push(ConfigError::new(path, line, format!("bad row: {e}")));
+                }
+            }
+        }
+        Ok(CsvTable {
+            path: path.to_path_buf(),
+            headers,
+            rows,
+        })
+    }
+
+    /// A `;`-separated list of category names; each unknown name is an
+    /// error with `line`.
+    pub fn categories(
+        &self,
+        cell: Option<&str>,
+        line: usize,
+        errors: &mut ConfigErrors,
+    ) -> BTreeSet<Category> {
+        let mut categories = BTreeSet::new();
+        for name in cell
+            .unwrap_or("")
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            match name.parse::<Category>() {
+                Ok(c) => {
+                    categories.insert(c);
+                }
+                Err(e) => errors.push(ConfigError::new(&self.path, line, e)),
+            }
+        }
+        categories
+    }
+
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+}
+
 /// Labels by source id.
 #[derive(Debug, Clone, Default)]
 pub struct Labels {
@@ -37,16 +110,9 @@ impl Labels {
     /// Parse labels text; `path` names the file in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Labels, ConfigErrors> {
         let mut errors = ConfigErrors::default();
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .flexible(false)
-            .from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|e| ConfigError::new(path, 1, format!("bad header: {e}")))?
-            .clone();
-        let column = |name: &str| headers.iter().position(|h| h == name);
-        let (Some(source_col), Some(categories_col)) = (column("source"), column("categories"))
+        let table = CsvTable::read(path, text, &mut errors)?;
+        let (Some(source_col), Some(categories_col)) =
+            (table.column("source"), table.column("categories"))
         else {
             return Err(ConfigError::new(
                 path,
@@ -55,18 +121,10 @@ impl Labels {
             )
             .into());
         };
-        let queue_col = column("queue");
+        let queue_col = table.column("queue");
         let mut labels = Labels::default();
-        for record in reader.records() {
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line() as usize);
-                    errors.push(ConfigError::new(path, line, format!("bad row: {e}")));
-                    continue;
-                }
-            };
-            let line = record.position().map_or(0, |p| p.line() as usize);
+        for (line, record) in &table.rows {
+            let line = *line;
             let source = record.get(source_col).unwrap_or("").to_string();
             if source.is_empty() {
                 errors.push(ConfigError::new(path, line, "empty `source`"));
@@ -88,21 +146,7 @@ impl Labels {
                     }
                 },
             };
-            let mut categories = BTreeSet::new();
-            for name in record
-                .get(categories_col)
-                .unwrap_or("")
-                .split(';')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
-                match name.parse::<Category>() {
-                    Ok(c) => {
-                        categories.insert(c);
-                    }
-                    Err(e) => errors.push(ConfigError::new(path, line, e)),
-                }
-            }
+            let categories = table.categories(record.get(categories_col), line, &mut errors);
             let label = Label {
                 queue,
                 categories,

@@ -7,11 +7,13 @@
 //! and the history is only read.
 //!
 //! - [`labels`]: the labels file (`source,queue,categories`);
+//! - [`feedback`]: the review page's `feedback.csv`, read as labels;
 //! - [`score`]: precision, recall and F1 per category, the queue confusion
 //!   matrix, every miss and false flag with its explanation, and CI gates;
 //! - [`stats`]: hits per rule, overlaps, and how often each rule was right;
 //! - [`train`]: the linear model's weights from labelled mail.
 
+pub mod feedback;
 pub mod labels;
 pub mod score;
 pub mod stats;

@@ -53,7 +53,7 @@ impl RegisterRow {
             since: date(c.since),
             until: date(c.until),
             review_date: date(c.review_date),
-            contact_limit: c.contact_limit.map(|l| l.text()),
+            contact_limit: c.contact_limit.map(|l| l.to_string()),
             contact_hours: c.contact_hours.as_ref().map(|h| h.text.clone()),
             single_point_of_contact: c.single_point_of_contact.clone(),
             scope: c.scope.clone(),

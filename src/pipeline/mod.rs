@@ -158,8 +158,12 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     let summary = sink::write_outputs(
         engine,
         &cfg.out,
-        &night.outcomes,
-        &night.raws,
+        sink::RunOutputs {
+            outcomes: &night.outcomes,
+            raws: &night.raws,
+            history: &history,
+            tonight: &night.entries,
+        },
         night.timings.clone(),
     )?;
     fault::point("after_reports");

@@ -217,7 +217,7 @@ impl<'e> SenderContext<'e> {
             best_similarity,
             messages_in_volume_window,
             messages_in_limit_window,
-            contact_limit: limit.map(|l| l.text()),
+            contact_limit: limit.map(|l| l.to_string()),
             over_contact_limit: limit
                 .zip(messages_in_limit_window)
                 .is_some_and(|(l, n)| n > l.max as usize),

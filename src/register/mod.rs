@@ -102,15 +102,17 @@ impl ContactLimit {
         };
         Ok(ContactLimit { max, period })
     }
+}
 
-    /// As the register writes it: `2/week`.
-    pub fn text(&self) -> String {
+/// As the register writes it: `2/week`.
+impl std::fmt::Display for ContactLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let period = match self.period {
             LimitPeriod::Day => "day",
             LimitPeriod::Week => "week",
             LimitPeriod::Month => "month",
         };
-        format!("{}/{period}", self.max)
+        write!(f, "{}/{period}", self.max)
     }
 }
 

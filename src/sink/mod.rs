@@ -1,13 +1,17 @@
 //! Sinks: everything a run leaves behind (SPEC §6), written from the
-//! outcomes alone — `report.csv`, `decisions.jsonl`, the Maildir queues and
-//! `summary.json` — staged in a private folder and renamed into place.
+//! outcomes alone — `report.csv`, `decisions.jsonl`, the Maildir queues,
+//! `summary.json` and the morning review page `review.html` (which also reads
+//! the register and the history for its customers section) — staged in a
+//! private folder and renamed into place.
 
 pub mod files;
 pub mod html;
 pub mod queues;
 pub mod report;
+pub mod review;
 
 use crate::error::{Error, Result};
+use crate::history::{History, HistoryEntry};
 use crate::outcome::Outcome;
 use crate::pipeline::Engine;
 use crate::route::Queue;
@@ -109,14 +113,25 @@ pub fn render_decisions(outcomes: &[Outcome]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// What the run read and decides, for the sinks.
+pub struct RunOutputs<'a> {
+    pub outcomes: &'a [Outcome],
+    /// Original bytes by source id, for the queues.
+    pub raws: &'a BTreeMap<String, Vec<u8>>,
+    /// The history before this night, and what the night adds to it (for
+    /// the review page's customers section).
+    pub history: &'a History,
+    pub tonight: &'a [HistoryEntry],
+}
+
 /// Write every output of the run into `out`, replacing the previous run's.
 pub fn write_outputs(
     engine: &Engine,
     out: &Path,
-    outcomes: &[Outcome],
-    raws: &BTreeMap<String, Vec<u8>>,
+    run: RunOutputs<'_>,
     mut timings: Timings,
 ) -> Result<Summary> {
+    let (outcomes, raws) = (run.outcomes, run.raws);
     let started = std::time::Instant::now();
     let staging = files::Staging::new(out)?;
     let report = report::render(outcomes);
@@ -126,10 +141,18 @@ pub fn write_outputs(
         &render_decisions(outcomes)?,
     )?;
     queues::write(&staging.dir.join("queues"), outcomes, raws)?;
+    let page = review::render(engine, &run)?;
+    files::write_private(&staging.dir.join("review.html"), page.as_bytes())?;
     timings.write_ms = started.elapsed().as_millis() as u64;
     let summary = Summary::build(engine, outcomes, timings);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Other(e.to_string()))?;
     files::write_private(&staging.dir.join("summary.json"), &json)?;
-    staging.commit(&["report.csv", "decisions.jsonl", "queues", "summary.json"])?;
+    staging.commit(&[
+        "report.csv",
+        "decisions.jsonl",
+        "queues",
+        "summary.json",
+        "review.html",
+    ])?;
     Ok(summary)
 }
