@@ -17,6 +17,7 @@ mod customers;
 use crate::category::Category;
 use crate::outcome::Outcome;
 use crate::pipeline::Engine;
+use crate::route::Policy;
 use crate::route::{Priority, Queue};
 use crate::sink::html::{escape, highlighted, Mark};
 use crate::sink::RunOutputs;
@@ -90,7 +91,7 @@ pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<Str
             page.push_str("<p class=\"empty\">Nothing tonight.</p>\n");
         }
         for o in in_queue {
-            push_item(&mut page, o);
+            push_item(&mut page, o, &engine.policy);
         }
         page.push_str("</section>\n");
     }
@@ -174,7 +175,7 @@ fn push_filters(page: &mut String, flagged: &[&Outcome]) {
     );
 }
 
-fn push_item(page: &mut String, o: &Outcome) {
+fn push_item(page: &mut String, o: &Outcome, policy: &Policy) {
     let id = o.review_id();
     let categories: Vec<&str> = o.categories.iter().map(|c| c.as_str()).collect();
     let _ = write!(
@@ -224,7 +225,7 @@ fn push_item(page: &mut String, o: &Outcome) {
         let _ = write!(page, "<span class=\"cat cat-{c}\">{c}</span> ");
     }
     page.push_str("</dd>");
-    push_policy(page, o);
+    push_policy(page, o, policy);
     push_repeat(page, o);
     push_contact(page, o);
     page.push_str("</dl>\n");
@@ -286,9 +287,10 @@ fn push_customer(page: &mut String, o: &Outcome) {
     page.push_str("</dd>");
 }
 
-/// The policy entry that chose the queue, every other entry that matched,
-/// the reasons and the recommended actions.
-fn push_policy(page: &mut String, o: &Outcome) {
+/// The policy entry that chose the queue, every other entry that matched
+/// (but not a catch-all entry with no conditions, which always matches), the
+/// reasons and the recommended actions.
+fn push_policy(page: &mut String, o: &Outcome, policy: &Policy) {
     let r = &o.routing;
     let _ = write!(
         page,
@@ -302,6 +304,12 @@ fn push_policy(page: &mut String, o: &Outcome) {
         .matched_entries
         .iter()
         .filter(|e| **e != r.entry)
+        .filter(|e| {
+            !policy
+                .entries
+                .iter()
+                .any(|p| p.id == **e && p.when.is_empty())
+        })
         .collect();
     if !also.is_empty() {
         let also: Vec<String> = also.iter().map(|e| escape(e)).collect();
