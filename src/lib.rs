@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod register;
 pub mod route;
 pub mod sink;
+pub mod synth;
 
 pub use category::Category;
 pub use error::{ConfigError, ConfigErrors, Error, Result};

@@ -57,6 +57,35 @@ enum Command {
     /// Everything held about one customer, for a subject access request:
     /// `<ID>.json` and `<ID>.html` in --out.
     Export(ExportArgs),
+    /// Write synthetic council mail and a matching register, for load tests
+    /// and benchmarks (deterministic by seed; not a detection corpus).
+    Synth(SynthArgs),
+}
+
+#[derive(clap::Args)]
+struct SynthArgs {
+    /// How many messages.
+    #[arg(long)]
+    n: usize,
+    /// The same seed writes byte-identical mail.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to write `mail/` (or `mail.mbox`) and `register.csv`.
+    #[arg(long)]
+    out: PathBuf,
+    /// One mbox file, `OUT/mail.mbox`, instead of a folder of .eml files.
+    #[arg(long)]
+    mbox: bool,
+    /// Distinct senders (0: one per 3 messages, at least 20). Keep it the same
+    /// for a back-fill and a night so they share senders.
+    #[arg(long, default_value_t = 0)]
+    senders: usize,
+    /// The newest message's date (RFC 3339).
+    #[arg(long, default_value = "2026-11-21T05:00:00Z")]
+    until: String,
+    /// Spread the messages over this many days before --until.
+    #[arg(long, default_value_t = 1)]
+    days: u32,
 }
 
 /// Where the council's records are: the register and the state folder.
@@ -274,6 +303,7 @@ fn main() -> ExitCode {
             command: RegisterCommand::Check { records, json },
         } => register_check(records, json),
         Command::Export(args) => export(args),
+        Command::Synth(args) => synth(args),
     };
     ExitCode::from(code)
 }
@@ -744,6 +774,38 @@ fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
 }
 
 /// A failed library call: a configuration problem exits 2, anything else 3.
+fn synth(args: SynthArgs) -> u8 {
+    let until = match chrono::DateTime::parse_from_rfc3339(&args.until) {
+        Ok(t) => t.with_timezone(&chrono::Utc),
+        Err(e) => {
+            eprintln!("triage synth: --until {}: {e}", args.until);
+            return EXIT_CONFIG;
+        }
+    };
+    let spec = triage::synth::SynthSpec {
+        count: args.n,
+        seed: args.seed,
+        senders: args.senders,
+        until,
+        days: args.days,
+        mbox: args.mbox,
+    };
+    match triage::synth::write(&spec, &args.out) {
+        Ok(written) => {
+            println!(
+                "wrote {} messages ({:.1} MB) to {} and {} customers to {}",
+                written.messages,
+                written.bytes as f64 / 1e6,
+                written.mail.display(),
+                written.registered,
+                written.register.display()
+            );
+            EXIT_OK
+        }
+        Err(e) => library_failure(e),
+    }
+}
+
 fn library_failure(e: Error) -> u8 {
     match e {
         Error::Config(errors) => config_failure(&errors),

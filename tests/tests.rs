@@ -14,6 +14,7 @@ mod register_check;
 mod review_page;
 mod sample_night;
 mod sources;
+mod synth;
 mod torture;
 
 mod dovecot;

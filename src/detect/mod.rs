@@ -13,6 +13,7 @@ pub mod rules;
 pub mod sentence;
 #[cfg(test)]
 mod tests;
+mod word_regex;
 
 use crate::category::Category;
 use crate::error::ConfigErrors;

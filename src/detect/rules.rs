@@ -12,12 +12,12 @@ use super::lists::{self, Entry};
 use super::model::{self, LinearModel};
 use super::normalize::{Normalized, Normalizer};
 use super::sentence;
+use super::word_regex::{ascii_words_only, WordRegex};
 use super::{Detection, RuleHit, Signal, SuppressedHit};
 use crate::category::Category;
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
 use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -80,8 +80,8 @@ struct Rule {
 
 struct Guard {
     name: String,
-    pattern: Regex,
-    except: Option<Regex>,
+    pattern: WordRegex,
+    except: Option<WordRegex>,
 }
 
 /// One word-list entry in the automaton.
@@ -95,9 +95,9 @@ pub struct CompiledRules {
     rules: Vec<Rule>,
     guards: Vec<Guard>,
     /// (rule index, regex) of every regex rule.
-    regexes: Vec<(usize, Regex)>,
+    regexes: Vec<(usize, WordRegex)>,
     /// Derived rules: (rule index, the signal they follow, sentence regex).
-    derived: Vec<(usize, Signal, Regex)>,
+    derived: Vec<(usize, Signal, WordRegex)>,
     /// Model rules: (rule index, weights, the score a sentence needs).
     models: Vec<(usize, LinearModel, f32)>,
     words: AhoCorasick,
@@ -336,8 +336,9 @@ impl CompiledRules {
     /// slower than running the regexes one by one.
     fn regex_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
+        let ascii_words = ascii_words_only(text);
         for (rule, re) in &self.regexes {
-            for m in re.find_iter(text) {
+            for m in re.for_text(ascii_words).find_iter(text) {
                 if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                     out.push((*rule, s, e));
                 }
@@ -665,13 +666,10 @@ impl<'a> Loader<'a> {
     }
 
     /// Compile one pattern (lists spliced in), naming `what` on failure.
-    fn regex(&mut self, p: &Parsed, pat: &Spanned<String>, what: &str) -> Option<Regex> {
+    fn regex(&mut self, p: &Parsed, pat: &Spanned<String>, what: &str) -> Option<WordRegex> {
         let line = p.line(pat);
         let source = self.splice_lists(p, pat.get_ref(), line, what)?;
-        match RegexBuilder::new(&source)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()
-        {
+        match WordRegex::new(&source, REGEX_SIZE_LIMIT) {
             Ok(re) => Some(re),
             Err(regex::Error::CompiledTooBig(limit)) => {
                 self.err(
@@ -963,9 +961,9 @@ impl<'a> Loader<'a> {
 }
 
 enum Matcher {
-    Regex(Regex),
+    Regex(WordRegex),
     /// A derived rule: the signal it follows and its sentence condition.
-    Derived(Signal, Regex),
+    Derived(Signal, WordRegex),
     Words(Vec<Entry>),
     /// A model rule: its weights and the score a sentence needs.
     Model(LinearModel, f32),

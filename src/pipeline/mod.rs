@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-pub use prepare::Prepared;
+pub use prepare::{prepare, Prepared};
 pub use sender::SenderContext;
 
 /// Everything loaded from configuration, built once and shared by threads.

@@ -32,6 +32,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Warned,
+        Status::Monitored,
+        Status::ReadOnly,
+        Status::Restricted,
+        Status::NoContact,
+        Status::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Warned => "warned",
