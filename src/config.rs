@@ -71,6 +71,8 @@ pub struct CliOverrides {
     pub insecure: bool,
     /// Run and report, but change nothing on the IMAP server and commit no state.
     pub dry_run: bool,
+    /// Messages larger than this go to escalate unparsed.
+    pub max_message_bytes: Option<usize>,
 }
 
 /// The settings a run uses, after merging and validating.
@@ -225,7 +227,10 @@ pub fn resolve(
         errors.push(err_at("timezone", format!("unknown time zone `{tz_name}`")));
         chrono_tz::Europe::London
     });
-    let max_message_bytes = fc.max_message_bytes.unwrap_or(25 * 1024 * 1024);
+    let max_message_bytes = cli
+        .max_message_bytes
+        .or(fc.max_message_bytes)
+        .unwrap_or(crate::parse::ParseLimits::default().max_message_bytes);
     if max_message_bytes == 0 {
         errors.push(err_at("max_message_bytes", "must be at least 1".into()));
     }

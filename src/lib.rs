@@ -17,6 +17,7 @@ pub mod detect;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod fuzzing;
 pub mod history;
 pub mod imap;
 pub mod ingest;

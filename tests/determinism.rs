@@ -5,21 +5,8 @@ use crate::util::*;
 use std::path::Path;
 
 fn run_sample(dir: &Path, threads: &str) {
-    let args: Vec<String> = [
-        "run",
-        "--config",
-        &repo().join("triage.toml").display().to_string(),
-        "--state",
-        &dir.join("state").display().to_string(),
-        "--out",
-        &dir.join("out").display().to_string(),
-        "--now",
-        NOW,
-        "--threads",
-        threads,
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args = sample_args(dir);
+    args.extend(["--threads".to_string(), threads.to_string()]);
     let out = triage(dir, &args);
     assert!(
         matches!(out.status.code(), Some(0) | Some(1)),
@@ -30,17 +17,6 @@ fn run_sample(dir: &Path, threads: &str) {
 
 fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join("out").join(file)).unwrap()
-}
-
-fn queue_listing(dir: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    for q in ["respond", "read-only", "escalate"] {
-        for e in std::fs::read_dir(dir.join("out/queues").join(q).join("new")).unwrap() {
-            names.push(format!("{q}/{}", e.unwrap().file_name().to_string_lossy()));
-        }
-    }
-    names.sort();
-    names
 }
 
 #[test]

@@ -7,8 +7,11 @@ mod util;
 mod analyst;
 mod config_errors;
 mod determinism;
+mod faults;
+mod hostile;
 mod policy_rows;
 mod sample_night;
+mod security;
 mod sources;
 mod torture;
 

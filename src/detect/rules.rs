@@ -23,8 +23,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// Compiled size cap per rule regex: a runaway pattern is a rule bug.
+/// Compiled size cap per rule regex: a runaway pattern is a rule bug. The
+/// regex crate matches in time linear in the text whatever the pattern, so
+/// this and the lazy DFA's cache cap below are what keep a rule file from
+/// making matching blow up in memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Cache cap of each rule regex's lazy DFA (it falls back to slower, still
+/// linear, matching when the cache thrashes).
+const REGEX_DFA_SIZE_LIMIT: usize = 2 << 20;
 /// The routing policy lives beside the rules but is not a rule file.
 const POLICY_FILE: &str = "policy.toml";
 
@@ -670,6 +676,7 @@ impl<'a> Loader<'a> {
         let source = self.splice_lists(p, pat.get_ref(), line, what)?;
         match RegexBuilder::new(&source)
             .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
             .build()
         {
             Ok(re) => Some(re),

@@ -56,8 +56,8 @@ const HISTORY_DIR: &str = "history";
 const WRITER_MEMORY_BYTES: usize = 50_000_000;
 
 /// What an operator can do about an index that cannot be read.
-const REBUILD_HINT: &str = "move the directory aside and re-run to start a fresh history \
-                            (or rebuild it from an export)";
+const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild --source \
+                            ARCHIVE` (README, \"A damaged history\")";
 
 /// Handles of the schema's fields.
 #[derive(Debug, Clone, Copy)]
@@ -127,7 +127,12 @@ impl History {
     /// Directories created here are owner-only (0700 on unix): the history
     /// holds personal data. Existing directories keep their permissions.
     pub fn open(state_dir: &Path) -> Result<History> {
-        let path = state_dir.join(HISTORY_DIR);
+        History::open_dir(&state_dir.join(HISTORY_DIR))
+    }
+
+    /// Open (or create) an index in `path` itself.
+    fn open_dir(path: &Path) -> Result<History> {
+        let path = path.to_path_buf();
         create_private_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         let hist_err = |what: &str, e: TantivyError| Error::History {
             path: path.clone(),
@@ -153,6 +158,37 @@ impl History {
             writer: None,
             fields,
         })
+    }
+
+    /// Build a new index beside the one in `state_dir` with `fill`, then
+    /// put it in place: the old index (damaged, say) is kept as
+    /// `STATE/history.damaged-<unix seconds>`. Until the swap nothing
+    /// touches the old index, so a failed rebuild leaves it as it was.
+    /// Returns `fill`'s answer and where the old index was moved.
+    pub fn replace_with<T>(
+        state_dir: &Path,
+        fill: impl FnOnce(&mut History) -> Result<T>,
+    ) -> Result<(T, Option<PathBuf>)> {
+        let current = state_dir.join(HISTORY_DIR);
+        let new = state_dir.join(format!("{HISTORY_DIR}.new"));
+        if new.exists() {
+            std::fs::remove_dir_all(&new).map_err(|e| Error::io(&new, e))?;
+        }
+        let mut history = History::open_dir(&new)?;
+        let answer = fill(&mut history)?;
+        history.close()?;
+        let set_aside = if current.exists() {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let aside = state_dir.join(format!("{HISTORY_DIR}.damaged-{stamp}"));
+            std::fs::rename(&current, &aside).map_err(|e| Error::io(&current, e))?;
+            Some(aside)
+        } else {
+            None
+        };
+        std::fs::rename(&new, &current).map_err(|e| Error::io(&new, e))?;
+        Ok((answer, set_aside))
     }
 
     /// Where the index lives (`STATE/history`).
