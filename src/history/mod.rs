@@ -127,7 +127,13 @@ impl History {
     /// Directories created here are owner-only (0700 on unix): the history
     /// holds personal data. Existing directories keep their permissions.
     pub fn open(state_dir: &Path) -> Result<History> {
-        History::open_dir(&state_dir.join(HISTORY_DIR))
+        let path = state_dir.join(HISTORY_DIR);
+        crate::parse::guarded(|| History::open_dir(&path)).unwrap_or_else(|| {
+            Err(Error::History {
+                reason: format!("cannot open the index, it is damaged: {REBUILD_HINT}"),
+                path,
+            })
+        })
     }
 
     /// Open (or create) an index in `path` itself.
@@ -332,22 +338,32 @@ impl History {
     }
 
     fn contains_in(&self, searcher: &Searcher, key: &str) -> Result<bool> {
+        self.surviving("searching for a key", || {
+            self.contains_unguarded(searcher, key)
+        })
+    }
+
+    fn contains_unguarded(&self, searcher: &Searcher, key: &str) -> Result<bool> {
         let query = TermQuery::new(
             Term::from_field_text(self.fields.key, key),
             IndexRecordOption::Basic,
         );
         let n = searcher
             .search(&query, &Count)
-            .map_err(|e| self.err(format!("searching for a key: {e}")))?;
+            .map_err(|e| self.damaged("searching for a key", e))?;
         Ok(n > 0)
     }
 
     fn collect_sorted(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
+        self.surviving("searching", || self.collect_sorted_unguarded(query))
+    }
+
+    fn collect_sorted_unguarded(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
         let searcher = self.reader.searcher();
         // DocSetCollector collects every match (no limit), unlike TopDocs.
         let addresses = searcher
             .search(query, &DocSetCollector)
-            .map_err(|e| self.err(format!("searching: {e}")))?;
+            .map_err(|e| self.damaged("searching", e))?;
         let mut addresses: Vec<DocAddress> = addresses.into_iter().collect();
         // Read the store in address order: sequential blocks, good for its cache.
         addresses.sort_unstable();
@@ -356,7 +372,7 @@ impl History {
             .map(|addr| {
                 let doc: TantivyDocument = searcher
                     .doc(addr)
-                    .map_err(|e| self.err(format!("reading a stored document: {e}")))?;
+                    .map_err(|e| self.damaged("reading a stored document", e))?;
                 self.entry_from_document(&doc)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -423,6 +439,20 @@ impl History {
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect(),
         })
+    }
+
+    /// Run a read of the index; tantivy panics on some damaged files, and
+    /// that becomes an error naming the index, not a crash.
+    fn surviving<T>(&self, what: &str, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::parse::guarded(read)
+            .unwrap_or_else(|| Err(self.damaged(what, "the index reader failed")))
+    }
+
+    /// A read of the index failed: the files are damaged (or unreadable).
+    fn damaged(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        self.err(format!(
+            "{what}: {e}; the index may be damaged: {REBUILD_HINT}"
+        ))
     }
 
     fn err(&self, reason: String) -> Error {
