@@ -259,6 +259,12 @@ fn damage(index: &Path, how: &str) {
     assert!(damaged > 0, "nothing to {how} in {}", index.display());
 }
 
+/// `cp -a FROM TO`.
+fn copy_all(from: &Path, to: &Path) {
+    let status = Command::new("cp").arg("-a").args([from, to]).status();
+    assert!(status.unwrap().success(), "cp -a {}", from.display());
+}
+
 #[test]
 fn a_damaged_history_is_a_clear_error_and_state_rebuild_repairs_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -267,20 +273,10 @@ fn a_damaged_history_is_a_clear_error_and_state_rebuild_repairs_it() {
     let expected = reports(dir.path());
     let state = dir.path().join("state");
     let good = dir.path().join("state.good");
-    assert!(Command::new("cp")
-        .arg("-a")
-        .args([&state, &good])
-        .status()
-        .unwrap()
-        .success());
+    copy_all(&state, &good);
     for how in ["garble fast", "garble term", "cut"] {
         std::fs::remove_dir_all(&state).unwrap();
-        assert!(Command::new("cp")
-            .arg("-a")
-            .args([&good, &state])
-            .status()
-            .unwrap()
-            .success());
+        copy_all(&good, &state);
         damage(&state.join("history"), how);
         let out = run_mail(dir.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
