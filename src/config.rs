@@ -2,7 +2,7 @@
 //! keeps for unattended runs, overlaid by command-line flags. Paths in the
 //! file are relative to the file's own folder, so cron can run from anywhere.
 
-use crate::error::{line_of_offset, ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors};
 use crate::imap::{Folders, ImapSettings, ImapUrl, Secret};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -105,13 +105,7 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<FileConfig, ConfigErrors> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new(path, 0, format!("cannot read: {e}")))?;
-        toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| line_of_offset(&text, s.start))
-                .unwrap_or(0);
-            ConfigError::new(path, line, e.message().to_string()).into()
-        })
+        toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e).into())
     }
 }
 

@@ -623,10 +623,7 @@ impl<'a> Loader<'a> {
                 .insert(self.relative(&path), text.clone().into_bytes());
             match toml::from_str::<RuleFile>(&text) {
                 Ok(file) => out.push(Parsed { path, text, file }),
-                Err(e) => {
-                    let line = e.span().map_or(0, |s| line_of_offset(&text, s.start));
-                    self.err(&path, line, e.message().to_string());
-                }
+                Err(e) => self.errors.push(ConfigError::from_toml(&path, &text, &e)),
             }
         }
         out
