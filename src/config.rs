@@ -4,7 +4,7 @@
 //! runs, overlaid by command-line flags. Paths in the
 //! file are relative to the file's own folder, so cron can run from anywhere.
 
-use crate::error::{line_of_offset, ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors};
 use crate::imap::{Folders, ImapSettings, ImapUrl, Secret};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -73,6 +73,8 @@ pub struct CliOverrides {
     pub insecure: bool,
     /// Run and report, but change nothing on the IMAP server and commit no state.
     pub dry_run: bool,
+    /// Messages larger than this go to escalate unparsed.
+    pub max_message_bytes: Option<usize>,
 }
 
 /// The settings a run uses, after merging and validating.
@@ -105,13 +107,7 @@ impl FileConfig {
     pub fn load(path: &Path) -> Result<FileConfig, ConfigErrors> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::new(path, 0, format!("cannot read: {e}")))?;
-        toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| line_of_offset(&text, s.start))
-                .unwrap_or(0);
-            ConfigError::new(path, line, e.message().to_string()).into()
-        })
+        toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e).into())
     }
 }
 
@@ -195,7 +191,10 @@ pub fn resolve(
         .unwrap_or_else(|| PathBuf::from("out"));
     let now = parse_now(cli.now.or(fc.now), &mut errors, &err_at);
     let timezone = parse_timezone(fc.timezone, &mut errors, &err_at);
-    let max_message_bytes = fc.max_message_bytes.unwrap_or(25 * 1024 * 1024);
+    let max_message_bytes = cli
+        .max_message_bytes
+        .or(fc.max_message_bytes)
+        .unwrap_or(crate::parse::ParseLimits::default().max_message_bytes);
     if max_message_bytes == 0 {
         errors.push(err_at("max_message_bytes", "must be at least 1".into()));
     }

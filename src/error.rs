@@ -4,7 +4,7 @@
 //! message is touched).
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One problem in a configuration file (register, rules, policy, triage.toml).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,22 @@ impl std::error::Error for ConfigErrors {}
 impl From<ConfigError> for ConfigErrors {
     fn from(e: ConfigError) -> Self {
         ConfigErrors(vec![e])
+    }
+}
+
+impl ConfigError {
+    /// A TOML file that does not parse (or does not fit its format): the
+    /// line of the problem and the parser's reason. The toml crate gives an
+    /// empty message for some invalid input (a control character in a
+    /// comment, found by fuzzing): the reason then says so rather than
+    /// being blank.
+    pub fn from_toml(path: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+        let line = e.span().map_or(0, |s| line_of_offset(text, s.start));
+        let reason = match e.message().trim() {
+            "" => "not valid TOML here (a control character or a stray byte?)".to_string(),
+            message => message.to_string(),
+        };
+        ConfigError::new(path, line, reason)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod export;
+pub mod fuzzing;
 pub mod history;
 pub mod imap;
 pub mod ingest;

@@ -60,6 +60,11 @@ enum Command {
     /// Write synthetic council mail and a matching register, for load tests
     /// and benchmarks (deterministic by seed; not a detection corpus).
     Synth(SynthArgs),
+    /// Look after the state folder.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -131,6 +136,14 @@ struct ExportArgs {
     /// Where `<ID>.json` and `<ID>.html` are written (created owner-only).
     #[arg(long)]
     out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum StateCommand {
+    /// Replace the history index (damaged or lost) with one made by
+    /// triaging the mail in --source again; the old index is kept aside.
+    /// Takes run's options and reads the same triage.toml; writes no reports.
+    Rebuild(RunArgs),
 }
 
 /// What `eval`, `explain` and `rules stats` triage with. Nothing is written;
@@ -241,6 +254,10 @@ struct RunArgs {
     /// Worker threads (0: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Messages larger than this many bytes go to escalate with their
+    /// headers read and their body not scanned (default 26214400, 25 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_message_bytes: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -279,6 +296,9 @@ enum RulesCommand {
 }
 
 fn main() -> ExitCode {
+    // Everything triage creates holds personal data (SPEC §7): owner-only,
+    // including files written by libraries (the history index's segments).
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run(args),
@@ -287,6 +307,9 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Test { rules },
         } => rules_test(&rules),
+        Command::State {
+            command: StateCommand::Rebuild(args),
+        } => state_rebuild(args),
         Command::Rules {
             command: RulesCommand::Train { rules, spec, check },
         } => rules_train(&rules, spec, check),
@@ -328,11 +351,32 @@ fn run(args: RunArgs) -> u8 {
         }
         Err(Error::Config(errors)) => config_failure(&errors),
         Err(e) => {
-            let e = anyhow::Error::new(e)
-                .context("the run could not finish; the previous run's outputs are unchanged");
+            let e = anyhow::Error::new(e).context("the run could not finish");
             eprintln!("triage: {e:#}");
             EXIT_FAILED
         }
+    }
+}
+
+fn state_rebuild(args: RunArgs) -> u8 {
+    let engine = match load_config(args).and_then(Engine::load) {
+        Ok(e) => e,
+        Err(errors) => return config_failure(&errors),
+    };
+    match pipeline::rebuild_history(&engine) {
+        Ok(r) => {
+            println!(
+                "triage: history rebuilt in {}: {} messages read, {} indexed",
+                engine.config.state.display(),
+                r.messages,
+                r.indexed
+            );
+            if let Some(old) = r.set_aside {
+                println!("  the previous index is kept in {}", old.display());
+            }
+            EXIT_OK
+        }
+        Err(e) => library_failure(e),
     }
 }
 
@@ -363,6 +407,7 @@ fn load_config(args: RunArgs) -> Result<RunConfig, ConfigErrors> {
             now: args.now,
             insecure: args.insecure,
             dry_run: args.dry_run,
+            max_message_bytes: args.max_message_bytes,
         },
     )
 }

@@ -17,17 +17,6 @@ fn read(dir: &Path, file: &str) -> Vec<u8> {
     std::fs::read(dir.join("out").join(file)).unwrap()
 }
 
-fn queue_listing(dir: &Path) -> Vec<String> {
-    let mut names = Vec::new();
-    for q in ["respond", "read-only", "escalate"] {
-        for e in std::fs::read_dir(dir.join("out/queues").join(q).join("new")).unwrap() {
-            names.push(format!("{q}/{}", e.unwrap().file_name().to_string_lossy()));
-        }
-    }
-    names.sort();
-    names
-}
-
 #[test]
 fn reports_are_byte_identical_for_one_and_two_threads() {
     let one = tempfile::tempdir().unwrap();

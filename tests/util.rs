@@ -87,6 +87,17 @@ impl World {
 
     /// Run `triage run` over `mail/` with the repository's rules.
     pub fn run(&self, extra: &[&str]) -> Output {
+        triage(self.dir.path(), &self.run_args(extra))
+    }
+
+    /// [`World::run`], also returning the run's peak resident memory.
+    pub fn run_measured(&self, extra: &[&str]) -> (Output, PeakRss) {
+        triage_measured(self.dir.path(), &self.run_args(extra))
+    }
+
+    /// The arguments of `triage run` over `mail/`; a flag in `extra`
+    /// replaces the default one.
+    fn run_args(&self, extra: &[&str]) -> Vec<String> {
         let register = self.write_register();
         let defaults = [
             ("--source", self.path("mail").display().to_string()),
@@ -104,7 +115,7 @@ impl World {
             }
         }
         args.extend(extra.iter().map(|s| s.to_string()));
-        triage(self.dir.path(), &args)
+        args
     }
 
     /// Run and return the report rows by source id; panics unless exit 0/1.
@@ -120,6 +131,44 @@ pub fn triage(cwd: &Path, args: &[String]) -> Output {
         .current_dir(cwd)
         .output()
         .expect("run triage")
+}
+
+/// Peak resident memory of one run, in bytes (the kernel's maximum RSS of
+/// the process, as `getrusage` reports it through GNU time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeakRss(pub u64);
+
+impl PeakRss {
+    pub fn mib(self) -> u64 {
+        self.0 >> 20
+    }
+}
+
+/// Run the binary under GNU time (`/usr/bin/time`, installed by
+/// `scripts/test`) and read its maximum resident set size.
+pub fn triage_measured(cwd: &Path, args: &[String]) -> (Output, PeakRss) {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "/usr/bin/time is missing: run scripts/test, which installs it (apt-get install time)"
+    );
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(time)
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run triage under /usr/bin/time");
+    let text = std::fs::read_to_string(report.path()).unwrap();
+    // GNU time prints "Command exited with non-zero status N" before the figure.
+    let kib: u64 = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no RSS figure from /usr/bin/time: {text:?}"));
+    (out, PeakRss(kib * 1024))
 }
 
 pub fn read_report(path: &Path) -> BTreeMap<String, Row> {
@@ -197,20 +246,32 @@ pub fn assert_lacks(row: &Row, column: &str, items: &[&str]) {
 /// `triage run` over `source` with the repository's rules, writing into
 /// `dir/state` and `dir/out`.
 pub fn run_on(dir: &Path, source: &Path) -> Output {
+    triage(dir, &run_on_args(dir, source))
+}
+
+/// The arguments [`run_on`] runs the binary with.
+pub fn run_on_args(dir: &Path, source: &Path) -> Vec<String> {
     let source = source.display().to_string();
     let rules = repo().join("rules").display().to_string();
-    run_into(dir, &["--source", &source, "--rules", &rules])
+    run_args(dir, &["--source", &source, "--rules", &rules])
 }
 
 /// `triage run` of the sample night (`triage.toml`) at [`NOW`], with its
 /// state and outputs in `dir/state` and `dir/out`; `extra` flags appended.
 pub fn run_sample_night(dir: &Path, extra: &[&str]) -> Output {
-    let config = repo().join("triage.toml").display().to_string();
-    run_into(dir, &[&["--config", &config][..], extra].concat())
+    let mut args = sample_args(dir);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    triage(dir, &args)
 }
 
-/// `triage run ARGS --state dir/state --out dir/out --now NOW`.
-fn run_into(dir: &Path, args: &[&str]) -> Output {
+/// The arguments [`run_sample_night`] runs the binary with (no extras).
+pub fn sample_args(dir: &Path) -> Vec<String> {
+    let config = repo().join("triage.toml").display().to_string();
+    run_args(dir, &["--config", &config])
+}
+
+/// `run ARGS --state dir/state --out dir/out --now NOW`.
+fn run_args(dir: &Path, args: &[&str]) -> Vec<String> {
     let mut all: Vec<String> = vec!["run".into()];
     all.extend(args.iter().map(|s| s.to_string()));
     for (flag, value) in [
@@ -220,7 +281,32 @@ fn run_into(dir: &Path, args: &[&str]) -> Output {
     ] {
         all.extend([flag.to_string(), value]);
     }
-    triage(dir, &all)
+    all
+}
+
+/// The files of `dir/out/queues`, as `QUEUE/NAME`, sorted.
+pub fn queue_listing(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for q in ["respond", "read-only", "escalate"] {
+        for e in std::fs::read_dir(dir.join("out/queues").join(q).join("new")).unwrap() {
+            names.push(format!("{q}/{}", e.unwrap().file_name().to_string_lossy()));
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Every file and folder under `dir` (not `dir` itself), depth first.
+pub fn paths_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(paths_under(&path));
+        }
+        found.push(path);
+    }
+    found
 }
 
 /// `cp -r` a path of the repository into `dest` (a folder).

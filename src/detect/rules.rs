@@ -23,7 +23,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// Compiled size cap per rule regex: a runaway pattern is a rule bug.
+/// Compiled size cap per rule regex: a runaway pattern is a rule bug. The
+/// regex crate matches in time linear in the text whatever the pattern, so
+/// this and the lazy DFA's cache cap (`word_regex::LAZY_DFA_CACHE`) are what
+/// keep a rule file from making matching blow up in memory.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The routing policy lives beside the rules but is not a rule file.
 const POLICY_FILE: &str = "policy.toml";
@@ -618,10 +621,7 @@ impl<'a> Loader<'a> {
                 .insert(self.relative(&path), text.clone().into_bytes());
             match toml::from_str::<RuleFile>(&text) {
                 Ok(file) => out.push(Parsed { path, text, file }),
-                Err(e) => {
-                    let line = e.span().map_or(0, |s| line_of_offset(&text, s.start));
-                    self.err(&path, line, e.message().to_string());
-                }
+                Err(e) => self.errors.push(ConfigError::from_toml(&path, &text, &e)),
             }
         }
         out

@@ -345,7 +345,10 @@ fn validation_reports_every_problem_with_lines() {
         ("a.toml:15", "unknown guard `ghost`"),
         ("a.toml:10", "no must_match"),
         ("b.toml:3", "unknown field `colour`"),
-        ("c.toml:6", "size limit"),
+        (
+            "c.toml:6",
+            "rule `big`: regex exceeds the compiled size limit of 1048576 bytes",
+        ),
         ("d.toml:2", "`of` must name another category"),
         ("d.toml:11", "a rule with `of` takes a `regex`"),
     ];

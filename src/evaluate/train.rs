@@ -16,7 +16,7 @@
 use crate::category::Category;
 use crate::detect::model::{self, LinearModel};
 use crate::detect::RuleSet;
-use crate::error::{line_of_offset, ConfigError, ConfigErrors, Error, Result};
+use crate::error::{ConfigError, ConfigErrors, Error, Result};
 use crate::evaluate::Labels;
 use crate::parse::{self, ParseLimits};
 use crate::pipeline::read_sources;
@@ -120,10 +120,8 @@ pub struct Trained {
 /// `cross_validate`, also the out-of-fold report (`folds` more fits each).
 pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<Trained>> {
     let text = std::fs::read_to_string(spec).map_err(|e| Error::io(spec, e))?;
-    let file: SpecFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(0, |s| line_of_offset(&text, s.start));
-        Error::Config(ConfigError::new(spec, line, e.message().to_string()).into())
-    })?;
+    let file: SpecFile = toml::from_str(&text)
+        .map_err(|e| Error::Config(ConfigError::from_toml(spec, &text, &e).into()))?;
     let base = spec.parent().unwrap_or(Path::new("."));
     let mut examples = Vec::new();
     for set in &file.sets {

@@ -68,8 +68,8 @@ const HISTORY_DIR: &str = "history";
 const WRITER_MEMORY_BYTES: usize = 50_000_000;
 
 /// What an operator can do about an index that cannot be read.
-const REBUILD_HINT: &str = "move the directory aside and re-run to start a fresh history \
-                            (or rebuild it from an export)";
+const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild --source \
+                            ARCHIVE` (README, \"A damaged history\")";
 
 /// Handles of the schema's fields.
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +140,17 @@ impl History {
     /// holds personal data. Existing directories keep their permissions.
     pub fn open(state_dir: &Path) -> Result<History> {
         let path = state_dir.join(HISTORY_DIR);
+        crate::parse::guarded(|| History::open_dir(&path)).unwrap_or_else(|| {
+            Err(Error::History {
+                reason: format!("cannot open the index, it is damaged: {REBUILD_HINT}"),
+                path,
+            })
+        })
+    }
+
+    /// Open (or create) an index in `path` itself.
+    fn open_dir(path: &Path) -> Result<History> {
+        let path = path.to_path_buf();
         create_private_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         let hist_err = |what: &str, e: TantivyError| Error::History {
             path: path.clone(),
@@ -165,6 +176,37 @@ impl History {
             writer: None,
             fields,
         })
+    }
+
+    /// Build a new index beside the one in `state_dir` with `fill`, then
+    /// put it in place: the old index (damaged, say) is kept as
+    /// `STATE/history.damaged-<unix seconds>`. Until the swap nothing
+    /// touches the old index, so a failed rebuild leaves it as it was.
+    /// Returns `fill`'s answer and where the old index was moved.
+    pub fn replace_with<T>(
+        state_dir: &Path,
+        fill: impl FnOnce(&mut History) -> Result<T>,
+    ) -> Result<(T, Option<PathBuf>)> {
+        let current = state_dir.join(HISTORY_DIR);
+        let new = state_dir.join(format!("{HISTORY_DIR}.new"));
+        if new.exists() {
+            std::fs::remove_dir_all(&new).map_err(|e| Error::io(&new, e))?;
+        }
+        let mut history = History::open_dir(&new)?;
+        let answer = fill(&mut history)?;
+        history.close()?;
+        let set_aside = if current.exists() {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let aside = state_dir.join(format!("{HISTORY_DIR}.damaged-{stamp}"));
+            std::fs::rename(&current, &aside).map_err(|e| Error::io(&current, e))?;
+            Some(aside)
+        } else {
+            None
+        };
+        std::fs::rename(&new, &current).map_err(|e| Error::io(&new, e))?;
+        Ok((answer, set_aside))
     }
 
     /// Where the index lives (`STATE/history`).
@@ -308,22 +350,32 @@ impl History {
     }
 
     fn contains_in(&self, searcher: &Searcher, key: &str) -> Result<bool> {
+        self.surviving("searching for a key", || {
+            self.contains_unguarded(searcher, key)
+        })
+    }
+
+    fn contains_unguarded(&self, searcher: &Searcher, key: &str) -> Result<bool> {
         let query = TermQuery::new(
             Term::from_field_text(self.fields.key, key),
             IndexRecordOption::Basic,
         );
         let n = searcher
             .search(&query, &Count)
-            .map_err(|e| self.err(format!("searching for a key: {e}")))?;
+            .map_err(|e| self.damaged("searching for a key", e))?;
         Ok(n > 0)
     }
 
     fn collect_sorted(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
+        self.surviving("searching", || self.collect_sorted_unguarded(query))
+    }
+
+    fn collect_sorted_unguarded(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
         let searcher = self.reader.searcher();
         // DocSetCollector collects every match (no limit), unlike TopDocs.
         let addresses = searcher
             .search(query, &DocSetCollector)
-            .map_err(|e| self.err(format!("searching: {e}")))?;
+            .map_err(|e| self.damaged("searching", e))?;
         let mut addresses: Vec<DocAddress> = addresses.into_iter().collect();
         // Read the store in address order: sequential blocks, good for its cache.
         addresses.sort_unstable();
@@ -332,7 +384,7 @@ impl History {
             .map(|addr| {
                 let doc: TantivyDocument = searcher
                     .doc(addr)
-                    .map_err(|e| self.err(format!("reading a stored document: {e}")))?;
+                    .map_err(|e| self.damaged("reading a stored document", e))?;
                 self.entry_from_document(&doc)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -399,6 +451,20 @@ impl History {
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect(),
         })
+    }
+
+    /// Run a read of the index; tantivy panics on some damaged files, and
+    /// that becomes an error naming the index, not a crash.
+    fn surviving<T>(&self, what: &str, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::parse::guarded(read)
+            .unwrap_or_else(|| Err(self.damaged(what, "the index reader failed")))
+    }
+
+    /// A read of the index failed: the files are damaged (or unreadable).
+    fn damaged(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        self.err(format!(
+            "{what}: {e}; the index may be damaged: {REBUILD_HINT}"
+        ))
     }
 
     fn err(&self, reason: String) -> Error {

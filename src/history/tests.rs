@@ -216,7 +216,7 @@ fn a_corrupt_index_is_a_history_error_with_advice() {
         Error::History { path, reason } => {
             assert_eq!(path, &tmp.path().join("history"));
             assert!(reason.contains("corrupt"), "{reason}");
-            assert!(reason.contains("move the directory aside"), "{reason}");
+            assert!(reason.contains("triage state rebuild"), "{reason}");
         }
         other => panic!("expected Error::History, got {other:?}"),
     }

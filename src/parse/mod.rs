@@ -160,8 +160,9 @@ fn unparseable(reason: &str, partial: Option<Box<ParsedMessage>>) -> Unparseable
     }
 }
 
-/// Run `f`, turning a panic inside the third-party MIME parser into `None`.
-fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+/// Run `f`, turning a panic inside a third-party library (the MIME parser;
+/// the history index's reader on damaged files) into `None`.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 

@@ -19,6 +19,7 @@
 //! id, and each sender's messages are handled in a fixed order.
 
 mod prepare;
+mod rebuild;
 mod sender;
 
 use crate::config::RunConfig;
@@ -36,7 +37,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-pub use prepare::{prepare, Prepared};
+pub use prepare::{parse_and_detect, prepare, Prepared, Scanned};
+pub use rebuild::{rebuild_history, Rebuilt};
 pub use sender::SenderContext;
 
 /// Everything loaded from configuration, built once and shared by threads.
@@ -147,14 +149,14 @@ fn source_name(path: &Path) -> String {
 pub fn run(engine: &Engine) -> Result<RunResult> {
     let started = Instant::now();
     let cfg = &engine.config;
-    let _lock = crate::sink::files::StateLock::acquire(&cfg.state)?;
-    let mut history = History::open(&cfg.state)?;
+    let _lock = crate::sink::files::StateLock::acquire(&cfg.state).map_err(nothing_changed)?;
+    let mut history = History::open(&cfg.state).map_err(nothing_changed)?;
     let mut imap_state = if cfg.imap_sources.is_empty() {
         ImapState::default()
     } else {
         ImapState::load(&cfg.state)?
     };
-    let night = triage_night_with(engine, &history, Some(&imap_state))?;
+    let night = triage_night_with(engine, &history, Some(&imap_state)).map_err(nothing_changed)?;
     let summary = sink::write_outputs(
         engine,
         &cfg.out,
@@ -165,7 +167,8 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
             tonight: &night.entries,
         },
         night.timings.clone(),
-    )?;
+    )
+    .map_err(nothing_changed)?;
     fault::point("after_reports");
     if cfg.dry_run {
         log::dry_run(night.outcomes.len(), imap_state.pending_count());
@@ -174,10 +177,13 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
             summary,
         });
     }
-    let kept = crate::history::decisions::keep(&cfg.state, cfg.now, &night.outcomes)?;
+    let kept = crate::history::decisions::keep(&cfg.state, cfg.now, &night.outcomes)
+        .map_err(history_unchanged)?;
     fault::point("after_decisions");
-    let added = history.add_all(&night.entries)?;
-    history.close()?;
+    let added = history
+        .add_all(&night.entries)
+        .and_then(|added| history.close().map(|()| added))
+        .map_err(history_unchanged)?;
     fault::point("after_history");
     if let Some(fetch) = &night.imap {
         for (mailbox, uids) in
@@ -198,6 +204,25 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
         outcomes: night.outcomes,
         summary,
     })
+}
+
+/// A failure before the reports were renamed into place: what the operator
+/// finds is exactly what the previous run left.
+fn nothing_changed(e: Error) -> Error {
+    match e {
+        Error::Config(_) => e,
+        e => Error::Other(format!(
+            "{e}; the previous run's outputs and the history are unchanged"
+        )),
+    }
+}
+
+/// A failure adding the night to the history (one commit: all or nothing).
+fn history_unchanged(e: Error) -> Error {
+    Error::Other(format!(
+        "{e}; this night's reports are written but it was not added to the history: \
+         re-run it (nothing is counted twice)"
+    ))
 }
 
 /// One night triaged in memory: nothing written, the history only read.

@@ -2,7 +2,7 @@
 //! sender on the register, detect. Runs in parallel.
 
 use super::Engine;
-use crate::detect::Detection;
+use crate::detect::{Detection, RuleSet};
 use crate::history::{address_sender_key, customer_sender_key};
 use crate::ingest::RawMessage;
 use crate::parse::{self, ParseLimits, ParsedMessage};
@@ -34,14 +34,11 @@ pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
     let limits = ParseLimits {
         max_message_bytes: engine.config.max_message_bytes,
     };
-    let (parsed, unparseable) = match parse::parse(skip_envelope_line(&raw.bytes), &limits) {
-        Ok(p) => (Some(p), None),
-        Err(u) => (u.partial.map(|b| *b), Some(u.reason)),
-    };
-    let detection = match (&parsed, &unparseable) {
-        (Some(p), None) => engine.rules.detect(&p.text, &p.segments),
-        _ => Detection::default(),
-    };
+    let Scanned {
+        parsed,
+        unparseable,
+        detection,
+    } = parse_and_detect(&engine.rules, &limits, &raw.bytes);
     let date = parsed.as_ref().and_then(|p| p.date);
     let timestamp = date.map_or(engine.config.now.timestamp(), |d| d.timestamp());
     let date_text = date.map(|d| d.to_rfc3339()).unwrap_or_default();
@@ -73,6 +70,34 @@ pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
         customer,
         sender_key,
         key,
+    }
+}
+
+/// What parsing and detection make of one message's bytes.
+pub struct Scanned {
+    /// The parsed message; for an unparseable one, whatever headers were read.
+    pub parsed: Option<ParsedMessage>,
+    /// Why the message could not be parsed (its body is then not scanned).
+    pub unparseable: Option<String>,
+    pub detection: Detection,
+}
+
+/// Parse (headers, body, quote/forward/signature stripping) and detect
+/// (normalisation, rules, guards, model) on one message's bytes, exactly as
+/// a run does. Any bytes at all: this is what the fuzz targets call.
+pub fn parse_and_detect(rules: &RuleSet, limits: &ParseLimits, bytes: &[u8]) -> Scanned {
+    let (parsed, unparseable) = match parse::parse(skip_envelope_line(bytes), limits) {
+        Ok(p) => (Some(p), None),
+        Err(u) => (u.partial.map(|b| *b), Some(u.reason)),
+    };
+    let detection = match (&parsed, &unparseable) {
+        (Some(p), None) => rules.detect(&p.text, &p.segments),
+        _ => Detection::default(),
+    };
+    Scanned {
+        parsed,
+        unparseable,
+        detection,
     }
 }
 

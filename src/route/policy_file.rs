@@ -159,10 +159,8 @@ pub(super) fn load(path: &Path) -> Result<Policy, ConfigErrors> {
 }
 
 pub(super) fn parse(path: &Path, text: &str) -> Result<Policy, ConfigErrors> {
-    let file: FileFormat = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of_offset(text, s.start)).unwrap_or(0);
-        ConfigError::new(path, line, e.message().to_string())
-    })?;
+    let file: FileFormat =
+        toml::from_str(text).map_err(|e| ConfigError::from_toml(path, text, &e))?;
     let mut errors = ConfigErrors::default();
     let mut entries = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();

@@ -39,34 +39,47 @@ pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> Result<File> {
     Ok(f)
 }
 
-/// A folder beside the outputs where a run writes everything first.
+/// A folder beside the outputs where a run writes everything first. If the
+/// run fails before [`Staging::commit`] (a full disk, say), dropping it
+/// removes what was staged, so the space is given back and the previous
+/// outputs are all that is left.
 pub struct Staging {
     pub dir: PathBuf,
     out: PathBuf,
+    committed: bool,
 }
 
+/// Names of the leftovers of a staged write: the staging folder and the
+/// previous outputs while they are being replaced.
+const STAGING_PREFIX: &str = ".staging-";
+const OLD_PREFIX: &str = ".old-";
+
 impl Staging {
+    /// Stage into `out/.staging-PID`, first removing what a run killed
+    /// mid-write left behind (the caller holds the state lock, so no other
+    /// run is writing here).
     pub fn new(out: &Path) -> Result<Staging> {
         create_private_dir(out)?;
-        let dir = out.join(format!(".staging-{}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        }
+        remove_leftovers(out)?;
+        let dir = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
         create_private_dir(&dir)?;
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
+            committed: false,
         })
     }
 
     /// Move each staged item over the previous run's, then drop the staging
     /// folder. Each rename is atomic; old items are removed only after the
     /// new one is in place.
-    pub fn commit(self, names: &[&str]) -> Result<()> {
+    pub fn commit(mut self, names: &[&str]) -> Result<()> {
         for name in names {
             let new = self.dir.join(name);
             let target = self.out.join(name);
-            let old = self.out.join(format!(".old-{name}-{}", std::process::id()));
+            let old = self
+                .out
+                .join(format!("{OLD_PREFIX}{name}-{}", std::process::id()));
             let had_old = target.exists();
             if had_old {
                 fs::rename(&target, &old).map_err(|e| Error::io(&target, e))?;
@@ -76,8 +89,30 @@ impl Staging {
                 remove_any(&old)?;
             }
         }
+        self.committed = true;
         fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))
     }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Remove `.staging-*` and `.old-*` entries of `out` left by a killed run.
+fn remove_leftovers(out: &Path) -> Result<()> {
+    for entry in fs::read_dir(out).map_err(|e| Error::io(out, e))? {
+        let entry = entry.map_err(|e| Error::io(out, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(STAGING_PREFIX) || name.starts_with(OLD_PREFIX) {
+            remove_any(&entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn remove_any(path: &Path) -> Result<()> {
