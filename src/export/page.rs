@@ -110,11 +110,7 @@ fn message_section(page: &mut String, n: usize, m: &ExportedMessage) {
             let marks: Vec<Mark> = m
                 .rule_hits
                 .iter()
-                .map(|h| Mark {
-                    start: h.start,
-                    end: h.end,
-                    label: format!("{} ({})", h.category, h.rule_id),
-                })
+                .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
                 .collect();
             let _ = writeln!(
                 page,

@@ -38,6 +38,17 @@ pub struct Mark {
     pub label: String,
 }
 
+impl Mark {
+    /// A rule hit's mark, labelled `category (rule id)`, as every page shows it.
+    pub fn rule_hit(category: &str, rule_id: &str, start: usize, end: usize) -> Mark {
+        Mark {
+            start,
+            end,
+            label: format!("{category} ({rule_id})"),
+        }
+    }
+}
+
 /// `text` escaped, with each mark wrapped in
 /// `<mark data-label="LABEL" title="LABEL">…</mark>`. Overlapping or touching
 /// marks are merged (their labels joined with `, `); offsets outside `text` or

@@ -407,11 +407,7 @@ fn push_text(page: &mut String, o: &Outcome) {
         .detection
         .hits
         .iter()
-        .map(|h| Mark {
-            start: h.start,
-            end: h.end,
-            label: format!("{} ({})", h.category, h.rule_id),
-        })
+        .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
         .collect();
     let last_mark = marks.iter().map(|m| m.end).max().unwrap_or(0);
     let mut shown = o.text.len().min(TEXT_SHOWN_BYTES.max(last_mark + 1024));
