@@ -41,52 +41,107 @@ impl Runs {
         let path = self
             .dir
             .join(format!(".{}.run-{}", self.name, self.files.len()));
-        let mut w = BufWriter::new(create_private_file(&path)?);
+        let mut w = RunWriter::create(&path)?;
         let mut previous: Option<&str> = None;
         for (key, bytes) in records {
             debug_assert!(previous.is_none_or(|p| p <= key), "a run must be sorted");
             previous = Some(key);
-            let io = |e| Error::io(&path, e);
-            w.write_all(&(key.len() as u64).to_le_bytes()).map_err(io)?;
-            w.write_all(key.as_bytes()).map_err(io)?;
-            w.write_all(&(bytes.len() as u64).to_le_bytes())
-                .map_err(io)?;
-            w.write_all(&bytes).map_err(io)?;
+            w.write(key, &bytes)?;
         }
-        w.flush().map_err(|e| Error::io(&path, e))?;
+        w.finish()?;
         self.files.push(path);
         Ok(())
     }
 
     /// Merge every run into `out`, in key order; returns how many records.
-    /// The run files are removed afterwards.
+    /// At most [`MAX_FAN_IN`] runs are open at once: more are first merged
+    /// in groups into longer runs. The run files are removed.
     pub fn merge_into<W: Write + ?Sized>(self, out: &mut W, out_path: &Path) -> Result<usize> {
-        let mut readers = Vec::with_capacity(self.files.len());
-        let mut heap = BinaryHeap::new();
-        for (i, path) in self.files.iter().enumerate() {
-            let file = File::open(path).map_err(|e| Error::io(path, e))?;
-            let mut reader = RunReader {
-                reader: BufReader::new(file),
-                path,
-            };
-            if let Some(record) = reader.next_record()? {
-                heap.push(Reverse((record.0, i, record.1)));
+        let mut files = self.files;
+        let mut pass = 0;
+        while files.len() > MAX_FAN_IN {
+            let mut longer = Vec::new();
+            for (i, group) in files.chunks(MAX_FAN_IN).enumerate() {
+                let path = self.dir.join(format!(".{}.pass-{pass}-{i}", self.name));
+                let mut w = RunWriter::create(&path)?;
+                merge_files(group, |key, bytes| w.write(key, bytes))?;
+                w.finish()?;
+                longer.push(path);
             }
-            readers.push(reader);
+            files = longer;
+            pass += 1;
         }
-        let mut count = 0;
-        while let Some(Reverse((_, i, bytes))) = heap.pop() {
-            out.write_all(&bytes).map_err(|e| Error::io(out_path, e))?;
-            count += 1;
-            if let Some(record) = readers[i].next_record()? {
-                heap.push(Reverse((record.0, i, record.1)));
-            }
+        merge_files(&files, |_, bytes| {
+            out.write_all(bytes).map_err(|e| Error::io(out_path, e))
+        })
+    }
+}
+
+/// Runs open at once while merging.
+pub const MAX_FAN_IN: usize = 64;
+
+/// Merge `files` in key order (equal keys in file order), handing each
+/// record to `emit`; the files are removed afterwards.
+fn merge_files(
+    files: &[PathBuf],
+    mut emit: impl FnMut(&str, &[u8]) -> Result<()>,
+) -> Result<usize> {
+    let mut readers = Vec::with_capacity(files.len());
+    let mut heap = BinaryHeap::new();
+    for (i, path) in files.iter().enumerate() {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = RunReader {
+            reader: BufReader::new(file),
+            path,
+        };
+        if let Some((key, bytes)) = reader.next_record()? {
+            heap.push(Reverse((key, i, bytes)));
         }
-        drop(readers);
-        for path in &self.files {
-            std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+        readers.push(reader);
+    }
+    let mut count = 0;
+    while let Some(Reverse((key, i, bytes))) = heap.pop() {
+        emit(&key, &bytes)?;
+        count += 1;
+        if let Some((key, bytes)) = readers[i].next_record()? {
+            heap.push(Reverse((key, i, bytes)));
         }
-        Ok(count)
+    }
+    drop(readers);
+    for path in files {
+        std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(count)
+}
+
+/// Writes records (length-prefixed key and bytes) to a run file.
+struct RunWriter {
+    w: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl RunWriter {
+    fn create(path: &Path) -> Result<RunWriter> {
+        Ok(RunWriter {
+            w: BufWriter::new(create_private_file(path)?),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, key: &str, bytes: &[u8]) -> Result<()> {
+        let io = |e| Error::io(&self.path, e);
+        self.w
+            .write_all(&(key.len() as u64).to_le_bytes())
+            .map_err(io)?;
+        self.w.write_all(key.as_bytes()).map_err(io)?;
+        self.w
+            .write_all(&(bytes.len() as u64).to_le_bytes())
+            .map_err(io)?;
+        self.w.write_all(bytes).map_err(io)
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.w.flush().map_err(|e| Error::io(&self.path, e))
     }
 }
 
@@ -158,6 +213,21 @@ mod tests {
             merged(&[&["a", "d", "g"], &[], &["b", "e"], &["c", "f", "h", "i"]]),
             "a\nb\nc\nd\ne\nf\ng\nh\ni\n"
         );
+    }
+
+    #[test]
+    fn more_runs_than_can_be_open_at_once_are_merged_in_passes() {
+        let keys: Vec<String> = (0..(3 * MAX_FAN_IN + 5))
+            .map(|i| format!("{i:05}"))
+            .collect();
+        // Run r holds keys r, r + n, r + 2n… (interleaved), some runs empty.
+        let n = 2 * MAX_FAN_IN + 1;
+        let runs: Vec<Vec<&str>> = (0..n)
+            .map(|r| keys.iter().skip(r).step_by(n).map(String::as_str).collect())
+            .collect();
+        let runs: Vec<&[&str]> = runs.iter().map(Vec::as_slice).collect();
+        let expected: String = keys.iter().map(|k| format!("{k}\n")).collect();
+        assert_eq!(merged(&runs), expected);
     }
 
     #[test]
