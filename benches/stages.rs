@@ -28,6 +28,7 @@ fn engine(synth_dir: &Path, state: &Path) -> Engine {
         state: state.to_path_buf(),
         out: state.join("out"),
         threads: 1,
+        batch: triage::pipeline::DEFAULT_BATCH,
         now: "2026-11-21T06:00:00Z".parse().unwrap(),
         timezone: chrono_tz::Europe::London,
         council_domains: vec!["northfield.gov.uk".into()],
@@ -124,18 +125,12 @@ fn stages(c: &mut Criterion) {
             b.iter_batched(
                 || tempfile::tempdir().unwrap(),
                 |out| {
-                    triage::sink::write_outputs(
-                        &engine,
-                        out.path(),
-                        triage::sink::RunOutputs {
-                            outcomes: &night.outcomes,
-                            raws: &night.raws,
-                            history: &filled,
-                            tonight: &night.entries,
-                        },
-                        night.timings.clone(),
-                    )
-                    .unwrap()
+                    let mut writer =
+                        triage::sink::NightWriter::new(&engine, out.path(), false).unwrap();
+                    writer
+                        .write_batch(&night.outcomes, &night.entries, &night.raws)
+                        .unwrap();
+                    writer.finish(&filled, night.timings.clone()).unwrap()
                 },
                 BatchSize::PerIteration,
             )

@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub state: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub threads: Option<usize>,
+    /// Messages per batch (whole senders): memory holds one batch.
+    pub batch: Option<usize>,
     pub now: Option<String>,
     /// The council's time zone (IANA name), for contact hours.
     pub timezone: Option<String>,
@@ -68,6 +70,7 @@ pub struct CliOverrides {
     pub state: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub threads: Option<usize>,
+    pub batch: Option<usize>,
     pub now: Option<String>,
     /// Accept any TLS certificate (loopback IMAP hosts only).
     pub insecure: bool,
@@ -94,6 +97,9 @@ pub struct RunConfig {
     pub out: PathBuf,
     /// 0: one thread per core.
     pub threads: usize,
+    /// Messages per batch of whole senders (a sender with more is a batch
+    /// of its own).
+    pub batch: usize,
     pub now: DateTime<Utc>,
     pub timezone: Tz,
     pub council_domains: Vec<String>,
@@ -198,6 +204,13 @@ pub fn resolve(
     if max_message_bytes == 0 {
         errors.push(err_at("max_message_bytes", "must be at least 1".into()));
     }
+    let batch = cli
+        .batch
+        .or(fc.batch)
+        .unwrap_or(crate::pipeline::DEFAULT_BATCH);
+    if batch == 0 {
+        errors.push(err_at("batch", "must be at least 1".into()));
+    }
     errors.into_result(RunConfig {
         sources,
         imap_sources,
@@ -208,6 +221,7 @@ pub fn resolve(
         state,
         out,
         threads: cli.threads.or(fc.threads).unwrap_or(0),
+        batch,
         now,
         timezone,
         council_domains: fc

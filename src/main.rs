@@ -254,6 +254,10 @@ struct RunArgs {
     /// Worker threads (0: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Messages per batch: the night is triaged in batches of whole senders,
+    /// so memory holds one batch, not the night (default 20000).
+    #[arg(long, value_name = "N")]
+    batch: Option<usize>,
     /// Messages larger than this many bytes go to escalate with their
     /// headers read and their body not scanned (default 26214400, 25 MiB).
     #[arg(long, value_name = "BYTES")]
@@ -404,6 +408,7 @@ fn load_config(args: RunArgs) -> Result<RunConfig, ConfigErrors> {
             state: args.state,
             out: args.out,
             threads: args.threads,
+            batch: args.batch,
             now: args.now,
             insecure: args.insecure,
             dry_run: args.dry_run,

@@ -106,3 +106,90 @@ fn output_and_state_are_readable_by_the_owner_only() {
     }
     assert_eq!(mode(&dir.path().join("out/queues/escalate/new")), 0o700);
 }
+
+/// What a run leaves that must not depend on the batch size: the reports
+/// (summary.json without its timings), the queue listing and the history.
+fn night_outputs(dir: &Path) -> (Vec<Vec<u8>>, serde_json::Value, Vec<String>, String) {
+    let reports = ["report.csv", "decisions.jsonl", "review.html"]
+        .map(|f| read(dir, f))
+        .to_vec();
+    let mut summary: serde_json::Value =
+        serde_json::from_slice(&read(dir, "summary.json")).unwrap();
+    summary.as_object_mut().unwrap().remove("timings");
+    let history = triage::history::History::open(&dir.join("state")).unwrap();
+    let entries = format!("{:?}", history.all_entries().unwrap());
+    history.close().unwrap();
+    (reports, summary, queue_listing(dir), entries)
+}
+
+/// The same night with `--batch 1`, `--batch 7` and the default batch
+/// (everything in one): byte-identical outputs and history.
+fn assert_batch_size_changes_nothing(args: impl Fn(&Path) -> Vec<String>) {
+    let mut first: Option<(String, _)> = None;
+    for batch in ["1", "7", "default"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = args(dir.path());
+        if batch != "default" {
+            all.extend(["--batch".to_string(), batch.to_string()]);
+        }
+        let out = triage(dir.path(), &all);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let outputs = night_outputs(dir.path());
+        match &first {
+            None => first = Some((batch.to_string(), outputs)),
+            Some((other, expected)) => {
+                for (i, f) in ["report.csv", "decisions.jsonl", "review.html"]
+                    .iter()
+                    .enumerate()
+                {
+                    assert!(
+                        outputs.0[i] == expected.0[i],
+                        "{f} differs between --batch {batch} and --batch {other}"
+                    );
+                }
+                assert_eq!(outputs.1, expected.1, "summary.json differs");
+                assert_eq!(outputs.2, expected.2, "queue listing differs");
+                assert!(outputs.3 == expected.3, "history differs");
+            }
+        }
+    }
+}
+
+#[test]
+fn reports_and_history_are_identical_for_any_batch_size_on_the_sample_night() {
+    assert_batch_size_changes_nothing(sample_args);
+}
+
+#[test]
+fn reports_and_history_are_identical_for_any_batch_size_on_a_synth_night() {
+    let tmp = tempfile::tempdir().unwrap();
+    let synth = tmp.path().join("synth");
+    let out = triage(
+        tmp.path(),
+        &[
+            "synth",
+            "--n",
+            "3000",
+            "--seed",
+            "1",
+            "--senders",
+            "500",
+            "--out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([synth.display().to_string()])
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let register = synth.join("register.csv").display().to_string();
+    assert_batch_size_changes_nothing(|dir| {
+        let mut args = run_on_args(dir, &synth.join("mail"));
+        args.extend(["--register".to_string(), register.clone()]);
+        args
+    });
+}

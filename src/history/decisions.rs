@@ -22,11 +22,12 @@
 
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
-use crate::sink::files::{create_private_dir, write_private};
+use crate::sink::files::{create_private_dir, create_private_file};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Name of the folder inside `--state`.
@@ -64,24 +65,29 @@ pub fn run_file(state: &Path, run_at: DateTime<Utc>) -> PathBuf {
         .join(run_at.format("%Y%m%dT%H%M%SZ.jsonl").to_string())
 }
 
-/// Keep the decisions of a run's messages that are [`worth_keeping`];
-/// returns how many. Call after the reports are written and with the state
-/// lock held.
-pub fn keep(state: &Path, run_at: DateTime<Utc>, outcomes: &[Outcome]) -> Result<usize> {
-    let run = run_at.to_rfc3339();
-    let mut lines = Vec::new();
-    let mut keys = HashSet::new();
-    for o in outcomes.iter().filter(|o| worth_keeping(o)) {
-        let line = KeptLine {
-            run_at: run.clone(),
-            outcome: o,
-            text: &o.text,
-        };
-        let json = serde_json::to_string(&line)
-            .map_err(|e| Error::Other(format!("keeping a decision: {e}")))?;
-        lines.push(json);
-        keys.insert(o.key.as_str());
-    }
+/// A kept line for one outcome (see [`worth_keeping`]), with its line end.
+pub fn kept_line(run_at: DateTime<Utc>, o: &Outcome) -> Result<Vec<u8>> {
+    let line = KeptLine {
+        run_at: run_at.to_rfc3339(),
+        outcome: o,
+        text: &o.text,
+    };
+    let mut json =
+        serde_json::to_vec(&line).map_err(|e| Error::Other(format!("keeping a decision: {e}")))?;
+    json.push(b'\n');
+    Ok(json)
+}
+
+/// Keep a run's decisions: `keys` are the history keys of the messages
+/// [`worth_keeping`], and `write_new` writes their [`kept_line`]s, sorted by
+/// source id, to the file it is given. Returns how many. Call after the
+/// reports are written and with the state lock held.
+pub fn keep(
+    state: &Path,
+    run_at: DateTime<Utc>,
+    keys: &HashSet<String>,
+    write_new: impl FnOnce(&mut dyn Write, &Path) -> Result<()>,
+) -> Result<usize> {
     let path = run_file(state, run_at);
     let dir = state.join(DECISIONS_DIR);
     create_private_dir(&dir)?;
@@ -96,12 +102,19 @@ pub fn keep(state: &Path, run_at: DateTime<Utc>, outcomes: &[Outcome]) -> Result
             }
         }
     }
-    let all: Vec<String> = earlier.into_iter().chain(lines).collect();
-    if all.is_empty() {
+    if earlier.is_empty() && keys.is_empty() {
         return Ok(0);
     }
     let temporary = dir.join(format!(".{}.unfinished", file_name(&path)));
-    write_private(&temporary, (all.join("\n") + "\n").as_bytes())?;
+    let mut w = BufWriter::new(create_private_file(&temporary)?);
+    for line in earlier {
+        writeln!(w, "{line}").map_err(|e| Error::io(&temporary, e))?;
+    }
+    write_new(&mut w, &temporary)?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(&temporary, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(&temporary, e))?;
     fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is.
     fs::File::open(&dir)

@@ -111,7 +111,7 @@ fn schema() -> (Schema, Fields) {
 
 /// The history index of one `--state` directory.
 ///
-/// Readers see the index as of the last [`History::add_all`] (or of opening);
+/// Readers see the index as of the last [`History::commit`] (or of opening);
 /// the reader is reloaded by hand after each commit so that a query right after
 /// an add sees it.
 pub struct History {
@@ -253,18 +253,60 @@ impl History {
     /// entries of one call go into one commit: after a crash either all of
     /// them are in the index or none is.
     pub fn add_all(&mut self, entries: &[HistoryEntry]) -> Result<usize> {
-        if entries.is_empty() {
+        let added = self.add(entries.iter())?;
+        self.commit()?;
+        Ok(added)
+    }
+
+    /// Add, without committing, the entries whose key is not in the index as
+    /// last committed and not earlier in `entries`; returns how many. Nothing
+    /// added is seen by queries, or survives a crash, until [`History::commit`].
+    /// Keys are not compared across calls before a commit: the caller adds
+    /// each key once (a run's census drops the night's later duplicates).
+    pub fn add<'a>(
+        &mut self,
+        entries: impl IntoIterator<Item = &'a HistoryEntry>,
+    ) -> Result<usize> {
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
             return Ok(0);
         }
         self.ensure_writer()?;
-        let result = self.add_and_commit(entries);
+        let result = self.add_uncommitted(entries);
         if result.is_err() {
-            // A writer that failed mid-batch may hold uncommitted documents or be
-            // in a broken state: drop it (discarding what was not committed) so
-            // the next call starts clean.
-            self.writer = None;
+            self.discard_writer();
         }
         result
+    }
+
+    /// Commit everything added since the last commit, in one go, and let
+    /// queries see it.
+    pub fn commit(&mut self) -> Result<()> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let result = writer
+            .commit()
+            .map_err(|e| Error::History {
+                path: self.path.clone(),
+                reason: format!("committing: {e}"),
+            })
+            .and_then(|_| {
+                self.reader
+                    .reload()
+                    .map_err(|e| self.err(format!("reloading after commit: {e}")))
+            });
+        if result.is_err() {
+            self.discard_writer();
+        }
+        result
+    }
+
+    /// A writer that failed mid-batch may hold uncommitted documents or be
+    /// in a broken state: drop it (discarding what was not committed) so the
+    /// next call starts clean.
+    fn discard_writer(&mut self) {
+        self.writer = None;
     }
 
     /// Number of messages indexed.
@@ -289,9 +331,12 @@ impl History {
         Ok(())
     }
 
-    fn add_and_commit(&mut self, entries: &[HistoryEntry]) -> Result<usize> {
+    fn add_uncommitted<'a>(
+        &mut self,
+        entries: impl Iterator<Item = &'a HistoryEntry>,
+    ) -> Result<usize> {
         let searcher = self.reader.searcher();
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let mut seen: HashSet<&str> = HashSet::new();
         let mut docs = Vec::new();
         for entry in entries {
             if !seen.insert(entry.key.as_str()) || self.contains_in(&searcher, &entry.key)? {
@@ -299,27 +344,17 @@ impl History {
             }
             docs.push(self.document_from_entry(entry));
         }
-        if docs.is_empty() {
-            return Ok(0);
-        }
         let added = docs.len();
         let writer = self
             .writer
             .as_mut()
-            .expect("ensure_writer ran before add_and_commit");
+            .expect("ensure_writer ran before add_uncommitted");
         for doc in docs {
             writer.add_document(doc).map_err(|e| Error::History {
                 path: self.path.clone(),
                 reason: format!("adding a document: {e}"),
             })?;
         }
-        writer.commit().map_err(|e| Error::History {
-            path: self.path.clone(),
-            reason: format!("committing: {e}"),
-        })?;
-        self.reader
-            .reload()
-            .map_err(|e| self.err(format!("reloading after commit: {e}")))?;
         Ok(added)
     }
 

@@ -119,6 +119,7 @@ fn fetch_mailbox(
             batch.push(RawMessage {
                 source_id: format!("{id_prefix}{uid}"),
                 bytes: body.to_vec(),
+                origin: crate::ingest::Origin::Memory,
             });
         }
         if tx.send(batch).is_err() {

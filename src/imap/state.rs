@@ -105,6 +105,48 @@ impl ImapState {
     }
 }
 
+/// What the journal records of one triaged IMAP message, taken from its
+/// batch so the night's outcomes and bytes need not be kept.
+pub struct Triaged {
+    pub source_id: String,
+    pub queue: String,
+    pub key: String,
+    pub message_id: Option<String>,
+    pub size: usize,
+    pub sha256: String,
+}
+
+impl Triaged {
+    /// The messages of a batch that came from a fetched mailbox.
+    pub fn of_batch(
+        fetch: &super::FetchReport,
+        outcomes: &[crate::Outcome],
+        raws: &BTreeMap<String, Vec<u8>>,
+    ) -> Vec<Triaged> {
+        use sha2::{Digest, Sha256};
+        outcomes
+            .iter()
+            .filter(|o| {
+                fetch
+                    .mailboxes
+                    .iter()
+                    .any(|m| m.uid_of(&o.source_id).is_some())
+            })
+            .map(|o| {
+                let bytes = raws.get(&o.source_id).map_or(&[][..], Vec::as_slice);
+                Triaged {
+                    source_id: o.source_id.clone(),
+                    queue: o.queue().as_str().to_string(),
+                    key: o.key.clone(),
+                    message_id: o.message_id.clone(),
+                    size: bytes.len(),
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Record a triaged night: per fetched mailbox, its UIDVALIDITY, the highest
 /// UID fetched, and a journal entry for every message of the night (entries
 /// already in the journal keep their stage). Returns, per mailbox, the
@@ -112,10 +154,8 @@ impl ImapState {
 pub fn record_night(
     state: &mut ImapState,
     fetch: &super::FetchReport,
-    outcomes: &[crate::Outcome],
-    raws: &BTreeMap<String, Vec<u8>>,
+    night: &[Triaged],
 ) -> Vec<(String, Vec<u32>)> {
-    use sha2::{Digest, Sha256};
     let mut vanished = Vec::new();
     for mf in &fetch.mailboxes {
         let prev = &mf.previous;
@@ -130,7 +170,7 @@ pub fn record_night(
             Default::default()
         };
         let mut pending = Vec::new();
-        for o in outcomes {
+        for o in night {
             let Some(uid) = mf.uid_of(&o.source_id) else {
                 continue;
             };
@@ -138,14 +178,13 @@ pub fn record_night(
                 pending.push(p);
                 continue;
             }
-            let bytes = raws.get(&o.source_id).map_or(&[][..], Vec::as_slice);
             pending.push(Pending {
                 uid,
-                queue: o.queue().as_str().to_string(),
+                queue: o.queue.clone(),
                 key: o.key.clone(),
                 message_id: o.message_id.clone(),
-                size: bytes.len(),
-                sha256: hex::encode(Sha256::digest(bytes)),
+                size: o.size,
+                sha256: o.sha256.clone(),
                 // Journalled under the old UIDVALIDITY: it may have been copied.
                 stage: if old_keys.contains(o.key.as_str()) {
                     Stage::Verify

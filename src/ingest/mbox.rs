@@ -4,13 +4,16 @@
 //! `FILE#N`, N counting from 1.
 //!
 //! The file is read through a buffered reader one message at a time, so an
-//! mbox of any size never sits in memory whole.
+//! mbox of any size never sits in memory whole. Each message records where
+//! its lines lie in the file ([`Origin::Mbox`]), so it can be read again on
+//! its own ([`read_span`]).
 
-use super::{RawMessage, Source};
+use super::{Origin, RawMessage, Source};
 use crate::error::{Error, Result};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct Mbox {
     path: PathBuf,
@@ -40,8 +43,9 @@ impl Source for Mbox {
             Ok(file) => Box::new(MboxReader {
                 reader: BufReader::with_capacity(1 << 16, file),
                 name: self.name(),
-                path: self.path.clone(),
+                path: Arc::new(self.path.clone()),
                 count: 0,
+                position: 0,
                 pending_line: None,
                 done: false,
             }),
@@ -53,8 +57,10 @@ impl Source for Mbox {
 struct MboxReader {
     reader: BufReader<File>,
     name: String,
-    path: PathBuf,
+    path: Arc<PathBuf>,
     count: usize,
+    /// File offset after every line read so far (the pending one included).
+    position: u64,
     /// A line read ahead (the first line of the next message's body/header).
     pending_line: Option<Vec<u8>>,
     done: bool,
@@ -64,12 +70,44 @@ fn is_separator(line: &[u8]) -> bool {
     line.starts_with(b"From ")
 }
 
-/// `>From `, `>>From `… lose one `>` (mboxrd).
-fn unquote_from(line: &mut Vec<u8>) {
+/// Append one line of a message to its bytes: `>From `, `>>From `… lose one
+/// `>` (mboxrd).
+fn push_line(bytes: &mut Vec<u8>, line: &[u8]) {
     let gt = line.iter().take_while(|&&b| b == b'>').count();
     if gt > 0 && line[gt..].starts_with(b"From ") {
-        line.remove(0);
+        bytes.extend_from_slice(&line[1..]);
+    } else {
+        bytes.extend_from_slice(line);
     }
+}
+
+/// One message of an mbox read again from where the reader found it: the
+/// `raw_len` bytes of lines at `offset`, decoded as when first read, cut to
+/// the `len` bytes they decoded to then (the blank line before the next
+/// separator belongs to the mbox format).
+pub fn read_span(path: &Path, offset: u64, raw_len: u64, len: u64) -> Result<Vec<u8>> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io(path, e))?;
+    let mut raw = Vec::with_capacity(raw_len as usize);
+    file.take(raw_len)
+        .read_to_end(&mut raw)
+        .map_err(|e| Error::io(path, e))?;
+    if raw.len() as u64 != raw_len {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the mbox is shorter than when it was first read (changed during the run?)",
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        push_line(&mut bytes, line);
+    }
+    bytes.truncate(len as usize);
+    Ok(bytes)
 }
 
 impl MboxReader {
@@ -77,33 +115,41 @@ impl MboxReader {
         let mut bytes = Vec::new();
         let mut started = false;
         let mut previous_blank = true;
+        // Where the message's lines begin and end in the file.
+        let mut start = None;
+        let end;
         loop {
-            let mut line = match self.pending_line.take() {
+            let line = match self.pending_line.take() {
                 Some(l) => l,
                 None => {
                     let mut l = Vec::new();
                     let n = self
                         .reader
                         .read_until(b'\n', &mut l)
-                        .map_err(|e| Error::io(&self.path, e))?;
+                        .map_err(|e| Error::io(self.path.as_path(), e))?;
                     if n == 0 {
+                        end = self.position;
                         break;
                     }
+                    self.position += n as u64;
                     l
                 }
             };
+            let line_start = self.position - line.len() as u64;
             if is_separator(&line) && previous_blank {
                 if started || !bytes.is_empty() {
                     self.pending_line = Some(line);
+                    end = line_start;
                     break;
                 }
                 started = true;
+                start = Some(self.position);
                 continue;
             }
             started = true;
+            start.get_or_insert(line_start);
             previous_blank = line == b"\n" || line == b"\r\n";
-            unquote_from(&mut line);
-            bytes.extend_from_slice(&line);
+            push_line(&mut bytes, &line);
         }
         if !started {
             return Ok(None);
@@ -117,8 +163,15 @@ impl MboxReader {
             }
         }
         self.count += 1;
+        let offset = start.unwrap_or(end);
         Ok(Some(RawMessage {
             source_id: format!("{}#{}", self.name, self.count),
+            origin: Origin::Mbox {
+                path: Arc::clone(&self.path),
+                offset,
+                raw_len: end - offset,
+                len: bytes.len() as u64,
+            },
             bytes,
         }))
     }
@@ -148,12 +201,36 @@ impl Iterator for MboxReader {
 mod tests {
     use super::*;
 
+    /// Every message, each checked to read back the same from its origin.
     fn read_all(text: &str) -> Vec<RawMessage> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("night.mbox");
         std::fs::write(&path, text).unwrap();
         let mut mbox = Mbox::new(&path);
-        mbox.messages().map(|m| m.unwrap()).collect()
+        let messages: Vec<RawMessage> = mbox.messages().map(|m| m.unwrap()).collect();
+        for m in &messages {
+            assert!(matches!(m.origin, Origin::Mbox { .. }));
+            assert_eq!(
+                m.origin.read().unwrap().unwrap(),
+                m.bytes,
+                "{} read back",
+                m.source_id
+            );
+        }
+        messages
+    }
+
+    #[test]
+    fn messages_read_back_from_their_offsets() {
+        let msgs = read_all(
+            "From a@x Fri Nov 20 18:00:00 2026\r\nSubject: one\r\n\r\n>From me\r\n\r\n\
+             From b@x Fri Nov 20 19:00:00 2026\nSubject: two\n\nSecond.\n\n\n\
+             From c@x Fri Nov 20 19:00:00 2026\nSubject: three\n\nno newline at the end",
+        );
+        assert_eq!(msgs.len(), 3);
+        assert_eq!(msgs[0].bytes, b"Subject: one\r\n\r\nFrom me\r\n");
+        assert_eq!(msgs[1].bytes, b"Subject: two\n\nSecond.\n\n");
+        assert_eq!(msgs[2].bytes, b"Subject: three\n\nno newline at the end");
     }
 
     #[test]

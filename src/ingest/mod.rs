@@ -12,6 +12,7 @@ mod mbox;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use eml_dir::EmlDir;
 pub use maildir::Maildir;
@@ -24,6 +25,47 @@ pub struct RawMessage {
     /// message of an mbox, `imap:MAILBOX/UIDVALIDITY/UID` for IMAP.
     pub source_id: String,
     pub bytes: Vec<u8>,
+    /// Where the bytes can be read again once they have been let go.
+    pub origin: Origin,
+}
+
+/// Where a message's bytes can be read again: the pipeline's census reads
+/// every message once, keeps only this (not the bytes), and reads each back
+/// when its batch comes ([`Origin::read`]).
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// The whole file is the message.
+    File(PathBuf),
+    /// A message of an mbox: the `raw_len` bytes at `offset` (its lines after
+    /// the `From ` separator), which decode to `len` bytes.
+    Mbox {
+        path: Arc<PathBuf>,
+        offset: u64,
+        raw_len: u64,
+        len: u64,
+    },
+    /// Only in memory (IMAP, and files that could not be read): the census
+    /// keeps the bytes.
+    Memory,
+}
+
+impl Origin {
+    /// The message's bytes again, exactly as the source first gave them;
+    /// `None` for [`Origin::Memory`].
+    pub fn read(&self) -> Result<Option<Vec<u8>>> {
+        match self {
+            Origin::File(path) => std::fs::read(path)
+                .map(Some)
+                .map_err(|e| Error::io(path, e)),
+            Origin::Mbox {
+                path,
+                offset,
+                raw_len,
+                len,
+            } => mbox::read_span(path, *offset, *raw_len, *len).map(Some),
+            Origin::Memory => Ok(None),
+        }
+    }
 }
 
 /// A place messages come from.
@@ -128,7 +170,11 @@ pub(crate) fn read_each<'a>(
 
 pub(crate) fn read_file(path: &Path, source_id: String) -> Result<RawMessage> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    Ok(RawMessage { source_id, bytes })
+    Ok(RawMessage {
+        source_id,
+        bytes,
+        origin: Origin::File(path.to_path_buf()),
+    })
 }
 
 #[cfg(test)]

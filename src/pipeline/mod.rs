@@ -2,22 +2,28 @@
 //!
 //! 1. [`Engine::load`]: register, rules and policy, every problem at once —
 //!    nothing is read or written when configuration is bad.
-//! 2. Read every source; parse and detect each message in parallel
-//!    ([`prepare`]): these are independent of each other.
-//! 3. Group by sender; within a sender, in date order, consult the history
-//!    and route ([`sender`]); senders run in parallel.
-//! 4. Write the reports and queues ([`crate::sink`]), then keep the decisions
-//!    a subject access request may ask for ([`crate::history::decisions`]),
-//!    then add the night to the history, so a crash before that point is
+//! 2. Take the census of the night ([`census`]): read every source message by
+//!    message, keeping only who sent it, when, and where to read it again.
+//! 3. In batches of whole senders ([`batches`]): read the bytes again, parse
+//!    and detect each message in parallel ([`prepare`]), then per sender, in
+//!    date order, consult the history and route ([`sender`]); senders run in
+//!    parallel. Each batch goes to the sinks ([`crate::sink::NightWriter`])
+//!    and to the history writer (uncommitted), and is dropped.
+//! 4. Rename the reports and queues into place, then keep the decisions a
+//!    subject access request may ask for ([`crate::history::decisions`]),
+//!    then commit the night to the history, so a crash before that point is
 //!    repaired by re-running.
 //! 5. For IMAP sources, record the night in the IMAP state and copy each
 //!    message into its queue's folder ([`crate::imap`] explains the order and
 //!    why a crash anywhere copies nothing twice). IMAP mail is fetched on a
 //!    thread while earlier batches are parsed and detected.
 //!
-//! Output never depends on the thread count: outcomes are sorted by source
-//! id, and each sender's messages are handled in a fixed order.
+//! Output never depends on the thread count or the batch size: outputs are
+//! sorted by source id, and each sender's messages are handled together in
+//! a fixed order.
 
+mod batches;
+mod census;
 mod prepare;
 mod rebuild;
 mod sender;
@@ -26,17 +32,17 @@ use crate::config::RunConfig;
 use crate::detect::RuleSet;
 use crate::error::{ConfigError, ConfigErrors, Error, Result};
 use crate::history::History;
-use crate::imap::{self, fault, FetchReport, ImapState};
-use crate::ingest::{open_file_source, RawMessage};
+use crate::imap::{self, fault, ImapState};
+use crate::ingest::RawMessage;
 use crate::outcome::Outcome;
 use crate::register::Register;
 use crate::route::Policy;
 use crate::sink::{self, Summary};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
+pub use batches::{Batch, Batches, BATCH_BYTES, DEFAULT_BATCH};
 pub use prepare::{parse_and_detect, prepare, Prepared, Scanned};
 pub use rebuild::{rebuild_history, Rebuilt};
 pub use sender::SenderContext;
@@ -76,7 +82,6 @@ impl Engine {
 
 /// What a finished run tells its caller.
 pub struct RunResult {
-    pub outcomes: Vec<Outcome>,
     pub summary: Summary,
 }
 
@@ -91,57 +96,13 @@ impl RunResult {
     }
 }
 
-/// Read every source into memory, giving each message a unique source id.
-/// An unreadable file becomes a message with no bytes (routed to escalate),
-/// so nothing silently disappears.
+/// Read every file source into memory, sorted by source id (for training
+/// sets and other small folders; a night is read by the census).
 pub fn read_sources(paths: &[std::path::PathBuf]) -> Result<Vec<RawMessage>> {
-    let prefix_needed = paths.len() > 1;
-    let mut seen_prefixes = HashSet::new();
     let mut all = Vec::new();
-    for path in paths {
-        let mut source = open_file_source(path)?;
-        let prefix = if prefix_needed {
-            let name = source_name(path);
-            if !seen_prefixes.insert(name.clone()) {
-                return Err(Error::Config(
-                    ConfigError::new(
-                        path,
-                        0,
-                        format!("two sources are both named `{name}`; source ids would clash"),
-                    )
-                    .into(),
-                ));
-            }
-            Some(name)
-        } else {
-            None
-        };
-        for item in source.messages() {
-            let mut raw = match item {
-                Ok(raw) => raw,
-                Err(Error::Io { path: bad, source }) => {
-                    log::unreadable(&bad, &source);
-                    RawMessage {
-                        source_id: crate::ingest::relative_id(path, &bad),
-                        bytes: Vec::new(),
-                    }
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some(p) = &prefix {
-                raw.source_id = format!("{p}/{}", raw.source_id);
-            }
-            all.push(raw);
-        }
-    }
+    census::for_each_message(paths, |raw| all.push(raw))?;
     all.sort_by(|a, b| a.source_id.cmp(&b.source_id));
     Ok(all)
-}
-
-fn source_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// Run the whole night: read, triage, write reports and queues, update
@@ -156,39 +117,53 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     } else {
         ImapState::load(&cfg.state)?
     };
-    let night = triage_night_with(engine, &history, Some(&imap_state)).map_err(nothing_changed)?;
-    let summary = sink::write_outputs(
-        engine,
-        &cfg.out,
-        sink::RunOutputs {
-            outcomes: &night.outcomes,
-            raws: &night.raws,
-            history: &history,
-            tonight: &night.entries,
-        },
-        night.timings.clone(),
-    )
-    .map_err(nothing_changed)?;
+    let mut batches =
+        Batches::start(engine, &history, Some(&imap_state)).map_err(nothing_changed)?;
+    let mut writer =
+        sink::NightWriter::new(engine, &cfg.out, !cfg.dry_run).map_err(nothing_changed)?;
+    let mut imap_night = Vec::new();
+    let mut added = 0;
+    while let Some(batch) = batches.next(&history).map_err(nothing_changed)? {
+        writer
+            .write_batch(&batch.outcomes, &batch.entries, &batch.raws)
+            .map_err(nothing_changed)?;
+        if let Some(fetch) = &batches.imap {
+            imap_night.extend(imap::state::Triaged::of_batch(
+                fetch,
+                &batch.outcomes,
+                &batch.raws,
+            ));
+        }
+        if !cfg.dry_run {
+            // Indexed now, committed only once the reports are in place.
+            added += history
+                .add(batch.entries_to_index())
+                .map_err(nothing_changed)?;
+        }
+    }
+    let messages = batches.messages;
+    let written = writer
+        .finish(&history, batches.timings.clone())
+        .map_err(nothing_changed)?;
     fault::point("after_reports");
     if cfg.dry_run {
-        log::dry_run(night.outcomes.len(), imap_state.pending_count());
+        log::dry_run(messages, imap_state.pending_count());
         return Ok(RunResult {
-            outcomes: night.outcomes,
-            summary,
+            summary: written.summary,
         });
     }
-    let kept = crate::history::decisions::keep(&cfg.state, cfg.now, &night.outcomes)
+    let summary = written.summary.clone();
+    let kept = written
+        .keep_decisions(&cfg.state, cfg.now)
         .map_err(history_unchanged)?;
     fault::point("after_decisions");
-    let added = history
-        .add_all(&night.entries)
-        .and_then(|added| history.close().map(|()| added))
+    history
+        .commit()
+        .and_then(|()| history.close())
         .map_err(history_unchanged)?;
     fault::point("after_history");
-    if let Some(fetch) = &night.imap {
-        for (mailbox, uids) in
-            imap::state::record_night(&mut imap_state, fetch, &night.outcomes, &night.raws)
-        {
+    if let Some(fetch) = &batches.imap {
+        for (mailbox, uids) in imap::state::record_night(&mut imap_state, fetch, &imap_night) {
             log::vanished(&mailbox, &uids);
         }
         imap_state.save(&cfg.state)?;
@@ -199,11 +174,8 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
             log::delivered(&url.describe(), &done);
         }
     }
-    log::finished(night.outcomes.len(), added, kept, started.elapsed());
-    Ok(RunResult {
-        outcomes: night.outcomes,
-        summary,
-    })
+    log::finished(messages, added, kept, started.elapsed());
+    Ok(RunResult { summary })
 }
 
 /// A failure before the reports were renamed into place: what the operator
@@ -229,99 +201,50 @@ fn history_unchanged(e: Error) -> Error {
 pub struct Night {
     /// Sorted by source id.
     pub outcomes: Vec<Outcome>,
-    /// What the history gains once the reports are written.
+    /// What the history gains once the reports are written (each key once).
     pub entries: Vec<crate::history::HistoryEntry>,
     /// Original bytes by source id, for the queues.
     pub raws: BTreeMap<String, Vec<u8>>,
     /// Write time is still 0: nothing has been written.
     pub timings: sink::Timings,
-    /// What came from each IMAP mailbox (`None` without IMAP sources).
-    pub imap: Option<FetchReport>,
 }
 
 /// Read the sources, then parse, detect, consult `history` and route every
-/// message. Used by `run` and by `eval`/`explain`, so they judge exactly
-/// what a night's run would do.
+/// message, keeping the whole night in memory: for `eval` and `explain`,
+/// so they judge exactly what a night's run would do (the same batches).
 pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
-    if !engine.config.imap_sources.is_empty() {
-        return Err(Error::Config(
-            ConfigError::new(
-                "--source",
-                0,
-                "IMAP sources are read only by `triage run`; save the mail to a folder first",
-            )
-            .into(),
-        ));
+    file_sources_only(engine)?;
+    let mut batches = Batches::start(engine, history, None)?;
+    let mut night = Night {
+        outcomes: Vec::new(),
+        entries: Vec::new(),
+        raws: BTreeMap::new(),
+        timings: sink::Timings::default(),
+    };
+    while let Some(batch) = batches.next(history)? {
+        night.entries.extend(batch.entries_to_index().cloned());
+        night.outcomes.extend(batch.outcomes);
+        night.raws.extend(batch.raws);
     }
-    triage_night_with(engine, history, None)
+    night.outcomes.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    night.entries.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    night.timings = batches.timings;
+    Ok(night)
 }
 
-/// [`triage_night`], fetching the IMAP sources as `imap_state` says (new
-/// UIDs and those still in the copy journal); parsing and detection of one
-/// fetched batch overlap the download of the next.
-fn triage_night_with(
-    engine: &Engine,
-    history: &History,
-    imap_state: Option<&ImapState>,
-) -> Result<Night> {
-    let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(engine.config.threads)
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
-    let raws = read_sources(&engine.config.sources)?;
-    let read_done = Instant::now();
-
-    let mut prepared: Vec<Prepared> = pool.install(|| {
-        raws.into_par_iter()
-            .map(|raw| prepare::prepare(engine, raw))
-            .collect()
-    });
-    let mut fetch = None;
-    if let (Some(state), false) = (imap_state, engine.config.imap_sources.is_empty()) {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
-        let handle = imap::spawn_fetch(
-            imap_id_prefixes(&engine.config.imap_sources),
-            engine.config.imap.clone(),
-            state.clone(),
-            tx,
-        );
-        for batch in rx {
-            let more: Vec<Prepared> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|raw| prepare::prepare(engine, raw))
-                    .collect()
-            });
-            prepared.extend(more);
-        }
-        let report = handle
-            .join()
-            .map_err(|_| Error::Other("the IMAP fetch thread failed".into()))??;
-        let dropped = drop_triaged_before(&mut prepared, &report, history)?;
-        if dropped > 0 {
-            log::rescan_dropped(dropped);
-        }
-        fetch = Some(report);
+/// IMAP mail is read only by `triage run` (it changes the server's state).
+fn file_sources_only(engine: &Engine) -> Result<()> {
+    if engine.config.imap_sources.is_empty() {
+        return Ok(());
     }
-    let parsed_done = Instant::now();
-
-    let (outcomes, entries, raws) = pool.install(|| triage_by_sender(engine, history, prepared))?;
-    let routed_done = Instant::now();
-
-    let timings = sink::Timings {
-        read_ms: ms(started, read_done),
-        parse_detect_ms: ms(read_done, parsed_done),
-        history_route_ms: ms(parsed_done, routed_done),
-        write_ms: 0,
-    };
-    Ok(Night {
-        outcomes,
-        entries,
-        raws,
-        timings,
-        imap: fetch,
-    })
+    Err(Error::Config(
+        ConfigError::new(
+            "--source",
+            0,
+            "IMAP sources are read only by `triage run`; save the mail to a folder first",
+        )
+        .into(),
+    ))
 }
 
 /// The source id prefix of each IMAP mailbox: `imap:MAILBOX` (SPEC §3), or
@@ -338,47 +261,6 @@ fn imap_id_prefixes(urls: &[imap::ImapUrl]) -> Vec<(imap::ImapUrl, String)> {
             (u.clone(), prefix)
         })
         .collect()
-}
-
-/// After a UIDVALIDITY change every message of the mailbox was fetched: drop
-/// those the history already holds under another source id (triaged under
-/// the old UIDVALIDITY), except those the old copy journal still held.
-fn drop_triaged_before(
-    prepared: &mut Vec<Prepared>,
-    report: &FetchReport,
-    history: &History,
-) -> Result<usize> {
-    let rescans: Vec<(&str, HashSet<&str>)> = report
-        .mailboxes
-        .iter()
-        .filter(|m| m.rescan)
-        .map(|m| {
-            (
-                m.id_prefix.as_str(),
-                m.previous.pending.iter().map(|p| p.key.as_str()).collect(),
-            )
-        })
-        .collect();
-    if rescans.is_empty() {
-        return Ok(0);
-    }
-    let before = prepared.len();
-    let mut keep = Vec::with_capacity(before);
-    for p in prepared.drain(..) {
-        let id = p.raw.source_id.as_str();
-        let drop = match rescans.iter().find(|(prefix, _)| id.starts_with(prefix)) {
-            Some((_, journal)) if !journal.contains(p.key.as_str()) => history
-                .source_ids_of(&p.key)?
-                .iter()
-                .any(|other| other != id),
-            _ => false,
-        };
-        if !drop {
-            keep.push(p);
-        }
-    }
-    *prepared = keep;
-    Ok(before - prepared.len())
 }
 
 /// Messages of one sender, handled in date order; senders in parallel.
@@ -438,6 +320,10 @@ mod log {
             "triage: cannot read {}: {e} (routed to escalate)",
             path.display()
         );
+    }
+
+    pub fn unreadable_error(e: &crate::error::Error) {
+        eprintln!("triage: {e} (routed to escalate)");
     }
 
     pub fn dry_run(messages: usize, pending: usize) {

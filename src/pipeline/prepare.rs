@@ -9,13 +9,60 @@ use crate::parse::{self, ParseLimits, ParsedMessage};
 use crate::register::normalize_address;
 use sha2::{Digest, Sha256};
 
-/// A message after the independent stages.
+/// A message after the independent stages: what [`parse_and_detect`] made
+/// of it, and its [`Identity`] field by field.
 pub struct Prepared {
     pub raw: RawMessage,
     /// The parsed message; for an unparseable one, whatever headers were read.
     pub parsed: Option<ParsedMessage>,
     pub unparseable: Option<String>,
     pub detection: Detection,
+    pub timestamp: i64,
+    pub date_text: String,
+    pub from: String,
+    pub customer: Option<usize>,
+    pub sender_key: String,
+    pub key: String,
+}
+
+pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
+    let Scanned {
+        parsed,
+        unparseable,
+        detection,
+    } = parse_and_detect(&engine.rules, &limits(engine), &raw.bytes);
+    let Identity {
+        timestamp,
+        date_text,
+        from,
+        customer,
+        sender_key,
+        key,
+    } = identify(engine, parsed.as_ref(), &raw.bytes);
+    Prepared {
+        raw,
+        parsed,
+        unparseable,
+        detection,
+        timestamp,
+        date_text,
+        from,
+        customer,
+        sender_key,
+        key,
+    }
+}
+
+/// The run's parse limits.
+pub fn limits(engine: &Engine) -> ParseLimits {
+    ParseLimits {
+        max_message_bytes: engine.config.max_message_bytes,
+    }
+}
+
+/// Who sent a message, when, and under which key it is de-duplicated: what
+/// the census needs to batch by sender, and what [`prepare`] records.
+pub struct Identity {
     /// Unix seconds of the Date header, or of the run's "now" when missing.
     pub timestamp: i64,
     /// RFC 3339 Date as the sender wrote it; empty when missing.
@@ -30,24 +77,17 @@ pub struct Prepared {
     pub key: String,
 }
 
-pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
-    let limits = ParseLimits {
-        max_message_bytes: engine.config.max_message_bytes,
-    };
-    let Scanned {
-        parsed,
-        unparseable,
-        detection,
-    } = parse_and_detect(&engine.rules, &limits, &raw.bytes);
-    let date = parsed.as_ref().and_then(|p| p.date);
+/// The [`Identity`] of a parsed message (or of the headers read from an
+/// unparseable one) and its bytes.
+pub fn identify(engine: &Engine, parsed: Option<&ParsedMessage>, bytes: &[u8]) -> Identity {
+    let date = parsed.and_then(|p| p.date);
     let timestamp = date.map_or(engine.config.now.timestamp(), |d| d.timestamp());
     let date_text = date.map(|d| d.to_rfc3339()).unwrap_or_default();
     let from = parsed
-        .as_ref()
         .and_then(|p| p.from.first().or(p.sender.first()))
         .map(|a| normalize_address(&a.email))
         .unwrap_or_default();
-    let key = dedup_key(parsed.as_ref(), &raw.bytes);
+    let key = dedup_key(parsed, bytes);
     let customer = if from.is_empty() {
         None
     } else {
@@ -59,11 +99,7 @@ pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
         // No sender at all: the message stands alone.
         (None, true) => format!("none:{key}"),
     };
-    Prepared {
-        raw,
-        parsed,
-        unparseable,
-        detection,
+    Identity {
         timestamp,
         date_text,
         from,
@@ -86,10 +122,7 @@ pub struct Scanned {
 /// (normalisation, rules, guards, model) on one message's bytes, exactly as
 /// a run does. Any bytes at all: this is what the fuzz targets call.
 pub fn parse_and_detect(rules: &RuleSet, limits: &ParseLimits, bytes: &[u8]) -> Scanned {
-    let (parsed, unparseable) = match parse::parse(skip_envelope_line(bytes), limits) {
-        Ok(p) => (Some(p), None),
-        Err(u) => (u.partial.map(|b| *b), Some(u.reason)),
-    };
+    let (parsed, unparseable) = parse_only(limits, bytes);
     let detection = match (&parsed, &unparseable) {
         (Some(p), None) => rules.detect(&p.text, &p.segments),
         _ => Detection::default(),
@@ -98,6 +131,15 @@ pub fn parse_and_detect(rules: &RuleSet, limits: &ParseLimits, bytes: &[u8]) -> 
         parsed,
         unparseable,
         detection,
+    }
+}
+
+/// Parse one message's bytes: the parsed message, or whatever headers were
+/// read and why it could not be parsed.
+pub fn parse_only(limits: &ParseLimits, bytes: &[u8]) -> (Option<ParsedMessage>, Option<String>) {
+    match parse::parse(skip_envelope_line(bytes), limits) {
+        Ok(p) => (Some(p), None),
+        Err(u) => (u.partial.map(|b| *b), Some(u.reason)),
     }
 }
 

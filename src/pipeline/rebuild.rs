@@ -6,11 +6,13 @@
 //! recomputed from the messages, so a rebuild re-reads the mail the council
 //! keeps (its archive of the mailbox, or the `queues/` of kept runs), triages
 //! it as one night with an empty history — each sender's messages in date
-//! order, so the earlier ones count as they did — and indexes the result.
+//! order, so the earlier ones count as they did — and indexes the result,
+//! batch by batch like a run (memory holds a batch, not the archive), in
+//! one commit at the end.
 //! Queues and categories follow today's rules and register, not those of
 //! the night each message arrived. Reports are not written.
 
-use super::{triage_night, Engine};
+use super::{file_sources_only, Batches, Engine};
 use crate::error::Result;
 use crate::history::History;
 use crate::sink::files::StateLock;
@@ -30,10 +32,15 @@ pub struct Rebuilt {
 pub fn rebuild_history(engine: &Engine) -> Result<Rebuilt> {
     let state = &engine.config.state;
     let _lock = StateLock::acquire(state)?;
+    file_sources_only(engine)?;
     let ((messages, indexed), set_aside) = History::replace_with(state, |fresh| {
-        let night = triage_night(engine, fresh)?;
-        let indexed = fresh.add_all(&night.entries)?;
-        Ok((night.outcomes.len(), indexed))
+        let mut batches = Batches::start(engine, fresh, None)?;
+        let mut indexed = 0;
+        while let Some(batch) = batches.next(fresh)? {
+            indexed += fresh.add(batch.entries_to_index())?;
+        }
+        fresh.commit()?;
+        Ok((batches.messages, indexed))
     })?;
     Ok(Rebuilt {
         messages,

@@ -28,25 +28,30 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Write a whole file, owner-only, leaving the flush to the OS: for copies
 /// that a re-run of the same night regenerates (the source is never changed).
 pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> Result<File> {
-    let mut f = OpenOptions::new()
+    let mut f = create_private_file(path)?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    Ok(f)
+}
+
+/// Create (or truncate) a file, owner-only, for writing.
+pub fn create_private_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::io(path, e))?;
-    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    Ok(f)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// A folder beside the outputs where a run writes everything first. If the
 /// run fails before [`Staging::commit`] (a full disk, say), dropping it
 /// removes what was staged, so the space is given back and the previous
-/// outputs are all that is left.
+/// outputs are all that is left. What was staged but not committed (the
+/// runs of the kept decisions) stays until it is dropped.
 pub struct Staging {
     pub dir: PathBuf,
     out: PathBuf,
-    committed: bool,
 }
 
 /// Names of the leftovers of a staged write: the staging folder and the
@@ -66,14 +71,13 @@ impl Staging {
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
-            committed: false,
         })
     }
 
     /// Move each staged item over the previous run's, then drop the staging
     /// folder. Each rename is atomic; old items are removed only after the
     /// new one is in place.
-    pub fn commit(mut self, names: &[&str]) -> Result<()> {
+    pub fn commit(&mut self, names: &[&str]) -> Result<()> {
         for name in names {
             let new = self.dir.join(name);
             let target = self.out.join(name);
@@ -89,16 +93,13 @@ impl Staging {
                 remove_any(&old)?;
             }
         }
-        self.committed = true;
-        fs::remove_dir_all(&self.dir).map_err(|e| Error::io(&self.dir, e))
+        Ok(())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 

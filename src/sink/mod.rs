@@ -2,21 +2,25 @@
 //! outcomes alone — `report.csv`, `decisions.jsonl`, the Maildir queues,
 //! `summary.json` and the morning review page `review.html` (which also reads
 //! the register and the history for its customers section) — staged in a
-//! private folder and renamed into place.
+//! private folder and renamed into place. A night is written batch by batch
+//! ([`NightWriter`]), so memory holds one batch, not the night.
 
 pub mod files;
 pub mod html;
+pub mod merge;
 pub mod queues;
 pub mod report;
 pub mod review;
 
 use crate::error::{Error, Result};
-use crate::history::{History, HistoryEntry};
+use crate::history::{decisions, History, HistoryEntry};
 use crate::outcome::Outcome;
 use crate::pipeline::Engine;
 use crate::route::Queue;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
 use std::path::Path;
 
 /// How long each stage took (milliseconds).
@@ -58,24 +62,45 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn build(engine: &Engine, outcomes: &[Outcome], timings: Timings) -> Summary {
-        let mut queues: BTreeMap<String, usize> = Queue::ALL
-            .iter()
-            .map(|q| (q.as_str().to_string(), 0))
-            .collect();
-        let mut priorities = BTreeMap::new();
-        let mut categories = BTreeMap::new();
-        let mut flagged = Vec::new();
+    /// Nothing counted yet.
+    pub fn new(engine: &Engine) -> Summary {
+        Summary {
+            run_at: engine.config.now.to_rfc3339(),
+            messages_in: 0,
+            messages_out: 0,
+            unparseable: 0,
+            queues: Queue::ALL
+                .iter()
+                .map(|q| (q.as_str().to_string(), 0))
+                .collect(),
+            priorities: BTreeMap::new(),
+            categories: BTreeMap::new(),
+            flagged: Vec::new(),
+            rules_sha256: engine.rules.sha256().to_string(),
+            policy_sha256: engine.policy.sha256.clone(),
+            register_sha256: engine.register.sha256.clone(),
+            timings: Timings::default(),
+        }
+    }
+
+    /// Count a batch's outcomes.
+    pub fn count(&mut self, outcomes: &[Outcome]) {
         for o in outcomes {
-            *queues.entry(o.queue().as_str().into()).or_default() += 1;
-            *priorities
+            self.messages_in += 1;
+            self.messages_out += 1;
+            if o.unparseable.is_some() {
+                self.unparseable += 1;
+            }
+            *self.queues.entry(o.queue().as_str().into()).or_default() += 1;
+            *self
+                .priorities
                 .entry(o.routing.priority.as_str().into())
                 .or_default() += 1;
             for c in &o.categories {
-                *categories.entry(c.as_str().into()).or_default() += 1;
+                *self.categories.entry(c.as_str().into()).or_default() += 1;
             }
             if o.is_flagged() {
-                flagged.push(FlaggedLine {
+                self.flagged.push(FlaggedLine {
                     source: o.source_id.clone(),
                     queue: o.queue().as_str().into(),
                     priority: o.routing.priority.as_str().into(),
@@ -85,74 +110,163 @@ impl Summary {
                 });
             }
         }
-        Summary {
-            run_at: engine.config.now.to_rfc3339(),
-            messages_in: outcomes.len(),
-            messages_out: outcomes.len(),
-            unparseable: outcomes.iter().filter(|o| o.unparseable.is_some()).count(),
-            queues,
-            priorities,
-            categories,
-            flagged,
-            rules_sha256: engine.rules.sha256().to_string(),
-            policy_sha256: engine.policy.sha256.clone(),
-            register_sha256: engine.register.sha256.clone(),
-            timings,
+    }
+}
+
+/// A `decisions.jsonl` line: the whole explanation of one message.
+pub fn decision_line(o: &Outcome) -> Result<Vec<u8>> {
+    let mut line =
+        serde_json::to_vec(o).map_err(|e| Error::Other(format!("decisions.jsonl: {e}")))?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// The outputs a run stages, in the order they are renamed into place.
+const OUTPUTS: [&str; 5] = [
+    "report.csv",
+    "decisions.jsonl",
+    "queues",
+    "summary.json",
+    "review.html",
+];
+
+/// Writes a night's outputs batch by batch into a staging folder beside
+/// `out`: queue copies at once, rows of `report.csv` and `decisions.jsonl`
+/// (and of the kept decisions) into sorted runs merged at the end
+/// ([`merge`]), counts into the summary, and what the review page needs
+/// ([`review::Collector`]). Nothing of a batch is held once it is written.
+pub struct NightWriter<'e> {
+    engine: &'e Engine,
+    staging: files::Staging,
+    report: merge::Runs,
+    decisions: merge::Runs,
+    /// `None` when the run keeps no decisions (a dry run).
+    kept: Option<KeptRuns>,
+    summary: Summary,
+    review: review::Collector,
+    writing: std::time::Duration,
+}
+
+/// The kept decisions' runs and the keys they hold.
+pub struct KeptRuns {
+    runs: merge::Runs,
+    keys: HashSet<String>,
+}
+
+impl<'e> NightWriter<'e> {
+    /// Start staging the outputs for `out`; `keep_decisions` also stages the
+    /// lines `STATE/decisions/` keeps ([`crate::history::decisions`]).
+    pub fn new(engine: &'e Engine, out: &Path, keep_decisions: bool) -> Result<NightWriter<'e>> {
+        let staging = files::Staging::new(out)?;
+        queues::create(&staging.dir.join("queues"))?;
+        Ok(NightWriter {
+            engine,
+            report: merge::Runs::new(&staging.dir, "report.csv"),
+            decisions: merge::Runs::new(&staging.dir, "decisions.jsonl"),
+            kept: keep_decisions.then(|| KeptRuns {
+                runs: merge::Runs::new(&staging.dir, "kept.jsonl"),
+                keys: HashSet::new(),
+            }),
+            staging,
+            summary: Summary::new(engine),
+            review: review::Collector::default(),
+            writing: std::time::Duration::ZERO,
+        })
+    }
+
+    /// Write one batch: `outcomes` and `tonight` sorted by source id, `raws`
+    /// the original bytes by source id.
+    pub fn write_batch(
+        &mut self,
+        outcomes: &[Outcome],
+        tonight: &[HistoryEntry],
+        raws: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<()> {
+        let started = std::time::Instant::now();
+        self.report.write_run(
+            outcomes
+                .iter()
+                .map(|o| (o.source_id.as_str(), report::row(o))),
+        )?;
+        let lines = outcomes
+            .iter()
+            .map(|o| Ok((o.source_id.as_str(), decision_line(o)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.decisions.write_run(lines)?;
+        if let Some(kept) = &mut self.kept {
+            let run_at = self.engine.config.now;
+            let mut lines = Vec::new();
+            for o in outcomes.iter().filter(|o| decisions::worth_keeping(o)) {
+                lines.push((o.source_id.as_str(), decisions::kept_line(run_at, o)?));
+                kept.keys.insert(o.key.clone());
+            }
+            kept.runs.write_run(lines)?;
         }
+        queues::write(&self.staging.dir.join("queues"), outcomes, raws)?;
+        self.summary.count(outcomes);
+        self.review.add(outcomes, tonight);
+        self.writing += started.elapsed();
+        Ok(())
+    }
+
+    /// Merge the runs, write the summary and the review page (which reads
+    /// `history` for its customers section), and rename everything into
+    /// place. What is returned keeps the staged decisions until
+    /// [`Written::keep_decisions`].
+    pub fn finish(mut self, history: &History, mut timings: Timings) -> Result<Written> {
+        let started = std::time::Instant::now();
+        let dir = self.staging.dir.clone();
+        write_merged(&dir.join("report.csv"), &report::header(), self.report)?;
+        write_merged(&dir.join("decisions.jsonl"), &[], self.decisions)?;
+        let page = self.review.render(self.engine, history)?;
+        files::write_private(&dir.join("review.html"), page.as_bytes())?;
+        drop(page);
+        timings.write_ms = (self.writing + started.elapsed()).as_millis() as u64;
+        self.summary.flagged.sort_by(|a, b| a.source.cmp(&b.source));
+        self.summary.timings = timings;
+        let json =
+            serde_json::to_vec_pretty(&self.summary).map_err(|e| Error::Other(e.to_string()))?;
+        files::write_private(&dir.join("summary.json"), &json)?;
+        self.staging.commit(&OUTPUTS)?;
+        Ok(Written {
+            summary: self.summary,
+            staging: self.staging,
+            kept: self.kept,
+        })
     }
 }
 
-/// `decisions.jsonl`: the whole explanation, one message per line.
-pub fn render_decisions(outcomes: &[Outcome]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    for o in outcomes {
-        serde_json::to_writer(&mut out, o)
-            .map_err(|e| Error::Other(format!("decisions.jsonl: {e}")))?;
-        out.push(b'\n');
+/// `header`, then every record of `runs` in order, into a new owner-only
+/// file flushed to disk.
+fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<()> {
+    let file = files::create_private_file(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    w.write_all(header).map_err(|e| Error::io(path, e))?;
+    runs.merge_into(&mut w, path)?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// A night's outputs in place; the decisions to keep still staged.
+pub struct Written {
+    pub summary: Summary,
+    staging: files::Staging,
+    kept: Option<KeptRuns>,
+}
+
+impl Written {
+    /// Keep the staged decisions under `STATE/decisions/`
+    /// ([`crate::history::decisions::keep`]); returns how many.
+    pub fn keep_decisions(self, state: &Path, run_at: DateTime<Utc>) -> Result<usize> {
+        let Some(kept) = self.kept else {
+            return Ok(0);
+        };
+        let count = decisions::keep(state, run_at, &kept.keys, |out, path| {
+            kept.runs.merge_into(out, path).map(|_| ())
+        })?;
+        drop(self.staging);
+        Ok(count)
     }
-    Ok(out)
-}
-
-/// What the run read and decides, for the sinks.
-pub struct RunOutputs<'a> {
-    pub outcomes: &'a [Outcome],
-    /// Original bytes by source id, for the queues.
-    pub raws: &'a BTreeMap<String, Vec<u8>>,
-    /// The history before this night, and what the night adds to it (for
-    /// the review page's customers section).
-    pub history: &'a History,
-    pub tonight: &'a [HistoryEntry],
-}
-
-/// Write every output of the run into `out`, replacing the previous run's.
-pub fn write_outputs(
-    engine: &Engine,
-    out: &Path,
-    run: RunOutputs<'_>,
-    mut timings: Timings,
-) -> Result<Summary> {
-    let (outcomes, raws) = (run.outcomes, run.raws);
-    let started = std::time::Instant::now();
-    let staging = files::Staging::new(out)?;
-    let report = report::render(outcomes);
-    files::write_private(&staging.dir.join("report.csv"), &report)?;
-    files::write_private(
-        &staging.dir.join("decisions.jsonl"),
-        &render_decisions(outcomes)?,
-    )?;
-    queues::write(&staging.dir.join("queues"), outcomes, raws)?;
-    let page = review::render(engine, &run)?;
-    files::write_private(&staging.dir.join("review.html"), page.as_bytes())?;
-    timings.write_ms = started.elapsed().as_millis() as u64;
-    let summary = Summary::build(engine, outcomes, timings);
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| Error::Other(e.to_string()))?;
-    files::write_private(&staging.dir.join("summary.json"), &json)?;
-    staging.commit(&[
-        "report.csv",
-        "decisions.jsonl",
-        "queues",
-        "summary.json",
-        "review.html",
-    ])?;
-    Ok(summary)
 }

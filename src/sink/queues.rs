@@ -13,12 +13,18 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub fn write(root: &Path, outcomes: &[Outcome], raws: &BTreeMap<String, Vec<u8>>) -> Result<()> {
+/// Create the three Maildirs under `root`.
+pub fn create(root: &Path) -> Result<()> {
     for q in Queue::ALL {
         for sub in ["cur", "new", "tmp"] {
             create_private_dir(&root.join(q.as_str()).join(sub))?;
         }
     }
+    Ok(())
+}
+
+/// Copy each outcome's original bytes into its queue ([`create`] first).
+pub fn write(root: &Path, outcomes: &[Outcome], raws: &BTreeMap<String, Vec<u8>>) -> Result<()> {
     for o in outcomes {
         let bytes = raws.get(&o.source_id).map_or(&[][..], Vec::as_slice);
         let path = root

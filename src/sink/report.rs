@@ -1,4 +1,5 @@
-//! `report.csv`: one row per input message, sorted by source id (SPEC §6).
+//! `report.csv`: one row per input message, sorted by source id (SPEC §6);
+//! rows are rendered one by one and merged in order ([`super::merge`]).
 
 use crate::outcome::Outcome;
 
@@ -23,32 +24,37 @@ pub const COLUMNS: [&str; 18] = [
     "vulnerable",
 ];
 
-pub fn render(outcomes: &[Outcome]) -> Vec<u8> {
+/// The header line; the rows follow, sorted by source id.
+pub fn header() -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS).expect("writing to memory");
-    for o in outcomes {
-        let repeat = o.history.repeat_of.as_ref();
-        w.write_record([
-            o.source_id.as_str(),
-            o.message_id.as_deref().unwrap_or(""),
-            &o.date,
-            &o.from,
-            o.sender.customer_id.as_deref().unwrap_or(""),
-            o.sender.status.as_deref().unwrap_or(""),
-            o.routing.queue.as_str(),
-            o.routing.priority.as_str(),
-            &o.categories_field(),
-            if o.history.new_issue { "true" } else { "false" },
-            repeat.map_or("", |r| r.source_id.as_str()),
-            &repeat.map_or(String::new(), |r| format!("{:.3}", r.similarity)),
-            o.conduct.map_or("", |c| c.as_str()),
-            &o.routing.actions.join(";"),
-            &o.routing.reasons.join(";"),
-            &o.routing.entry,
-            &o.rules_hit_field(),
-            if o.sender.vulnerable { "true" } else { "false" },
-        ])
-        .expect("writing to memory");
-    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// One message's row, CSV-quoted, with its line end.
+pub fn row(o: &Outcome) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let repeat = o.history.repeat_of.as_ref();
+    w.write_record([
+        o.source_id.as_str(),
+        o.message_id.as_deref().unwrap_or(""),
+        &o.date,
+        &o.from,
+        o.sender.customer_id.as_deref().unwrap_or(""),
+        o.sender.status.as_deref().unwrap_or(""),
+        o.routing.queue.as_str(),
+        o.routing.priority.as_str(),
+        &o.categories_field(),
+        if o.history.new_issue { "true" } else { "false" },
+        repeat.map_or("", |r| r.source_id.as_str()),
+        &repeat.map_or(String::new(), |r| format!("{:.3}", r.similarity)),
+        o.conduct.map_or("", |c| c.as_str()),
+        &o.routing.actions.join(";"),
+        &o.routing.reasons.join(";"),
+        &o.routing.entry,
+        &o.rules_hit_field(),
+        if o.sender.vulnerable { "true" } else { "false" },
+    ])
+    .expect("writing to memory");
     w.into_inner().expect("writing to memory")
 }

@@ -12,11 +12,10 @@
 //! unacceptable when it carries a content category of SPEC §4.
 
 use crate::category::Category;
-use crate::history::HistoryEntry;
+use crate::history::{History, HistoryEntry};
 use crate::pipeline::Engine;
 use crate::register::Customer;
 use crate::sink::html::escape;
-use crate::sink::RunOutputs;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -38,15 +37,16 @@ struct Week {
     unacceptable: usize,
 }
 
-/// The section for the customers who wrote in `run`.
-pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<String> {
+/// The section for the customers who `wrote` tonight: `history` holds
+/// their earlier contacts, `tonight` (sorted by source id) this night's.
+pub fn render(
+    engine: &Engine,
+    history: &History,
+    wrote: &BTreeSet<String>,
+    tonight: &[HistoryEntry],
+) -> crate::error::Result<String> {
     let tz = engine.config.timezone;
     let today = engine.config.now.with_timezone(&tz).date_naive();
-    let wrote: BTreeSet<&str> = run
-        .outcomes
-        .iter()
-        .filter_map(|o| o.sender.customer_id.as_deref())
-        .collect();
     let mut customers: Vec<&Customer> = engine
         .register
         .customers
@@ -68,10 +68,10 @@ pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<Str
     for c in customers {
         let key = format!("cust:{}", c.customer_id);
         let mut contacts: BTreeMap<String, &HistoryEntry> = BTreeMap::new();
-        let earlier = run.history.sender_entries(&key)?;
+        let earlier = history.sender_entries(&key)?;
         for e in earlier
             .iter()
-            .chain(run.tonight.iter().filter(|e| e.sender_key == key))
+            .chain(tonight.iter().filter(|e| e.sender_key == key))
         {
             contacts.insert(e.key.clone(), e);
         }

@@ -15,14 +15,14 @@
 mod customers;
 
 use crate::category::Category;
+use crate::history::{History, HistoryEntry};
 use crate::outcome::Outcome;
 use crate::pipeline::Engine;
 use crate::route::Policy;
 use crate::route::{Priority, Queue};
 use crate::sink::html::{escape, highlighted, Mark};
-use crate::sink::RunOutputs;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 const STYLE: &str = include_str!("review.css");
@@ -36,12 +36,70 @@ const TEXT_SHOWN_BYTES: usize = 64 * 1024;
 /// The verdicts the feedback form offers (and `triage eval --feedback` reads).
 pub const VERDICTS: [&str; 3] = ["correct", "false_flag", "missed_category"];
 
+/// At most this many flagged messages are shown on the page, the most
+/// pressing first (by [`review_order`]); the page says how many more
+/// `report.csv` lists.
+pub const MAX_ITEMS: usize = 2000;
+
+/// What the page needs of a night, gathered batch by batch: the flagged
+/// outcomes (at most [`MAX_ITEMS`] of them, the most pressing), how many were
+/// flagged in each queue, and for the customers section who on the register
+/// wrote and their entries of tonight.
+#[derive(Default)]
+pub struct Collector {
+    messages: usize,
+    flagged: Vec<Outcome>,
+    flagged_total: usize,
+    flagged_by_queue: BTreeMap<Queue, usize>,
+    wrote: BTreeSet<String>,
+    tonight: Vec<HistoryEntry>,
+}
+
+impl Collector {
+    /// Take what the page needs from a batch.
+    pub fn add(&mut self, outcomes: &[Outcome], tonight: &[HistoryEntry]) {
+        self.messages += outcomes.len();
+        for o in outcomes.iter().filter(|o| o.is_flagged()) {
+            self.flagged_total += 1;
+            *self.flagged_by_queue.entry(o.queue()).or_default() += 1;
+            self.flagged.push(o.clone());
+        }
+        if self.flagged.len() > 2 * MAX_ITEMS {
+            self.keep_most_pressing();
+        }
+        self.wrote
+            .extend(outcomes.iter().filter_map(|o| o.sender.customer_id.clone()));
+        // The customers section charts dates and categories only.
+        self.tonight
+            .extend(
+                tonight
+                    .iter()
+                    .filter(|e| e.customer_id.is_some())
+                    .map(|e| HistoryEntry {
+                        subject: String::new(),
+                        body: String::new(),
+                        ..e.clone()
+                    }),
+            );
+    }
+
+    fn keep_most_pressing(&mut self) {
+        self.flagged.sort_by_cached_key(review_order);
+        self.flagged.truncate(MAX_ITEMS);
+    }
+
+    /// The page; `history` is read for the customers section.
+    pub fn render(mut self, engine: &Engine, history: &History) -> crate::error::Result<String> {
+        self.keep_most_pressing();
+        self.tonight.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        let customers = customers::render(engine, history, &self.wrote, &self.tonight)?;
+        let flagged: Vec<&Outcome> = self.flagged.iter().collect();
+        Ok(render(engine, &self, &flagged, &customers))
+    }
+}
+
 /// The page for one run.
-pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<String> {
-    let outcomes = run.outcomes;
-    let mut flagged: Vec<&Outcome> = outcomes.iter().filter(|o| o.is_flagged()).collect();
-    flagged.sort_by_key(|o| review_order(o));
-    let customers = customers::render(engine, run)?;
+fn render(engine: &Engine, night: &Collector, flagged: &[&Outcome], customers: &str) -> String {
     let now = engine
         .config
         .now
@@ -67,15 +125,25 @@ pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<Str
         "<header class=\"top\"><h1>Morning review</h1><p class=\"run\">Run of {now} · \
          {total} messages · <strong>{n} flagged</strong>",
         now = escape(&now.to_string()),
-        total = outcomes.len(),
-        n = flagged.len()
+        total = night.messages,
+        n = night.flagged_total
     );
     for q in [Queue::Escalate, Queue::ReadOnly, Queue::Respond] {
-        let count = flagged.iter().filter(|o| o.queue() == q).count();
+        let count = night.flagged_by_queue.get(&q).copied().unwrap_or(0);
         let _ = write!(page, " · {} {count}", q.as_str());
     }
-    page.push_str("</p></header>\n");
-    push_filters(&mut page, &flagged);
+    page.push_str("</p>");
+    let more = night.flagged_total - flagged.len();
+    if more > 0 {
+        let _ = write!(
+            page,
+            "<p class=\"capped\">The {shown} most pressing are shown here; {more} more \
+             flagged messages are in report.csv.</p>",
+            shown = flagged.len()
+        );
+    }
+    page.push_str("</header>\n");
+    push_filters(&mut page, flagged);
     page.push_str("<main>\n<section id=\"items\" aria-label=\"Flagged messages\">\n");
     for q in [Queue::Escalate, Queue::ReadOnly, Queue::Respond] {
         let in_queue: Vec<&&Outcome> = flagged.iter().filter(|o| o.queue() == q).collect();
@@ -96,12 +164,12 @@ pub fn render(engine: &Engine, run: &RunOutputs<'_>) -> crate::error::Result<Str
         page.push_str("</section>\n");
     }
     page.push_str("</section>\n");
-    page.push_str(&customers);
+    page.push_str(customers);
     let _ = write!(
         page,
         "</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     );
-    Ok(page)
+    page
 }
 
 /// Escalations first, by priority, welfare (self-harm) at the top of its

@@ -1,0 +1,273 @@
+//! A night in batches of whole senders, so memory holds one batch rather
+//! than the night: after the [`census`](super::census), senders are taken
+//! in sender-key order and packed into batches of at most `--batch`
+//! messages and [`BATCH_BYTES`] bytes (a sender with more is a batch of its
+//! own). Each batch's bytes are read again, prepared in parallel and triaged
+//! sender by sender exactly as a whole night would be — a sender's messages
+//! are never split, so outputs never depend on the batch size.
+
+use super::census::{Census, Counted};
+use super::{imap_id_prefixes, ms, prepare, triage_by_sender, Engine};
+use crate::error::{Error, Result};
+use crate::history::{History, HistoryEntry};
+use crate::imap::{self, FetchReport, ImapState};
+use crate::ingest::RawMessage;
+use crate::outcome::Outcome;
+use crate::sink::Timings;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+
+/// Messages per batch unless `--batch` says otherwise.
+pub const DEFAULT_BATCH: usize = 20_000;
+/// Bytes of mail per batch (a sender whose own mail is larger is a batch of
+/// its own): with the parsed text and outcomes, a batch takes a few times
+/// this in memory.
+pub const BATCH_BYTES: u64 = 64 << 20;
+
+/// One batch triaged: every message of its senders.
+pub struct Batch {
+    /// Sorted by source id.
+    pub outcomes: Vec<Outcome>,
+    /// What the history gains, sorted by source id.
+    pub entries: Vec<HistoryEntry>,
+    /// Original bytes by source id, for the queues.
+    pub raws: BTreeMap<String, Vec<u8>>,
+    /// Source ids whose key an earlier message of the night has.
+    repeated: HashSet<String>,
+}
+
+impl Batch {
+    /// The entries the history indexes: each key of the night once, for its
+    /// first message by source id (as when the night was added in one go).
+    pub fn entries_to_index(&self) -> impl Iterator<Item = &HistoryEntry> {
+        self.entries
+            .iter()
+            .filter(|e| !self.repeated.contains(&e.source_id))
+    }
+}
+
+/// A night being triaged batch by batch.
+pub struct Batches<'e> {
+    engine: &'e Engine,
+    pool: rayon::ThreadPool,
+    plan: std::vec::IntoIter<Vec<Counted>>,
+    repeated: HashSet<String>,
+    /// Summed over the census and the batches so far (write time stays 0).
+    pub timings: Timings,
+    /// What came from each IMAP mailbox (`None` without IMAP sources).
+    pub imap: Option<FetchReport>,
+    /// Messages in the night.
+    pub messages: usize,
+}
+
+impl<'e> Batches<'e> {
+    /// Take the census of the night (file sources, then IMAP as
+    /// `imap_state` says) and plan its batches.
+    pub fn start(
+        engine: &'e Engine,
+        history: &History,
+        imap_state: Option<&ImapState>,
+    ) -> Result<Batches<'e>> {
+        let started = Instant::now();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(engine.config.threads)
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
+        let mut census = Census::new(engine, &pool);
+        census.read_file_sources(&engine.config.sources)?;
+        let mut fetch = None;
+        if let (Some(state), false) = (imap_state, engine.config.imap_sources.is_empty()) {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawMessage>>(2);
+            let handle = imap::spawn_fetch(
+                imap_id_prefixes(&engine.config.imap_sources),
+                engine.config.imap.clone(),
+                state.clone(),
+                tx,
+            );
+            for chunk in rx {
+                census.add_chunk(chunk);
+            }
+            let report = handle
+                .join()
+                .map_err(|_| Error::Other("the IMAP fetch thread failed".into()))??;
+            let dropped = drop_triaged_before(&mut census.counted, &report, history)?;
+            if dropped > 0 {
+                super::log::rescan_dropped(dropped);
+            }
+            fetch = Some(report);
+        }
+        let (counted, repeated) = census.finish();
+        let messages = counted.len();
+        let plan = plan(counted, engine.config.batch, BATCH_BYTES);
+        Ok(Batches {
+            engine,
+            pool,
+            plan: plan.into_iter(),
+            repeated,
+            timings: Timings {
+                read_ms: ms(started, Instant::now()),
+                ..Timings::default()
+            },
+            imap: fetch,
+            messages,
+        })
+    }
+
+    /// Triage the next batch against `history` (as it was before the
+    /// night); `None` when every batch is done.
+    pub fn next(&mut self, history: &History) -> Result<Option<Batch>> {
+        let Some(batch) = self.plan.next() else {
+            return Ok(None);
+        };
+        let engine = self.engine;
+        let started = Instant::now();
+        let repeated: HashSet<String> = batch
+            .iter()
+            .filter(|c| self.repeated.contains(&c.source_id))
+            .map(|c| c.source_id.clone())
+            .collect();
+        let raws: Vec<RawMessage> = self
+            .pool
+            .install(|| batch.into_par_iter().map(Counted::into_raw).collect());
+        let read = Instant::now();
+        let prepared: Vec<_> = self.pool.install(|| {
+            raws.into_par_iter()
+                .map(|raw| prepare::prepare(engine, raw))
+                .collect()
+        });
+        let parsed = Instant::now();
+        let (outcomes, entries, raws) = self
+            .pool
+            .install(|| triage_by_sender(engine, history, prepared))?;
+        let routed = Instant::now();
+        self.timings.read_ms += ms(started, read);
+        self.timings.parse_detect_ms += ms(read, parsed);
+        self.timings.history_route_ms += ms(parsed, routed);
+        Ok(Some(Batch {
+            outcomes,
+            entries,
+            raws,
+            repeated,
+        }))
+    }
+}
+
+/// Whole senders, in sender-key order, packed into batches of at most
+/// `max_messages` messages and `max_bytes` bytes; a sender with more is a
+/// batch of its own.
+fn plan(counted: Vec<Counted>, max_messages: usize, max_bytes: u64) -> Vec<Vec<Counted>> {
+    let mut senders: BTreeMap<String, Vec<Counted>> = BTreeMap::new();
+    for c in counted {
+        senders.entry(c.sender_key.clone()).or_default().push(c);
+    }
+    let mut batches = Vec::new();
+    let mut current: Vec<Counted> = Vec::new();
+    let mut current_bytes = 0;
+    for messages in senders.into_values() {
+        let bytes: u64 = messages.iter().map(|c| c.size).sum();
+        if !current.is_empty()
+            && (current.len() + messages.len() > max_messages || current_bytes + bytes > max_bytes)
+        {
+            batches.push(std::mem::take(&mut current));
+            current_bytes = 0;
+        }
+        current.extend(messages);
+        current_bytes += bytes;
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// After a UIDVALIDITY change every message of the mailbox was fetched: drop
+/// those the history already holds under another source id (triaged under
+/// the old UIDVALIDITY), except those the old copy journal still held.
+fn drop_triaged_before(
+    counted: &mut Vec<Counted>,
+    report: &FetchReport,
+    history: &History,
+) -> Result<usize> {
+    let rescans: Vec<(&str, HashSet<&str>)> = report
+        .mailboxes
+        .iter()
+        .filter(|m| m.rescan)
+        .map(|m| {
+            (
+                m.id_prefix.as_str(),
+                m.previous.pending.iter().map(|p| p.key.as_str()).collect(),
+            )
+        })
+        .collect();
+    if rescans.is_empty() {
+        return Ok(0);
+    }
+    let before = counted.len();
+    let mut keep = Vec::with_capacity(before);
+    for c in counted.drain(..) {
+        let id = c.source_id.as_str();
+        let drop = match rescans.iter().find(|(prefix, _)| id.starts_with(prefix)) {
+            Some((_, journal)) if !journal.contains(c.key.as_str()) => history
+                .source_ids_of(&c.key)?
+                .iter()
+                .any(|other| other != id),
+            _ => false,
+        };
+        if !drop {
+            keep.push(c);
+        }
+    }
+    *counted = keep;
+    Ok(before - counted.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Origin;
+
+    fn counted(id: &str, sender: &str, size: u64) -> Counted {
+        Counted {
+            source_id: id.into(),
+            origin: Origin::Memory,
+            held: Vec::new(),
+            size,
+            sender_key: sender.into(),
+            key: id.into(),
+        }
+    }
+
+    fn ids(batches: &[Vec<Counted>]) -> Vec<Vec<&str>> {
+        batches
+            .iter()
+            .map(|b| b.iter().map(|c| c.source_id.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn batches_hold_whole_senders_in_sender_order() {
+        let night = vec![
+            counted("1", "addr:b", 10),
+            counted("2", "addr:a", 10),
+            counted("3", "addr:b", 10),
+            counted("4", "addr:c", 10),
+            counted("5", "addr:b", 10),
+        ];
+        assert_eq!(
+            ids(&plan(night, 2, 1000)),
+            [vec!["2"], vec!["1", "3", "5"], vec!["4"]],
+            "a sender with more than the batch is a batch of its own"
+        );
+    }
+
+    #[test]
+    fn batches_are_cut_by_bytes_too() {
+        let night = vec![
+            counted("1", "addr:a", 600),
+            counted("2", "addr:b", 600),
+            counted("3", "addr:c", 100),
+        ];
+        assert_eq!(ids(&plan(night, 100, 1000)), [vec!["1"], vec!["2", "3"]]);
+    }
+}

@@ -1,0 +1,192 @@
+//! The census: every source read once, message by message, keeping only
+//! what batching by sender needs — the source id, where to read the bytes
+//! again ([`Origin`]), its size, the sender key and the de-duplication key —
+//! so that a night of any size never sits in memory whole. Messages are read
+//! in chunks and parsed in parallel ([`super::prepare::identify`], the very
+//! function `prepare` uses, so the census and the triage agree on who sent
+//! what).
+//!
+//! IMAP mail is fetched into memory (as before streaming); its census entry
+//! keeps the bytes. So does an unreadable file's (empty bytes, escalated).
+
+use super::prepare::{identify, limits, parse_only};
+use super::Engine;
+use crate::error::{ConfigError, Error, Result};
+use crate::ingest::{open_file_source, Origin, RawMessage};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::Path;
+
+/// Messages read before a chunk is parsed (fewer when they are large).
+const CHUNK_MESSAGES: usize = 1024;
+/// Bytes read before a chunk is parsed.
+const CHUNK_BYTES: usize = 64 << 20;
+
+/// One message as the census keeps it.
+pub struct Counted {
+    pub source_id: String,
+    /// Where to read the bytes again; for [`Origin::Memory`], `held` has them.
+    pub origin: Origin,
+    pub held: Vec<u8>,
+    /// Bytes of the message, for the batch's size.
+    pub size: u64,
+    pub sender_key: String,
+    /// De-duplication key (`mid:` or `sha256:`).
+    pub key: String,
+}
+
+impl Counted {
+    /// The message's bytes again. A file that can no longer be read (removed
+    /// since the census, say) becomes a message with no bytes, escalated as
+    /// unparseable, like one unreadable at the start: nothing disappears.
+    pub fn into_raw(self) -> RawMessage {
+        let bytes = match self.origin.read() {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => self.held,
+            Err(e) => {
+                super::log::unreadable_error(&e);
+                Vec::new()
+            }
+        };
+        RawMessage {
+            source_id: self.source_id,
+            bytes,
+            origin: self.origin,
+        }
+    }
+}
+
+/// Parses chunks of messages into census entries.
+pub struct Census<'e> {
+    engine: &'e Engine,
+    pool: &'e rayon::ThreadPool,
+    pub counted: Vec<Counted>,
+}
+
+impl<'e> Census<'e> {
+    pub fn new(engine: &'e Engine, pool: &'e rayon::ThreadPool) -> Self {
+        Census {
+            engine,
+            pool,
+            counted: Vec::new(),
+        }
+    }
+
+    /// Parse a chunk of messages (in parallel) and keep their entries; the
+    /// bytes of messages that can be read again are dropped.
+    pub fn add_chunk(&mut self, chunk: Vec<RawMessage>) {
+        let engine = self.engine;
+        let limits = limits(engine);
+        let counted: Vec<Counted> = self.pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map(|raw| {
+                    let (parsed, _) = parse_only(&limits, &raw.bytes);
+                    let id = identify(engine, parsed.as_ref(), &raw.bytes);
+                    let size = raw.bytes.len() as u64;
+                    let held = match raw.origin {
+                        Origin::Memory => raw.bytes,
+                        _ => Vec::new(),
+                    };
+                    Counted {
+                        size,
+                        source_id: raw.source_id,
+                        origin: raw.origin,
+                        held,
+                        sender_key: id.sender_key,
+                        key: id.key,
+                    }
+                })
+                .collect()
+        });
+        self.counted.extend(counted);
+    }
+
+    /// Read every file source in chunks, giving each message a unique source
+    /// id. An unreadable file becomes a message with no bytes (routed to
+    /// escalate), so nothing silently disappears.
+    pub fn read_file_sources(&mut self, paths: &[std::path::PathBuf]) -> Result<()> {
+        let mut chunk = Vec::new();
+        let mut chunk_bytes = 0;
+        for_each_message(paths, |raw| {
+            chunk_bytes += raw.bytes.len();
+            chunk.push(raw);
+            if chunk.len() >= CHUNK_MESSAGES || chunk_bytes >= CHUNK_BYTES {
+                self.add_chunk(std::mem::take(&mut chunk));
+                chunk_bytes = 0;
+            }
+        })?;
+        self.add_chunk(chunk);
+        Ok(())
+    }
+
+    /// The entries sorted by source id, and the source ids of messages whose
+    /// key an earlier message (by source id) of the night already has: the
+    /// history indexes each key once, the first.
+    pub fn finish(mut self) -> (Vec<Counted>, HashSet<String>) {
+        self.counted
+            .sort_unstable_by(|a, b| a.source_id.cmp(&b.source_id));
+        let mut keys = HashSet::with_capacity(self.counted.len());
+        let repeated = self
+            .counted
+            .iter()
+            .filter(|c| !keys.insert(c.key.as_str()))
+            .map(|c| c.source_id.clone())
+            .collect();
+        (self.counted, repeated)
+    }
+}
+
+/// Every message of every file source, in source order, each with its
+/// unique source id (prefixed by the source's name when there are several).
+pub fn for_each_message(
+    paths: &[std::path::PathBuf],
+    mut each: impl FnMut(RawMessage),
+) -> Result<()> {
+    let prefix_needed = paths.len() > 1;
+    let mut seen_prefixes = HashSet::new();
+    for path in paths {
+        let mut source = open_file_source(path)?;
+        let prefix = if prefix_needed {
+            let name = source_name(path);
+            if !seen_prefixes.insert(name.clone()) {
+                return Err(Error::Config(
+                    ConfigError::new(
+                        path,
+                        0,
+                        format!("two sources are both named `{name}`; source ids would clash"),
+                    )
+                    .into(),
+                ));
+            }
+            Some(name)
+        } else {
+            None
+        };
+        for item in source.messages() {
+            let mut raw = match item {
+                Ok(raw) => raw,
+                Err(Error::Io { path: bad, source }) => {
+                    super::log::unreadable(&bad, &source);
+                    RawMessage {
+                        source_id: crate::ingest::relative_id(path, &bad),
+                        bytes: Vec::new(),
+                        origin: Origin::Memory,
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(p) = &prefix {
+                raw.source_id = format!("{p}/{}", raw.source_id);
+            }
+            each(raw);
+        }
+    }
+    Ok(())
+}
+
+fn source_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

@@ -1,0 +1,244 @@
+//! An external merge sort for outputs sorted by source id across a whole
+//! night (`report.csv`, `decisions.jsonl`, the kept decisions) that are
+//! produced batch by batch: each batch's records, sorted, go to a run file
+//! in the staging folder; at the end a k-way merge reads the runs one record
+//! at a time into the output. Memory holds one record per run, never the
+//! night.
+//!
+//! A record is a sort key and its bytes (a CSV row may span lines, so runs
+//! are length-prefixed, not line-based). Equal keys come out in run order.
+
+use super::files::create_private_file;
+use crate::error::{Error, Result};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The sorted runs of one output.
+pub struct Runs {
+    dir: PathBuf,
+    name: String,
+    files: Vec<PathBuf>,
+}
+
+impl Runs {
+    /// Runs named `.NAME.run-N` in `dir` (the staging folder).
+    pub fn new(dir: &Path, name: &str) -> Runs {
+        Runs {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Write one run; `records` must be sorted by key.
+    pub fn write_run<'k>(
+        &mut self,
+        records: impl IntoIterator<Item = (&'k str, Vec<u8>)>,
+    ) -> Result<()> {
+        let path = self
+            .dir
+            .join(format!(".{}.run-{}", self.name, self.files.len()));
+        let mut w = RunWriter::create(&path)?;
+        let mut previous: Option<&str> = None;
+        for (key, bytes) in records {
+            debug_assert!(previous.is_none_or(|p| p <= key), "a run must be sorted");
+            previous = Some(key);
+            w.write(key, &bytes)?;
+        }
+        w.finish()?;
+        self.files.push(path);
+        Ok(())
+    }
+
+    /// Merge every run into `out`, in key order; returns how many records.
+    /// At most [`MAX_FAN_IN`] runs are open at once: more are first merged
+    /// in groups into longer runs. The run files are removed.
+    pub fn merge_into<W: Write + ?Sized>(self, out: &mut W, out_path: &Path) -> Result<usize> {
+        let mut files = self.files;
+        let mut pass = 0;
+        while files.len() > MAX_FAN_IN {
+            let mut longer = Vec::new();
+            for (i, group) in files.chunks(MAX_FAN_IN).enumerate() {
+                let path = self.dir.join(format!(".{}.pass-{pass}-{i}", self.name));
+                let mut w = RunWriter::create(&path)?;
+                merge_files(group, |key, bytes| w.write(key, bytes))?;
+                w.finish()?;
+                longer.push(path);
+            }
+            files = longer;
+            pass += 1;
+        }
+        merge_files(&files, |_, bytes| {
+            out.write_all(bytes).map_err(|e| Error::io(out_path, e))
+        })
+    }
+}
+
+/// Runs open at once while merging.
+pub const MAX_FAN_IN: usize = 64;
+
+/// Merge `files` in key order (equal keys in file order), handing each
+/// record to `emit`; the files are removed afterwards.
+fn merge_files(
+    files: &[PathBuf],
+    mut emit: impl FnMut(&str, &[u8]) -> Result<()>,
+) -> Result<usize> {
+    let mut readers = Vec::with_capacity(files.len());
+    let mut heap = BinaryHeap::new();
+    for (i, path) in files.iter().enumerate() {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = RunReader {
+            reader: BufReader::new(file),
+            path,
+        };
+        if let Some((key, bytes)) = reader.next_record()? {
+            heap.push(Reverse((key, i, bytes)));
+        }
+        readers.push(reader);
+    }
+    let mut count = 0;
+    while let Some(Reverse((key, i, bytes))) = heap.pop() {
+        emit(&key, &bytes)?;
+        count += 1;
+        if let Some((key, bytes)) = readers[i].next_record()? {
+            heap.push(Reverse((key, i, bytes)));
+        }
+    }
+    drop(readers);
+    for path in files {
+        std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+    }
+    Ok(count)
+}
+
+/// Writes records (length-prefixed key and bytes) to a run file.
+struct RunWriter {
+    w: BufWriter<File>,
+    path: PathBuf,
+}
+
+impl RunWriter {
+    fn create(path: &Path) -> Result<RunWriter> {
+        Ok(RunWriter {
+            w: BufWriter::new(create_private_file(path)?),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, key: &str, bytes: &[u8]) -> Result<()> {
+        let io = |e| Error::io(&self.path, e);
+        self.w
+            .write_all(&(key.len() as u64).to_le_bytes())
+            .map_err(io)?;
+        self.w.write_all(key.as_bytes()).map_err(io)?;
+        self.w
+            .write_all(&(bytes.len() as u64).to_le_bytes())
+            .map_err(io)?;
+        self.w.write_all(bytes).map_err(io)
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.w.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+struct RunReader<'p> {
+    reader: BufReader<File>,
+    path: &'p Path,
+}
+
+impl RunReader<'_> {
+    fn next_record(&mut self) -> Result<Option<(String, Vec<u8>)>> {
+        let mut len = [0u8; 8];
+        match self.reader.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(Error::io(self.path, e)),
+        }
+        let key = self.read_bytes(u64::from_le_bytes(len))?;
+        let key = String::from_utf8(key)
+            .map_err(|e| Error::Other(format!("{}: {e}", self.path.display())))?;
+        self.reader
+            .read_exact(&mut len)
+            .map_err(|e| Error::io(self.path, e))?;
+        let bytes = self.read_bytes(u64::from_le_bytes(len))?;
+        Ok(Some((key, bytes)))
+    }
+
+    fn read_bytes(&mut self, len: u64) -> Result<Vec<u8>> {
+        let mut bytes = vec![0; len as usize];
+        self.reader
+            .read_exact(&mut bytes)
+            .map_err(|e| Error::io(self.path, e))?;
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(runs: &[&[&str]]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Runs::new(dir.path(), "t");
+        for run in runs {
+            r.write_run(run.iter().map(|k| (*k, format!("{k}\n").into_bytes())))
+                .unwrap();
+        }
+        let mut out = Vec::new();
+        let n = r.merge_into(&mut out, &dir.path().join("out")).unwrap();
+        assert_eq!(n, runs.iter().map(|r| r.len()).sum::<usize>());
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "run files removed");
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn no_runs_and_empty_runs_give_nothing() {
+        assert_eq!(merged(&[]), "");
+        assert_eq!(merged(&[&[], &[]]), "");
+    }
+
+    #[test]
+    fn one_run_comes_out_as_it_went_in() {
+        assert_eq!(merged(&[&["a", "b", "c"]]), "a\nb\nc\n");
+    }
+
+    #[test]
+    fn interleaved_runs_come_out_in_key_order() {
+        assert_eq!(
+            merged(&[&["a", "d", "g"], &[], &["b", "e"], &["c", "f", "h", "i"]]),
+            "a\nb\nc\nd\ne\nf\ng\nh\ni\n"
+        );
+    }
+
+    #[test]
+    fn more_runs_than_can_be_open_at_once_are_merged_in_passes() {
+        let keys: Vec<String> = (0..(3 * MAX_FAN_IN + 5))
+            .map(|i| format!("{i:05}"))
+            .collect();
+        // Run r holds keys r, r + n, r + 2n… (interleaved), some runs empty.
+        let n = 2 * MAX_FAN_IN + 1;
+        let runs: Vec<Vec<&str>> = (0..n)
+            .map(|r| keys.iter().skip(r).step_by(n).map(String::as_str).collect())
+            .collect();
+        let runs: Vec<&[&str]> = runs.iter().map(Vec::as_slice).collect();
+        let expected: String = keys.iter().map(|k| format!("{k}\n")).collect();
+        assert_eq!(merged(&runs), expected);
+    }
+
+    #[test]
+    fn records_may_hold_newlines_and_equal_keys_keep_run_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = Runs::new(dir.path(), "t");
+        r.write_run([("k", b"first\nrow\n".to_vec())]).unwrap();
+        r.write_run([("j", b"j\n".to_vec()), ("k", b"second\n".to_vec())])
+            .unwrap();
+        let mut out = Vec::new();
+        r.merge_into(&mut out, &dir.path().join("out")).unwrap();
+        assert_eq!(out, b"j\nfirst\nrow\nsecond\n");
+    }
+}
