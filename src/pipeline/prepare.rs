@@ -10,6 +10,7 @@ use crate::register::normalize_address;
 use sha2::{Digest, Sha256};
 
 /// A message after the independent stages.
+#[derive(Clone)]
 pub struct Prepared {
     pub raw: RawMessage,
     /// The parsed message; for an unparseable one, whatever headers were read.

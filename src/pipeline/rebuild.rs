@@ -30,7 +30,7 @@ pub struct Rebuilt {
 pub fn rebuild_history(engine: &Engine) -> Result<Rebuilt> {
     let state = &engine.config.state;
     let _lock = StateLock::acquire(state)?;
-    let ((messages, indexed), set_aside) = History::replace_with(state, |fresh| {
+    let ((messages, indexed), set_aside) = History::replace_with(state, "damaged", |fresh| {
         let night = triage_night(engine, fresh)?;
         let indexed = fresh.add_all(&night.entries)?;
         Ok((night.outcomes.len(), indexed))
