@@ -17,6 +17,7 @@ use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout}
 use crate::error::{Error, Result};
 use std::cell::OnceCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tantivy::collector::DocSetCollector;
 use tantivy::columnar::{BytesColumn, Column, StrColumn};
 use tantivy::query::TermQuery;
@@ -72,8 +73,16 @@ struct IndexView {
     fields: Fields,
     /// `STATE/history`, for error messages.
     path: PathBuf,
-    /// Each segment's fingerprint column, opened on first use.
-    fingerprints: Vec<OnceCell<BytesColumn>>,
+    /// The fast fields of each of the searcher's segments.
+    columns: Arc<Vec<SegmentColumns>>,
+}
+
+/// The fast fields of every segment of one searcher generation, opened once
+/// and shared by every sender's lookup (opening a column reads its
+/// dictionary's index: too dear to do per sender).
+pub(super) struct OpenedColumns {
+    generation: u64,
+    columns: Arc<Vec<SegmentColumns>>,
 }
 
 /// What is being read when the index fails.
@@ -114,7 +123,7 @@ impl SenderHistory {
 impl IndexView {
     fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
         self.surviving(|| {
-            let column = self.fingerprint_column(address.segment_ord)?;
+            let column = &self.columns[address.segment_ord as usize].fingerprint;
             let mut bytes = Vec::new();
             let found = match column.term_ords(address.doc_id).next() {
                 Some(ord) => column
@@ -125,24 +134,6 @@ impl IndexView {
             let fp = found.then(|| Fingerprint::from_bytes(&bytes)).flatten();
             fp.ok_or_else(|| self.damaged("a message has no readable fingerprint"))
         })
-    }
-
-    fn fingerprint_column(&self, segment_ord: u32) -> Result<&BytesColumn> {
-        let cell = &self.fingerprints[segment_ord as usize];
-        if let Some(column) = cell.get() {
-            return Ok(column);
-        }
-        let field = self
-            .fields
-            .fingerprint
-            .expect("indexed only in the current layout");
-        let segment = self.searcher.segment_reader(segment_ord);
-        let column = segment
-            .fast_fields()
-            .bytes(segment.schema().get_field_name(field))
-            .map_err(|e| self.damaged(e))?
-            .ok_or_else(|| self.damaged("the fingerprint field is missing"))?;
-        Ok(cell.get_or_init(|| column))
     }
 
     fn entry(&self, address: DocAddress) -> Result<HistoryEntry> {
@@ -191,34 +182,47 @@ impl History {
                 .into_iter()
                 .collect();
             addresses.sort_unstable();
-            let mut messages = Vec::with_capacity(addresses.len());
-            let mut columns: Option<(u32, SegmentColumns)> = None;
-            for address in addresses {
-                let segment_columns = match &columns {
-                    Some((ord, c)) if *ord == address.segment_ord => c,
-                    _ => {
-                        let segment = searcher.segment_reader(address.segment_ord);
-                        let c = SegmentColumns::open(segment, &self.fields, &self.path)?;
-                        &columns.insert((address.segment_ord, c)).1
-                    }
-                };
-                messages.push(segment_columns.message(address, &self.path)?);
-            }
+            let columns = self.opened_columns(&searcher)?;
+            let messages = addresses
+                .into_iter()
+                .map(|address| columns[address.segment_ord as usize].message(address, &self.path))
+                .collect::<Result<Vec<_>>>();
+            let mut messages = messages?;
             messages.sort_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)));
             Ok(SenderHistory {
                 messages,
                 index: Some(IndexView {
-                    fingerprints: searcher
-                        .segment_readers()
-                        .iter()
-                        .map(|_| OnceCell::new())
-                        .collect(),
                     searcher,
                     fields: self.fields,
                     path: self.path.clone(),
+                    columns,
                 }),
             })
         })
+    }
+
+    /// The fast fields of `searcher`'s segments: opened by the first lookup
+    /// of a searcher generation, shared by the others.
+    fn opened_columns(&self, searcher: &Searcher) -> Result<Arc<Vec<SegmentColumns>>> {
+        let generation = searcher.generation().generation_id();
+        let mut cache = self
+            .columns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(opened) = cache.as_ref().filter(|o| o.generation == generation) {
+            return Ok(Arc::clone(&opened.columns));
+        }
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| SegmentColumns::open(segment, &self.fields, &self.path))
+            .collect::<Result<Vec<_>>>()?;
+        let columns = Arc::new(columns);
+        *cache = Some(OpenedColumns {
+            generation,
+            columns: Arc::clone(&columns),
+        });
+        Ok(columns)
     }
 }
 
@@ -227,6 +231,7 @@ struct SegmentColumns {
     date: Column<i64>,
     key: StrColumn,
     categories: StrColumn,
+    fingerprint: BytesColumn,
 }
 
 impl SegmentColumns {
@@ -244,6 +249,10 @@ impl SegmentColumns {
                 .map_err(|e| damaged(path, READING, e))?,
             key: str_column(f.key)?,
             categories: str_column(f.categories)?,
+            fingerprint: fast
+                .bytes(schema.get_field_name(f.fingerprint.expect("current layout")))
+                .map_err(|e| damaged(path, READING, e))?
+                .ok_or_else(|| damaged(path, READING, "the fingerprint field is missing"))?,
         })
     }
 

@@ -164,6 +164,8 @@ pub struct History {
     writer: Option<IndexWriter>,
     fields: Fields,
     layout: Layout,
+    /// Fast-field columns opened for sender lookups ([`earlier`]).
+    columns: std::sync::Mutex<Option<earlier::OpenedColumns>>,
 }
 
 impl std::fmt::Debug for History {
@@ -226,6 +228,7 @@ impl History {
             writer: None,
             fields,
             layout,
+            columns: Default::default(),
         })
     }
 
