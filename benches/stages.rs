@@ -4,17 +4,109 @@
 //! sinks. Each stage reports messages/s (elements) and MB/s (bytes of the
 //! original messages). Run: `cargo bench --bench stages`; the end-to-end
 //! figures come from `scripts/bench-e2e`.
+//!
+//! "history lookup + consult" triages the night over histories of 10,000
+//! and 100,000 messages (and 1,000,000 with `TRIAGE_BENCH_HISTORY_1M=1`):
+//! each sender's earlier mail looked up, every message compared with it and
+//! routed. A history has 50,000 senders, as `scripts/bench-e2e` does, the
+//! night's among them, so a night sender has on average N/50,000 earlier
+//! messages. Each history is built once (index add, from the night's own
+//! entries under new keys, dated over the year before) and kept in
+//! `target/bench-history/` for later runs.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage::config::RunConfig;
-use triage::history::History;
+use triage::history::{History, HistoryEntry, SenderHistory};
 use triage::ingest::RawMessage;
 use triage::parse::{parse, ParseLimits};
-use triage::pipeline::{self, prepare, Engine, SenderContext};
+use triage::pipeline::{self, prepare, Engine, Prepared, SenderContext};
 use triage::synth::{self, SynthSpec};
 
 const MESSAGES: usize = 2000;
+/// Senders in a benchmark history (as in `scripts/bench-e2e`).
+const HISTORY_SENDERS: usize = 50_000;
+/// Part of the cached histories' folder name: change it when the index
+/// layout changes, so that an old cache is not reused.
+const HISTORY_CACHE_LAYOUT: &str = "fingerprints";
+
+/// History sizes for "history lookup + consult".
+fn history_sizes() -> Vec<usize> {
+    let mut sizes = vec![10_000, 100_000];
+    if std::env::var_os("TRIAGE_BENCH_HISTORY_1M").is_some() {
+        sizes.push(1_000_000);
+    }
+    sizes
+}
+
+/// A history of `n` messages (see the module documentation), built once.
+fn cached_history(n: usize, night: &[HistoryEntry], night_starts: i64) -> History {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-history")
+        .join(format!("{HISTORY_CACHE_LAYOUT}-{n}"));
+    let done = dir.join("complete");
+    if done.exists() {
+        return History::open(&dir).unwrap();
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    eprintln!(
+        "building a history of {n} messages in {} (once)",
+        dir.display()
+    );
+    let mut history = History::open(&dir).unwrap();
+    let year = 365 * 86_400;
+    let senders: Vec<&str> = {
+        let mut s: Vec<&str> = night.iter().map(|e| e.sender_key.as_str()).collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    };
+    let batch = 50_000;
+    for start in (0..n).step_by(batch) {
+        let entries: Vec<HistoryEntry> = (start..(start + batch).min(n))
+            .map(|i| {
+                let base = &night[i % night.len()];
+                let sender = i % HISTORY_SENDERS;
+                HistoryEntry {
+                    key: format!("mid:<bench-{i}@history.example>"),
+                    sender_key: senders.get(sender).map_or_else(
+                        || format!("addr:sender{sender}@bench.example"),
+                        |s| s.to_string(),
+                    ),
+                    date: night_starts - year + (i as i64 * year / n as i64),
+                    source_id: format!("archive/{i}.eml"),
+                    ..base.clone()
+                }
+            })
+            .collect();
+        history.add_all(&entries).unwrap();
+    }
+    history.close().unwrap();
+    std::fs::write(&done, b"").unwrap();
+    History::open(&dir).unwrap()
+}
+
+/// Triage `prepared` over `history` as a run does: by sender, each
+/// sender's mail in date order.
+fn consult_and_route(engine: &Engine, history: &History, prepared: Vec<Prepared>) -> usize {
+    let mut by_sender: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
+    for p in prepared {
+        by_sender.entry(p.sender_key.clone()).or_default().push(p);
+    }
+    let mut flagged = 0;
+    for (key, mut messages) in by_sender {
+        messages
+            .sort_by(|a, b| (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id)));
+        let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap());
+        for m in messages {
+            flagged += usize::from(!ctx.triage(m).unwrap().0.categories.is_empty());
+        }
+    }
+    flagged
+}
 
 fn engine(synth_dir: &Path, state: &Path) -> Engine {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -61,6 +153,15 @@ fn stages(c: &mut Criterion) {
     history.close().unwrap();
     let mut filled = History::open(&tmp.path().join("filled")).unwrap();
     filled.add_all(&night.entries).unwrap();
+    let prepared: Vec<Prepared> = raws
+        .iter()
+        .map(|r| prepare(&engine, RawMessage::clone(r)))
+        .collect();
+    let night_starts = prepared.iter().map(|p| p.timestamp).min().unwrap();
+    let histories: Vec<(usize, History)> = history_sizes()
+        .into_iter()
+        .map(|n| (n, cached_history(n, &night.entries, night_starts)))
+        .collect();
 
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
@@ -84,15 +185,18 @@ fn stages(c: &mut Criterion) {
                     .sum::<usize>()
             })
         });
-        group.bench_function(format!("history lookup ({unit})"), |b| {
-            b.iter(|| {
-                night
-                    .entries
-                    .iter()
-                    .map(|e| filled.sender_entries(&e.sender_key).unwrap().len())
-                    .sum::<usize>()
-            })
-        });
+        for (n, history) in &histories {
+            group.bench_function(
+                format!("history lookup + consult, {n} history ({unit})"),
+                |b| {
+                    b.iter_batched(
+                        || prepared.clone(),
+                        |prepared| consult_and_route(&engine, history, prepared),
+                        BatchSize::PerIteration,
+                    )
+                },
+            );
+        }
         group.bench_function(format!("index add ({unit})"), |b| {
             b.iter_batched(
                 || tempfile::tempdir().unwrap(),
@@ -106,15 +210,16 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function(format!("route ({unit})"), |b| {
             b.iter_batched(
-                || {
-                    raws.iter()
-                        .map(|r| prepare(&engine, RawMessage::clone(r)))
-                        .collect::<Vec<_>>()
-                },
+                || prepared.clone(),
                 |prepared| {
                     prepared
                         .into_iter()
-                        .map(|m| SenderContext::new(&engine, Vec::new()).triage(m).0)
+                        .map(|m| {
+                            SenderContext::new(&engine, SenderHistory::empty())
+                                .triage(m)
+                                .unwrap()
+                                .0
+                        })
                         .filter(|o| o.categories.is_empty())
                         .count()
                 },

@@ -10,6 +10,7 @@ mod config_errors;
 mod determinism;
 mod export;
 mod faults;
+mod history_scale;
 mod hostile;
 mod policy_rows;
 mod register_check;

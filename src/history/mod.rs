@@ -6,13 +6,23 @@
 //! de-duplicated insertion by key (SPEC §3: a message already in the history is
 //! not counted twice) and reading back one sender's earlier mail. Every triaged
 //! message is indexed once (keyed by Message-ID, or a content hash where it has
-//! none). The pipeline asks for one sender's earlier mail and computes repeats,
-//! volumes and earlier abuse from it; near-duplicate scoring lives in
-//! [`similarity`]. The decision detail kept beside the index for subject
-//! access requests (`STATE/decisions/`) is [`decisions`].
+//! none), with its [`similarity::Fingerprint`] so that nothing is re-tokenised
+//! later. The pipeline asks for one sender's earlier mail ([`earlier`]: dates,
+//! keys and categories from fast fields, fingerprints on first use) and
+//! computes repeats, volumes and earlier abuse from it; near-duplicate scoring
+//! lives in [`similarity`]. The decision detail kept beside the index for
+//! subject access requests (`STATE/decisions/`) is [`decisions`].
+//!
+//! An index written by a triage before fingerprints were indexed (the
+//! [`Layout::BeforeFingerprints`] schema) still opens and reads; its
+//! fingerprints are computed from the stored bodies when asked for (slow), and
+//! [`History::open_upgrading`] rewrites it in the current layout.
 
 pub mod decisions;
+pub mod earlier;
 pub mod similarity;
+
+pub use earlier::{EarlierMessage, SenderHistory};
 
 use crate::error::{Error, Result};
 use std::collections::HashSet;
@@ -71,6 +81,17 @@ const WRITER_MEMORY_BYTES: usize = 50_000_000;
 const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild --source \
                             ARCHIVE` (README, \"A damaged history\")";
 
+/// Which schema an index on disk was written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Fingerprints in a fast field, key and categories fast too, subject
+    /// and body stored only (nothing searches their words).
+    Current,
+    /// Written by triage before fingerprints were indexed: every sender
+    /// lookup reads the stored documents and re-tokenises the bodies.
+    BeforeFingerprints,
+}
+
 /// Handles of the schema's fields.
 #[derive(Debug, Clone, Copy)]
 struct Fields {
@@ -84,27 +105,47 @@ struct Fields {
     source_id: Field,
     queue: Field,
     categories: Field,
+    /// [`similarity::Fingerprint::to_bytes`] of the body; absent in
+    /// [`Layout::BeforeFingerprints`].
+    fingerprint: Option<Field>,
 }
 
-/// The index schema. Changing it makes existing indexes fail to open with a
-/// schema mismatch (tantivy compares the whole schema), so do so deliberately.
-fn schema() -> (Schema, Fields) {
+/// The index schema of a layout. Tantivy compares the whole schema when an
+/// index is opened, so a change needs a new [`Layout`] (and an upgrade).
+fn schema(layout: Layout) -> (Schema, Fields) {
+    let current = layout == Layout::Current;
+    // Current: what a sender lookup reads per earlier message is a fast
+    // (columnar) field, so it never touches the document store.
+    let fast_if_current = |options: tantivy::schema::TextOptions| {
+        if current {
+            options | FAST
+        } else {
+            options
+        }
+    };
+    // Current: kept for the report and export only, never searched, so not
+    // tokenised into the inverted index (the cost of indexing a message).
+    let words = if current {
+        STORED.into()
+    } else {
+        TEXT | STORED
+    };
     let mut b = Schema::builder();
     let fields = Fields {
         // STRING: indexed as one raw token, so a TermQuery matches exactly.
-        key: b.add_text_field("key", STRING | STORED),
+        key: b.add_text_field("key", fast_if_current(STRING | STORED)),
         sender_key: b.add_text_field("sender_key", STRING | STORED),
         customer_id: b.add_text_field("customer_id", STRING | STORED),
         // Fast + indexed so that later range queries and sorting by date are cheap.
         date: b.add_i64_field("date", INDEXED | STORED | FAST),
-        subject: b.add_text_field("subject", TEXT | STORED),
-        // Tokenised so that a later more-like-this query can find candidates.
-        body: b.add_text_field("body", TEXT | STORED),
+        subject: b.add_text_field("subject", words.clone()),
+        body: b.add_text_field("body", words),
         message_id: b.add_text_field("message_id", STRING | STORED),
         source_id: b.add_text_field("source_id", STRING | STORED),
         queue: b.add_text_field("queue", STRING | STORED),
         // Multi-valued: one value per category.
-        categories: b.add_text_field("categories", STRING | STORED),
+        categories: b.add_text_field("categories", fast_if_current(STRING | STORED)),
+        fingerprint: current.then(|| b.add_bytes_field("fingerprint", FAST)),
     };
     (b.build(), fields)
 }
@@ -122,6 +163,9 @@ pub struct History {
     /// Taken on the first add: holding it locks the index against other runs.
     writer: Option<IndexWriter>,
     fields: Fields,
+    layout: Layout,
+    /// Fast-field columns opened for sender lookups ([`earlier`]).
+    columns: std::sync::Mutex<Option<earlier::OpenedColumns>>,
 }
 
 impl std::fmt::Debug for History {
@@ -160,8 +204,16 @@ impl History {
             path: path.clone(),
             reason: format!("cannot open the directory: {e}"),
         })?;
-        let (schema, fields) = schema();
-        let index = Index::open_or_create(dir, schema).map_err(|e| hist_err("cannot open", e))?;
+        let (index, layout, fields) =
+            match Index::open_or_create(dir.clone(), schema(Layout::Current).0) {
+                Err(TantivyError::SchemaError(_)) => {
+                    let (legacy, fields) = schema(Layout::BeforeFingerprints);
+                    let index = Index::open_or_create(dir, legacy);
+                    (index, Layout::BeforeFingerprints, fields)
+                }
+                index => (index, Layout::Current, schema(Layout::Current).1),
+            };
+        let index = index.map_err(|e| hist_err("cannot open", e))?;
         // Manual reload: we reload right after our own commits, so queries are
         // deterministic and no watcher thread is needed.
         let reader = index
@@ -175,16 +227,69 @@ impl History {
             reader,
             writer: None,
             fields,
+            layout,
+            columns: Default::default(),
         })
+    }
+
+    /// [`History::open`], then, for an index of an earlier layout, rewrite it
+    /// in the current one from its own stored documents (nothing is lost:
+    /// every field is kept, the fingerprints are computed from the bodies).
+    /// The old index is kept as `STATE/history.before-upgrade-<unix seconds>`.
+    /// Takes `_lock` as proof that no other run is using the state.
+    pub fn open_upgrading(
+        state_dir: &Path,
+        _lock: &crate::sink::files::StateLock,
+    ) -> Result<History> {
+        let old = History::open(state_dir)?;
+        if old.layout == Layout::Current {
+            return Ok(old);
+        }
+        let (copied, set_aside) =
+            History::replace_with(state_dir, "before-upgrade", |new| old.copy_into(new))?;
+        drop(old);
+        log_upgrade(state_dir, copied, set_aside.as_deref());
+        History::open(state_dir)
+    }
+
+    /// The schema this index was written with.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Add every stored document of this index to `new`, a batch (and a
+    /// commit) at a time so that a large history never sits in memory whole.
+    fn copy_into(&self, new: &mut History) -> Result<usize> {
+        const BATCH: usize = 20_000;
+        let searcher = self.reader.searcher();
+        let mut copied = 0;
+        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+            let docs: Vec<u32> = segment.doc_ids_alive().collect();
+            for chunk in docs.chunks(BATCH) {
+                let entries = chunk
+                    .iter()
+                    .map(|&doc| {
+                        let address = DocAddress::new(ord as u32, doc);
+                        let stored: TantivyDocument = searcher
+                            .doc(address)
+                            .map_err(|e| self.damaged("reading a stored document", e))?;
+                        self.entry_from_document(&stored)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                copied += new.add_all(&entries)?;
+            }
+        }
+        Ok(copied)
     }
 
     /// Build a new index beside the one in `state_dir` with `fill`, then
     /// put it in place: the old index (damaged, say) is kept as
-    /// `STATE/history.damaged-<unix seconds>`. Until the swap nothing
+    /// `STATE/history.<aside_name>-<unix seconds>`. Until the swap nothing
     /// touches the old index, so a failed rebuild leaves it as it was.
     /// Returns `fill`'s answer and where the old index was moved.
     pub fn replace_with<T>(
         state_dir: &Path,
+        aside_name: &str,
         fill: impl FnOnce(&mut History) -> Result<T>,
     ) -> Result<(T, Option<PathBuf>)> {
         let current = state_dir.join(HISTORY_DIR);
@@ -199,7 +304,7 @@ impl History {
             let stamp = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
-            let aside = state_dir.join(format!("{HISTORY_DIR}.damaged-{stamp}"));
+            let aside = state_dir.join(format!("{HISTORY_DIR}.{aside_name}-{stamp}"));
             std::fs::rename(&current, &aside).map_err(|e| Error::io(&current, e))?;
             Some(aside)
         } else {
@@ -438,6 +543,12 @@ impl History {
         doc.add_i64(f.date, e.date);
         doc.add_text(f.subject, &e.subject);
         doc.add_text(f.body, &e.body);
+        if let Some(fingerprint) = f.fingerprint {
+            doc.add_bytes(
+                fingerprint,
+                &similarity::Fingerprint::new(&e.body).to_bytes(),
+            );
+        }
         if let Some(m) = &e.message_id {
             doc.add_text(f.message_id, m);
         }
@@ -450,42 +561,7 @@ impl History {
     }
 
     fn entry_from_document(&self, doc: &TantivyDocument) -> Result<HistoryEntry> {
-        let f = &self.fields;
-        let opt = |field: Field| -> Option<String> {
-            doc.get_first(field)
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        };
-        let req = |field: Field, name: &str| -> Result<String> {
-            opt(field).ok_or_else(|| {
-                self.err(format!(
-                    "a stored document has no `{name}`; the index is damaged: {REBUILD_HINT}"
-                ))
-            })
-        };
-        let date = doc
-            .get_first(f.date)
-            .and_then(|v| v.as_i64())
-            .ok_or_else(|| {
-                self.err(format!(
-                    "a stored document has no `date`; the index is damaged: {REBUILD_HINT}"
-                ))
-            })?;
-        Ok(HistoryEntry {
-            key: req(f.key, "key")?,
-            sender_key: req(f.sender_key, "sender_key")?,
-            customer_id: opt(f.customer_id),
-            date,
-            subject: req(f.subject, "subject")?,
-            body: req(f.body, "body")?,
-            message_id: opt(f.message_id),
-            source_id: req(f.source_id, "source_id")?,
-            queue: req(f.queue, "queue")?,
-            categories: doc
-                .get_all(f.categories)
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-        })
+        entry_from_document(&self.fields, doc).map_err(|reason| self.err(reason))
     }
 
     /// Run a read of the index; tantivy panics on some damaged files, and
@@ -497,9 +573,7 @@ impl History {
 
     /// A read of the index failed: the files are damaged (or unreadable).
     fn damaged(&self, what: &str, e: impl std::fmt::Display) -> Error {
-        self.err(format!(
-            "{what}: {e}; the index may be damaged: {REBUILD_HINT}"
-        ))
+        damaged(&self.path, what, e)
     }
 
     fn err(&self, reason: String) -> Error {
@@ -507,6 +581,50 @@ impl History {
             path: self.path.clone(),
             reason,
         }
+    }
+}
+
+/// The history entry a stored document holds; the reason when a field the
+/// index always writes is missing.
+fn entry_from_document(
+    f: &Fields,
+    doc: &TantivyDocument,
+) -> std::result::Result<HistoryEntry, String> {
+    let opt = |field: Field| -> Option<String> {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let missing = |name: &str| {
+        format!("a stored document has no `{name}`; the index is damaged: {REBUILD_HINT}")
+    };
+    let req = |field: Field, name: &str| opt(field).ok_or_else(|| missing(name));
+    let date = doc
+        .get_first(f.date)
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| missing("date"))?;
+    Ok(HistoryEntry {
+        key: req(f.key, "key")?,
+        sender_key: req(f.sender_key, "sender_key")?,
+        customer_id: opt(f.customer_id),
+        date,
+        subject: req(f.subject, "subject")?,
+        body: req(f.body, "body")?,
+        message_id: opt(f.message_id),
+        source_id: req(f.source_id, "source_id")?,
+        queue: req(f.queue, "queue")?,
+        categories: doc
+            .get_all(f.categories)
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+    })
+}
+
+/// A read of the index at `path` failed: the files are damaged (or unreadable).
+fn damaged(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::History {
+        path: path.to_path_buf(),
+        reason: format!("{what}: {e}; the index may be damaged: {REBUILD_HINT}"),
     }
 }
 
@@ -522,6 +640,21 @@ fn describe_open_error(what: &str, e: &TantivyError) -> String {
              {REBUILD_HINT}"
         ),
         _ => format!("{what} the index, it may be corrupt: {e}; {REBUILD_HINT}"),
+    }
+}
+
+/// Say on stderr that the history was rewritten in the current layout.
+fn log_upgrade(state_dir: &Path, copied: usize, set_aside: Option<&Path>) {
+    eprintln!(
+        "triage: history in {} upgraded to the current index layout: {copied} messages \
+         copied with their fingerprints",
+        state_dir.display()
+    );
+    if let Some(aside) = set_aside {
+        eprintln!(
+            "triage:   the previous index is kept in {}; delete it once satisfied",
+            aside.display()
+        );
     }
 }
 

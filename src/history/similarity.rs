@@ -96,6 +96,35 @@ impl Fingerprint {
         self.words.is_empty()
     }
 
+    /// The fingerprint as the history index keeps it: the number of words
+    /// (u32), then the words and the shingles (u64 each), little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + 8 * (self.words.len() + self.shingles.len()));
+        out.extend_from_slice(&(self.words.len() as u32).to_le_bytes());
+        for hash in self.words.iter().chain(&self.shingles) {
+            out.extend_from_slice(&hash.to_le_bytes());
+        }
+        out
+    }
+
+    /// Read back [`Fingerprint::to_bytes`]; `None` when the bytes are not
+    /// one (truncated, or sets that are not sorted and de-duplicated).
+    pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
+        let (count, hashes) = bytes.split_first_chunk::<4>()?;
+        let count = u32::from_le_bytes(*count) as usize;
+        if hashes.len() % 8 != 0 || hashes.len() / 8 < count {
+            return None;
+        }
+        let mut all = hashes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8")));
+        let words: Vec<u64> = all.by_ref().take(count).collect();
+        let shingles: Vec<u64> = all.collect();
+        let strictly_sorted = |v: &[u64]| v.windows(2).all(|w| w[0] < w[1]);
+        (strictly_sorted(&words) && strictly_sorted(&shingles))
+            .then_some(Fingerprint { words, shingles })
+    }
+
     /// [`similarity`] of the two texts these were built from.
     pub fn similarity(&self, other: &Fingerprint) -> f32 {
         if self.is_empty() || other.is_empty() {

@@ -241,3 +241,104 @@ fn missing_segment_files_are_a_history_error() {
         Err(Error::History { .. })
     ));
 }
+
+/// Check a sender lookup against the stored entries of the same sender.
+fn assert_sender_history_matches_entries(h: &History, sender: &str) {
+    let stored = h.sender_entries(sender).unwrap();
+    let earlier = h.sender_history(sender).unwrap();
+    assert_eq!(earlier.messages.len(), stored.len());
+    for (m, e) in earlier.messages.iter().zip(&stored) {
+        assert_eq!(
+            (m.date, &m.key, &m.categories),
+            (e.date, &e.key, &e.categories)
+        );
+        let fp = earlier.fingerprint(m).unwrap();
+        assert_eq!(fp, &similarity::Fingerprint::new(&e.body));
+        assert_eq!(&earlier.entry(m).unwrap(), e);
+    }
+}
+
+#[test]
+fn a_sender_lookup_reads_dates_keys_categories_and_fingerprints() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    assert_eq!(h.layout(), Layout::Current);
+    let s = "cust:C1";
+    let mut abusive = entry("k2", s, 100);
+    abusive.categories = vec!["abuse".into(), "threat_violence".into()];
+    abusive.body = "You are useless and the potholes on Mill Lane are still there.".into();
+    let mut empty = entry("k9", s, 50);
+    empty.body = String::new();
+    // Two commits: two segments.
+    h.add_all(&[entry("k3", s, 300), abusive, entry("x", "addr:b", 0)])
+        .unwrap();
+    h.add_all(&[entry("k1", s, 100), empty]).unwrap();
+    let keys: Vec<_> = h
+        .sender_history(s)
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| (m.date, m.key.clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [(50, "k9"), (100, "k1"), (100, "k2"), (300, "k3")].map(|(d, k)| (d, k.to_string()))
+    );
+    assert_sender_history_matches_entries(&h, s);
+    assert!(h.sender_history("cust:C2").unwrap().messages.is_empty());
+}
+
+/// A copy of the fixture: the sample night as the previous release indexed
+/// it, before fingerprints were in the index.
+fn state_from_an_earlier_release() -> TempDir {
+    let tmp = TempDir::new().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history-before-fingerprints");
+    std::fs::create_dir(tmp.path().join(HISTORY_DIR)).unwrap();
+    for file in std::fs::read_dir(fixture).unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(
+            &file,
+            tmp.path().join(HISTORY_DIR).join(file.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn a_history_from_an_earlier_release_is_read_then_upgraded_in_place() {
+    let tmp = state_from_an_earlier_release();
+    let mut h = History::open(tmp.path()).unwrap();
+    assert_eq!(h.layout(), Layout::BeforeFingerprints);
+    let before = h.all_entries().unwrap();
+    assert_eq!(before.len(), 51);
+    // The slow path: every sender's lookup answers from the stored bodies.
+    let senders: HashSet<String> = before.iter().map(|e| e.sender_key.clone()).collect();
+    for s in &senders {
+        assert_sender_history_matches_entries(&h, s);
+    }
+    // It can still be added to (in its own layout).
+    assert_eq!(h.add_all(&[entry("new", "addr:new@x", 5)]).unwrap(), 1);
+    h.close().unwrap();
+    let before = History::open(tmp.path()).unwrap().all_entries().unwrap();
+
+    let lock = crate::sink::files::StateLock::acquire(tmp.path()).unwrap();
+    let h = History::open_upgrading(tmp.path(), &lock).unwrap();
+    assert_eq!(h.layout(), Layout::Current);
+    assert_eq!(h.all_entries().unwrap(), before);
+    for s in &senders {
+        assert_sender_history_matches_entries(&h, s);
+    }
+    let aside: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("history.before-upgrade-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the old index is kept");
+    // Opening again finds the current layout: nothing more to do.
+    drop(h);
+    let h = History::open_upgrading(tmp.path(), &lock).unwrap();
+    assert_eq!(h.layout(), Layout::Current);
+    assert_eq!(h.len().unwrap(), 52);
+}

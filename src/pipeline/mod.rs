@@ -45,7 +45,7 @@ use std::time::Instant;
 pub use batches::{Batch, Batches, BATCH_BYTES, DEFAULT_BATCH};
 pub use prepare::{parse_and_detect, prepare, Prepared, Scanned};
 pub use rebuild::{rebuild_history, Rebuilt};
-pub use sender::SenderContext;
+pub use sender::{SenderContext, REPEAT_LOOKBACK_MESSAGES};
 
 /// Everything loaded from configuration, built once and shared by threads.
 pub struct Engine {
@@ -110,8 +110,8 @@ pub fn read_sources(paths: &[std::path::PathBuf]) -> Result<Vec<RawMessage>> {
 pub fn run(engine: &Engine) -> Result<RunResult> {
     let started = Instant::now();
     let cfg = &engine.config;
-    let _lock = crate::sink::files::StateLock::acquire(&cfg.state).map_err(nothing_changed)?;
-    let mut history = History::open(&cfg.state).map_err(nothing_changed)?;
+    let lock = crate::sink::files::StateLock::acquire(&cfg.state).map_err(nothing_changed)?;
+    let mut history = History::open_upgrading(&cfg.state, &lock).map_err(nothing_changed)?;
     let mut imap_state = if cfg.imap_sources.is_empty() {
         ImapState::default()
     } else {
@@ -286,9 +286,9 @@ fn triage_by_sender(
             messages.sort_by(|a, b| {
                 (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id))
             });
-            let earlier = history.sender_entries(&key)?;
+            let earlier = history.sender_history(&key)?;
             let mut ctx = SenderContext::new(engine, earlier);
-            Ok(messages.into_iter().map(|m| ctx.triage(m)).collect())
+            messages.into_iter().map(|m| ctx.triage(m)).collect()
         })
         .collect();
     let mut outcomes = Vec::new();

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// A message after the independent stages: what [`parse_and_detect`] made
 /// of it, and its [`Identity`] field by field.
+#[derive(Clone)]
 pub struct Prepared {
     pub raw: RawMessage,
     /// The parsed message; for an unparseable one, whatever headers were read.

@@ -33,7 +33,7 @@ pub fn rebuild_history(engine: &Engine) -> Result<Rebuilt> {
     let state = &engine.config.state;
     let _lock = StateLock::acquire(state)?;
     file_sources_only(engine)?;
-    let ((messages, indexed), set_aside) = History::replace_with(state, |fresh| {
+    let ((messages, indexed), set_aside) = History::replace_with(state, "damaged", |fresh| {
         let mut batches = Batches::start(engine, fresh, None)?;
         let mut indexed = 0;
         while let Some(batch) = batches.next(fresh)? {

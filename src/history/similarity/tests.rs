@@ -238,3 +238,27 @@ fn tokens_ignore_numbers_boilerplate_case_and_plurals() {
     assert!(fp("Dear Sir, kind regards, thanks").is_empty());
     assert_eq!(fp("don't"), fp("dont"));
 }
+
+#[test]
+fn a_fingerprint_survives_its_bytes_and_bad_bytes_are_refused() {
+    for text in [BINS, NOISE, "", "one bin", "Dear Sir, kind regards"] {
+        let fp = Fingerprint::new(text);
+        let back = Fingerprint::from_bytes(&fp.to_bytes()).unwrap();
+        assert_eq!(back, fp, "{text:?}");
+        assert_eq!(
+            back.similarity(&Fingerprint::new(BINS_RESENT)),
+            similarity(text, BINS_RESENT)
+        );
+    }
+    let bytes = Fingerprint::new(BINS).to_bytes();
+    assert!(Fingerprint::from_bytes(&bytes[..bytes.len() - 3]).is_none());
+    assert!(Fingerprint::from_bytes(&bytes[..2]).is_none());
+    // More words claimed than hashes given.
+    let mut claims_too_many = bytes.clone();
+    claims_too_many[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(Fingerprint::from_bytes(&claims_too_many).is_none());
+    // The words out of order.
+    let mut unsorted = bytes.clone();
+    unsorted[4..12].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(Fingerprint::from_bytes(&unsorted).is_none());
+}

@@ -1,0 +1,287 @@
+//! One sender's earlier mail as the pipeline consults it, read so that the
+//! cost per night message does not grow with the history.
+//!
+//! [`History::sender_history`] reads, for each of the sender's indexed
+//! messages, only its date, key and categories, from fast (columnar) fields:
+//! no stored document is decompressed. The fingerprint of a message is read
+//! on first use (the pipeline compares each night message with the sender's
+//! most recent messages only), and the whole stored entry only for a message
+//! that is reported (a repeat's excerpt, earlier abuse's source id).
+//!
+//! An index of [`Layout::BeforeFingerprints`] has no fast fields: its
+//! messages are read whole from the store and fingerprinted from their
+//! bodies on first use (the slow path; `triage run` upgrades such an index).
+
+use super::similarity::Fingerprint;
+use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout};
+use crate::error::{Error, Result};
+use std::cell::OnceCell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tantivy::collector::DocSetCollector;
+use tantivy::columnar::{BytesColumn, Column, StrColumn};
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
+
+/// One earlier message of a sender: what counting needs, at hand; what
+/// comparing and reporting need, on demand.
+#[derive(Debug)]
+pub struct EarlierMessage {
+    pub key: String,
+    /// Unix seconds (UTC).
+    pub date: i64,
+    /// §4 category names.
+    pub categories: Vec<String>,
+    fingerprint: OnceCell<Fingerprint>,
+    held: Held,
+}
+
+/// Where the rest of an earlier message is.
+#[derive(Debug)]
+enum Held {
+    /// In the index: the fingerprint in a fast field, the entry stored.
+    Indexed(DocAddress),
+    /// In memory: triaged tonight, or read whole from an old-layout index.
+    Entry(Box<HistoryEntry>),
+}
+
+impl EarlierMessage {
+    /// A message held in memory; `fingerprint` of its body when already
+    /// computed, else computed on first use.
+    pub fn from_entry(entry: HistoryEntry, fingerprint: Option<Fingerprint>) -> EarlierMessage {
+        EarlierMessage {
+            key: entry.key.clone(),
+            date: entry.date,
+            categories: entry.categories.clone(),
+            fingerprint: fingerprint.map(OnceCell::from).unwrap_or_default(),
+            held: Held::Entry(Box::new(entry)),
+        }
+    }
+}
+
+/// A sender's earlier messages, sorted by (date, key), and the means to read
+/// the rest of each.
+pub struct SenderHistory {
+    pub messages: Vec<EarlierMessage>,
+    index: Option<IndexView>,
+}
+
+/// A snapshot of the index for reading fingerprints and stored entries.
+struct IndexView {
+    searcher: Searcher,
+    fields: Fields,
+    /// `STATE/history`, for error messages.
+    path: PathBuf,
+    /// The fast fields of each of the searcher's segments.
+    columns: Arc<Vec<SegmentColumns>>,
+}
+
+/// The fast fields of every segment of one searcher generation, opened once
+/// and shared by every sender's lookup (opening a column reads its
+/// dictionary's index: too dear to do per sender).
+pub(super) struct OpenedColumns {
+    generation: u64,
+    columns: Arc<Vec<SegmentColumns>>,
+}
+
+/// What is being read when the index fails.
+const READING: &str = "reading a sender's earlier mail";
+
+impl SenderHistory {
+    /// A sender with no earlier mail in the history.
+    pub fn empty() -> SenderHistory {
+        SenderHistory {
+            messages: Vec::new(),
+            index: None,
+        }
+    }
+
+    /// The fingerprint of `m`'s body, read (or computed) once.
+    pub fn fingerprint<'m>(&self, m: &'m EarlierMessage) -> Result<&'m Fingerprint> {
+        if let Some(fp) = m.fingerprint.get() {
+            return Ok(fp);
+        }
+        let fp = match (&m.held, &self.index) {
+            (Held::Entry(entry), _) => Fingerprint::new(&entry.body),
+            (Held::Indexed(address), Some(index)) => index.fingerprint(*address)?,
+            (Held::Indexed(_), None) => unreachable!("indexed messages come with their index"),
+        };
+        Ok(m.fingerprint.get_or_init(|| fp))
+    }
+
+    /// The whole history entry of `m` (for a report).
+    pub fn entry(&self, m: &EarlierMessage) -> Result<HistoryEntry> {
+        match (&m.held, &self.index) {
+            (Held::Entry(entry), _) => Ok((**entry).clone()),
+            (Held::Indexed(address), Some(index)) => index.entry(*address),
+            (Held::Indexed(_), None) => unreachable!("indexed messages come with their index"),
+        }
+    }
+}
+
+impl IndexView {
+    fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
+        self.surviving(|| {
+            let column = &self.columns[address.segment_ord as usize].fingerprint;
+            let mut bytes = Vec::new();
+            let found = match column.term_ords(address.doc_id).next() {
+                Some(ord) => column
+                    .ord_to_bytes(ord, &mut bytes)
+                    .map_err(|e| self.damaged(e))?,
+                None => false,
+            };
+            let fp = found.then(|| Fingerprint::from_bytes(&bytes)).flatten();
+            fp.ok_or_else(|| self.damaged("a message has no readable fingerprint"))
+        })
+    }
+
+    fn entry(&self, address: DocAddress) -> Result<HistoryEntry> {
+        self.surviving(|| {
+            let doc: TantivyDocument = self.searcher.doc(address).map_err(|e| self.damaged(e))?;
+            entry_from_document(&self.fields, &doc).map_err(|reason| Error::History {
+                path: self.path.clone(),
+                reason,
+            })
+        })
+    }
+
+    fn surviving<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::parse::guarded(read).unwrap_or_else(|| Err(self.damaged("the index reader failed")))
+    }
+
+    fn damaged(&self, e: impl std::fmt::Display) -> Error {
+        damaged(&self.path, READING, e)
+    }
+}
+
+impl History {
+    /// The sender's indexed messages, sorted by (date, key), for the
+    /// pipeline's sender context (see the module documentation).
+    pub fn sender_history(&self, sender_key: &str) -> Result<SenderHistory> {
+        if self.layout == Layout::BeforeFingerprints {
+            let messages = self
+                .sender_entries(sender_key)?
+                .into_iter()
+                .map(|entry| EarlierMessage::from_entry(entry, None))
+                .collect();
+            return Ok(SenderHistory {
+                messages,
+                index: None,
+            });
+        }
+        self.surviving("searching", || {
+            let searcher = self.reader.searcher();
+            let query = TermQuery::new(
+                Term::from_field_text(self.fields.sender_key, sender_key),
+                IndexRecordOption::Basic,
+            );
+            let mut addresses: Vec<DocAddress> = searcher
+                .search(&query, &DocSetCollector)
+                .map_err(|e| self.damaged("searching", e))?
+                .into_iter()
+                .collect();
+            addresses.sort_unstable();
+            let columns = self.opened_columns(&searcher)?;
+            let messages = addresses
+                .into_iter()
+                .map(|address| columns[address.segment_ord as usize].message(address, &self.path))
+                .collect::<Result<Vec<_>>>();
+            let mut messages = messages?;
+            messages.sort_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)));
+            Ok(SenderHistory {
+                messages,
+                index: Some(IndexView {
+                    searcher,
+                    fields: self.fields,
+                    path: self.path.clone(),
+                    columns,
+                }),
+            })
+        })
+    }
+
+    /// The fast fields of `searcher`'s segments: opened by the first lookup
+    /// of a searcher generation, shared by the others.
+    fn opened_columns(&self, searcher: &Searcher) -> Result<Arc<Vec<SegmentColumns>>> {
+        let generation = searcher.generation().generation_id();
+        let mut cache = self
+            .columns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(opened) = cache.as_ref().filter(|o| o.generation == generation) {
+            return Ok(Arc::clone(&opened.columns));
+        }
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| SegmentColumns::open(segment, &self.fields, &self.path))
+            .collect::<Result<Vec<_>>>()?;
+        let columns = Arc::new(columns);
+        *cache = Some(OpenedColumns {
+            generation,
+            columns: Arc::clone(&columns),
+        });
+        Ok(columns)
+    }
+}
+
+/// The fast fields of one segment that a sender lookup reads.
+struct SegmentColumns {
+    date: Column<i64>,
+    key: StrColumn,
+    categories: StrColumn,
+    fingerprint: BytesColumn,
+}
+
+impl SegmentColumns {
+    fn open(segment: &SegmentReader, f: &Fields, path: &std::path::Path) -> Result<SegmentColumns> {
+        let fast = segment.fast_fields();
+        let schema = segment.schema();
+        let str_column = |field| {
+            fast.str(schema.get_field_name(field))
+                .map_err(|e| damaged(path, READING, e))?
+                .ok_or_else(|| damaged(path, READING, "a fast field is missing"))
+        };
+        Ok(SegmentColumns {
+            date: fast
+                .i64(schema.get_field_name(f.date))
+                .map_err(|e| damaged(path, READING, e))?,
+            key: str_column(f.key)?,
+            categories: str_column(f.categories)?,
+            fingerprint: fast
+                .bytes(schema.get_field_name(f.fingerprint.expect("current layout")))
+                .map_err(|e| damaged(path, READING, e))?
+                .ok_or_else(|| damaged(path, READING, "the fingerprint field is missing"))?,
+        })
+    }
+
+    fn message(&self, address: DocAddress, path: &std::path::Path) -> Result<EarlierMessage> {
+        let doc = address.doc_id;
+        let text = |column: &StrColumn, ord| {
+            let mut s = String::new();
+            match column.ord_to_str(ord, &mut s) {
+                Ok(true) => Ok(s),
+                Ok(false) => Err(damaged(path, READING, "a fast field value is missing")),
+                Err(e) => Err(damaged(path, READING, e)),
+            }
+        };
+        let missing = |name: &str| damaged(path, READING, format!("a message has no `{name}`"));
+        let key_ord = self
+            .key
+            .term_ords(doc)
+            .next()
+            .ok_or_else(|| missing("key"))?;
+        Ok(EarlierMessage {
+            key: text(&self.key, key_ord)?,
+            date: self.date.first(doc).ok_or_else(|| missing("date"))?,
+            categories: self
+                .categories
+                .term_ords(doc)
+                .map(|ord| text(&self.categories, ord))
+                .collect::<Result<_>>()?,
+            fingerprint: OnceCell::new(),
+            held: Held::Indexed(address),
+        })
+    }
+}
