@@ -94,12 +94,16 @@ fn cached_history(n: usize, night: &[HistoryEntry], night_starts: i64) -> Histor
 fn consult_and_route(engine: &Engine, history: &History, prepared: Vec<Prepared>) -> usize {
     let mut by_sender: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
     for p in prepared {
-        by_sender.entry(p.sender_key.clone()).or_default().push(p);
+        by_sender
+            .entry(p.id.sender_key.clone())
+            .or_default()
+            .push(p);
     }
     let mut flagged = 0;
     for (key, mut messages) in by_sender {
-        messages
-            .sort_by(|a, b| (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id)));
+        messages.sort_by(|a, b| {
+            (a.id.timestamp, &a.raw.source_id).cmp(&(b.id.timestamp, &b.raw.source_id))
+        });
         let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap());
         for m in messages {
             flagged += usize::from(!ctx.triage(m).unwrap().0.categories.is_empty());
@@ -157,7 +161,7 @@ fn stages(c: &mut Criterion) {
         .iter()
         .map(|r| prepare(&engine, RawMessage::clone(r)))
         .collect();
-    let night_starts = prepared.iter().map(|p| p.timestamp).min().unwrap();
+    let night_starts = prepared.iter().map(|p| p.id.timestamp).min().unwrap();
     let histories: Vec<(usize, History)> = history_sizes()
         .into_iter()
         .map(|n| (n, cached_history(n, &night.entries, night_starts)))

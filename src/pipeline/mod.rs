@@ -278,13 +278,13 @@ fn triage_by_sender(
 )> {
     let mut groups: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
     for p in prepared {
-        groups.entry(p.sender_key.clone()).or_default().push(p);
+        groups.entry(p.id.sender_key.clone()).or_default().push(p);
     }
     let results: Vec<Result<Vec<(Outcome, crate::history::HistoryEntry, Vec<u8>)>>> = groups
         .into_par_iter()
         .map(|(key, mut messages)| {
             messages.sort_by(|a, b| {
-                (a.timestamp, &a.raw.source_id).cmp(&(b.timestamp, &b.raw.source_id))
+                (a.id.timestamp, &a.raw.source_id).cmp(&(b.id.timestamp, &b.raw.source_id))
             });
             let earlier = history.sender_history(&key)?;
             let mut ctx = SenderContext::new(engine, earlier);

@@ -10,7 +10,7 @@ use crate::register::normalize_address;
 use sha2::{Digest, Sha256};
 
 /// A message after the independent stages: what [`parse_and_detect`] made
-/// of it, and its [`Identity`] field by field.
+/// of it, and its [`Identity`].
 #[derive(Clone)]
 pub struct Prepared {
     pub raw: RawMessage,
@@ -18,12 +18,8 @@ pub struct Prepared {
     pub parsed: Option<ParsedMessage>,
     pub unparseable: Option<String>,
     pub detection: Detection,
-    pub timestamp: i64,
-    pub date_text: String,
-    pub from: String,
-    pub customer: Option<usize>,
-    pub sender_key: String,
-    pub key: String,
+    /// Who sent it, when, and its de-duplication key.
+    pub id: Identity,
 }
 
 pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
@@ -32,25 +28,13 @@ pub fn prepare(engine: &Engine, raw: RawMessage) -> Prepared {
         unparseable,
         detection,
     } = parse_and_detect(&engine.rules, &limits(engine), &raw.bytes);
-    let Identity {
-        timestamp,
-        date_text,
-        from,
-        customer,
-        sender_key,
-        key,
-    } = identify(engine, parsed.as_ref(), &raw.bytes);
+    let id = identify(engine, parsed.as_ref(), &raw.bytes);
     Prepared {
         raw,
         parsed,
         unparseable,
         detection,
-        timestamp,
-        date_text,
-        from,
-        customer,
-        sender_key,
-        key,
+        id,
     }
 }
 
@@ -63,6 +47,7 @@ pub fn limits(engine: &Engine) -> ParseLimits {
 
 /// Who sent a message, when, and under which key it is de-duplicated: what
 /// the census needs to batch by sender, and what [`prepare`] records.
+#[derive(Clone)]
 pub struct Identity {
     /// Unix seconds of the Date header, or of the run's "now" when missing.
     pub timestamp: i64,

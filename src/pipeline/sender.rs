@@ -81,7 +81,7 @@ impl<'e> SenderContext<'e> {
     /// history entry and its original bytes.
     pub fn triage(&mut self, m: Prepared) -> Result<(Outcome, HistoryEntry, Vec<u8>)> {
         let engine = self.engine;
-        let customer = m.customer.map(|i| &engine.register.customers[i]);
+        let customer = m.id.customer.map(|i| &engine.register.customers[i]);
         let parsed = m.parsed.as_ref();
         let sender = sender_view(engine, &m, customer, parsed);
         let status = sender.status.as_deref().and_then(Status::parse);
@@ -111,7 +111,7 @@ impl<'e> SenderContext<'e> {
             over_contact_limit: evidence.over_contact_limit,
             outside_contact_hours: evidence.outside_contact_hours,
             wrong_officer: status.is_some() && wrong_officer(customer, parsed),
-            forwarded_abuse: is_council_address(engine, &m.from)
+            forwarded_abuse: is_council_address(engine, &m.id.from)
                 && !m.detection.quoted_categories.is_empty(),
         };
         let routing = engine.policy.route(&facts);
@@ -123,10 +123,10 @@ impl<'e> SenderContext<'e> {
             }
         });
         let entry = HistoryEntry {
-            key: m.key.clone(),
-            sender_key: m.sender_key.clone(),
+            key: m.id.key.clone(),
+            sender_key: m.id.sender_key.clone(),
             customer_id: customer.map(|c| c.customer_id.clone()),
-            date: m.timestamp,
+            date: m.id.timestamp,
             subject: parsed.map(|p| p.subject.clone()).unwrap_or_default(),
             body: own_text.clone(),
             message_id: parsed.and_then(|p| p.message_id.clone()),
@@ -138,10 +138,10 @@ impl<'e> SenderContext<'e> {
         let (text, segments) = m.parsed.map(|p| (p.text, p.segments)).unwrap_or_default();
         let outcome = Outcome {
             source_id: m.raw.source_id.clone(),
-            key: m.key,
+            key: m.id.key,
             message_id: entry.message_id.clone(),
-            date: m.date_text,
-            from: m.from,
+            date: m.id.date_text,
+            from: m.id.from,
             subject: entry.subject.clone(),
             size_bytes: m.raw.bytes.len(),
             unparseable: m.unparseable,
@@ -187,18 +187,18 @@ impl<'e> SenderContext<'e> {
     ) -> Result<HistoryEvidence> {
         let engine = self.engine;
         let t = &engine.policy.thresholds;
-        let now = (m.timestamp, m.key.as_str());
+        let now = (m.id.timestamp, m.id.key.as_str());
         let all = &self.history.messages;
         let before = &all[..all.partition_point(|e| (e.date, e.key.as_str()) < now)];
         // The message itself is never earlier, even when the history holds
         // it under an earlier date: the date it has there, if so.
         let own_date = self
             .dates
-            .get(&m.key)
+            .get(&m.id.key)
             .copied()
-            .filter(|d| (*d, m.key.as_str()) < now);
+            .filter(|d| (*d, m.id.key.as_str()) < now);
         let parsed = m.parsed.as_ref();
-        let quotes_own_mail = parsed.is_some_and(|p| quotes_own_mail(p, &m.from, customer));
+        let quotes_own_mail = parsed.is_some_and(|p| quotes_own_mail(p, &m.id.from, customer));
         let quoted = quotes_own_mail.then(|| {
             // "I sent the email below three weeks ago…": the quoted part is
             // the sender's own earlier complaint, raised again.
@@ -207,7 +207,7 @@ impl<'e> SenderContext<'e> {
         let mut recent: Vec<&EarlierMessage> = before
             .iter()
             .rev()
-            .filter(|e| e.key != m.key)
+            .filter(|e| e.key != m.id.key)
             .take(REPEAT_LOOKBACK_MESSAGES)
             .collect();
         recent.reverse();
@@ -231,21 +231,21 @@ impl<'e> SenderContext<'e> {
             _ => None,
         };
         let count_since = |seconds: i64| {
-            let since = m.timestamp - seconds;
+            let since = m.id.timestamp - seconds;
             let older = before.partition_point(|e| e.date <= since);
             let own_counted = own_date.is_some_and(|d| d > since);
             1 + before.len() - older - usize::from(own_counted)
         };
         let messages_in_volume_window = count_since(t.high_volume_days as i64 * DAY);
 
-        let at = DateTime::<Utc>::from_timestamp(m.timestamp, 0).unwrap_or_default();
+        let at = DateTime::<Utc>::from_timestamp(m.id.timestamp, 0).unwrap_or_default();
         let restriction = customer.filter(|_| status.is_some());
         let limit = restriction.and_then(|c| c.contact_limit);
         let messages_in_limit_window = limit.map(|l| count_since(l.window().num_seconds()));
         let hours = restriction.and_then(|c| c.contact_hours.as_ref());
         let lookback = t.abusive_lookback_days as i64 * DAY;
         let abusive_before = match self.latest_abusive_before(now) {
-            Some((date, key)) if *date >= m.timestamp - lookback => {
+            Some((date, key)) if *date >= m.id.timestamp - lookback => {
                 let i = before.partition_point(|e| (e.date, e.key.as_str()) < (*date, key));
                 Some(self.history.entry(&before[i])?.source_id)
             }
@@ -289,8 +289,8 @@ fn sender_view(
     parsed: Option<&ParsedMessage>,
 ) -> SenderView {
     let mut view = SenderView {
-        address: m.from.clone(),
-        sender_key: m.sender_key.clone(),
+        address: m.id.from.clone(),
+        sender_key: m.id.sender_key.clone(),
         customer_id: None,
         customer_name: None,
         status: None,
@@ -303,7 +303,7 @@ fn sender_view(
     view.customer_name = Some(c.name.clone());
     view.register_status = Some(c.status.as_str().to_string());
     view.vulnerable = c.vulnerable;
-    let local_date = DateTime::<Utc>::from_timestamp(m.timestamp, 0)
+    let local_date = DateTime::<Utc>::from_timestamp(m.id.timestamp, 0)
         .unwrap_or_default()
         .with_timezone(&engine.config.timezone)
         .date_naive();
