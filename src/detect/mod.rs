@@ -9,6 +9,7 @@ mod format;
 mod lists;
 pub mod model;
 pub mod normalize;
+mod prefilter;
 pub mod rules;
 pub mod sentence;
 #[cfg(test)]

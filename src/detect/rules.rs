@@ -10,7 +10,8 @@
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
 use super::model::{self, LinearModel};
-use super::normalize::{Normalized, Normalizer};
+use super::normalize::{Normalized, Normalizer, Squeezed};
+use super::prefilter::Prefilter;
 use super::sentence;
 use super::word_regex::{ascii_words_only, WordRegex};
 use super::{Detection, RuleHit, Signal, SuppressedHit};
@@ -99,6 +100,8 @@ pub struct CompiledRules {
     guards: Vec<Guard>,
     /// (rule index, regex) of every regex rule.
     regexes: Vec<(usize, WordRegex)>,
+    /// Which of `regexes` can match a text at all.
+    prefilter: Prefilter,
     /// Derived rules: (rule index, the signal they follow, sentence regex).
     derived: Vec<(usize, Signal, WordRegex)>,
     /// Model rules: (rule index, weights, the score a sentence needs).
@@ -276,8 +279,9 @@ impl CompiledRules {
     /// Every rule hit in one segment, guards and allow-list applied.
     fn scan(&self, text: &str, base: usize) -> Vec<Found> {
         let norm = self.normalizer.normalize(text, base);
-        let mut raw = self.regex_hits(&norm.text);
-        raw.extend(self.word_hits(&norm));
+        let squeezed = norm.squeeze();
+        let mut raw = self.regex_hits(&norm.text, &squeezed.text);
+        raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
@@ -333,14 +337,17 @@ impl CompiledRules {
             .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
-    /// Regex rules on the normalised view. Each regex runs on its own: a
-    /// combined `RegexSet` pre-filter was tried and, with ~140 rules of
-    /// long alternations, its lazy DFA thrashed and made detection 3x
-    /// slower than running the regexes one by one.
-    fn regex_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
+    /// Regex rules on the normalised view: each regex the literal
+    /// pre-filter lets through runs on its own. (A combined `RegexSet`
+    /// pre-filter was tried and, with ~140 rules of long alternations, its
+    /// lazy DFA thrashed and made detection 3x slower.)
+    fn regex_hits(&self, text: &str, squeezed: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
-        for (rule, re) in &self.regexes {
+        let (mut found, mut may_match) = (Vec::new(), Vec::new());
+        self.prefilter
+            .candidates(squeezed, &mut found, &mut may_match);
+        for ((rule, re), _) in self.regexes.iter().zip(may_match).filter(|(_, may)| *may) {
             for m in re.for_text(ascii_words).find_iter(text) {
                 if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                     out.push((*rule, s, e));
@@ -352,8 +359,7 @@ impl CompiledRules {
 
     /// Word-list rules: automaton on the squeezed view, then run lengths and
     /// word edges checked on the normalised view.
-    fn word_hits(&self, norm: &Normalized) -> Vec<(usize, usize, usize)> {
-        let squeezed = norm.squeeze();
+    fn word_hits(&self, norm: &Normalized, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         for m in self.words.find_overlapping_iter(&squeezed.text) {
             let wp = &self.word_patterns[m.pattern().as_usize()];
@@ -579,10 +585,12 @@ impl<'a> Loader<'a> {
             MatchKind::Standard,
         );
         let sha256 = self.hash();
+        let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.as_str()));
         self.errors.into_result(CompiledRules {
             rules,
             guards,
             regexes,
+            prefilter,
             derived,
             models,
             words,

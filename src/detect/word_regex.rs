@@ -53,6 +53,11 @@ impl WordRegex {
         }
     }
 
+    /// The pattern as written (Unicode word boundaries).
+    pub fn as_str(&self) -> &str {
+        self.unicode.as_str()
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
         self.for_text(ascii_words_only(text)).is_match(text)
     }
