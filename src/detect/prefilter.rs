@@ -47,10 +47,11 @@ pub enum Requirement {
     Either(Vec<Requirement>),
 }
 
-/// A requirement with its literals numbered in the shared automaton.
+/// A requirement whose literal sets are numbered: set `i` holds when the
+/// scan found any of its literals.
 enum Compiled {
     True,
-    Any(Vec<usize>),
+    Any(usize),
     All(Vec<Compiled>),
     Either(Vec<Compiled>),
 }
@@ -59,7 +60,7 @@ impl Compiled {
     fn holds(&self, found: &[bool]) -> bool {
         match self {
             Compiled::True => true,
-            Compiled::Any(ids) => ids.iter().any(|&i| found[i]),
+            Compiled::Any(set) => found[*set],
             Compiled::All(subs) => subs.iter().all(|r| r.holds(found)),
             Compiled::Either(subs) => subs.iter().any(|r| r.holds(found)),
         }
@@ -69,34 +70,46 @@ impl Compiled {
 /// Which regexes can match a text, from one scan for their literals.
 pub struct Prefilter {
     automaton: AhoCorasick,
-    literal_count: usize,
+    /// Per automaton pattern (literal): the literal sets holding it.
+    sets_of: Vec<Vec<usize>>,
+    set_count: usize,
     /// Per regex, what a text must hold for it to match.
     requirements: Vec<Compiled>,
+}
+
+/// Numbers literals and literal sets while requirements are compiled.
+#[derive(Default)]
+struct Numbering {
+    literals: Vec<String>,
+    literal_ids: HashMap<String, usize>,
+    sets_of: Vec<Vec<usize>>,
+    set_ids: HashMap<Vec<String>, usize>,
 }
 
 impl Prefilter {
     /// `sources[i]` is the pattern of regex `i`, as the `regex` crate reads it.
     pub fn new<'a>(sources: impl IntoIterator<Item = &'a str>) -> Prefilter {
-        let mut literals: Vec<String> = Vec::new();
-        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut numbering = Numbering::default();
         let requirements = sources
             .into_iter()
             .map(|source| {
                 let req = regex_syntax::parse(source)
                     .map(|hir| Requirement::of(&hir))
                     .unwrap_or(Requirement::True);
-                number(req, &mut literals, &mut ids)
+                numbering.compile(req)
             })
             .collect();
+        let literals = &numbering.literals;
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
-            .build(&literals)
-            .or_else(|_| AhoCorasick::builder().build(&literals))
+            .build(literals)
+            .or_else(|_| AhoCorasick::builder().build(literals))
             .expect("an automaton over plain literals builds");
         Prefilter {
             automaton,
-            literal_count: literals.len(),
+            set_count: numbering.set_ids.len(),
+            sets_of: numbering.sets_of,
             requirements,
         }
     }
@@ -106,9 +119,11 @@ impl Prefilter {
     /// `found` is scratch space.
     pub fn candidates(&self, squeezed: &str, found: &mut Vec<bool>, out: &mut Vec<bool>) {
         found.clear();
-        found.resize(self.literal_count, false);
+        found.resize(self.set_count, false);
         for m in self.automaton.find_overlapping_iter(squeezed) {
-            found[m.pattern().as_usize()] = true;
+            for &set in &self.sets_of[m.pattern().as_usize()] {
+                found[set] = true;
+            }
         }
         out.clear();
         out.extend(self.requirements.iter().map(|r| r.holds(found)));
@@ -122,29 +137,33 @@ impl Prefilter {
     }
 }
 
-/// Number the literals of `req` (shared between regexes).
-fn number(
-    req: Requirement,
-    literals: &mut Vec<String>,
-    ids: &mut HashMap<String, usize>,
-) -> Compiled {
-    match req {
-        Requirement::True => Compiled::True,
-        Requirement::Any(set) => Compiled::Any(
-            set.into_iter()
-                .map(|lit| {
-                    *ids.entry(lit.clone()).or_insert_with(|| {
-                        literals.push(lit);
-                        literals.len() - 1
-                    })
-                })
-                .collect(),
-        ),
-        Requirement::All(subs) => {
-            Compiled::All(subs.into_iter().map(|r| number(r, literals, ids)).collect())
-        }
-        Requirement::Either(subs) => {
-            Compiled::Either(subs.into_iter().map(|r| number(r, literals, ids)).collect())
+impl Numbering {
+    /// Number the literal sets of `req` (shared between regexes).
+    fn compile(&mut self, req: Requirement) -> Compiled {
+        match req {
+            Requirement::True => Compiled::True,
+            Requirement::Any(set) => {
+                if let Some(&id) = self.set_ids.get(&set) {
+                    return Compiled::Any(id);
+                }
+                let id = self.set_ids.len();
+                for lit in &set {
+                    let literal = *self.literal_ids.entry(lit.clone()).or_insert_with(|| {
+                        self.literals.push(lit.clone());
+                        self.sets_of.push(Vec::new());
+                        self.literals.len() - 1
+                    });
+                    self.sets_of[literal].push(id);
+                }
+                self.set_ids.insert(set, id);
+                Compiled::Any(id)
+            }
+            Requirement::All(subs) => {
+                Compiled::All(subs.into_iter().map(|r| self.compile(r)).collect())
+            }
+            Requirement::Either(subs) => {
+                Compiled::Either(subs.into_iter().map(|r| self.compile(r)).collect())
+            }
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
-use super::model::{self, LinearModel};
+use super::model::{self, LinearModel, SentenceScorer};
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::Prefilter;
 use super::sentence;
@@ -104,8 +104,11 @@ pub struct CompiledRules {
     prefilter: Prefilter,
     /// Derived rules: (rule index, the signal they follow, sentence regex).
     derived: Vec<(usize, Signal, WordRegex)>,
-    /// Model rules: (rule index, weights, the score a sentence needs).
-    models: Vec<(usize, LinearModel, f32)>,
+    /// Model rules: (rule index, weights, the score a sentence needs,
+    /// index into `scorers`).
+    models: Vec<(usize, LinearModel, f32, usize)>,
+    /// One per distinct weights file (rules may share one, at two scores).
+    scorers: Vec<SentenceScorer>,
     words: AhoCorasick,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
@@ -380,11 +383,16 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
+        let mut words = Vec::new();
+        let mut scores = vec![0.0; self.scorers.len()];
         for unit in model::units(text) {
-            let features = model::features(&text[unit.clone()]);
-            for (rule, weights, min_score) in &self.models {
-                if weights.score(&features) >= *min_score {
-                    out.push((*rule, unit.start, unit.end));
+            model::stems(&text[unit.clone()], &mut words);
+            for (score, scorer) in scores.iter_mut().zip(&self.scorers) {
+                *score = scorer.score(&words);
+            }
+            for &(rule, _, min_score, scorer) in &self.models {
+                if scores[scorer] >= min_score {
+                    out.push((rule, unit.start, unit.end));
                 }
             }
         }
@@ -398,10 +406,10 @@ impl CompiledRules {
         rule_id: &str,
         matched: &str,
     ) -> Option<(f32, Vec<(String, f32)>)> {
-        let (_, weights, _) = self
+        let (_, weights, _, _) = self
             .models
             .iter()
-            .find(|(r, _, _)| self.rules[*r].id == rule_id)?;
+            .find(|(r, ..)| self.rules[*r].id == rule_id)?;
         let features = model::features(&self.normalizer.normalize(matched, 0).text);
         Some((weights.score(&features), weights.contributions(&features)))
     }
@@ -541,6 +549,7 @@ impl<'a> Loader<'a> {
         let mut regexes = Vec::new();
         let mut derived = Vec::new();
         let mut models = Vec::new();
+        let mut scorers = Vec::new();
         let mut word_patterns = Vec::new();
         let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
         for p in &files {
@@ -564,7 +573,17 @@ impl<'a> Loader<'a> {
                         continue;
                     }
                     Some(Matcher::Model(weights, min_score)) => {
-                        models.push((index, weights, min_score))
+                        let shared = models
+                            .iter()
+                            .find(|m: &&(_, LinearModel, _, _)| m.1 == weights);
+                        let scorer = match shared {
+                            Some(m) => m.3,
+                            None => {
+                                scorers.push(SentenceScorer::new(&weights));
+                                scorers.len() - 1
+                            }
+                        };
+                        models.push((index, weights, min_score, scorer))
                     }
                     Some(Matcher::Words(entries)) => {
                         word_patterns.extend(entries.into_iter().map(|e| WordPattern {
@@ -593,6 +612,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
+            scorers,
             words,
             word_patterns,
             allow,
