@@ -87,17 +87,13 @@ struct Numbering {
 }
 
 impl Prefilter {
-    /// `sources[i]` is the pattern of regex `i`, as the `regex` crate reads it.
-    pub fn new<'a>(sources: impl IntoIterator<Item = &'a str>) -> Prefilter {
+    /// `requirements[i]` is that of regex `i` ([`Requirement::of`] its
+    /// syntax, as the `regex` crate reads it).
+    pub fn new<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> Prefilter {
         let mut numbering = Numbering::default();
-        let requirements = sources
+        let requirements = requirements
             .into_iter()
-            .map(|source| {
-                let req = regex_syntax::parse(source)
-                    .map(|hir| Requirement::of(&hir))
-                    .unwrap_or(Requirement::True);
-                numbering.compile(req)
-            })
+            .map(|req| numbering.compile(req))
             .collect();
         let literals = &numbering.literals;
         let automaton = AhoCorasick::builder()
@@ -139,15 +135,15 @@ impl Prefilter {
 
 impl Numbering {
     /// Number the literal sets of `req` (shared between regexes).
-    fn compile(&mut self, req: Requirement) -> Compiled {
+    fn compile(&mut self, req: &Requirement) -> Compiled {
         match req {
             Requirement::True => Compiled::True,
             Requirement::Any(set) => {
-                if let Some(&id) = self.set_ids.get(&set) {
+                if let Some(&id) = self.set_ids.get(set) {
                     return Compiled::Any(id);
                 }
                 let id = self.set_ids.len();
-                for lit in &set {
+                for lit in set {
                     let literal = *self.literal_ids.entry(lit.clone()).or_insert_with(|| {
                         self.literals.push(lit.clone());
                         self.sets_of.push(Vec::new());
@@ -155,14 +151,12 @@ impl Numbering {
                     });
                     self.sets_of[literal].push(id);
                 }
-                self.set_ids.insert(set, id);
+                self.set_ids.insert(set.clone(), id);
                 Compiled::Any(id)
             }
-            Requirement::All(subs) => {
-                Compiled::All(subs.into_iter().map(|r| self.compile(r)).collect())
-            }
+            Requirement::All(subs) => Compiled::All(subs.iter().map(|r| self.compile(r)).collect()),
             Requirement::Either(subs) => {
-                Compiled::Either(subs.into_iter().map(|r| self.compile(r)).collect())
+                Compiled::Either(subs.iter().map(|r| self.compile(r)).collect())
             }
         }
     }
@@ -508,7 +502,8 @@ mod tests {
             r"\b(?:f+u+c+k+|sod)\s+(?:off|you)\b",
             r"\s+",
         ];
-        let pre = Prefilter::new(patterns);
+        let requirements: Vec<Requirement> = patterns.iter().map(|p| requirement(p)).collect();
+        let pre = Prefilter::new(&requirements);
         assert_eq!(pre.always_run(), 1, "only \\s+ needs no fixed text");
         let regexes: Vec<regex::Regex> = patterns
             .iter()

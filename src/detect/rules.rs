@@ -604,7 +604,7 @@ impl<'a> Loader<'a> {
             MatchKind::Standard,
         );
         let sha256 = self.hash();
-        let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.as_str()));
+        let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.requirement()));
         self.errors.into_result(CompiledRules {
             rules,
             guards,
