@@ -3,9 +3,9 @@
 //!
 //! Loading reads every `*.toml` in the rules directory except `policy.toml`
 //! (routing, owned by `route`), collects *every* problem before giving up,
-//! and compiles once: one `Regex` per regex rule, all word-list entries
-//! into one aho-corasick automaton over the squeezed view, the allow-list
-//! into another.
+//! and compiles once: one `Regex` per regex rule (with the literal
+//! pre-filter over all of them), all word-list entries into one aho-corasick
+//! automaton over the squeezed view, the allow-list into another.
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
