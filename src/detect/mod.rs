@@ -2,13 +2,16 @@
 //! of §5 row 7) from rule files in `rules/` that an analyst can read and edit.
 //!
 //! Word lists are compiled once into aho-corasick automata, regexes once into
-//! `regex` programs. Text is normalised first ([`normalize`]) so obfuscations
-//! are caught, with an offset map so every hit points into the message text.
+//! `regex` programs, behind an exact literal pre-filter (`prefilter.rs`) that
+//! runs a regex only on text that holds what every match of it must contain.
+//! Text is normalised first ([`normalize`]) so obfuscations are caught, with
+//! an offset map so every hit points into the message text.
 
 mod format;
 mod lists;
 pub mod model;
 pub mod normalize;
+mod prefilter;
 pub mod rules;
 pub mod sentence;
 #[cfg(test)]

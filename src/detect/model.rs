@@ -15,6 +15,7 @@
 //! Training lives in `evaluate::train` (`triage rules train`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The bias line's name: in brackets, which no feature can contain (a
 /// sentence saying "bias" has a feature `bias`).
@@ -172,20 +173,114 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 }
 
 /// The features of one normalised sentence (repeats kept: a word said twice
-/// counts twice).
+/// counts twice): its stemmed words, then each pair, then each pair with one
+/// word skipped. [`SentenceScorer`] walks the same features without
+/// building them.
 pub fn features(sentence: &str) -> Vec<String> {
-    let words: Vec<String> = word_spans(sentence)
-        .map(|(s, e)| stem(&sentence[s..e]))
-        .collect();
-    let mut out = Vec::with_capacity(words.len() * 3);
-    out.extend(words.iter().cloned());
-    for pair in words.windows(2) {
-        out.push(format!("{} {}", pair[0], pair[1]));
+    let mut words = Vec::new();
+    stems(sentence, &mut words);
+    feature_parts(&words).map(|parts| parts.concat()).collect()
+}
+
+/// The stemmed words of `sentence`, into `out` (cleared first).
+pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
+    out.clear();
+    out.extend(word_spans(sentence).map(|(s, e)| stem(&sentence[s..e])));
+}
+
+/// Every feature of a sentence with stemmed words `words`, in order, as the
+/// pieces that make up its name.
+fn feature_parts<'a>(words: &'a [&'a str]) -> impl Iterator<Item = [&'a str; 3]> + 'a {
+    let singles = words.iter().map(|&w| [w, "", ""]);
+    let pairs = words.windows(2).map(|p| [p[0], " ", p[1]]);
+    let skips = words.windows(3).map(|t| [t[0], SKIP, t[2]]);
+    singles.chain(pairs).chain(skips)
+}
+
+/// A model made ready to score many sentences fast: features are looked up
+/// by a hash of their pieces, so no feature name is built. The score is the
+/// same, to the bit, as [`LinearModel::score`] of [`features`]: the same
+/// weights, added in the same order.
+pub struct SentenceScorer {
+    bias: f32,
+    /// Feature hash → (feature, weight); more than one only on a collision.
+    by_hash: ByHash,
+}
+
+type ByHash = HashMap<u64, Vec<(Box<str>, f32)>, BuildHasherDefault<PreHashed>>;
+
+impl SentenceScorer {
+    pub fn new(model: &LinearModel) -> SentenceScorer {
+        let mut by_hash = ByHash::default();
+        for (feature, &weight) in &model.weights {
+            by_hash
+                .entry(feature_hash(&[feature]))
+                .or_default()
+                .push((feature.as_str().into(), weight));
+        }
+        SentenceScorer {
+            bias: model.bias,
+            by_hash,
+        }
     }
-    for triple in words.windows(3) {
-        out.push(format!("{}{SKIP}{}", triple[0], triple[2]));
+
+    /// The score of the sentence whose stemmed words ([`stems`]) are `words`.
+    pub fn score(&self, words: &[&str]) -> f32 {
+        let z = self.bias
+            + feature_parts(words)
+                .filter_map(|parts| self.weight(&parts))
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
     }
-    out
+
+    fn weight(&self, parts: &[&str]) -> Option<f32> {
+        let candidates = self.by_hash.get(&feature_hash(parts))?;
+        let is = |name: &str| {
+            let mut rest = name;
+            parts.iter().all(|p| match rest.strip_prefix(p) {
+                Some(r) => {
+                    rest = r;
+                    true
+                }
+                None => false,
+            }) && rest.is_empty()
+        };
+        candidates
+            .iter()
+            .find(|(name, _)| is(name))
+            .map(|&(_, w)| w)
+    }
+}
+
+/// FNV-1a over the bytes of the pieces, as if joined: the same for a
+/// feature's name and for the pieces it is made of.
+fn feature_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts.iter().flat_map(|p| p.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// The map's hasher for keys that are hashes already: a final mix only.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        (self.0 ^ (self.0 >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// What every number becomes: in angle brackets, which no word contains
@@ -195,23 +290,23 @@ const NUMBER: &str = "<n>";
 /// A light stemmer: numbers become `<n>`; `'s`, `-ing`, `-ed` and plural `-s`
 /// come off long enough words. Crude, but it lets `burning`, `burned` and
 /// `burns` share what the model learnt about `burn`.
-fn stem(word: &str) -> String {
+fn stem(word: &str) -> &str {
     if word.chars().all(|c| c.is_ascii_digit()) {
-        return NUMBER.to_string();
+        return NUMBER;
     }
     let w = word.strip_suffix("'s").unwrap_or(word);
     let n = w.chars().count();
     if n >= 6 && w.ends_with("ing") {
-        return w[..w.len() - 3].to_string();
+        return &w[..w.len() - 3];
     }
     if n >= 5 && w.ends_with("ed") {
-        return w[..w.len() - 2].to_string();
+        return &w[..w.len() - 2];
     }
     if n >= 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
     {
-        return w[..w.len() - 1].to_string();
+        return &w[..w.len() - 1];
     }
-    w.to_string()
+    w
 }
 
 #[cfg(test)]
@@ -261,6 +356,44 @@ mod tests {
         assert!(m.score(&features("the rubbish")) < 0.2);
         let why = m.contributions(&features("burn burn rubbish"));
         assert_eq!(why, vec![("burn".to_string(), 3.0)]);
+    }
+
+    #[test]
+    fn the_fast_scorer_gives_the_same_score_to_the_bit() {
+        for file in ["threat_violence", "threat_self_harm"] {
+            let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
+            let model = LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let scorer = SentenceScorer::new(&model);
+            let mut words = Vec::new();
+            for sentence in [
+                "i'll burn your offices down",
+                "next time i see that warden i'm going to smash his face in",
+                "i can't go on, i want to end it all tonight",
+                "the bins were not collected on 12 march",
+                "burn burn burn … your your office's",
+                "",
+            ] {
+                stems(sentence, &mut words);
+                let slow = model.score(&features(sentence));
+                assert_eq!(scorer.score(&words).to_bits(), slow.to_bits(), "{sentence}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hash_collision_does_not_mix_up_features() {
+        let mut m = LinearModel::default();
+        m.weights.insert("burn".into(), 3.0);
+        let mut scorer = SentenceScorer::new(&m);
+        // Pretend `rubbish` hashes like `burn`: it must still weigh nothing.
+        let burn = feature_hash(&["burn"]);
+        scorer.by_hash.clear();
+        scorer
+            .by_hash
+            .insert(burn, vec![("rubbish".into(), -1.0), ("burn".into(), 3.0)]);
+        assert_eq!(scorer.weight(&["burn"]), Some(3.0));
+        assert_eq!(scorer.weight(&["bu", "", "rn"]), Some(3.0));
+        assert_eq!(scorer.weight(&["burnt"]), None);
     }
 
     #[test]

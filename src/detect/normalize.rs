@@ -152,7 +152,7 @@ impl Normalized {
         let mut prev: Option<char> = None;
         for (i, c) in self.text.char_indices() {
             let end = i + c.len_utf8();
-            if c.is_alphabetic() && prev == Some(c) {
+            if continues_run(prev, c) {
                 let last = s.ends.len() - c.len_utf8();
                 s.ends[last..].fill(end);
                 continue;
@@ -166,6 +166,38 @@ impl Normalized {
         }
         s
     }
+}
+
+/// Whether `c` after `prev` is squeezed away: a repeat of the same letter.
+/// (Runs of other characters, `!!!` or `...`, are kept.)
+pub fn continues_run(prev: Option<char>, c: char) -> bool {
+    c.is_alphabetic() && prev == Some(c)
+}
+
+/// The squeezed form of `text` (as [`Normalized::squeeze`] makes it).
+pub fn squeeze_str(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !continues_run(out.chars().next_back(), c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `b` appended to `a` in the squeezed view: where `a` ends with the letter
+/// `b` starts with, the two runs are one.
+pub fn squeezed_concat(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len());
+    out.push_str(a);
+    let mut chars = b.chars();
+    if let Some(first) = chars.clone().next() {
+        if continues_run(a.chars().next_back(), first) {
+            chars.next();
+        }
+    }
+    out.push_str(chars.as_str());
+    out
 }
 
 impl Squeezed {

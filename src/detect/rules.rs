@@ -3,14 +3,15 @@
 //!
 //! Loading reads every `*.toml` in the rules directory except `policy.toml`
 //! (routing, owned by `route`), collects *every* problem before giving up,
-//! and compiles once: one `Regex` per regex rule, all word-list entries
-//! into one aho-corasick automaton over the squeezed view, the allow-list
-//! into another.
+//! and compiles once: one `Regex` per regex rule (with the literal
+//! pre-filter over all of them), all word-list entries into one aho-corasick
+//! automaton over the squeezed view, the allow-list into another.
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
-use super::model::{self, LinearModel};
-use super::normalize::{Normalized, Normalizer};
+use super::model::{self, LinearModel, SentenceScorer};
+use super::normalize::{Normalized, Normalizer, Squeezed};
+use super::prefilter::Prefilter;
 use super::sentence;
 use super::word_regex::{ascii_words_only, WordRegex};
 use super::{Detection, RuleHit, Signal, SuppressedHit};
@@ -99,10 +100,15 @@ pub struct CompiledRules {
     guards: Vec<Guard>,
     /// (rule index, regex) of every regex rule.
     regexes: Vec<(usize, WordRegex)>,
+    /// Which of `regexes` can match a text at all.
+    prefilter: Prefilter,
     /// Derived rules: (rule index, the signal they follow, sentence regex).
     derived: Vec<(usize, Signal, WordRegex)>,
-    /// Model rules: (rule index, weights, the score a sentence needs).
-    models: Vec<(usize, LinearModel, f32)>,
+    /// Model rules: (rule index, weights, the score a sentence needs,
+    /// index into `scorers`).
+    models: Vec<(usize, LinearModel, f32, usize)>,
+    /// One per distinct weights file (rules may share one, at two scores).
+    scorers: Vec<SentenceScorer>,
     words: AhoCorasick,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
@@ -276,8 +282,9 @@ impl CompiledRules {
     /// Every rule hit in one segment, guards and allow-list applied.
     fn scan(&self, text: &str, base: usize) -> Vec<Found> {
         let norm = self.normalizer.normalize(text, base);
-        let mut raw = self.regex_hits(&norm.text);
-        raw.extend(self.word_hits(&norm));
+        let squeezed = norm.squeeze();
+        let mut raw = self.regex_hits(&norm.text, &squeezed.text);
+        raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
@@ -333,14 +340,17 @@ impl CompiledRules {
             .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
-    /// Regex rules on the normalised view. Each regex runs on its own: a
-    /// combined `RegexSet` pre-filter was tried and, with ~140 rules of
-    /// long alternations, its lazy DFA thrashed and made detection 3x
-    /// slower than running the regexes one by one.
-    fn regex_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
+    /// Regex rules on the normalised view: each regex the literal
+    /// pre-filter lets through runs on its own. (A combined `RegexSet`
+    /// pre-filter was tried and, with ~140 rules of long alternations, its
+    /// lazy DFA thrashed and made detection 3x slower.)
+    fn regex_hits(&self, text: &str, squeezed: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
-        for (rule, re) in &self.regexes {
+        let (mut found, mut may_match) = (Vec::new(), Vec::new());
+        self.prefilter
+            .candidates(squeezed, &mut found, &mut may_match);
+        for ((rule, re), _) in self.regexes.iter().zip(may_match).filter(|(_, may)| *may) {
             for m in re.for_text(ascii_words).find_iter(text) {
                 if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                     out.push((*rule, s, e));
@@ -352,8 +362,7 @@ impl CompiledRules {
 
     /// Word-list rules: automaton on the squeezed view, then run lengths and
     /// word edges checked on the normalised view.
-    fn word_hits(&self, norm: &Normalized) -> Vec<(usize, usize, usize)> {
-        let squeezed = norm.squeeze();
+    fn word_hits(&self, norm: &Normalized, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         for m in self.words.find_overlapping_iter(&squeezed.text) {
             let wp = &self.word_patterns[m.pattern().as_usize()];
@@ -374,11 +383,16 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
+        let mut words = Vec::new();
+        let mut scores = vec![0.0; self.scorers.len()];
         for unit in model::units(text) {
-            let features = model::features(&text[unit.clone()]);
-            for (rule, weights, min_score) in &self.models {
-                if weights.score(&features) >= *min_score {
-                    out.push((*rule, unit.start, unit.end));
+            model::stems(&text[unit.clone()], &mut words);
+            for (score, scorer) in scores.iter_mut().zip(&self.scorers) {
+                *score = scorer.score(&words);
+            }
+            for &(rule, _, min_score, scorer) in &self.models {
+                if scores[scorer] >= min_score {
+                    out.push((rule, unit.start, unit.end));
                 }
             }
         }
@@ -392,10 +406,10 @@ impl CompiledRules {
         rule_id: &str,
         matched: &str,
     ) -> Option<(f32, Vec<(String, f32)>)> {
-        let (_, weights, _) = self
+        let (_, weights, _, _) = self
             .models
             .iter()
-            .find(|(r, _, _)| self.rules[*r].id == rule_id)?;
+            .find(|(r, ..)| self.rules[*r].id == rule_id)?;
         let features = model::features(&self.normalizer.normalize(matched, 0).text);
         Some((weights.score(&features), weights.contributions(&features)))
     }
@@ -535,6 +549,7 @@ impl<'a> Loader<'a> {
         let mut regexes = Vec::new();
         let mut derived = Vec::new();
         let mut models = Vec::new();
+        let mut scorers = Vec::new();
         let mut word_patterns = Vec::new();
         let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
         for p in &files {
@@ -558,7 +573,17 @@ impl<'a> Loader<'a> {
                         continue;
                     }
                     Some(Matcher::Model(weights, min_score)) => {
-                        models.push((index, weights, min_score))
+                        let shared = models
+                            .iter()
+                            .find(|m: &&(_, LinearModel, _, _)| m.1 == weights);
+                        let scorer = match shared {
+                            Some(m) => m.3,
+                            None => {
+                                scorers.push(SentenceScorer::new(&weights));
+                                scorers.len() - 1
+                            }
+                        };
+                        models.push((index, weights, min_score, scorer))
                     }
                     Some(Matcher::Words(entries)) => {
                         word_patterns.extend(entries.into_iter().map(|e| WordPattern {
@@ -579,12 +604,15 @@ impl<'a> Loader<'a> {
             MatchKind::Standard,
         );
         let sha256 = self.hash();
+        let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.requirement()));
         self.errors.into_result(CompiledRules {
             rules,
             guards,
             regexes,
+            prefilter,
             derived,
             models,
+            scorers,
             words,
             word_patterns,
             allow,
