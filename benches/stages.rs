@@ -15,7 +15,6 @@
 //! `target/bench-history/` for later runs.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use triage::config::RunConfig;
 use triage::history::{History, HistoryEntry, SenderHistory};
@@ -90,20 +89,10 @@ fn cached_history(n: usize, night: &[HistoryEntry], night_starts: i64) -> Histor
 }
 
 /// Triage `prepared` over `history` as a run does: by sender, each
-/// sender's mail in date order.
+/// sender's mail in (date, key) order.
 fn consult_and_route(engine: &Engine, history: &History, prepared: Vec<Prepared>) -> usize {
-    let mut by_sender: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
-    for p in prepared {
-        by_sender
-            .entry(p.id.sender_key.clone())
-            .or_default()
-            .push(p);
-    }
     let mut flagged = 0;
-    for (key, mut messages) in by_sender {
-        messages.sort_by(|a, b| {
-            (a.id.timestamp, &a.raw.source_id).cmp(&(b.id.timestamp, &b.raw.source_id))
-        });
+    for (key, messages) in triage::pipeline::group_by_sender(prepared) {
         let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap());
         for m in messages {
             flagged += usize::from(!ctx.triage(m).unwrap().0.categories.is_empty());

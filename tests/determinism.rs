@@ -193,3 +193,33 @@ fn reports_and_history_are_identical_for_any_batch_size_on_a_synth_night() {
         args
     });
 }
+
+/// Two messages from one sender with the same Date: "earlier" is decided by
+/// (date, key), so the night must be handled in that order too — otherwise
+/// the first run (both in the night) and a re-run (both in the history)
+/// disagree about which one repeats the other.
+#[test]
+fn a_rerun_agrees_with_the_first_run_when_a_senders_messages_share_a_date() {
+    let mut world = World::new();
+    let body = "The street light outside 14 Mill Lane has been out for three weeks and the \
+                pavement is pitch dark by five o'clock. Please send someone to fix it.";
+    let message = |id: &str| {
+        format!(
+            "From: Ann Lowe <ann.lowe@example.com>\r\nTo: highways@northfield.gov.uk\r\n\
+             Subject: Street light\r\nDate: Fri, 20 Nov 2026 09:00:00 +0000\r\n\
+             Message-ID: <{id}@example.com>\r\n\r\n{body}\r\n"
+        )
+    };
+    // File order (a, b) is the opposite of key order (<a-key> < <z-key>).
+    world.raw("a.eml", message("z-key").as_bytes());
+    world.raw("b.eml", message("a-key").as_bytes());
+    let first = world.triage();
+    let first_bytes = std::fs::read(world.path("out/report.csv")).unwrap();
+    assert_eq!(first["a.eml"]["repeat_of"], "b.eml", "{first:?}");
+    assert_eq!(first["b.eml"]["repeat_of"], "", "{first:?}");
+    world.triage();
+    assert!(
+        std::fs::read(world.path("out/report.csv")).unwrap() == first_bytes,
+        "report.csv changed on re-run"
+    );
+}

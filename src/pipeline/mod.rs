@@ -276,21 +276,15 @@ fn triage_by_sender(
     Vec<crate::history::HistoryEntry>,
     BTreeMap<String, Vec<u8>>,
 )> {
-    let mut groups: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
-    for p in prepared {
-        groups.entry(p.id.sender_key.clone()).or_default().push(p);
-    }
-    let results: Vec<Result<Vec<(Outcome, crate::history::HistoryEntry, Vec<u8>)>>> = groups
-        .into_par_iter()
-        .map(|(key, mut messages)| {
-            messages.sort_by(|a, b| {
-                (a.id.timestamp, &a.raw.source_id).cmp(&(b.id.timestamp, &b.raw.source_id))
-            });
-            let earlier = history.sender_history(&key)?;
-            let mut ctx = SenderContext::new(engine, earlier);
-            messages.into_iter().map(|m| ctx.triage(m)).collect()
-        })
-        .collect();
+    let results: Vec<Result<Vec<(Outcome, crate::history::HistoryEntry, Vec<u8>)>>> =
+        group_by_sender(prepared)
+            .into_par_iter()
+            .map(|(key, messages)| {
+                let earlier = history.sender_history(&key)?;
+                let mut ctx = SenderContext::new(engine, earlier);
+                messages.into_iter().map(|m| ctx.triage(m)).collect()
+            })
+            .collect();
     let mut outcomes = Vec::new();
     let mut entries = Vec::new();
     let mut raws = BTreeMap::new();
@@ -304,6 +298,27 @@ fn triage_by_sender(
     outcomes.sort_by(|a, b| a.source_id.cmp(&b.source_id));
     entries.sort_by(|a, b| a.source_id.cmp(&b.source_id));
     Ok((outcomes, entries, raws))
+}
+
+/// Messages grouped by sender key, each sender's in the order "earlier" is
+/// defined by (`SenderContext`): (date, key), then source id. Handling the
+/// night in that order means a message sees exactly the mail it would see
+/// from the history on a re-run.
+pub fn group_by_sender(prepared: Vec<Prepared>) -> BTreeMap<String, Vec<Prepared>> {
+    let mut groups: BTreeMap<String, Vec<Prepared>> = BTreeMap::new();
+    for p in prepared {
+        groups.entry(p.id.sender_key.clone()).or_default().push(p);
+    }
+    for messages in groups.values_mut() {
+        messages.sort_by(|a, b| {
+            (a.id.timestamp, &a.id.key, &a.raw.source_id).cmp(&(
+                b.id.timestamp,
+                &b.id.key,
+                &b.raw.source_id,
+            ))
+        });
+    }
+    groups
 }
 
 fn ms(a: Instant, b: Instant) -> u64 {
