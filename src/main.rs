@@ -255,7 +255,7 @@ struct RunArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Messages per batch: the night is triaged in batches of whole senders,
-    /// so memory holds one batch, not the night (default 20000).
+    /// so memory holds one batch, not the night (default 5000).
     #[arg(long, value_name = "N")]
     batch: Option<usize>,
     /// Messages larger than this many bytes go to escalate with their

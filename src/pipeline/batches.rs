@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 /// Messages per batch unless `--batch` says otherwise.
-pub const DEFAULT_BATCH: usize = 20_000;
+pub const DEFAULT_BATCH: usize = 5_000;
 /// Bytes of mail per batch (a sender whose own mail is larger is a batch of
 /// its own): with the parsed text and outcomes, a batch takes a few times
 /// this in memory.
