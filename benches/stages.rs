@@ -17,7 +17,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::path::{Path, PathBuf};
 use triage::config::RunConfig;
-use triage::history::{History, HistoryEntry, SenderHistory};
+use triage::history::{Fingerprint, History, HistoryEntry, SenderHistory};
 use triage::ingest::RawMessage;
 use triage::parse::{parse, ParseLimits};
 use triage::pipeline::{self, prepare, Engine, Prepared, SenderContext};
@@ -28,7 +28,7 @@ const MESSAGES: usize = 2000;
 const HISTORY_SENDERS: usize = 50_000;
 /// Part of the cached histories' folder name: change it when the index
 /// layout changes, so that an old cache is not reused.
-const HISTORY_CACHE_LAYOUT: &str = "fingerprints";
+const HISTORY_CACHE_LAYOUT: &str = "u64-fingerprints";
 
 /// History sizes for "history lookup + consult".
 fn history_sizes() -> Vec<usize> {
@@ -95,7 +95,7 @@ fn consult_and_route(engine: &Engine, history: &History, prepared: Vec<Prepared>
     for (key, messages) in triage::pipeline::group_by_sender(prepared) {
         let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap());
         for m in messages {
-            flagged += usize::from(!ctx.triage(m).unwrap().0.categories.is_empty());
+            flagged += usize::from(!ctx.triage(m).unwrap().outcome.categories.is_empty());
         }
     }
     flagged
@@ -144,6 +144,12 @@ fn stages(c: &mut Criterion) {
     let history = History::open(&engine.config.state).unwrap();
     let night = pipeline::triage_night(&engine, &history).unwrap();
     history.close().unwrap();
+    // As a run has them: computed while looking for repeats.
+    let fingerprints: Vec<Fingerprint> = night
+        .entries
+        .iter()
+        .map(|e| Fingerprint::new(&e.body))
+        .collect();
     let mut filled = History::open(&tmp.path().join("filled")).unwrap();
     filled.add_all(&night.entries).unwrap();
     let prepared: Vec<Prepared> = raws
@@ -195,7 +201,8 @@ fn stages(c: &mut Criterion) {
                 || tempfile::tempdir().unwrap(),
                 |dir| {
                     let mut fresh = History::open(dir.path()).unwrap();
-                    fresh.add_all(&night.entries).unwrap();
+                    fresh.add(night.entries.iter().zip(&fingerprints)).unwrap();
+                    fresh.commit().unwrap();
                     fresh.close().unwrap();
                 },
                 BatchSize::PerIteration,
@@ -211,7 +218,7 @@ fn stages(c: &mut Criterion) {
                             SenderContext::new(&engine, SenderHistory::empty())
                                 .triage(m)
                                 .unwrap()
-                                .0
+                                .outcome
                         })
                         .filter(|o| o.categories.is_empty())
                         .count()

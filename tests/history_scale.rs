@@ -1,7 +1,7 @@
 //! The history at scale and across releases: repeats are looked for among a
 //! sender's last `REPEAT_LOOKBACK_MESSAGES` messages while the window counts
-//! stay exact, and a history written by an earlier release (no fingerprints
-//! in the index) is upgraded by the next run and answers as before.
+//! stay exact, and a history written by an earlier release (an older index
+//! layout) is upgraded by the next run and answers as before.
 
 use crate::util::{repo, triage, World, NOW};
 use std::path::Path;
@@ -133,11 +133,18 @@ fn sample_night(state: &Path, out: &Path, now: &str) -> std::process::Output {
 
 #[test]
 fn a_history_from_an_earlier_release_is_upgraded_and_answers_as_before() {
+    // The sample night of 2026-11-20 as earlier releases indexed it: before
+    // fingerprints were in the index, and with each fingerprint in a bytes
+    // fast field whose dictionary is zstd-compressed (not read by this build).
+    for fixture in ["history-before-fingerprints", "history-bytes-fingerprints"] {
+        upgraded_answers_as_before(fixture);
+    }
+}
+
+fn upgraded_answers_as_before(fixture: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    // The fixture: the sample night of 2026-11-20 as the previous release
-    // indexed it (before fingerprints were in the index).
     let old = tmp.path().join("old");
-    let fixture = repo().join("tests/fixtures/history-before-fingerprints");
+    let fixture = repo().join("tests/fixtures").join(fixture);
     std::fs::create_dir_all(old.join("history")).unwrap();
     for file in std::fs::read_dir(&fixture).unwrap() {
         let file = file.unwrap().path();
@@ -147,7 +154,8 @@ fn a_history_from_an_earlier_release_is_upgraded_and_answers_as_before() {
     let stderr = String::from_utf8_lossy(&upgraded.stderr);
     assert!(
         stderr.contains("upgraded to the current index layout: 51 messages"),
-        "{stderr}"
+        "{}: {stderr}",
+        fixture.display()
     );
     let aside: Vec<_> = std::fs::read_dir(&old)
         .unwrap()

@@ -8,9 +8,15 @@
 //! most recent messages only), and the whole stored entry only for a message
 //! that is reported (a repeat's excerpt, earlier abuse's source id).
 //!
-//! An index of [`Layout::BeforeFingerprints`] has no fast fields: its
-//! messages are read whole from the store and fingerprinted from their
-//! bodies on first use (the slow path; `triage run` upgrades such an index).
+//! A fingerprint is two fixed-width multi-valued u64 columns (word and
+//! shingle hashes): reading one is a few array reads, with no dictionary
+//! block to find and decode, so its cost does not grow with the history.
+//!
+//! An index of an earlier [`Layout`] is read without its fast fields (the
+//! previous release's are zstd-compressed dictionaries, which this build does
+//! not read): its messages are read whole from the store and fingerprinted
+//! from their bodies on first use (the slow path; `triage run` upgrades such
+//! an index).
 
 use super::similarity::Fingerprint;
 use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout};
@@ -19,7 +25,7 @@ use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tantivy::collector::DocSetCollector;
-use tantivy::columnar::{BytesColumn, Column, StrColumn};
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
@@ -123,16 +129,15 @@ impl SenderHistory {
 impl IndexView {
     fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
         self.surviving(|| {
-            let column = &self.columns[address.segment_ord as usize].fingerprint;
-            let mut bytes = Vec::new();
-            let found = match column.term_ords(address.doc_id).next() {
-                Some(ord) => column
-                    .ord_to_bytes(ord, &mut bytes)
-                    .map_err(|e| self.damaged(e))?,
-                None => false,
+            let columns = &self.columns[address.segment_ord as usize];
+            let hashes = |column: &Option<Column<u64>>| -> Vec<u64> {
+                column
+                    .as_ref()
+                    .map(|c| c.values_for_doc(address.doc_id).collect())
+                    .unwrap_or_default()
             };
-            let fp = found.then(|| Fingerprint::from_bytes(&bytes)).flatten();
-            fp.ok_or_else(|| self.damaged("a message has no readable fingerprint"))
+            Fingerprint::from_sets(hashes(&columns.words), hashes(&columns.shingles))
+                .ok_or_else(|| self.damaged("a message has no readable fingerprint"))
         })
     }
 
@@ -159,7 +164,7 @@ impl History {
     /// The sender's indexed messages, sorted by (date, key), for the
     /// pipeline's sender context (see the module documentation).
     pub fn sender_history(&self, sender_key: &str) -> Result<SenderHistory> {
-        if self.layout == Layout::BeforeFingerprints {
+        if self.layout != Layout::Current {
             let messages = self
                 .sender_entries(sender_key)?
                 .into_iter()
@@ -231,13 +236,21 @@ struct SegmentColumns {
     date: Column<i64>,
     key: StrColumn,
     categories: StrColumn,
-    fingerprint: BytesColumn,
+    /// The fingerprints' word and shingle hashes; `None` in a segment
+    /// where no message has any (every body empty or boilerplate).
+    words: Option<Column<u64>>,
+    shingles: Option<Column<u64>>,
 }
 
 impl SegmentColumns {
     fn open(segment: &SegmentReader, f: &Fields, path: &std::path::Path) -> Result<SegmentColumns> {
         let fast = segment.fast_fields();
         let schema = segment.schema();
+        let fingerprint = f.fingerprint.expect("current layout");
+        let u64_column = |field| {
+            fast.column_opt::<u64>(schema.get_field_name(field))
+                .map_err(|e| damaged(path, READING, e))
+        };
         let str_column = |field| {
             fast.str(schema.get_field_name(field))
                 .map_err(|e| damaged(path, READING, e))?
@@ -249,10 +262,8 @@ impl SegmentColumns {
                 .map_err(|e| damaged(path, READING, e))?,
             key: str_column(f.key)?,
             categories: str_column(f.categories)?,
-            fingerprint: fast
-                .bytes(schema.get_field_name(f.fingerprint.expect("current layout")))
-                .map_err(|e| damaged(path, READING, e))?
-                .ok_or_else(|| damaged(path, READING, "the fingerprint field is missing"))?,
+            words: u64_column(fingerprint.words)?,
+            shingles: u64_column(fingerprint.shingles)?,
         })
     }
 

@@ -13,21 +13,22 @@
 //! lives in [`similarity`]. The decision detail kept beside the index for
 //! subject access requests (`STATE/decisions/`) is [`decisions`].
 //!
-//! An index written by a triage before fingerprints were indexed (the
-//! [`Layout::BeforeFingerprints`] schema) still opens and reads; its
-//! fingerprints are computed from the stored bodies when asked for (slow), and
-//! [`History::open_upgrading`] rewrites it in the current layout.
+//! An index written by an earlier release ([`Layout::BytesFingerprints`],
+//! [`Layout::BeforeFingerprints`]) still opens and reads, from its stored
+//! documents: fingerprints are computed from the stored bodies when asked for
+//! (slow), and [`History::open_upgrading`] rewrites it in the current layout.
 
 pub mod decisions;
 pub mod earlier;
 pub mod similarity;
 
 pub use earlier::{EarlierMessage, SenderHistory};
+pub use similarity::Fingerprint;
 
 use crate::error::{Error, Result};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use tantivy::collector::{Count, DocSetCollector};
+use tantivy::collector::DocSetCollector;
 use tantivy::directory::error::LockError;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{AllQuery, Query, TermQuery};
@@ -84,12 +85,27 @@ const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild 
 /// Which schema an index on disk was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// Fingerprints in a fast field, key and categories fast too, subject
-    /// and body stored only (nothing searches their words).
+    /// Fingerprints as two multi-valued u64 fast fields (fixed-width
+    /// columns, no dictionary), key and categories fast too, subject and
+    /// body stored only (nothing searches their words).
     Current,
+    /// Written by the previous release: each fingerprint one bytes fast
+    /// field, read through a dictionary whose blocks that release
+    /// compressed with zstd (this build reads no zstd-compressed column):
+    /// read like [`Layout::BeforeFingerprints`], from the stored documents.
+    BytesFingerprints,
     /// Written by triage before fingerprints were indexed: every sender
     /// lookup reads the stored documents and re-tokenises the bodies.
     BeforeFingerprints,
+}
+
+impl Layout {
+    /// Newest first: the order in which opening tries them.
+    const ALL: [Layout; 3] = [
+        Layout::Current,
+        Layout::BytesFingerprints,
+        Layout::BeforeFingerprints,
+    ];
 }
 
 /// Handles of the schema's fields.
@@ -105,35 +121,38 @@ struct Fields {
     source_id: Field,
     queue: Field,
     categories: Field,
-    /// [`similarity::Fingerprint::to_bytes`] of the body; absent in
-    /// [`Layout::BeforeFingerprints`].
-    fingerprint: Option<Field>,
+    /// [`similarity::Fingerprint`] of the body: its word and its shingle
+    /// hashes, one u64 value each; only in [`Layout::Current`].
+    fingerprint: Option<FingerprintFields>,
+}
+
+/// The two multi-valued u64 fast fields of a fingerprint.
+#[derive(Debug, Clone, Copy)]
+struct FingerprintFields {
+    words: Field,
+    shingles: Field,
 }
 
 /// The index schema of a layout. Tantivy compares the whole schema when an
 /// index is opened, so a change needs a new [`Layout`] (and an upgrade).
 fn schema(layout: Layout) -> (Schema, Fields) {
-    let current = layout == Layout::Current;
-    // Current: what a sender lookup reads per earlier message is a fast
-    // (columnar) field, so it never touches the document store.
-    let fast_if_current = |options: tantivy::schema::TextOptions| {
-        if current {
-            options | FAST
-        } else {
+    let before = layout == Layout::BeforeFingerprints;
+    // Since fingerprints: what a sender lookup reads per earlier message is
+    // a fast (columnar) field, so it never touches the document store.
+    let fast_since_fingerprints = |options: tantivy::schema::TextOptions| {
+        if before {
             options
+        } else {
+            options | FAST
         }
     };
-    // Current: kept for the report and export only, never searched, so not
-    // tokenised into the inverted index (the cost of indexing a message).
-    let words = if current {
-        STORED.into()
-    } else {
-        TEXT | STORED
-    };
+    // Since fingerprints: kept for the report and export only, never
+    // searched, so not tokenised into the inverted index.
+    let words = if before { TEXT | STORED } else { STORED.into() };
     let mut b = Schema::builder();
     let fields = Fields {
         // STRING: indexed as one raw token, so a TermQuery matches exactly.
-        key: b.add_text_field("key", fast_if_current(STRING | STORED)),
+        key: b.add_text_field("key", fast_since_fingerprints(STRING | STORED)),
         sender_key: b.add_text_field("sender_key", STRING | STORED),
         customer_id: b.add_text_field("customer_id", STRING | STORED),
         // Fast + indexed so that later range queries and sorting by date are cheap.
@@ -144,8 +163,18 @@ fn schema(layout: Layout) -> (Schema, Fields) {
         source_id: b.add_text_field("source_id", STRING | STORED),
         queue: b.add_text_field("queue", STRING | STORED),
         // Multi-valued: one value per category.
-        categories: b.add_text_field("categories", fast_if_current(STRING | STORED)),
-        fingerprint: current.then(|| b.add_bytes_field("fingerprint", FAST)),
+        categories: b.add_text_field("categories", fast_since_fingerprints(STRING | STORED)),
+        fingerprint: match layout {
+            Layout::Current => Some(FingerprintFields {
+                words: b.add_u64_field("fingerprint_words", FAST),
+                shingles: b.add_u64_field("fingerprint_shingles", FAST),
+            }),
+            Layout::BytesFingerprints => {
+                b.add_bytes_field("fingerprint", FAST);
+                None
+            }
+            Layout::BeforeFingerprints => None,
+        },
     };
     (b.build(), fields)
 }
@@ -204,15 +233,17 @@ impl History {
             path: path.clone(),
             reason: format!("cannot open the directory: {e}"),
         })?;
-        let (index, layout, fields) =
-            match Index::open_or_create(dir.clone(), schema(Layout::Current).0) {
-                Err(TantivyError::SchemaError(_)) => {
-                    let (legacy, fields) = schema(Layout::BeforeFingerprints);
-                    let index = Index::open_or_create(dir, legacy);
-                    (index, Layout::BeforeFingerprints, fields)
-                }
-                index => (index, Layout::Current, schema(Layout::Current).1),
-            };
+        // A new index is created in the current layout; an existing one
+        // opens with the schema it was written with.
+        let mut layouts = Layout::ALL.into_iter().peekable();
+        let (index, layout, fields) = loop {
+            let layout = layouts.next().expect("Layout::ALL is not empty");
+            let (schema, fields) = schema(layout);
+            match Index::open_or_create(dir.clone(), schema) {
+                Err(TantivyError::SchemaError(_)) if layouts.peek().is_some() => continue,
+                index => break (index, layout, fields),
+            }
+        };
         let index = index.map_err(|e| hist_err("cannot open", e))?;
         // Manual reload: we reload right after our own commits, so queries are
         // deterministic and no watcher thread is needed.
@@ -357,8 +388,12 @@ impl History {
     /// earlier in `entries`, so re-running a night adds nothing twice. All
     /// entries of one call go into one commit: after a crash either all of
     /// them are in the index or none is.
+    /// Each entry's fingerprint is computed from its body here; the
+    /// pipeline, which has them already, calls [`History::add`].
     pub fn add_all(&mut self, entries: &[HistoryEntry]) -> Result<usize> {
-        let added = self.add(entries.iter())?;
+        let fingerprints: Vec<Fingerprint> =
+            entries.iter().map(|e| Fingerprint::new(&e.body)).collect();
+        let added = self.add(entries.iter().zip(&fingerprints))?;
         self.commit()?;
         Ok(added)
     }
@@ -368,9 +403,11 @@ impl History {
     /// added is seen by queries, or survives a crash, until [`History::commit`].
     /// Keys are not compared across calls before a commit: the caller adds
     /// each key once (a run's census drops the night's later duplicates).
+    /// Each entry comes with the [`Fingerprint`] of its body (the pipeline
+    /// computed it to look for repeats; it is not computed again).
     pub fn add<'a>(
         &mut self,
-        entries: impl IntoIterator<Item = &'a HistoryEntry>,
+        entries: impl IntoIterator<Item = (&'a HistoryEntry, &'a Fingerprint)>,
     ) -> Result<usize> {
         let mut entries = entries.into_iter().peekable();
         if entries.peek().is_none() {
@@ -438,16 +475,16 @@ impl History {
 
     fn add_uncommitted<'a>(
         &mut self,
-        entries: impl Iterator<Item = &'a HistoryEntry>,
+        entries: impl Iterator<Item = (&'a HistoryEntry, &'a Fingerprint)>,
     ) -> Result<usize> {
         let searcher = self.reader.searcher();
         let mut seen: HashSet<&str> = HashSet::new();
         let mut docs = Vec::new();
-        for entry in entries {
+        for (entry, fingerprint) in entries {
             if !seen.insert(entry.key.as_str()) || self.contains_in(&searcher, &entry.key)? {
                 continue;
             }
-            docs.push(self.document_from_entry(entry));
+            docs.push(self.document_from_entry(entry, fingerprint));
         }
         let added = docs.len();
         let writer = self
@@ -495,15 +532,22 @@ impl History {
         })
     }
 
+    /// A look-up of the key in each segment's term dictionary: no query to
+    /// build and run per key (the index add checks every key it adds).
+    /// Nothing is ever deleted from the history, so a key in a dictionary
+    /// is a key of a live message.
     fn contains_unguarded(&self, searcher: &Searcher, key: &str) -> Result<bool> {
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.key, key),
-            IndexRecordOption::Basic,
-        );
-        let n = searcher
-            .search(&query, &Count)
-            .map_err(|e| self.damaged("searching for a key", e))?;
-        Ok(n > 0)
+        let term = Term::from_field_text(self.fields.key, key);
+        for segment in searcher.segment_readers() {
+            let found = segment
+                .inverted_index(self.fields.key)
+                .and_then(|terms| Ok(terms.get_term_info(&term)?))
+                .map_err(|e| self.damaged("searching for a key", e))?;
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn collect_sorted(&self, query: &dyn Query) -> Result<Vec<HistoryEntry>> {
@@ -532,7 +576,7 @@ impl History {
         Ok(entries)
     }
 
-    fn document_from_entry(&self, e: &HistoryEntry) -> TantivyDocument {
+    fn document_from_entry(&self, e: &HistoryEntry, fp: &Fingerprint) -> TantivyDocument {
         let f = &self.fields;
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, &e.key);
@@ -543,11 +587,13 @@ impl History {
         doc.add_i64(f.date, e.date);
         doc.add_text(f.subject, &e.subject);
         doc.add_text(f.body, &e.body);
-        if let Some(fingerprint) = f.fingerprint {
-            doc.add_bytes(
-                fingerprint,
-                &similarity::Fingerprint::new(&e.body).to_bytes(),
-            );
+        if let Some(fields) = f.fingerprint {
+            for &hash in fp.words() {
+                doc.add_u64(fields.words, hash);
+            }
+            for &hash in fp.shingles() {
+                doc.add_u64(fields.shingles, hash);
+            }
         }
         if let Some(m) = &e.message_id {
             doc.add_text(f.message_id, m);

@@ -96,30 +96,20 @@ impl Fingerprint {
         self.words.is_empty()
     }
 
-    /// The fingerprint as the history index keeps it: the number of words
-    /// (u32), then the words and the shingles (u64 each), little-endian.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 + 8 * (self.words.len() + self.shingles.len()));
-        out.extend_from_slice(&(self.words.len() as u32).to_le_bytes());
-        for hash in self.words.iter().chain(&self.shingles) {
-            out.extend_from_slice(&hash.to_le_bytes());
-        }
-        out
+    /// The sorted, de-duplicated hashes of the content words.
+    pub fn words(&self) -> &[u64] {
+        &self.words
     }
 
-    /// Read back [`Fingerprint::to_bytes`]; `None` when the bytes are not
-    /// one (truncated, or sets that are not sorted and de-duplicated).
-    pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
-        let (count, hashes) = bytes.split_first_chunk::<4>()?;
-        let count = u32::from_le_bytes(*count) as usize;
-        if hashes.len() % 8 != 0 || hashes.len() / 8 < count {
-            return None;
-        }
-        let mut all = hashes
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("chunks of 8")));
-        let words: Vec<u64> = all.by_ref().take(count).collect();
-        let shingles: Vec<u64> = all.collect();
+    /// The sorted, de-duplicated hashes of the word 3-shingles.
+    pub fn shingles(&self) -> &[u64] {
+        &self.shingles
+    }
+
+    /// A fingerprint from its [`Fingerprint::words`] and
+    /// [`Fingerprint::shingles`] as the history index keeps them; `None`
+    /// when either set is not sorted and de-duplicated (damaged).
+    pub fn from_sets(words: Vec<u64>, shingles: Vec<u64>) -> Option<Fingerprint> {
         let strictly_sorted = |v: &[u64]| v.windows(2).all(|w| w[0] < w[1]);
         (strictly_sorted(&words) && strictly_sorted(&shingles))
             .then_some(Fingerprint { words, shingles })

@@ -288,12 +288,20 @@ fn a_sender_lookup_reads_dates_keys_categories_and_fingerprints() {
     assert!(h.sender_history("cust:C2").unwrap().messages.is_empty());
 }
 
-/// A copy of the fixture: the sample night as the previous release indexed
-/// it, before fingerprints were in the index.
-fn state_from_an_earlier_release() -> TempDir {
+/// The sample night as earlier releases indexed it: before fingerprints
+/// were in the index, and with each fingerprint in a bytes fast field (its
+/// dictionary zstd-compressed).
+const EARLIER_RELEASES: [(&str, Layout); 2] = [
+    ("history-before-fingerprints", Layout::BeforeFingerprints),
+    ("history-bytes-fingerprints", Layout::BytesFingerprints),
+];
+
+/// A copy of the fixture `name` (see [`EARLIER_RELEASES`]) as a `--state`.
+fn state_from_an_earlier_release(name: &str) -> TempDir {
     let tmp = TempDir::new().unwrap();
-    let fixture =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history-before-fingerprints");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::create_dir(tmp.path().join(HISTORY_DIR)).unwrap();
     for file in std::fs::read_dir(fixture).unwrap() {
         let file = file.unwrap().path();
@@ -308,9 +316,15 @@ fn state_from_an_earlier_release() -> TempDir {
 
 #[test]
 fn a_history_from_an_earlier_release_is_read_then_upgraded_in_place() {
-    let tmp = state_from_an_earlier_release();
+    for (fixture, layout) in EARLIER_RELEASES {
+        read_then_upgrade_in_place(fixture, layout);
+    }
+}
+
+fn read_then_upgrade_in_place(fixture: &str, layout: Layout) {
+    let tmp = state_from_an_earlier_release(fixture);
     let mut h = History::open(tmp.path()).unwrap();
-    assert_eq!(h.layout(), Layout::BeforeFingerprints);
+    assert_eq!(h.layout(), layout, "{fixture}");
     let before = h.all_entries().unwrap();
     assert_eq!(before.len(), 51);
     // The slow path: every sender's lookup answers from the stored bodies.

@@ -9,7 +9,7 @@
 use super::census::{Census, Counted};
 use super::{imap_id_prefixes, ms, prepare, triage_by_sender, Engine};
 use crate::error::{Error, Result};
-use crate::history::{History, HistoryEntry};
+use crate::history::{Fingerprint, History, HistoryEntry};
 use crate::imap::{self, FetchReport, ImapState};
 use crate::ingest::RawMessage;
 use crate::outcome::Outcome;
@@ -31,6 +31,8 @@ pub struct Batch {
     pub outcomes: Vec<Outcome>,
     /// What the history gains, sorted by source id.
     pub entries: Vec<HistoryEntry>,
+    /// The fingerprint of each of `entries`' bodies, in the same order.
+    fingerprints: Vec<Fingerprint>,
     /// Original bytes by source id, for the queues.
     pub raws: BTreeMap<String, Vec<u8>>,
     /// Source ids whose key an earlier message of the night has.
@@ -40,10 +42,12 @@ pub struct Batch {
 impl Batch {
     /// The entries the history indexes: each key of the night once, for its
     /// first message by source id (as when the night was added in one go).
-    pub fn entries_to_index(&self) -> impl Iterator<Item = &HistoryEntry> {
+    /// Each with its fingerprint, for [`History::add`].
+    pub fn entries_to_index(&self) -> impl Iterator<Item = (&HistoryEntry, &Fingerprint)> {
         self.entries
             .iter()
-            .filter(|e| !self.repeated.contains(&e.source_id))
+            .zip(&self.fingerprints)
+            .filter(|(e, _)| !self.repeated.contains(&e.source_id))
     }
 }
 
@@ -140,6 +144,7 @@ impl<'e> Batches<'e> {
         let (outcomes, entries, raws) = self
             .pool
             .install(|| triage_by_sender(engine, history, prepared))?;
+        let (entries, fingerprints) = entries.into_iter().unzip();
         let routed = Instant::now();
         self.timings.read_ms += ms(started, read);
         self.timings.parse_detect_ms += ms(read, parsed);
@@ -147,6 +152,7 @@ impl<'e> Batches<'e> {
         Ok(Some(Batch {
             outcomes,
             entries,
+            fingerprints,
             raws,
             repeated,
         }))

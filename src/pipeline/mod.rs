@@ -45,7 +45,7 @@ use std::time::Instant;
 pub use batches::{Batch, Batches, BATCH_BYTES, DEFAULT_BATCH};
 pub use prepare::{parse_and_detect, prepare, Prepared, Scanned};
 pub use rebuild::{rebuild_history, Rebuilt};
-pub use sender::{SenderContext, REPEAT_LOOKBACK_MESSAGES};
+pub use sender::{SenderContext, TriagedMessage, REPEAT_LOOKBACK_MESSAGES};
 
 /// Everything loaded from configuration, built once and shared by threads.
 pub struct Engine {
@@ -222,7 +222,9 @@ pub fn triage_night(engine: &Engine, history: &History) -> Result<Night> {
         timings: sink::Timings::default(),
     };
     while let Some(batch) = batches.next(history)? {
-        night.entries.extend(batch.entries_to_index().cloned());
+        night
+            .entries
+            .extend(batch.entries_to_index().map(|(e, _)| e.clone()));
         night.outcomes.extend(batch.outcomes);
         night.raws.extend(batch.raws);
     }
@@ -264,8 +266,8 @@ fn imap_id_prefixes(urls: &[imap::ImapUrl]) -> Vec<(imap::ImapUrl, String)> {
 }
 
 /// Messages of one sender, handled in date order; senders in parallel.
-/// Returns outcomes and history entries sorted by source id, and the raw
-/// bytes by source id for the queues.
+/// Returns outcomes and history entries (with their fingerprints) sorted by
+/// source id, and the raw bytes by source id for the queues.
 #[allow(clippy::type_complexity)]
 fn triage_by_sender(
     engine: &Engine,
@@ -273,30 +275,29 @@ fn triage_by_sender(
     prepared: Vec<Prepared>,
 ) -> Result<(
     Vec<Outcome>,
-    Vec<crate::history::HistoryEntry>,
+    Vec<(crate::history::HistoryEntry, crate::history::Fingerprint)>,
     BTreeMap<String, Vec<u8>>,
 )> {
-    let results: Vec<Result<Vec<(Outcome, crate::history::HistoryEntry, Vec<u8>)>>> =
-        group_by_sender(prepared)
-            .into_par_iter()
-            .map(|(key, messages)| {
-                let earlier = history.sender_history(&key)?;
-                let mut ctx = SenderContext::new(engine, earlier);
-                messages.into_iter().map(|m| ctx.triage(m)).collect()
-            })
-            .collect();
+    let results: Vec<Result<Vec<TriagedMessage>>> = group_by_sender(prepared)
+        .into_par_iter()
+        .map(|(key, messages)| {
+            let earlier = history.sender_history(&key)?;
+            let mut ctx = SenderContext::new(engine, earlier);
+            messages.into_iter().map(|m| ctx.triage(m)).collect()
+        })
+        .collect();
     let mut outcomes = Vec::new();
     let mut entries = Vec::new();
     let mut raws = BTreeMap::new();
     for group in results {
-        for (outcome, entry, bytes) in group? {
-            raws.insert(outcome.source_id.clone(), bytes);
-            outcomes.push(outcome);
-            entries.push(entry);
+        for t in group? {
+            raws.insert(t.outcome.source_id.clone(), t.bytes);
+            outcomes.push(t.outcome);
+            entries.push((t.entry, t.fingerprint));
         }
     }
     outcomes.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-    entries.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    entries.sort_by(|(a, _), (b, _)| a.source_id.cmp(&b.source_id));
     Ok((outcomes, entries, raws))
 }
 

@@ -43,6 +43,18 @@ const DAY: i64 = 86_400;
 /// date-window counts and earlier abuse still see the whole history.
 pub const REPEAT_LOOKBACK_MESSAGES: usize = 1000;
 
+/// One message triaged: what the sinks and the history need of it.
+pub struct TriagedMessage {
+    pub outcome: Outcome,
+    /// What the history remembers of it.
+    pub entry: HistoryEntry,
+    /// Of `entry.body`, computed once: for the sender's later messages and
+    /// for the index add.
+    pub fingerprint: Fingerprint,
+    /// The original bytes, for the queues.
+    pub bytes: Vec<u8>,
+}
+
 /// The running state of one sender while their messages are triaged.
 pub struct SenderContext<'e> {
     engine: &'e Engine,
@@ -77,9 +89,8 @@ impl<'e> SenderContext<'e> {
         }
     }
 
-    /// Triage one message (call in date order); returns its outcome, its
-    /// history entry and its original bytes.
-    pub fn triage(&mut self, m: Prepared) -> Result<(Outcome, HistoryEntry, Vec<u8>)> {
+    /// Triage one message (call in date order).
+    pub fn triage(&mut self, m: Prepared) -> Result<TriagedMessage> {
         let engine = self.engine;
         let customer = m.id.customer.map(|i| &engine.register.customers[i]);
         let parsed = m.parsed.as_ref();
@@ -134,7 +145,7 @@ impl<'e> SenderContext<'e> {
             queue: routing.queue.as_str().to_string(),
             categories: categories.iter().map(|c| c.as_str().to_string()).collect(),
         };
-        self.remember(&entry, fingerprint);
+        self.remember(&entry, &fingerprint);
         let (text, segments) = m.parsed.map(|p| (p.text, p.segments)).unwrap_or_default();
         let outcome = Outcome {
             source_id: m.raw.source_id.clone(),
@@ -155,12 +166,17 @@ impl<'e> SenderContext<'e> {
             segments,
             text,
         };
-        Ok((outcome, entry, m.raw.bytes))
+        Ok(TriagedMessage {
+            outcome,
+            entry,
+            fingerprint,
+            bytes: m.raw.bytes,
+        })
     }
 
     /// Add a triaged message to the sender's earlier mail (unless the
     /// history already held it, from an earlier run of the same night).
-    fn remember(&mut self, entry: &HistoryEntry, fingerprint: Fingerprint) {
+    fn remember(&mut self, entry: &HistoryEntry, fingerprint: &Fingerprint) {
         if self.dates.contains_key(&entry.key) {
             return;
         }
@@ -174,7 +190,7 @@ impl<'e> SenderContext<'e> {
         let i = messages.partition_point(|e| (e.date, e.key.as_str()) < at);
         messages.insert(
             i,
-            EarlierMessage::from_entry(entry.clone(), Some(fingerprint)),
+            EarlierMessage::from_entry(entry.clone(), Some(fingerprint.clone())),
         );
     }
 

@@ -240,25 +240,22 @@ fn tokens_ignore_numbers_boilerplate_case_and_plurals() {
 }
 
 #[test]
-fn a_fingerprint_survives_its_bytes_and_bad_bytes_are_refused() {
+fn a_fingerprint_survives_its_sets_and_unsorted_sets_are_refused() {
     for text in [BINS, NOISE, "", "one bin", "Dear Sir, kind regards"] {
         let fp = Fingerprint::new(text);
-        let back = Fingerprint::from_bytes(&fp.to_bytes()).unwrap();
+        let back = Fingerprint::from_sets(fp.words().to_vec(), fp.shingles().to_vec()).unwrap();
         assert_eq!(back, fp, "{text:?}");
         assert_eq!(
             back.similarity(&Fingerprint::new(BINS_RESENT)),
             similarity(text, BINS_RESENT)
         );
     }
-    let bytes = Fingerprint::new(BINS).to_bytes();
-    assert!(Fingerprint::from_bytes(&bytes[..bytes.len() - 3]).is_none());
-    assert!(Fingerprint::from_bytes(&bytes[..2]).is_none());
-    // More words claimed than hashes given.
-    let mut claims_too_many = bytes.clone();
-    claims_too_many[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(Fingerprint::from_bytes(&claims_too_many).is_none());
-    // The words out of order.
-    let mut unsorted = bytes.clone();
-    unsorted[4..12].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert!(Fingerprint::from_bytes(&unsorted).is_none());
+    let fp = Fingerprint::new(BINS);
+    let reversed = |v: &[u64]| v.iter().rev().copied().collect::<Vec<_>>();
+    assert!(Fingerprint::from_sets(reversed(fp.words()), fp.shingles().to_vec()).is_none());
+    assert!(Fingerprint::from_sets(fp.words().to_vec(), reversed(fp.shingles())).is_none());
+    // A repeated hash is not a set.
+    let mut doubled = fp.words().to_vec();
+    doubled.insert(0, doubled[0]);
+    assert!(Fingerprint::from_sets(doubled, fp.shingles().to_vec()).is_none());
 }
