@@ -1,19 +1,21 @@
 //! The exact literal pre-filter in front of the rule regexes.
 //!
 //! For each regex, [`Requirement::of`] works out from its syntax what fixed
-//! text every match must contain, as a formula over literals: `said` for
-//! `\b(?:he|she)\s+said\b`; (`kil` or `hurt`) and `you` for
-//! `(?:kill|hurt)\s+you`; either branch's requirement for an alternation.
-//! Literals are in the *squeezed* view of the text (runs of one letter
-//! collapsed, see [`super::normalize`]): there the elastic list words of the
-//! rules (`f+u+c+k+`, `a+s{2,}`) are plain words (`fuck`, `as`), and a
-//! regex match in the normalised text is always, squeezed, a substring of
-//! the squeezed text. [`Prefilter`] puts the literals of all regexes into
-//! one aho-corasick automaton, scans a squeezed text once, and says which
-//! regexes can match in the text at all: a regex whose requirement the
-//! text does not meet cannot match there, so skipping it changes nothing. Where nothing is known (a part like `\w+`
-//! needs no fixed text) the requirement is simply true, and a regex whose
-//! whole requirement is true always runs.
+//! text every match must contain, as a formula over literals: `he said` or
+//! `she said` for `\b(?:he|she)\s+said\b`; (`kil ` or `hurt `) and (` you` or
+//! ` them`) for `(?:kill|hurt)\s+\w*\s+(?:you|them)`; either branch's
+//! requirement for an alternation. Literals are in the *squeezed* view of the
+//! text (runs of one letter collapsed, white space of any kind and length one
+//! space, see [`super::normalize`]): there the elastic list words of the
+//! rules (`f+u+c+k+`, `a+s{2,}`) are plain words (`fuck`, `as`), `\s+` is a
+//! space, and a regex match in the normalised text is always, squeezed, a
+//! substring of the squeezed text. [`Prefilter`] puts the literals of all
+//! regexes into one aho-corasick automaton, scans a squeezed text once, and
+//! says which regexes can match in the text at all: a regex whose requirement
+//! the text does not meet cannot match there, so skipping it changes nothing.
+//! Where nothing is known (a part like `\w+` needs no fixed text) the
+//! requirement is simply true, and a regex whose whole requirement is true
+//! always runs.
 //!
 //! The formulas are exact, not a guess: they come from the same syntax tree
 //! the `regex` crate compiles, case-insensitive letters are expanded into
@@ -30,6 +32,9 @@ use std::collections::HashMap;
 const MAX_SET: usize = 256;
 /// The most characters of a class expanded into single-character strings.
 const MAX_CLASS: usize = 8;
+/// The most characters of a class read to find them: `\s` has 25, all one
+/// space in the squeezed view.
+const MAX_CLASS_READ: usize = 32;
 /// Shorter literals (in bytes) are not worth scanning for (nearly every
 /// text holds them): a set holding one is dropped from a requirement.
 const MIN_LITERAL: usize = 2;
@@ -406,24 +411,34 @@ fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     Some(dedup(out))
 }
 
-/// The characters of a small class, each as a string.
+/// The characters of a small class as the squeezed view shows them (all
+/// white space as a space), each as a string.
 fn class_strings(class: &Class) -> Option<Vec<String>> {
     let chars: Vec<char> = match class {
         Class::Unicode(c) => c
             .ranges()
             .iter()
             .flat_map(|r| r.start()..=r.end())
-            .take(MAX_CLASS + 1)
+            .take(MAX_CLASS_READ + 1)
             .collect(),
         Class::Bytes(c) => c
             .ranges()
             .iter()
             .flat_map(|r| r.start()..=r.end())
-            .take(MAX_CLASS + 1)
+            .take(MAX_CLASS_READ + 1)
             .map(|b| b.is_ascii().then_some(char::from(b)))
             .collect::<Option<_>>()?,
     };
-    (chars.len() <= MAX_CLASS).then(|| chars.into_iter().map(String::from).collect())
+    if chars.len() > MAX_CLASS_READ {
+        return None;
+    }
+    let set = dedup(
+        chars
+            .into_iter()
+            .map(|c| squeeze_str(c.encode_utf8(&mut [0; 4])))
+            .collect(),
+    );
+    (set.len() <= MAX_CLASS).then_some(set)
 }
 
 fn dedup(mut set: Vec<String>) -> Vec<String> {
@@ -448,29 +463,28 @@ mod tests {
     fn every_part_of_a_match_and_either_branch_is_required() {
         assert_eq!(
             requirement(r"\b(?:he|she)\s+said\b"),
-            Requirement::All(vec![any(&["he", "she"]), any(&["said"])])
+            any(&["he said", "she said"]),
+            "white space of any length is one space"
         );
         assert_eq!(
             requirement(r"\b(?:kill|hurt)\s+(?:you|\w+)"),
-            any(&["hurt", "kil"]),
+            any(&["hurt ", "hurt you", "kil ", "kil you"]),
             "literals are squeezed: kill is kil"
         );
-        assert_eq!(
-            requirement(r"i'?ll\s+burn"),
-            Requirement::All(vec![any(&["i'l", "il"]), any(&["burn"])])
-        );
+        assert_eq!(requirement(r"i'?ll\s+burn"), any(&["i'l burn", "il burn"]));
         assert_eq!(
             requirement(r"kill\s+you|burn\w*"),
-            Requirement::Either(vec![
-                Requirement::All(vec![any(&["kil"]), any(&["you"])]),
-                any(&["burn"])
-            ])
+            any(&["burn", "kil you"])
+        );
+        assert_eq!(
+            requirement(r"\bkill[\s,]+you"),
+            Requirement::All(vec![any(&["kil ", "kil,"]), any(&[" you", ",you"])])
         );
         // Elastic list words are plain words in the squeezed view.
         assert_eq!(requirement(r"a+s{2,}"), any(&["as"]));
         assert_eq!(
             requirement(r"\b(?:f+u+c+k+|sod)\s+off"),
-            Requirement::All(vec![any(&["fuck", "sod"]), any(&["of"])])
+            any(&["fuck of", "sod of"])
         );
         // (?i) expands to every case the regex crate matches, long s included.
         let ci = requirement(r"(?i)gas");
@@ -487,7 +501,7 @@ mod tests {
         assert_eq!(requirement(r"kill|\w{3}"), Requirement::True);
         assert_eq!(requirement(r"(?:ab)*"), Requirement::True);
         assert_eq!(
-            requirement(r"u\s+r"),
+            requirement(r"u|r\s+"),
             Requirement::True,
             "one-letter literals are not scanned for"
         );
@@ -518,6 +532,7 @@ mod tests {
             "singing",
             "fuuuck off",
             "sod you",
+            "kill \u{2003}\n\t you",
             "",
         ] {
             pre.candidates(&squeeze_str(text), &mut found, &mut may);
