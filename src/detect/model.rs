@@ -174,8 +174,8 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 
 /// The features of one normalised sentence (repeats kept: a word said twice
 /// counts twice): its stemmed words, then each pair, then each pair with one
-/// word skipped. [`SentenceScorer`] walks the same features without
-/// building them.
+/// word skipped. [`SentenceScorer`] walks the same features, in the same
+/// order, by number.
 pub fn features(sentence: &str) -> Vec<String> {
     let mut words = Vec::new();
     stems(sentence, &mut words);
@@ -197,89 +197,116 @@ fn feature_parts<'a>(words: &'a [&'a str]) -> impl Iterator<Item = [&'a str; 3]>
     singles.chain(pairs).chain(skips)
 }
 
-/// A model made ready to score many sentences fast: features are looked up
-/// by a hash of their pieces, so no feature name is built. The score is the
-/// same, to the bit, as [`LinearModel::score`] of [`features`]: the same
-/// weights, added in the same order.
+/// A model made ready to score many sentences fast: each word of a
+/// sentence is looked up once, as a number, and its features are then
+/// found by those numbers, so no feature name is built or compared. The
+/// score is the same, to the bit, as [`LinearModel::score`] of
+/// [`features`]: the same weights, added in the same order.
 pub struct SentenceScorer {
     bias: f32,
-    /// Feature hash → (feature, weight); more than one only on a collision.
-    by_hash: ByHash,
+    /// Every word that some feature is made of, numbered.
+    words: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    /// Feature (its kind and words' numbers, see [`feature_key`]) → weight.
+    weights: HashMap<u64, f32, BuildHasherDefault<Fnv>>,
 }
 
-type ByHash = HashMap<u64, Vec<(Box<str>, f32)>, BuildHasherDefault<PreHashed>>;
+/// The three kinds of feature, in the order [`feature_parts`] walks them.
+#[derive(Clone, Copy)]
+enum Kind {
+    Single = 0,
+    Pair = 1,
+    Skip = 2,
+}
+
+/// A word no feature is made of: no feature holding it has a weight.
+const UNKNOWN: u32 = u32::MAX;
 
 impl SentenceScorer {
     pub fn new(model: &LinearModel) -> SentenceScorer {
-        let mut by_hash = ByHash::default();
-        for (feature, &weight) in &model.weights {
-            by_hash
-                .entry(feature_hash(&[feature]))
-                .or_default()
-                .push((feature.as_str().into(), weight));
-        }
-        SentenceScorer {
+        let mut scorer = SentenceScorer {
             bias: model.bias,
-            by_hash,
+            words: HashMap::default(),
+            weights: HashMap::default(),
+        };
+        for (feature, &weight) in &model.weights {
+            // A name is split the one way a feature's name is built (words
+            // hold neither a space nor `…`); a name that is no feature's
+            // gets pieces no word is, and so never weighs anything.
+            let (kind, first, second) = match (feature.split_once(SKIP), feature.split_once(' ')) {
+                (Some((a, c)), _) => (Kind::Skip, a, c),
+                (None, Some((a, b))) => (Kind::Pair, a, b),
+                (None, None) => (Kind::Single, feature.as_str(), ""),
+            };
+            let first = scorer.number(first);
+            let second = match kind {
+                Kind::Single => 0,
+                _ => scorer.number(second),
+            };
+            scorer
+                .weights
+                .insert(feature_key(kind, first, second), weight);
         }
+        scorer
     }
 
-    /// The score of the sentence whose stemmed words ([`stems`]) are `words`.
-    pub fn score(&self, words: &[&str]) -> f32 {
-        let z = self.bias
-            + feature_parts(words)
-                .filter_map(|parts| self.weight(&parts))
-                .sum::<f32>();
+    fn number(&mut self, word: &str) -> u32 {
+        let next = self.words.len() as u32;
+        assert!(next < 1 << 31, "a weights file of over 2^31 words");
+        *self.words.entry(word.into()).or_insert(next)
+    }
+
+    /// The score of the sentence whose stemmed words ([`stems`]) are
+    /// `words`; `numbers` is scratch space.
+    pub fn score(&self, words: &[&str], numbers: &mut Vec<u32>) -> f32 {
+        numbers.clear();
+        numbers.extend(
+            words
+                .iter()
+                .map(|w| self.words.get(*w).copied().unwrap_or(UNKNOWN)),
+        );
+        let weight = |kind, a: u32, b: u32| {
+            if a == UNKNOWN || b == UNKNOWN {
+                return None;
+            }
+            self.weights.get(&feature_key(kind, a, b)).copied()
+        };
+        let singles = numbers.iter().map(|&w| weight(Kind::Single, w, 0));
+        let pairs = numbers.windows(2).map(|p| weight(Kind::Pair, p[0], p[1]));
+        let skips = numbers.windows(3).map(|t| weight(Kind::Skip, t[0], t[2]));
+        let z = self.bias + singles.chain(pairs).chain(skips).flatten().sum::<f32>();
         1.0 / (1.0 + (-z).exp())
     }
+}
 
-    fn weight(&self, parts: &[&str]) -> Option<f32> {
-        let candidates = self.by_hash.get(&feature_hash(parts))?;
-        let is = |name: &str| {
-            let mut rest = name;
-            parts.iter().all(|p| match rest.strip_prefix(p) {
-                Some(r) => {
-                    rest = r;
-                    true
-                }
-                None => false,
-            }) && rest.is_empty()
-        };
-        candidates
-            .iter()
-            .find(|(name, _)| is(name))
-            .map(|&(_, w)| w)
+/// One number for a feature: its kind and its (one or two) words' numbers.
+fn feature_key(kind: Kind, first: u32, second: u32) -> u64 {
+    (kind as u64) << 62 | u64::from(first) << 31 | u64::from(second)
+}
+
+/// FNV-1a: a fast hash for short words and numbers (the keys come from
+/// the weights file, not from mail).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
 }
 
-/// FNV-1a over the bytes of the pieces, as if joined: the same for a
-/// feature's name and for the pieces it is made of.
-fn feature_hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in parts.iter().flat_map(|p| p.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
-/// The map's hasher for keys that are hashes already: a final mix only.
-#[derive(Default)]
-struct PreHashed(u64);
-
-impl Hasher for PreHashed {
+impl Hasher for Fnv {
     fn finish(&self) -> u64 {
-        (self.0 ^ (self.0 >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+        self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     }
 }
 
@@ -364,36 +391,54 @@ mod tests {
             let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
             let model = LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
             let scorer = SentenceScorer::new(&model);
-            let mut words = Vec::new();
+            let (mut words, mut numbers) = (Vec::new(), Vec::new());
             for sentence in [
                 "i'll burn your offices down",
                 "next time i see that warden i'm going to smash his face in",
                 "i can't go on, i want to end it all tonight",
                 "the bins were not collected on 12 march",
                 "burn burn burn … your your office's",
+                "zzqx burn zzqx your office",
                 "",
             ] {
                 stems(sentence, &mut words);
                 let slow = model.score(&features(sentence));
-                assert_eq!(scorer.score(&words).to_bits(), slow.to_bits(), "{sentence}");
+                let fast = scorer.score(&words, &mut numbers);
+                assert_eq!(fast.to_bits(), slow.to_bits(), "{sentence}");
             }
         }
     }
 
     #[test]
-    fn a_hash_collision_does_not_mix_up_features() {
+    fn only_a_feature_of_the_sentence_weighs() {
         let mut m = LinearModel::default();
-        m.weights.insert("burn".into(), 3.0);
-        let mut scorer = SentenceScorer::new(&m);
-        // Pretend `rubbish` hashes like `burn`: it must still weigh nothing.
-        let burn = feature_hash(&["burn"]);
-        scorer.by_hash.clear();
-        scorer
-            .by_hash
-            .insert(burn, vec![("rubbish".into(), -1.0), ("burn".into(), 3.0)]);
-        assert_eq!(scorer.weight(&["burn"]), Some(3.0));
-        assert_eq!(scorer.weight(&["bu", "", "rn"]), Some(3.0));
-        assert_eq!(scorer.weight(&["burnt"]), None);
+        for (name, w) in [
+            ("burn", 1.0),
+            ("burn office", 2.0),
+            ("burn … office", 4.0),
+            ("your office", 8.0),
+            // Not any feature's name: never weighs.
+            ("burn your office", 16.0),
+            ("burn  office", 32.0),
+        ] {
+            m.weights.insert(name.into(), w);
+        }
+        let scorer = SentenceScorer::new(&m);
+        let z = |sentence: &str| {
+            let (mut words, mut numbers) = (Vec::new(), Vec::new());
+            stems(sentence, &mut words);
+            let p = scorer.score(&words, &mut numbers);
+            assert_eq!(p.to_bits(), m.score(&features(sentence)).to_bits());
+            (p / (1.0 - p)).ln().round()
+        };
+        assert_eq!(
+            z("burn your office"),
+            13.0,
+            "burn + burn … office + your office"
+        );
+        assert_eq!(z("burn office"), 3.0);
+        assert_eq!(z("office burn"), 1.0);
+        assert_eq!(z("burned, the office"), 5.0);
     }
 
     #[test]

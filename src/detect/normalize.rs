@@ -5,7 +5,8 @@
 //! Two views are produced. The *normalised* view is what regex rules and the
 //! context guards read: one lower-case letter per original letter, with
 //! disguises undone. The *squeezed* view additionally collapses runs of the
-//! same letter (`fuuuck` → `fuck`) and is what the word-list automaton reads;
+//! same letter (`fuuuck` → `fuck`) and runs of white space (to one space),
+//! and is what the word-list automaton and the regex pre-filter read;
 //! the matcher then checks the run lengths against the list word so that
 //! squeezing never lets `as` stand in for `ass`.
 //!
@@ -153,25 +154,37 @@ impl Normalized {
         for (i, c) in self.text.char_indices() {
             let end = i + c.len_utf8();
             if continues_run(prev, c) {
-                let last = s.ends.len() - c.len_utf8();
+                let last = s.ends.len() - prev.map_or(0, char::len_utf8);
                 s.ends[last..].fill(end);
                 continue;
             }
-            s.text.push(c);
-            for _ in 0..c.len_utf8() {
+            let v = squeezed_char(c);
+            s.text.push(v);
+            for _ in 0..v.len_utf8() {
                 s.starts.push(i);
                 s.ends.push(end);
             }
-            prev = Some(c);
+            prev = Some(v);
         }
         s
     }
 }
 
-/// Whether `c` after `prev` is squeezed away: a repeat of the same letter.
+/// What `c` is in the squeezed view: white space of any kind is a space.
+fn squeezed_char(c: char) -> char {
+    if c.is_whitespace() {
+        ' '
+    } else {
+        c
+    }
+}
+
+/// Whether `c`, after the squeezed view's character `prev`, is squeezed
+/// away: a repeat of the same letter, or white space after white space.
 /// (Runs of other characters, `!!!` or `...`, are kept.)
 pub fn continues_run(prev: Option<char>, c: char) -> bool {
-    c.is_alphabetic() && prev == Some(c)
+    let c = squeezed_char(c);
+    prev == Some(c) && (c.is_alphabetic() || c == ' ')
 }
 
 /// The squeezed form of `text` (as [`Normalized::squeeze`] makes it).
@@ -179,14 +192,14 @@ pub fn squeeze_str(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if !continues_run(out.chars().next_back(), c) {
-            out.push(c);
+            out.push(squeezed_char(c));
         }
     }
     out
 }
 
-/// `b` appended to `a` in the squeezed view: where `a` ends with the letter
-/// `b` starts with, the two runs are one.
+/// `b` (squeezed) appended to `a` (squeezed) in the squeezed view: where
+/// `a` ends with the letter (or space) `b` starts with, the two runs are one.
 pub fn squeezed_concat(a: &str, b: &str) -> String {
     let mut out = String::with_capacity(a.len() + b.len());
     out.push_str(a);

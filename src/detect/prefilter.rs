@@ -1,19 +1,21 @@
 //! The exact literal pre-filter in front of the rule regexes.
 //!
 //! For each regex, [`Requirement::of`] works out from its syntax what fixed
-//! text every match must contain, as a formula over literals: `said` for
-//! `\b(?:he|she)\s+said\b`; (`kil` or `hurt`) and `you` for
-//! `(?:kill|hurt)\s+you`; either branch's requirement for an alternation.
-//! Literals are in the *squeezed* view of the text (runs of one letter
-//! collapsed, see [`super::normalize`]): there the elastic list words of the
-//! rules (`f+u+c+k+`, `a+s{2,}`) are plain words (`fuck`, `as`), and a
-//! regex match in the normalised text is always, squeezed, a substring of
-//! the squeezed text. [`Prefilter`] puts the literals of all regexes into
-//! one aho-corasick automaton, scans a squeezed text once, and says which
-//! regexes can match in the text at all: a regex whose requirement the
-//! text does not meet cannot match there, so skipping it changes nothing. Where nothing is known (a part like `\w+`
-//! needs no fixed text) the requirement is simply true, and a regex whose
-//! whole requirement is true always runs.
+//! text every match must contain, as a formula over literals: `she said` or
+//! `they said` for `\b(?:she|they)\s+said\b`; (`kil ` or `hurt `) and (` you` or
+//! ` them`) for `(?:kill|hurt)\s+\w*\s+(?:you|them)`; either branch's
+//! requirement for an alternation. Literals are in the *squeezed* view of the
+//! text (runs of one letter collapsed, white space of any kind and length one
+//! space, see [`super::normalize`]): there the elastic list words of the
+//! rules (`f+u+c+k+`, `a+s{2,}`) are plain words (`fuck`, `as`), `\s+` is a
+//! space, and a regex match in the normalised text is always, squeezed, a
+//! substring of the squeezed text. [`Prefilter`] puts the literals of all
+//! regexes into one aho-corasick automaton, scans a squeezed text once, and
+//! says which regexes can match in the text at all: a regex whose requirement
+//! the text does not meet cannot match there, so skipping it changes nothing.
+//! Where nothing is known (a part like `\w+` needs no fixed text) the
+//! requirement is simply true, and a regex whose whole requirement is true
+//! always runs.
 //!
 //! The formulas are exact, not a guess: they come from the same syntax tree
 //! the `regex` crate compiles, case-insensitive letters are expanded into
@@ -30,6 +32,9 @@ use std::collections::HashMap;
 const MAX_SET: usize = 256;
 /// The most characters of a class expanded into single-character strings.
 const MAX_CLASS: usize = 8;
+/// The most characters of a class read to find them: `\s` has 25, all one
+/// space in the squeezed view.
+const MAX_CLASS_READ: usize = 32;
 /// Shorter literals (in bytes) are not worth scanning for (nearly every
 /// text holds them): a set holding one is dropped from a requirement.
 const MIN_LITERAL: usize = 2;
@@ -57,6 +62,17 @@ enum Compiled {
 }
 
 impl Compiled {
+    /// Every literal set this names, into `out`.
+    fn sets(&self, out: &mut Vec<usize>) {
+        match self {
+            Compiled::True => {}
+            Compiled::Any(set) => out.push(*set),
+            Compiled::All(subs) | Compiled::Either(subs) => {
+                subs.iter().for_each(|r| r.sets(out));
+            }
+        }
+    }
+
     fn holds(&self, found: &[bool]) -> bool {
         match self {
             Compiled::True => true,
@@ -72,9 +88,21 @@ pub struct Prefilter {
     automaton: AhoCorasick,
     /// Per automaton pattern (literal): the literal sets holding it.
     sets_of: Vec<Vec<usize>>,
-    set_count: usize,
+    /// Per literal set: the regexes whose requirement names it.
+    regexes_of: Vec<Vec<usize>>,
+    /// The regexes whose requirement is true: they always run.
+    always: Vec<usize>,
     /// Per regex, what a text must hold for it to match.
     requirements: Vec<Compiled>,
+}
+
+/// Scratch space for [`Prefilter::candidates`], reused from text to text.
+#[derive(Default)]
+pub struct Scratch {
+    /// Per literal set: whether the text holds one of its literals.
+    found: Vec<bool>,
+    /// Per regex: whether a set its requirement names was found.
+    named: Vec<bool>,
 }
 
 /// Numbers literals and literal sets while requirements are compiled.
@@ -91,45 +119,72 @@ impl Prefilter {
     /// syntax, as the `regex` crate reads it).
     pub fn new<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> Prefilter {
         let mut numbering = Numbering::default();
-        let requirements = requirements
+        let requirements: Vec<Compiled> = requirements
             .into_iter()
             .map(|req| numbering.compile(req))
             .collect();
+        let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
+        let mut always = Vec::new();
+        for (regex, req) in requirements.iter().enumerate() {
+            let mut sets = Vec::new();
+            req.sets(&mut sets);
+            if sets.is_empty() {
+                always.push(regex);
+            }
+            sets.sort_unstable();
+            sets.dedup();
+            for set in sets {
+                regexes_of[set].push(regex);
+            }
+        }
         let literals = &numbering.literals;
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(literals)
             .or_else(|_| AhoCorasick::builder().build(literals))
             .expect("an automaton over plain literals builds");
         Prefilter {
             automaton,
-            set_count: numbering.set_ids.len(),
             sets_of: numbering.sets_of,
+            regexes_of,
+            always,
             requirements,
         }
     }
 
-    /// `out[i]` is set when regex `i` may match somewhere in the text whose
-    /// squeezed view is `squeezed`; false only where it certainly cannot.
-    /// `found` is scratch space.
-    pub fn candidates(&self, squeezed: &str, found: &mut Vec<bool>, out: &mut Vec<bool>) {
+    /// Into `out`, in order, every regex that may match somewhere in the
+    /// text whose squeezed view is `squeezed`; a regex left out certainly
+    /// cannot. Only the requirements that name a literal set the text holds
+    /// are worked out: any other (not true) needs a set the text lacks.
+    pub fn candidates(&self, squeezed: &str, scratch: &mut Scratch, out: &mut Vec<usize>) {
+        let Scratch { found, named } = scratch;
         found.clear();
-        found.resize(self.set_count, false);
+        found.resize(self.regexes_of.len(), false);
+        named.clear();
+        named.resize(self.requirements.len(), false);
+        out.clear();
+        out.extend_from_slice(&self.always);
         for m in self.automaton.find_overlapping_iter(squeezed) {
             for &set in &self.sets_of[m.pattern().as_usize()] {
-                found[set] = true;
+                if std::mem::replace(&mut found[set], true) {
+                    continue;
+                }
+                for &regex in &self.regexes_of[set] {
+                    if !std::mem::replace(&mut named[regex], true) {
+                        out.push(regex);
+                    }
+                }
             }
         }
-        out.clear();
-        out.extend(self.requirements.iter().map(|r| r.holds(found)));
+        out.retain(|&regex| self.requirements[regex].holds(found));
+        out.sort_unstable();
     }
 
     /// How many regexes always run (nothing is required of a text).
     #[cfg(test)]
     pub fn always_run(&self) -> usize {
-        let always = |r: &&Compiled| matches!(r, Compiled::True);
-        self.requirements.iter().filter(always).count()
+        self.always.len()
     }
 }
 
@@ -185,7 +240,7 @@ impl Requirement {
         if set.is_empty() || set.iter().any(|s| s.len() < MIN_LITERAL) {
             Requirement::True
         } else {
-            Requirement::Any(set)
+            Requirement::Any(minimal(set))
         }
     }
 
@@ -227,7 +282,7 @@ impl Requirement {
             })
             .collect();
         if !merged.is_empty() {
-            rest.push(Requirement::Any(dedup(merged)));
+            rest.push(Requirement::Any(minimal(merged)));
         }
         match rest.len() {
             0 => Requirement::True,
@@ -406,24 +461,49 @@ fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     Some(dedup(out))
 }
 
-/// The characters of a small class, each as a string.
+/// The characters of a small class as the squeezed view shows them (all
+/// white space as a space), each as a string.
 fn class_strings(class: &Class) -> Option<Vec<String>> {
     let chars: Vec<char> = match class {
         Class::Unicode(c) => c
             .ranges()
             .iter()
             .flat_map(|r| r.start()..=r.end())
-            .take(MAX_CLASS + 1)
+            .take(MAX_CLASS_READ + 1)
             .collect(),
         Class::Bytes(c) => c
             .ranges()
             .iter()
             .flat_map(|r| r.start()..=r.end())
-            .take(MAX_CLASS + 1)
+            .take(MAX_CLASS_READ + 1)
             .map(|b| b.is_ascii().then_some(char::from(b)))
             .collect::<Option<_>>()?,
     };
-    (chars.len() <= MAX_CLASS).then(|| chars.into_iter().map(String::from).collect())
+    if chars.len() > MAX_CLASS_READ {
+        return None;
+    }
+    let set = dedup(
+        chars
+            .into_iter()
+            .map(|c| squeeze_str(c.encode_utf8(&mut [0; 4])))
+            .collect(),
+    );
+    (set.len() <= MAX_CLASS).then_some(set)
+}
+
+/// `set` less every string that holds another of it: where it occurs, the
+/// other does too, so "one of them occurs" means the same, scanned for less.
+fn minimal(mut set: Vec<String>) -> Vec<String> {
+    set.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    set.dedup();
+    let mut kept: Vec<String> = Vec::with_capacity(set.len());
+    for s in set {
+        if !kept.iter().any(|k| s.contains(k.as_str())) {
+            kept.push(s);
+        }
+    }
+    kept.sort_unstable();
+    kept
 }
 
 fn dedup(mut set: Vec<String>) -> Vec<String> {
@@ -447,30 +527,34 @@ mod tests {
     #[test]
     fn every_part_of_a_match_and_either_branch_is_required() {
         assert_eq!(
+            requirement(r"\b(?:she|they)\s+said\b"),
+            any(&["she said", "they said"]),
+            "white space of any length is one space"
+        );
+        assert_eq!(
             requirement(r"\b(?:he|she)\s+said\b"),
-            Requirement::All(vec![any(&["he", "she"]), any(&["said"])])
+            any(&["he said"]),
+            "where `she said` occurs, so does `he said`"
         );
         assert_eq!(
             requirement(r"\b(?:kill|hurt)\s+(?:you|\w+)"),
-            any(&["hurt", "kil"]),
+            any(&["hurt ", "kil "]),
             "literals are squeezed: kill is kil"
         );
-        assert_eq!(
-            requirement(r"i'?ll\s+burn"),
-            Requirement::All(vec![any(&["i'l", "il"]), any(&["burn"])])
-        );
+        assert_eq!(requirement(r"i'?ll\s+burn"), any(&["i'l burn", "il burn"]));
         assert_eq!(
             requirement(r"kill\s+you|burn\w*"),
-            Requirement::Either(vec![
-                Requirement::All(vec![any(&["kil"]), any(&["you"])]),
-                any(&["burn"])
-            ])
+            any(&["burn", "kil you"])
+        );
+        assert_eq!(
+            requirement(r"\bkill[\s,]+you"),
+            Requirement::All(vec![any(&["kil ", "kil,"]), any(&[" you", ",you"])])
         );
         // Elastic list words are plain words in the squeezed view.
         assert_eq!(requirement(r"a+s{2,}"), any(&["as"]));
         assert_eq!(
             requirement(r"\b(?:f+u+c+k+|sod)\s+off"),
-            Requirement::All(vec![any(&["fuck", "sod"]), any(&["of"])])
+            any(&["fuck of", "sod of"])
         );
         // (?i) expands to every case the regex crate matches, long s included.
         let ci = requirement(r"(?i)gas");
@@ -487,7 +571,7 @@ mod tests {
         assert_eq!(requirement(r"kill|\w{3}"), Requirement::True);
         assert_eq!(requirement(r"(?:ab)*"), Requirement::True);
         assert_eq!(
-            requirement(r"u\s+r"),
+            requirement(r"u|r\s+"),
             Requirement::True,
             "one-letter literals are not scanned for"
         );
@@ -509,7 +593,14 @@ mod tests {
             .iter()
             .map(|p| regex::Regex::new(p).unwrap())
             .collect();
-        let (mut found, mut may) = (Vec::new(), Vec::new());
+        let mut scratch = Scratch::default();
+        let mut may = |text: &str| {
+            let mut out = Vec::new();
+            pre.candidates(&squeeze_str(text), &mut scratch, &mut out);
+            (0..patterns.len())
+                .map(|i| out.contains(&i))
+                .collect::<Vec<bool>>()
+        };
         for text in [
             "i will kill you",
             "plain words here",
@@ -518,20 +609,22 @@ mod tests {
             "singing",
             "fuuuck off",
             "sod you",
+            "kill \u{2003}\n\t you",
             "",
         ] {
-            pre.candidates(&squeeze_str(text), &mut found, &mut may);
+            let may = may(text);
             for (i, re) in regexes.iter().enumerate() {
                 if re.is_match(text) {
                     assert!(may[i], "{text:?} matches {} but was filtered", patterns[i]);
                 }
             }
         }
-        pre.candidates(&squeeze_str("plain words here"), &mut found, &mut may);
-        assert_eq!(may, vec![false, false, false, false, true]);
-        pre.candidates(&squeeze_str("kill nobody, burn it"), &mut found, &mut may);
         assert_eq!(
-            may,
+            may("plain words here"),
+            vec![false, false, false, false, true]
+        );
+        assert_eq!(
+            may("kill nobody, burn it"),
             vec![false, false, true, false, true],
             "kill needs a you"
         );

@@ -11,7 +11,7 @@ use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
 use super::model::{self, LinearModel, SentenceScorer};
 use super::normalize::{Normalized, Normalizer, Squeezed};
-use super::prefilter::Prefilter;
+use super::prefilter::{Prefilter, Scratch};
 use super::sentence;
 use super::word_regex::{ascii_words_only, WordRegex};
 use super::{Detection, RuleHit, Signal, SuppressedHit};
@@ -347,10 +347,10 @@ impl CompiledRules {
     fn regex_hits(&self, text: &str, squeezed: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
-        let (mut found, mut may_match) = (Vec::new(), Vec::new());
+        let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
         self.prefilter
-            .candidates(squeezed, &mut found, &mut may_match);
-        for ((rule, re), _) in self.regexes.iter().zip(may_match).filter(|(_, may)| *may) {
+            .candidates(squeezed, &mut scratch, &mut may_match);
+        for (rule, re) in may_match.into_iter().map(|i| &self.regexes[i]) {
             for m in re.for_text(ascii_words).find_iter(text) {
                 if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                     out.push((*rule, s, e));
@@ -383,12 +383,12 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        let mut words = Vec::new();
+        let (mut words, mut numbers) = (Vec::new(), Vec::new());
         let mut scores = vec![0.0; self.scorers.len()];
         for unit in model::units(text) {
             model::stems(&text[unit.clone()], &mut words);
             for (score, scorer) in scores.iter_mut().zip(&self.scorers) {
-                *score = scorer.score(&words);
+                *score = scorer.score(&words, &mut numbers);
             }
             for &(rule, _, min_score, scorer) in &self.models {
                 if scores[scorer] >= min_score {
