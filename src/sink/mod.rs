@@ -234,7 +234,8 @@ const OUTPUTS: [&str; 5] = [
 /// Writes a night's outputs batch by batch into a staging folder beside
 /// `out`: queue copies at once, rows of `report.csv` and `decisions.jsonl`
 /// (and of the kept decisions) into sorted runs merged at the end
-/// ([`merge`]), counts into the summary, and what the review page needs
+/// ([`merge`]), counts into the summary (its flagged lines into sorted runs
+/// too), and what the review page needs
 /// ([`review::Collector`]). Nothing of a batch is held once it is written.
 pub struct NightWriter<'e> {
     engine: &'e Engine,
