@@ -465,35 +465,16 @@ fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
     );
 }
 
-/// How many flagged lines the terminal summary shows; the rest are in summary.json.
-const MAX_PRINTED: usize = 60;
-
 /// Flagged messages that need a person, most pressing first. Those flagged
 /// only by the history or envelope (repeat, volume, mass copy) and still
 /// answered normally are counted, not listed.
-fn print_flagged(flagged: &[triage::sink::FlaggedLine]) {
-    let history_only = |f: &&triage::sink::FlaggedLine| {
-        f.queue == "respond"
-            && f.priority == "normal"
-            && f.categories
-                .split(';')
-                .all(|c| ["", "repeat_complaint", "high_volume", "mass_copy"].contains(&c))
-            && f.reasons.is_empty()
-    };
-    let mut lines: Vec<_> = flagged.iter().filter(|f| !history_only(f)).collect();
-    let quiet = flagged.len() - lines.len();
-    if lines.is_empty() && quiet == 0 {
+fn print_flagged(flagged: &triage::sink::Flagged) {
+    use triage::sink::MAX_PRINTED;
+    if flagged.total == 0 {
         return;
     }
-    println!("flagged ({}):", flagged.len());
-    lines.sort_by_key(|f| {
-        (
-            queue_rank(&f.queue),
-            priority_rank(&f.priority),
-            f.source.clone(),
-        )
-    });
-    for f in lines.iter().take(MAX_PRINTED) {
+    println!("flagged ({}):", flagged.total);
+    for f in &flagged.most_pressing {
         let what = [f.categories.as_str(), f.reasons.as_str()]
             .iter()
             .filter(|x| !x.is_empty())
@@ -502,30 +483,18 @@ fn print_flagged(flagged: &[triage::sink::FlaggedLine]) {
             .join(" | ");
         println!("  {:<9} {:<7} {}  {}", f.queue, f.priority, f.source, what);
     }
-    if lines.len() > MAX_PRINTED {
+    let listed = flagged.needing_a_person();
+    if listed > MAX_PRINTED {
         println!(
             "  … and {} more (summary.json lists them all)",
-            lines.len() - MAX_PRINTED
+            listed - MAX_PRINTED
         );
     }
-    if quiet > 0 {
-        println!("  {quiet} more answered normally, flagged only as repeat_complaint, high_volume or mass_copy");
-    }
-}
-
-fn queue_rank(q: &str) -> u8 {
-    match q {
-        "escalate" => 0,
-        "read-only" => 1,
-        _ => 2,
-    }
-}
-
-fn priority_rank(p: &str) -> u8 {
-    match p {
-        "urgent" => 0,
-        "high" => 1,
-        _ => 2,
+    if flagged.quiet > 0 {
+        println!(
+            "  {} more answered normally, flagged only as repeat_complaint, high_volume or mass_copy",
+            flagged.quiet
+        );
     }
 }
 

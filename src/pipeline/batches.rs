@@ -6,7 +6,7 @@
 //! sender by sender exactly as a whole night would be — a sender's messages
 //! are never split, so outputs never depend on the batch size.
 
-use super::census::{Census, Counted};
+use super::census::{Census, Counted, Located};
 use super::{imap_id_prefixes, ms, prepare, triage_by_sender, Engine};
 use crate::error::{Error, Result};
 use crate::history::{Fingerprint, History, HistoryEntry};
@@ -55,7 +55,9 @@ impl Batch {
 pub struct Batches<'e> {
     engine: &'e Engine,
     pool: rayon::ThreadPool,
-    plan: std::vec::IntoIter<Vec<Counted>>,
+    /// Batches still to come; each is dropped once triaged, so the census
+    /// shrinks as the night goes.
+    plan: std::vec::IntoIter<Vec<Located>>,
     repeated: HashSet<String>,
     /// Summed over the census and the batches so far (write time stays 0).
     pub timings: Timings,
@@ -128,12 +130,12 @@ impl<'e> Batches<'e> {
         let started = Instant::now();
         let repeated: HashSet<String> = batch
             .iter()
-            .filter(|c| self.repeated.contains(&c.source_id))
-            .map(|c| c.source_id.clone())
+            .filter(|c| self.repeated.contains(&*c.source_id))
+            .map(|c| c.source_id.to_string())
             .collect();
         let raws: Vec<RawMessage> = self
             .pool
-            .install(|| batch.into_par_iter().map(Counted::into_raw).collect());
+            .install(|| batch.into_par_iter().map(Located::into_raw).collect());
         let read = Instant::now();
         let prepared: Vec<_> = self.pool.install(|| {
             raws.into_par_iter()
@@ -161,24 +163,29 @@ impl<'e> Batches<'e> {
 
 /// Whole senders, in sender-key order, packed into batches of at most
 /// `max_messages` messages and `max_bytes` bytes; a sender with more is a
-/// batch of its own.
-fn plan(counted: Vec<Counted>, max_messages: usize, max_bytes: u64) -> Vec<Vec<Counted>> {
-    let mut senders: BTreeMap<String, Vec<Counted>> = BTreeMap::new();
-    for c in counted {
-        senders.entry(c.sender_key.clone()).or_default().push(c);
-    }
+/// batch of its own. `counted` is in source-id order, which each sender's
+/// messages keep. The census entries are consumed as the batches are
+/// filled (nothing is held twice); keys and sender keys are dropped.
+fn plan(mut counted: Vec<Counted>, max_messages: usize, max_bytes: u64) -> Vec<Vec<Located>> {
+    // Stable: each sender's messages stay in source-id order.
+    counted.sort_by(|a, b| a.sender_key.cmp(&b.sender_key));
     let mut batches = Vec::new();
-    let mut current: Vec<Counted> = Vec::new();
+    let mut current: Vec<Located> = Vec::new();
     let mut current_bytes = 0;
-    for messages in senders.into_values() {
-        let bytes: u64 = messages.iter().map(|c| c.size).sum();
+    let mut entries = counted.into_iter().peekable();
+    while let Some(first) = entries.next() {
+        let mut sender = vec![first.at];
+        while let Some(next) = entries.next_if(|c| c.sender_key == first.sender_key) {
+            sender.push(next.at);
+        }
+        let bytes: u64 = sender.iter().map(|c| c.size).sum();
         if !current.is_empty()
-            && (current.len() + messages.len() > max_messages || current_bytes + bytes > max_bytes)
+            && (current.len() + sender.len() > max_messages || current_bytes + bytes > max_bytes)
         {
             batches.push(std::mem::take(&mut current));
             current_bytes = 0;
         }
-        current.extend(messages);
+        current.extend(sender);
         current_bytes += bytes;
     }
     if !current.is_empty() {
@@ -212,9 +219,9 @@ fn drop_triaged_before(
     let before = counted.len();
     let mut keep = Vec::with_capacity(before);
     for c in counted.drain(..) {
-        let id = c.source_id.as_str();
+        let id = &*c.at.source_id;
         let drop = match rescans.iter().find(|(prefix, _)| id.starts_with(prefix)) {
-            Some((_, journal)) if !journal.contains(c.key.as_str()) => history
+            Some((_, journal)) if !journal.contains(&*c.key) => history
                 .source_ids_of(&c.key)?
                 .iter()
                 .any(|other| other != id),
@@ -235,19 +242,21 @@ mod tests {
 
     fn counted(id: &str, sender: &str, size: u64) -> Counted {
         Counted {
-            source_id: id.into(),
-            origin: Origin::Memory,
-            held: Vec::new(),
-            size,
+            at: Located {
+                source_id: id.into(),
+                origin: Origin::Memory,
+                held: Box::default(),
+                size,
+            },
             sender_key: sender.into(),
             key: id.into(),
         }
     }
 
-    fn ids(batches: &[Vec<Counted>]) -> Vec<Vec<&str>> {
+    fn ids(batches: &[Vec<Located>]) -> Vec<Vec<&str>> {
         batches
             .iter()
-            .map(|b| b.iter().map(|c| c.source_id.as_str()).collect())
+            .map(|b| b.iter().map(|c| &*c.source_id).collect())
             .collect()
     }
 

@@ -16,40 +16,49 @@ use crate::ingest::{open_file_source, Origin, RawMessage};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Messages read before a chunk is parsed (fewer when they are large).
 const CHUNK_MESSAGES: usize = 1024;
 /// Bytes read before a chunk is parsed.
 const CHUNK_BYTES: usize = 64 << 20;
 
-/// One message as the census keeps it.
-pub struct Counted {
-    pub source_id: String,
+/// Where one message of the night is and how large it is: all a batch
+/// needs to read it again ([`Located::into_raw`]). Kept compact (boxed
+/// strings, no spare capacity): a 1M-message night holds a million of them.
+pub struct Located {
+    pub source_id: Box<str>,
     /// Where to read the bytes again; for [`Origin::Memory`], `held` has them.
     pub origin: Origin,
-    pub held: Vec<u8>,
+    pub held: Box<[u8]>,
     /// Bytes of the message, for the batch's size.
     pub size: u64,
-    pub sender_key: String,
-    /// De-duplication key (`mid:` or `sha256:`).
-    pub key: String,
 }
 
-impl Counted {
+/// One message as the census keeps it: where it is, whose it is, its key.
+pub struct Counted {
+    pub at: Located,
+    /// Shared by every message of the sender (one allocation per sender).
+    pub sender_key: Arc<str>,
+    /// De-duplication key (`mid:` or `sha256:`).
+    pub key: Box<str>,
+}
+
+impl Located {
     /// The message's bytes again. A file that can no longer be read (removed
     /// since the census, say) becomes a message with no bytes, escalated as
     /// unparseable, like one unreadable at the start: nothing disappears.
     pub fn into_raw(self) -> RawMessage {
         let bytes = match self.origin.read() {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => self.held,
+            Ok(None) => self.held.into_vec(),
             Err(e) => {
                 super::log::unreadable_error(&e);
                 Vec::new()
             }
         };
         RawMessage {
-            source_id: self.source_id,
+            source_id: self.source_id.into_string(),
             bytes,
             origin: self.origin,
         }
@@ -61,6 +70,8 @@ pub struct Census<'e> {
     engine: &'e Engine,
     pool: &'e rayon::ThreadPool,
     pub counted: Vec<Counted>,
+    /// Each sender key once, shared by the entries.
+    senders: HashSet<Arc<str>>,
 }
 
 impl<'e> Census<'e> {
@@ -69,6 +80,7 @@ impl<'e> Census<'e> {
             engine,
             pool,
             counted: Vec::new(),
+            senders: HashSet::new(),
         }
     }
 
@@ -77,7 +89,7 @@ impl<'e> Census<'e> {
     pub fn add_chunk(&mut self, chunk: Vec<RawMessage>) {
         let engine = self.engine;
         let limits = limits(engine);
-        let counted: Vec<Counted> = self.pool.install(|| {
+        let identified: Vec<(Located, String, String)> = self.pool.install(|| {
             chunk
                 .into_par_iter()
                 .map(|raw| {
@@ -85,21 +97,39 @@ impl<'e> Census<'e> {
                     let id = identify(engine, parsed.as_ref(), &raw.bytes);
                     let size = raw.bytes.len() as u64;
                     let held = match raw.origin {
-                        Origin::Memory => raw.bytes,
-                        _ => Vec::new(),
+                        Origin::Memory => raw.bytes.into_boxed_slice(),
+                        _ => Box::default(),
                     };
-                    Counted {
-                        size,
-                        source_id: raw.source_id,
-                        origin: raw.origin,
-                        held,
-                        sender_key: id.sender_key,
-                        key: id.key,
+                    let mut origin = raw.origin;
+                    if let Origin::File(path) = &mut origin {
+                        path.shrink_to_fit();
                     }
+                    let at = Located {
+                        source_id: raw.source_id.into_boxed_str(),
+                        origin,
+                        held,
+                        size,
+                    };
+                    (at, id.sender_key, id.key)
                 })
                 .collect()
         });
-        self.counted.extend(counted);
+        self.counted.reserve(identified.len());
+        for (at, sender_key, key) in identified {
+            let sender_key = match self.senders.get(sender_key.as_str()) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<str> = sender_key.into();
+                    self.senders.insert(shared.clone());
+                    shared
+                }
+            };
+            self.counted.push(Counted {
+                at,
+                sender_key,
+                key: key.into_boxed_str(),
+            });
+        }
     }
 
     /// Read every file source in chunks, giving each message a unique source
@@ -125,13 +155,13 @@ impl<'e> Census<'e> {
     /// history indexes each key once, the first.
     pub fn finish(mut self) -> (Vec<Counted>, HashSet<String>) {
         self.counted
-            .sort_unstable_by(|a, b| a.source_id.cmp(&b.source_id));
+            .sort_unstable_by(|a, b| a.at.source_id.cmp(&b.at.source_id));
         let mut keys = HashSet::with_capacity(self.counted.len());
         let repeated = self
             .counted
             .iter()
-            .filter(|c| !keys.insert(c.key.as_str()))
-            .map(|c| c.source_id.clone())
+            .filter(|c| !keys.insert(&*c.key))
+            .map(|c| c.at.source_id.to_string())
             .collect();
         (self.counted, repeated)
     }

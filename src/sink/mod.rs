@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::pipeline::Engine;
 use crate::route::Queue;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::Path;
@@ -33,7 +33,7 @@ pub struct Timings {
 }
 
 /// One flagged message in the summary: ids and labels, never message text.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FlaggedLine {
     pub source: String,
     pub queue: String,
@@ -41,6 +41,109 @@ pub struct FlaggedLine {
     pub categories: String,
     pub reasons: String,
     pub rules: String,
+}
+
+impl FlaggedLine {
+    fn of(o: &Outcome) -> FlaggedLine {
+        FlaggedLine {
+            source: o.source_id.clone(),
+            queue: o.queue().as_str().into(),
+            priority: o.routing.priority.as_str().into(),
+            categories: o.categories_field(),
+            reasons: o.routing.reasons.join(";"),
+            rules: o.rules_hit_field(),
+        }
+    }
+
+    /// Flagged only by the history or the envelope (repeat, volume, mass
+    /// copy) and still answered normally: counted on the terminal, not listed.
+    pub fn is_quiet(&self) -> bool {
+        self.queue == "respond"
+            && self.priority == "normal"
+            && self
+                .categories
+                .split(';')
+                .all(|c| ["", "repeat_complaint", "high_volume", "mass_copy"].contains(&c))
+            && self.reasons.is_empty()
+    }
+
+    /// Most pressing first: escalate, read-only, respond; urgent, high,
+    /// normal; then by source id.
+    fn pressing_order(&self) -> (u8, u8, String) {
+        let queue = match self.queue.as_str() {
+            "escalate" => 0,
+            "read-only" => 1,
+            _ => 2,
+        };
+        let priority = match self.priority.as_str() {
+            "urgent" => 0,
+            "high" => 1,
+            _ => 2,
+        };
+        (queue, priority, self.source.clone())
+    }
+}
+
+/// How many flagged lines the terminal summary shows; summary.json lists
+/// them all.
+pub const MAX_PRINTED: usize = 60;
+
+/// The night's flagged messages: every one in `summary.json`, by source id,
+/// streamed from the sorted runs the batches wrote (a night's worth never
+/// sits in memory); for the terminal, counts and the [`MAX_PRINTED`] most
+/// pressing of those that are not [quiet](FlaggedLine::is_quiet).
+#[derive(Debug, Clone, Default)]
+pub struct Flagged {
+    pub total: usize,
+    pub quiet: usize,
+    /// Most pressing first, at most [`MAX_PRINTED`] once the night is done.
+    pub most_pressing: Vec<FlaggedLine>,
+    /// While `summary.json` is written: every line, one JSON object per
+    /// line in source-id order, in this staged file.
+    listing: Option<std::path::PathBuf>,
+}
+
+impl Flagged {
+    fn add(&mut self, line: &FlaggedLine) {
+        self.total += 1;
+        if line.is_quiet() {
+            self.quiet += 1;
+            return;
+        }
+        self.most_pressing.push(line.clone());
+        if self.most_pressing.len() > 2 * MAX_PRINTED {
+            self.keep_most_pressing();
+        }
+    }
+
+    fn keep_most_pressing(&mut self) {
+        self.most_pressing
+            .sort_by_cached_key(FlaggedLine::pressing_order);
+        self.most_pressing.truncate(MAX_PRINTED);
+    }
+
+    /// Flagged messages that need a person (all but the quiet ones).
+    pub fn needing_a_person(&self) -> usize {
+        self.total - self.quiet
+    }
+}
+
+impl Serialize for Flagged {
+    /// The whole list, read line by line from the staged listing.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        use std::io::BufRead;
+        let mut seq = s.serialize_seq(None)?;
+        if let Some(path) = &self.listing {
+            let file = std::fs::File::open(path).map_err(S::Error::custom)?;
+            for line in std::io::BufReader::new(file).lines() {
+                let line = line.map_err(S::Error::custom)?;
+                let flagged: FlaggedLine = serde_json::from_str(&line).map_err(S::Error::custom)?;
+                seq.serialize_element(&flagged)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 /// `summary.json`.
@@ -54,7 +157,7 @@ pub struct Summary {
     pub priorities: BTreeMap<String, usize>,
     pub categories: BTreeMap<String, usize>,
     /// Messages with a category, or routed anywhere but plain respond.
-    pub flagged: Vec<FlaggedLine>,
+    pub flagged: Flagged,
     pub rules_sha256: String,
     pub policy_sha256: String,
     pub register_sha256: String,
@@ -75,7 +178,7 @@ impl Summary {
                 .collect(),
             priorities: BTreeMap::new(),
             categories: BTreeMap::new(),
-            flagged: Vec::new(),
+            flagged: Flagged::default(),
             rules_sha256: engine.rules.sha256().to_string(),
             policy_sha256: engine.policy.sha256.clone(),
             register_sha256: engine.register.sha256.clone(),
@@ -83,8 +186,10 @@ impl Summary {
         }
     }
 
-    /// Count a batch's outcomes.
-    pub fn count(&mut self, outcomes: &[Outcome]) {
+    /// Count a batch's outcomes; returns its flagged lines, in the order of
+    /// `outcomes`, for `summary.json`'s listing.
+    pub fn count(&mut self, outcomes: &[Outcome]) -> Vec<FlaggedLine> {
+        let mut flagged = Vec::new();
         for o in outcomes {
             self.messages_in += 1;
             self.messages_out += 1;
@@ -100,16 +205,12 @@ impl Summary {
                 *self.categories.entry(c.as_str().into()).or_default() += 1;
             }
             if o.is_flagged() {
-                self.flagged.push(FlaggedLine {
-                    source: o.source_id.clone(),
-                    queue: o.queue().as_str().into(),
-                    priority: o.routing.priority.as_str().into(),
-                    categories: o.categories_field(),
-                    reasons: o.routing.reasons.join(";"),
-                    rules: o.rules_hit_field(),
-                });
+                let line = FlaggedLine::of(o);
+                self.flagged.add(&line);
+                flagged.push(line);
             }
         }
+        flagged
     }
 }
 
@@ -133,13 +234,16 @@ const OUTPUTS: [&str; 5] = [
 /// Writes a night's outputs batch by batch into a staging folder beside
 /// `out`: queue copies at once, rows of `report.csv` and `decisions.jsonl`
 /// (and of the kept decisions) into sorted runs merged at the end
-/// ([`merge`]), counts into the summary, and what the review page needs
+/// ([`merge`]), counts into the summary (its flagged lines into sorted runs
+/// too), and what the review page needs
 /// ([`review::Collector`]). Nothing of a batch is held once it is written.
 pub struct NightWriter<'e> {
     engine: &'e Engine,
     staging: files::Staging,
     report: merge::Runs,
     decisions: merge::Runs,
+    /// `summary.json`'s flagged lines.
+    flagged: merge::Runs,
     /// `None` when the run keeps no decisions (a dry run).
     kept: Option<KeptRuns>,
     summary: Summary,
@@ -163,6 +267,7 @@ impl<'e> NightWriter<'e> {
             engine,
             report: merge::Runs::new(&staging.dir, "report.csv"),
             decisions: merge::Runs::new(&staging.dir, "decisions.jsonl"),
+            flagged: merge::Runs::new(&staging.dir, "flagged.jsonl"),
             kept: keep_decisions.then(|| KeptRuns {
                 runs: merge::Runs::new(&staging.dir, "kept.jsonl"),
                 keys: HashSet::new(),
@@ -203,7 +308,17 @@ impl<'e> NightWriter<'e> {
             kept.runs.write_run(lines)?;
         }
         queues::write(&self.staging.dir.join("queues"), outcomes, raws)?;
-        self.summary.count(outcomes);
+        let flagged = self.summary.count(outcomes);
+        let lines = flagged
+            .iter()
+            .map(|f| {
+                let mut line = serde_json::to_vec(f)
+                    .map_err(|e| Error::Other(format!("summary.json: {e}")))?;
+                line.push(b'\n');
+                Ok((f.source.as_str(), line))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.flagged.write_run(lines)?;
         self.review.add(outcomes, tonight);
         self.writing += started.elapsed();
         Ok(())
@@ -222,11 +337,14 @@ impl<'e> NightWriter<'e> {
         files::write_private(&dir.join("review.html"), page.as_bytes())?;
         drop(page);
         timings.write_ms = (self.writing + started.elapsed()).as_millis() as u64;
-        self.summary.flagged.sort_by(|a, b| a.source.cmp(&b.source));
         self.summary.timings = timings;
-        let json =
-            serde_json::to_vec_pretty(&self.summary).map_err(|e| Error::Other(e.to_string()))?;
-        files::write_private(&dir.join("summary.json"), &json)?;
+        let listing = dir.join(".flagged.jsonl");
+        write_merged(&listing, &[], self.flagged)?;
+        self.summary.flagged.listing = Some(listing.clone());
+        self.summary.flagged.keep_most_pressing();
+        write_summary(&dir.join("summary.json"), &self.summary)?;
+        self.summary.flagged.listing = None;
+        std::fs::remove_file(&listing).map_err(|e| Error::io(&listing, e))?;
         self.staging.commit(&OUTPUTS)?;
         Ok(Written {
             summary: self.summary,
@@ -243,6 +361,18 @@ fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<()> {
     let mut w = std::io::BufWriter::new(file);
     w.write_all(header).map_err(|e| Error::io(path, e))?;
     runs.merge_into(&mut w, path)?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// `summary.json`, pretty-printed, the flagged lines streamed into it.
+fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
+    let file = files::create_private_file(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut w, summary)
+        .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
     let file = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
@@ -268,5 +398,57 @@ impl Written {
         })?;
         drop(self.staging);
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(source: &str, queue: &str, priority: &str, categories: &str) -> FlaggedLine {
+        FlaggedLine {
+            source: source.into(),
+            queue: queue.into(),
+            priority: priority.into(),
+            categories: categories.into(),
+            reasons: String::new(),
+            rules: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_gets_counts_and_the_most_pressing_whatever_the_order_they_come_in() {
+        let queues = ["respond", "read-only", "escalate"];
+        let priorities = ["normal", "high", "urgent"];
+        // 500 lines in a scrambled order; every 4th is quiet (a repeat still answered normally).
+        let lines: Vec<FlaggedLine> = (0..500)
+            .map(|i| (i * 37) % 500)
+            .map(|i| {
+                let source = format!("{i:04}");
+                if i % 4 == 0 {
+                    line(&source, "respond", "normal", "repeat_complaint")
+                } else {
+                    line(&source, queues[i % 3], priorities[i % 7 % 3], "abuse")
+                }
+            })
+            .collect();
+        let mut flagged = Flagged::default();
+        for l in &lines {
+            flagged.add(l);
+        }
+        flagged.keep_most_pressing();
+        let mut expected: Vec<&FlaggedLine> = lines.iter().filter(|l| !l.is_quiet()).collect();
+        expected.sort_by_key(|l| l.pressing_order());
+        expected.truncate(MAX_PRINTED);
+        let shown: Vec<&str> = flagged.most_pressing.iter().map(|l| &*l.source).collect();
+        let expected: Vec<&str> = expected.iter().map(|l| &*l.source).collect();
+        assert_eq!(shown, expected);
+        assert_eq!(shown.len(), MAX_PRINTED);
+        assert_eq!((flagged.total, flagged.quiet), (500, 125));
+        assert_eq!(flagged.needing_a_person(), 375);
+        assert!(
+            flagged.most_pressing[0].queue == "escalate"
+                && flagged.most_pressing[0].priority == "urgent"
+        );
     }
 }
