@@ -52,7 +52,8 @@ pub fn hold_out(
         copy_dir(rules_dir, &round_rules)?;
         for category in Category::CONTENT {
             let data = train::teaching(&loaded.examples, category, |e| !held(e));
-            let model = train::fit_category(&data, category, &loaded.fit, &loaded.classes);
+            let model =
+                train::fit_category(&data, category, &loaded.fit, loaded.classes_of(category));
             let path = round_rules.join("model").join(format!("{category}.tsv"));
             train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
         }

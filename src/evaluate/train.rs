@@ -125,6 +125,8 @@ pub struct Trained {
 pub(super) struct Loaded {
     pub(super) fit: Fit,
     pub(super) classes: WordClasses,
+    /// The categories whose models use `classes`.
+    pub(super) classes_for: BTreeSet<Category>,
     pub(super) examples: Vec<Example>,
     /// The labelled sets that teach every category: (mail folder, labels
     /// file), resolved against the training file's folder.
@@ -137,9 +139,9 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
     let file: SpecFile = toml::from_str(&text)
         .map_err(|e| Error::Config(ConfigError::from_toml(spec, &text, &e).into()))?;
     let base = spec.parent().unwrap_or(Path::new("."));
-    let classes = match &file.classes {
+    let (classes, classes_for) = match &file.classes {
         Some(path) => load_classes(&base.join(path))?,
-        None => WordClasses::default(),
+        None => Default::default(),
     };
     let mut examples = Vec::new();
     let mut full_sets = Vec::new();
@@ -152,20 +154,30 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
     Ok(Loaded {
         fit: file.fit,
         classes,
+        classes_for,
         examples,
         full_sets,
     })
 }
 
+impl Loaded {
+    /// The classes `category`'s model sees: none unless it is one of the
+    /// categories the classes file names.
+    pub(super) fn classes_of(&self, category: Category) -> &WordClasses {
+        static NONE: std::sync::OnceLock<WordClasses> = std::sync::OnceLock::new();
+        if self.classes_for.contains(&category) {
+            &self.classes
+        } else {
+            NONE.get_or_init(WordClasses::default)
+        }
+    }
+}
+
 /// Train one model per content category from the sets in `spec`; with
 /// `cross_validate`, also the out-of-fold report (`folds` more fits each).
 pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<Trained>> {
-    let Loaded {
-        fit,
-        classes,
-        examples,
-        ..
-    } = load(spec, rules)?;
+    let loaded = load(spec, rules)?;
+    let Loaded { fit, examples, .. } = &loaded;
     let mut out = Vec::new();
     for category in Category::CONTENT {
         let data = teaching(&examples, category, |_| true);
@@ -178,7 +190,7 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         } else {
             String::new()
         };
-        let model = fit_category(&data, category, &fit, &classes);
+        let model = fit_category(&data, category, fit, loaded.classes_of(category));
         let mut header = format!(
             "triage linear model for `{category}`: written by `triage rules train`; edit the\n\
              training sets or settings in training.toml and retrain rather than editing this file.\n\
@@ -250,6 +262,9 @@ pub fn write(path: &Path, text: &str) -> Result<()> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClassesFile {
+    /// The categories whose models see the classes (the others read words
+    /// only): adopted where the leave-one-round-out measure improved.
+    categories: Vec<Category>,
     #[serde(rename = "class")]
     classes: Vec<ClassDef>,
 }
@@ -264,8 +279,9 @@ struct ClassDef {
     lists: Vec<PathBuf>,
 }
 
-/// Read the word classes file at `path`.
-fn load_classes(path: &Path) -> Result<WordClasses> {
+/// Read the word classes file at `path`: the classes, and the categories
+/// that use them.
+fn load_classes(path: &Path) -> Result<(WordClasses, BTreeSet<Category>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let file: ClassesFile = toml::from_str(&text)
         .map_err(|e| Error::Config(ConfigError::from_toml(path, &text, &e).into()))?;
@@ -289,7 +305,7 @@ fn load_classes(path: &Path) -> Result<WordClasses> {
             classes.add_list(&class.name, &text);
         }
     }
-    Ok(classes)
+    Ok((classes, file.categories.into_iter().collect()))
 }
 
 fn load_set(
@@ -463,7 +479,9 @@ pub(super) fn fit_category(
     fit: &Fit,
     classes: &WordClasses,
 ) -> LinearModel {
-    let vocab = vocabulary(data, fit.min_count);
+    // Class features are left out of a model without classes.
+    let with_classes = !classes.of_word.is_empty();
+    let vocab = vocabulary(data, fit.min_count, with_classes);
     let index = |s: &[String]| -> Vec<u32> {
         s.iter()
             .filter_map(|f| vocab.get(f.as_str()).copied())
@@ -525,8 +543,13 @@ pub(super) fn fit_category(
     }
 }
 
-/// Features in at least `min_count` sentences, numbered in name order.
-fn vocabulary<'a>(data: &[&'a Example], min_count: usize) -> HashMap<&'a str, u32> {
+/// Features in at least `min_count` sentences, numbered in name order;
+/// without `with_classes`, none made of a class (`[name]`).
+fn vocabulary<'a>(
+    data: &[&'a Example],
+    min_count: usize,
+    with_classes: bool,
+) -> HashMap<&'a str, u32> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in data {
         for s in &e.sentences {
@@ -538,7 +561,7 @@ fn vocabulary<'a>(data: &[&'a Example], min_count: usize) -> HashMap<&'a str, u3
     }
     counts
         .into_iter()
-        .filter(|(_, n)| *n >= min_count)
+        .filter(|(f, n)| *n >= min_count && (with_classes || !f.contains('[')))
         .enumerate()
         .map(|(i, (f, _))| (f, i as u32))
         .collect()
