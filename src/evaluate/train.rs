@@ -180,13 +180,13 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
     let Loaded { fit, examples, .. } = &loaded;
     let mut out = Vec::new();
     for category in Category::CONTENT {
-        let data = teaching(&examples, category, |_| true);
+        let data = teaching(examples, category, |_| true);
         let positives = data
             .iter()
             .filter(|e| e.categories.contains(&category))
             .count();
         let report = if cross_validate {
-            cross_validated_report(&data, category, &fit)
+            cross_validated_report(&data, category, fit)
         } else {
             String::new()
         };
