@@ -282,6 +282,21 @@ enum RulesCommand {
         /// (no cross-validation, so it is quick enough for CI).
         #[arg(long)]
         check: bool,
+        /// Write nothing; for each file-name prefix (a round of writers; several prefixes
+        /// joined by `+` make one round: g,hdi+hmx+hshp+htv,j,k), train
+        /// without the labelled messages whose name starts with it, run the whole detector
+        /// (rules + that model) over them and print P/R/F1 per category, queue accuracy,
+        /// and the mean over the rounds.
+        #[arg(
+            long,
+            value_name = "PREFIX,...",
+            value_delimiter = ',',
+            conflicts_with = "check"
+        )]
+        hold_out: Vec<String>,
+        /// Fix "now" (RFC 3339) for the --hold-out runs, as `triage eval --now`.
+        #[arg(long, requires = "hold_out")]
+        now: Option<String>,
     },
     /// Hits per rule over some mail, overlaps, and (with labels) how often each rule was right.
     Stats {
@@ -315,7 +330,19 @@ fn main() -> ExitCode {
             command: StateCommand::Rebuild(args),
         } => state_rebuild(args),
         Command::Rules {
-            command: RulesCommand::Train { rules, spec, check },
+            command:
+                RulesCommand::Train {
+                    rules,
+                    spec,
+                    check: _,
+                    hold_out,
+                    now,
+                },
+        } if !hold_out.is_empty() => rules_hold_out(&rules, spec, &hold_out, now),
+        Command::Rules {
+            command: RulesCommand::Train {
+                rules, spec, check, ..
+            },
         } => rules_train(&rules, spec, check),
         Command::Rules {
             command:
@@ -752,6 +779,24 @@ fn load_rules(dir: &Path, load: fn(&Path) -> Result<RuleSet, ConfigErrors>) -> R
             eprintln!("triage: {e:#}");
             EXIT_CONFIG
         })
+}
+
+fn rules_hold_out(
+    dir: &Path,
+    spec: Option<PathBuf>,
+    prefixes: &[String],
+    now: Option<String>,
+) -> u8 {
+    let spec = spec.unwrap_or_else(|| dir.join("model").join("training.toml"));
+    let started = std::time::Instant::now();
+    match evaluate::hold_out::hold_out(&spec, dir, prefixes, now) {
+        Ok(rounds) => {
+            print!("{}", evaluate::hold_out::render(&rounds));
+            println!("({:.0} s)", started.elapsed().as_secs_f64());
+            EXIT_OK
+        }
+        Err(e) => library_failure(e),
+    }
 }
 
 fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {

@@ -5,7 +5,11 @@
 //! A sentence (of the normalised text, so disguises are already undone) is
 //! turned into features: each word (lightly stemmed: `burning` → `burn`),
 //! each pair of adjacent words (`your office`) and each pair with one word
-//! between (`burn … office`). Its score is
+//! between (`burn … office`). A word that belongs to a word class
+//! (`rules/model/classes.toml`: `knife` is a `[weapon]`, `batter` is
+//! `[harm]`) is also seen as its class, alone and in pairs (`[harm] [you]`,
+//! `[weapon] … you`), so what was learnt from one phrasing weighs in
+//! another. Its score is
 //! `1 / (1 + exp(-(bias + sum of the weights of its features)))`, between 0
 //! and 1. The weights file lists the bias and every feature's weight, one per
 //! line, heaviest first, so an analyst can read what the model learnt, and
@@ -14,7 +18,7 @@
 //!
 //! Training lives in `evaluate::train` (`triage rules train`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// The bias line's name: in brackets, which no feature can contain (a
@@ -24,11 +28,56 @@ pub const BIAS: &str = "(bias)";
 /// The separator in a feature with one word skipped.
 pub const SKIP: &str = " … ";
 
+/// The first field of a weights file line that lists a class's words.
+pub const CLASS: &str = "class";
+
 /// One category's weights.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinearModel {
     pub bias: f32,
     pub weights: HashMap<String, f32>,
+    pub classes: WordClasses,
+}
+
+/// Word classes: each (stemmed) word's class name, in brackets (`[harm]`),
+/// which no word can contain.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WordClasses {
+    pub of_word: BTreeMap<String, String>,
+}
+
+impl WordClasses {
+    /// Add the words of class `name` (plain, without brackets); a word
+    /// already in an earlier class stays there. Words are stemmed as
+    /// sentence words are; one with anything but letters, digits and
+    /// apostrophes (a phrase) is left out.
+    pub fn add(&mut self, name: &str, words: impl IntoIterator<Item = impl AsRef<str>>) {
+        for word in words {
+            let word = word.as_ref();
+            let mut spans = word_spans(word);
+            if let (Some((0, end)), None) = (spans.next(), spans.next()) {
+                if end == word.len() {
+                    self.of_word
+                        .entry(stem(word).to_string())
+                        .or_insert_with(|| format!("[{name}]"));
+                }
+            }
+        }
+    }
+
+    /// Add the words of a word list file's text (`rules/lists/` format)
+    /// to class `name`, as [`WordClasses::add`] does.
+    pub fn add_list(&mut self, name: &str, list_text: &str) {
+        self.add(
+            name,
+            super::lists::parse(list_text).into_iter().map(|e| e.word),
+        );
+    }
+
+    /// The class of a stemmed word, if any.
+    pub fn of(&self, word: &str) -> Option<&str> {
+        self.of_word.get(word).map(String::as_str)
+    }
 }
 
 impl LinearModel {
@@ -40,6 +89,18 @@ impl LinearModel {
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
             if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            // Three fields: a class's words (a feature has no tab, so a
+            // feature named `class` is `class<TAB>weight`, two fields).
+            if let Some((name, words)) = line
+                .strip_prefix(CLASS)
+                .and_then(|r| r.strip_prefix('\t')?.split_once('\t'))
+            {
+                let Some(name) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) else {
+                    return Err((line_no, "expected `class<TAB>[name]<TAB>words`".to_string()));
+                };
+                model.classes.add(name, words.split(' '));
                 continue;
             }
             let Some((feature, weight)) = line.rsplit_once('\t') else {
@@ -64,14 +125,22 @@ impl LinearModel {
         Ok(model)
     }
 
-    /// The weights file: `header` lines as comments, the bias, then the
-    /// features heaviest first (ties by name, so the file is deterministic).
+    /// The weights file: `header` lines as comments, the word classes (one
+    /// line each, words sorted), the bias, then the features heaviest first
+    /// (ties by name, so the file is deterministic).
     pub fn render(&self, header: &str) -> String {
         let mut out = String::new();
         for line in header.lines() {
             out.push_str("# ");
             out.push_str(line);
             out.push('\n');
+        }
+        let mut by_class: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (word, class) in &self.classes.of_word {
+            by_class.entry(class).or_default().push(word);
+        }
+        for (class, words) in by_class {
+            out.push_str(&format!("{CLASS}\t{class}\t{}\n", words.join(" ")));
         }
         out.push_str(&format!("{BIAS}\t{:.4}\n", self.bias));
         let mut features: Vec<(&String, &f32)> = self.weights.iter().collect();
@@ -80,6 +149,12 @@ impl LinearModel {
             out.push_str(&format!("{f}\t{w:.4}\n"));
         }
         out
+    }
+
+    /// The features of one normalised sentence, with this model's classes
+    /// (see [`features`]).
+    pub fn features(&self, sentence: &str) -> Vec<String> {
+        features_with(sentence, &self.classes)
     }
 
     /// The score of a sentence's features, between 0 and 1.
@@ -172,14 +247,23 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     })
 }
 
-/// The features of one normalised sentence (repeats kept: a word said twice
-/// counts twice): its stemmed words, then each pair, then each pair with one
-/// word skipped. [`SentenceScorer`] walks the same features, in the same
-/// order, by number.
+/// The features of one normalised sentence without word classes.
 pub fn features(sentence: &str) -> Vec<String> {
+    features_with(sentence, &WordClasses::default())
+}
+
+/// The features of one normalised sentence (repeats kept: a word said twice
+/// counts twice): its stemmed words (each followed by its class, if it has
+/// one), then each pair, then each pair with one word skipped, a pair of
+/// words with classes giving four (word or class, word or class).
+/// [`SentenceScorer`] walks the same features, in the same order, by number.
+pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
     let mut words = Vec::new();
     stems(sentence, &mut words);
-    feature_parts(&words).map(|parts| parts.concat()).collect()
+    let slots: Vec<[Option<&str>; 2]> = words.iter().map(|&w| [Some(w), classes.of(w)]).collect();
+    let mut out = Vec::new();
+    for_each_feature(&slots, |parts| out.push(parts.concat()));
+    out
 }
 
 /// The stemmed words of `sentence`, into `out` (cleared first).
@@ -188,13 +272,47 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
     out.extend(word_spans(sentence).map(|(s, e)| stem(&sentence[s..e])));
 }
 
-/// Every feature of a sentence with stemmed words `words`, in order, as the
-/// pieces that make up its name.
-fn feature_parts<'a>(words: &'a [&'a str]) -> impl Iterator<Item = [&'a str; 3]> + 'a {
-    let singles = words.iter().map(|&w| [w, "", ""]);
-    let pairs = words.windows(2).map(|p| [p[0], " ", p[1]]);
-    let skips = words.windows(3).map(|t| [t[0], SKIP, t[2]]);
-    singles.chain(pairs).chain(skips)
+/// Call `each` with every feature of a sentence, in order: `slots` holds
+/// each word's two tokens (the word, its class), either of which may be
+/// missing; a feature is a token, or two tokens joined by `joint`. The
+/// one walk both [`features_with`] (tokens are names) and
+/// [`SentenceScorer`] (tokens are numbers) make, so they cannot disagree.
+fn for_each_feature<T: Copy>(slots: &[[Option<T>; 2]], mut each: impl FnMut(Feature<T>)) {
+    for slot in slots {
+        slot.iter()
+            .flatten()
+            .for_each(|&t| each(Feature::Single(t)));
+    }
+    for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
+        for (i, first) in slots.iter().enumerate() {
+            let Some(second) = slots.get(i + gap) else {
+                break;
+            };
+            for &a in first.iter().flatten() {
+                for &b in second.iter().flatten() {
+                    each(Feature::Two(kind, a, b));
+                }
+            }
+        }
+    }
+}
+
+/// One feature as [`for_each_feature`] gives it.
+#[derive(Clone, Copy)]
+enum Feature<T> {
+    Single(T),
+    Two(Kind, T, T),
+}
+
+impl Feature<&str> {
+    /// The pieces of the feature's name.
+    fn concat(self) -> String {
+        match self {
+            Feature::Single(a) => a.to_string(),
+            Feature::Two(Kind::Skip, a, b) => [a, SKIP, b].concat(),
+            Feature::Two(_, a, b) => [a, " ", b].concat(),
+        }
+    }
 }
 
 /// A model made ready to score many sentences fast: each word of a
@@ -204,13 +322,15 @@ fn feature_parts<'a>(words: &'a [&'a str]) -> impl Iterator<Item = [&'a str; 3]>
 /// [`features`]: the same weights, added in the same order.
 pub struct SentenceScorer {
     bias: f32,
-    /// Every word that some feature is made of, numbered.
-    words: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    /// Every word (or class) that some feature is made of, numbered, with
+    /// the number of its class ([`UNKNOWN`] where it has none, or where no
+    /// feature is made of the word itself).
+    words: HashMap<Box<str>, [u32; 2], BuildHasherDefault<Fnv>>,
     /// Feature (its kind and words' numbers, see [`feature_key`]) → weight.
     weights: HashMap<u64, f32, BuildHasherDefault<Fnv>>,
 }
 
-/// The three kinds of feature, in the order [`feature_parts`] walks them.
+/// The three kinds of feature, in the order [`for_each_feature`] walks them.
 #[derive(Clone, Copy)]
 enum Kind {
     Single = 0,
@@ -246,34 +366,44 @@ impl SentenceScorer {
                 .weights
                 .insert(feature_key(kind, first, second), weight);
         }
+        for (word, class) in &model.classes.of_word {
+            if let Some(&[class, _]) = scorer.words.get(class.as_str()) {
+                scorer
+                    .words
+                    .entry(word.as_str().into())
+                    .or_insert([UNKNOWN; 2])[1] = class;
+            }
+        }
         scorer
     }
 
     fn number(&mut self, word: &str) -> u32 {
         let next = self.words.len() as u32;
         assert!(next < 1 << 31, "a weights file of over 2^31 words");
-        *self.words.entry(word.into()).or_insert(next)
+        self.words.entry(word.into()).or_insert([next, UNKNOWN])[0]
     }
 
     /// The score of the sentence whose stemmed words ([`stems`]) are
     /// `words`; `numbers` is scratch space.
-    pub fn score(&self, words: &[&str], numbers: &mut Vec<u32>) -> f32 {
+    pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<u32>; 2]>) -> f32 {
+        let known = |n: u32| (n != UNKNOWN).then_some(n);
         numbers.clear();
-        numbers.extend(
-            words
-                .iter()
-                .map(|w| self.words.get(*w).copied().unwrap_or(UNKNOWN)),
-        );
-        let weight = |kind, a: u32, b: u32| {
-            if a == UNKNOWN || b == UNKNOWN {
-                return None;
+        numbers.extend(words.iter().map(|w| {
+            let [word, class] = self.words.get(*w).copied().unwrap_or([UNKNOWN; 2]);
+            [known(word), known(class)]
+        }));
+        // Added up as `LinearModel::score` adds them, so the two agree to the bit.
+        let mut sum = -0.0f32;
+        for_each_feature(numbers, |feature| {
+            let key = match feature {
+                Feature::Single(a) => feature_key(Kind::Single, a, 0),
+                Feature::Two(kind, a, b) => feature_key(kind, a, b),
+            };
+            if let Some(w) = self.weights.get(&key) {
+                sum += w;
             }
-            self.weights.get(&feature_key(kind, a, b)).copied()
-        };
-        let singles = numbers.iter().map(|&w| weight(Kind::Single, w, 0));
-        let pairs = numbers.windows(2).map(|p| weight(Kind::Pair, p[0], p[1]));
-        let skips = numbers.windows(3).map(|t| weight(Kind::Skip, t[0], t[2]));
-        let z = self.bias + singles.chain(pairs).chain(skips).flatten().sum::<f32>();
+        });
+        let z = self.bias + sum;
         1.0 / (1.0 + (-z).exp())
     }
 }
@@ -402,7 +532,7 @@ mod tests {
                 "",
             ] {
                 stems(sentence, &mut words);
-                let slow = model.score(&features(sentence));
+                let slow = model.score(&model.features(sentence));
                 let fast = scorer.score(&words, &mut numbers);
                 assert_eq!(fast.to_bits(), slow.to_bits(), "{sentence}");
             }
@@ -442,9 +572,60 @@ mod tests {
     }
 
     #[test]
+    fn a_class_carries_what_was_learnt_to_words_of_the_same_class() {
+        let mut m = LinearModel {
+            bias: -3.0,
+            ..Default::default()
+        };
+        m.classes.add("harm", ["stab", "batter"]);
+        m.classes.add("you", ["you", "ya"]);
+        // Only a class pair weighs: learnt from "stab you", it must score
+        // "batter ya", a phrasing it never saw word for word.
+        m.weights.insert("[harm] [you]".into(), 4.0);
+        m.weights.insert("[harm] … [you]".into(), 2.0);
+        let f = m.features("i'll batter ya");
+        for want in [
+            "batter",
+            "[harm]",
+            "batter ya",
+            "[harm] ya",
+            "batter [you]",
+            "[harm] [you]",
+            "i'll … [you]",
+        ] {
+            assert!(f.iter().any(|x| x == want), "{want} missing from {f:?}");
+        }
+        assert!(m.score(&f) > 0.7);
+        assert!(m.score(&m.features("i'll batter the bins")) < 0.1);
+        let why = m.contributions(&m.features("gonna stab all ya"));
+        assert_eq!(why, vec![("[harm] … [you]".to_string(), 2.0)]);
+        // The classes travel in the weights file, and the fast scorer
+        // gives the same score to the bit.
+        let back = LinearModel::parse(&m.render("classes")).unwrap();
+        assert_eq!(back, m);
+        let scorer = SentenceScorer::new(&back);
+        let (mut words, mut numbers) = (Vec::new(), Vec::new());
+        for sentence in ["i'll batter ya", "stab stab you ya", "you batter", "ya"] {
+            stems(sentence, &mut words);
+            let fast = scorer.score(&words, &mut numbers);
+            assert_eq!(fast.to_bits(), m.score(&m.features(sentence)).to_bits());
+        }
+        // A phrase is no single word: left out of a class.
+        m.classes.add("harm", ["kick in"]);
+        assert_eq!(m.classes.of("kick"), None);
+    }
+
+    #[test]
     fn a_bad_line_is_reported_with_its_number() {
         let err = LinearModel::parse("# c\n(bias)\t0\nburn\tlots\n").unwrap_err();
         assert_eq!(err.0, 3);
         assert!(LinearModel::parse("burn\t1\n").is_err(), "bias is required");
+        let err = LinearModel::parse("class\tharm\tstab\n(bias)\t0\n").unwrap_err();
+        assert_eq!(err.0, 1, "a class name is in brackets");
+        let word_class = LinearModel::parse("(bias)\t0\nclass\t0.5\n").unwrap();
+        assert_eq!(
+            word_class.weights["class"], 0.5,
+            "the word `class` is a feature"
+        );
     }
 }

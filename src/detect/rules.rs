@@ -410,7 +410,7 @@ impl CompiledRules {
             .models
             .iter()
             .find(|(r, ..)| self.rules[*r].id == rule_id)?;
-        let features = model::features(&self.normalizer.normalize(matched, 0).text);
+        let features = weights.features(&self.normalizer.normalize(matched, 0).text);
         Some((weights.score(&features), weights.contributions(&features)))
     }
 

@@ -11,9 +11,11 @@
 //! - [`score`]: precision, recall and F1 per category, the queue confusion
 //!   matrix, every miss and false flag with its explanation, and CI gates;
 //! - [`stats`]: hits per rule, overlaps, and how often each rule was right;
-//! - [`train`]: the linear model's weights from labelled mail.
+//! - [`train`]: the linear model's weights from labelled mail;
+//! - [`hold_out`]: leave-one-round-out, detection on writers the model never saw.
 
 pub mod feedback;
+pub mod hold_out;
 pub mod labels;
 pub mod score;
 pub mod stats;

@@ -1,0 +1,188 @@
+//! Leave-one-round-out: how detection does on writers it has never seen
+//! (`triage rules train --hold-out g,hdi+hmx+hshp+htv,j,k`).
+//!
+//! The labelled corpus came in rounds written by independent writers, told
+//! apart by the file name's prefix. For each prefix, the linear model is
+//! trained on everything `training.toml` names except that round's messages,
+//! and the whole detector (the rule files plus that model) is run over the
+//! round, scored as `triage eval` scores: precision, recall and F1 per
+//! category, and queue accuracy. The mean over rounds is the figure a model
+//! change must improve. Nothing is written beside the rules: each round's
+//! model and mail live in a scratch folder.
+
+use super::train::{self, Example};
+use super::{triage_read_only, EvalReport, Labels};
+use crate::category::Category;
+use crate::config::{self, CliOverrides};
+use crate::detect::RuleSet;
+use crate::error::{Error, Result};
+use crate::pipeline::read_sources;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One held-out round's scores.
+pub struct RoundScore {
+    pub prefix: String,
+    pub messages: usize,
+    /// Per content category, in [`Category::CONTENT`] order: (category,
+    /// support, [precision, recall, F1]).
+    pub categories: Vec<(Category, usize, [Option<f64>; 3])>,
+    pub queue_accuracy: Option<f64>,
+}
+
+/// Train without each round in turn and score the detector on it. A
+/// round is a file-name prefix, or several joined by `+`.
+/// `rules_dir` is copied (with the round's model written in) for each round;
+/// `now` fixes the clock as `triage eval --now` does.
+pub fn hold_out(
+    spec: &Path,
+    rules_dir: &Path,
+    prefixes: &[String],
+    now: Option<String>,
+) -> Result<Vec<RoundScore>> {
+    let rules = RuleSet::load_without_models(rules_dir).map_err(Error::Config)?;
+    let loaded = train::load(spec, &rules)?;
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        // A round written under several prefixes: `hdi+hmx+htv`.
+        let is_held = |source_id: &str| prefix.split('+').any(|p| source_id.starts_with(p));
+        let held = |e: &Example| is_held(&e.source_id);
+        let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let round_rules = scratch.path().join("rules");
+        copy_dir(rules_dir, &round_rules)?;
+        for category in Category::CONTENT {
+            let data = train::teaching(&loaded.examples, category, |e| !held(e));
+            let model =
+                train::fit_category(&data, category, &loaded.fit, loaded.classes_of(category));
+            let path = round_rules.join("model").join(format!("{category}.tsv"));
+            train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
+        }
+        let mail = scratch.path().join("mail");
+        let mut labels = Labels {
+            by_source: Default::default(),
+            content_only: false,
+        };
+        for (set, labels_path) in &loaded.full_sets {
+            let set_labels = Labels::load(labels_path).map_err(Error::Config)?;
+            labels.content_only |= set_labels.content_only;
+            for raw in read_sources(std::slice::from_ref(set))? {
+                if !is_held(&raw.source_id) {
+                    continue;
+                }
+                let Some(label) = set_labels.by_source.get(&raw.source_id) else {
+                    continue;
+                };
+                let path = mail.join(&raw.source_id);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
+                std::fs::write(&path, &raw.bytes).map_err(|e| Error::io(&path, e))?;
+                labels.by_source.insert(raw.source_id, label.clone());
+            }
+        }
+        if labels.by_source.is_empty() {
+            return Err(Error::Config(
+                crate::error::ConfigError::new(
+                    spec,
+                    0,
+                    format!("no labelled message's name starts with `{prefix}`"),
+                )
+                .into(),
+            ));
+        }
+        let config = config::resolve(
+            None,
+            CliOverrides {
+                sources: vec![mail.display().to_string()],
+                rules: Some(round_rules),
+                now: now.clone(),
+                ..CliOverrides::default()
+            },
+        )
+        .map_err(Error::Config)?;
+        let (engine, outcomes) = triage_read_only(config, None)?;
+        let report = EvalReport::build(&outcomes, &labels, &engine.rules);
+        out.push(RoundScore {
+            prefix: prefix.clone(),
+            messages: report.messages,
+            categories: Category::CONTENT
+                .into_iter()
+                .map(|c| match report.score(c) {
+                    Some(s) => (c, s.support, [s.precision, s.recall, s.f1]),
+                    None => (c, 0, [None; 3]),
+                })
+                .collect(),
+            queue_accuracy: report.queues.accuracy,
+        });
+    }
+    Ok(out)
+}
+
+/// Copy a folder and everything under it.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| Error::io(&src, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The table: one block per round (P / R / F1 and support per category,
+/// queue accuracy), then the mean over rounds.
+pub fn render(rounds: &[RoundScore]) -> String {
+    let f = |x: Option<f64>| x.map_or("    -".to_string(), |v| format!("{v:.3}"));
+    let mut out = String::new();
+    let width = rounds
+        .iter()
+        .map(|r| r.prefix.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut header = format!("{:<width$} {:>5}", "held out", "msgs");
+    for c in Category::CONTENT {
+        let _ = write!(header, "  {:<23}", format!("{c} P/R/F1"));
+    }
+    let _ = writeln!(out, "{header}  queue");
+    for r in rounds {
+        let _ = write!(out, "{:<width$} {:>5}", r.prefix, r.messages);
+        for (_, support, [p, rec, f1]) in &r.categories {
+            let _ = write!(out, "  {} {} {} {:>3}", f(*p), f(*rec), f(*f1), support);
+        }
+        let _ = writeln!(out, "  {}", f(r.queue_accuracy));
+    }
+    // The mean of each figure over the rounds where it is defined.
+    let mean = |values: Vec<Option<f64>>| {
+        let defined: Vec<f64> = values.into_iter().flatten().collect();
+        (!defined.is_empty()).then(|| defined.iter().sum::<f64>() / defined.len() as f64)
+    };
+    let _ = write!(
+        out,
+        "{:<width$} {:>5}",
+        "mean",
+        rounds.iter().map(|r| r.messages).sum::<usize>()
+    );
+    for (i, _) in Category::CONTENT.iter().enumerate() {
+        let column = |k: usize| mean(rounds.iter().map(|r| r.categories[i].2[k]).collect());
+        let support: usize = rounds.iter().map(|r| r.categories[i].1).sum();
+        let _ = write!(
+            out,
+            "  {} {} {} {:>3}",
+            f(column(0)),
+            f(column(1)),
+            f(column(2)),
+            support
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {}",
+        f(mean(rounds.iter().map(|r| r.queue_accuracy).collect()))
+    );
+    out
+}
