@@ -283,7 +283,7 @@ impl CompiledRules {
     fn scan(&self, text: &str, base: usize) -> Vec<Found> {
         let norm = self.normalizer.normalize(text, base);
         let squeezed = norm.squeeze();
-        let mut raw = self.regex_hits(&norm.text, &squeezed.text);
+        let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
         dedupe(&mut raw);
@@ -344,7 +344,7 @@ impl CompiledRules {
     /// pre-filter lets through runs on its own. (A combined `RegexSet`
     /// pre-filter was tried and, with ~140 rules of long alternations, its
     /// lazy DFA thrashed and made detection 3x slower.)
-    fn regex_hits(&self, text: &str, squeezed: &str) -> Vec<(usize, usize, usize)> {
+    fn regex_hits(&self, text: &str, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
         let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());

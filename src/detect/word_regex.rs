@@ -22,7 +22,9 @@ use super::prefilter::Requirement;
 use regex_automata::meta::{self, Regex};
 use regex_automata::nfa::thompson::WhichCaptures;
 use regex_automata::MatchKind;
-use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look};
+use regex_syntax::hir::{
+    Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition,
+};
 use std::sync::OnceLock;
 
 /// Lazy DFA cache per regex and thread: the long alternations of the rules
@@ -46,7 +48,7 @@ impl WordRegex {
         let hir = regex_syntax::parse(source).map_err(|e| regex::Error::Syntax(e.to_string()))?;
         let requirement = Requirement::of(&hir);
         let unicode = OnceLock::new();
-        let ascii_hir = ascii_form(hir.clone());
+        let ascii_hir = ascii_form(&hir);
         let ascii = if ascii_hir == hir {
             let _ = unicode.set(build(&hir, Some(size_limit))?);
             None
@@ -128,8 +130,8 @@ pub fn ascii_words_only(text: &str) -> bool {
 /// a text), and every class narrowed by [`without_non_ascii_words`]. The
 /// same matches on such a text, from a much smaller automaton: `\w` alone
 /// is some 700 ranges of UTF-8 sequences, in every rule.
-fn ascii_form(hir: Hir) -> Hir {
-    match hir.into_kind() {
+fn ascii_form(hir: &Hir) -> Hir {
+    match hir.kind() {
         HirKind::Look(look) => Hir::look(match look {
             Look::WordUnicode => Look::WordAscii,
             Look::WordUnicodeNegate => Look::WordAsciiNegate,
@@ -137,24 +139,23 @@ fn ascii_form(hir: Hir) -> Hir {
             Look::WordEndUnicode => Look::WordEndAscii,
             Look::WordStartHalfUnicode => Look::WordStartHalfAscii,
             Look::WordEndHalfUnicode => Look::WordEndHalfAscii,
-            other => other,
+            other => *other,
         }),
-        HirKind::Repetition(mut rep) => {
-            rep.sub = Box::new(ascii_form(*rep.sub));
-            Hir::repetition(rep)
-        }
-        HirKind::Capture(mut cap) => {
-            cap.sub = Box::new(ascii_form(*cap.sub));
-            Hir::capture(cap)
-        }
-        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(ascii_form).collect()),
-        HirKind::Alternation(subs) => Hir::alternation(subs.into_iter().map(ascii_form).collect()),
-        HirKind::Empty => Hir::empty(),
-        HirKind::Literal(lit) => Hir::literal(lit.0),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            sub: Box::new(ascii_form(&rep.sub)),
+            ..*rep
+        }),
+        HirKind::Capture(cap) => Hir::capture(Capture {
+            index: cap.index,
+            name: cap.name.clone(),
+            sub: Box::new(ascii_form(&cap.sub)),
+        }),
+        HirKind::Concat(subs) => Hir::concat(subs.iter().map(ascii_form).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.iter().map(ascii_form).collect()),
         HirKind::Class(Class::Unicode(class)) => {
             Hir::class(Class::Unicode(without_non_ascii_words(class)))
         }
-        HirKind::Class(class) => Hir::class(class),
+        _ => hir.clone(),
     }
 }
 
@@ -162,9 +163,9 @@ fn ascii_form(hir: Hir) -> Hir {
 /// the class less those characters, or with all of them, whichever has
 /// fewer ranges (`\w` becomes `[0-9A-Z_a-z]`; `\W`, `.` and `[^…]` take
 /// them in and become a few ranges).
-fn without_non_ascii_words(class: ClassUnicode) -> ClassUnicode {
+fn without_non_ascii_words(class: &ClassUnicode) -> ClassUnicode {
     if class.is_ascii() {
-        return class;
+        return class.clone();
     }
     static NON_ASCII_WORDS: OnceLock<ClassUnicode> = OnceLock::new();
     let words = NON_ASCII_WORDS.get_or_init(|| {
@@ -178,7 +179,7 @@ fn without_non_ascii_words(class: ClassUnicode) -> ClassUnicode {
     });
     let mut less = class.clone();
     less.difference(words);
-    let mut more = class;
+    let mut more = class.clone();
     more.union(words);
     if more.ranges().len() < less.ranges().len() {
         more
