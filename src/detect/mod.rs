@@ -9,6 +9,7 @@
 
 mod format;
 mod lists;
+mod literal;
 pub mod model;
 pub mod normalize;
 mod prefilter;

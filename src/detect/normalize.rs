@@ -171,7 +171,7 @@ impl Normalized {
 }
 
 /// What `c` is in the squeezed view: white space of any kind is a space.
-fn squeezed_char(c: char) -> char {
+pub fn squeezed_char(c: char) -> char {
     if c.is_whitespace() {
         ' '
     } else {
@@ -187,36 +187,17 @@ pub fn continues_run(prev: Option<char>, c: char) -> bool {
     prev == Some(c) && (c.is_alphabetic() || c == ' ')
 }
 
-/// The squeezed form of `text` (as [`Normalized::squeeze`] makes it).
-pub fn squeeze_str(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if !continues_run(out.chars().next_back(), c) {
-            out.push(squeezed_char(c));
-        }
-    }
-    out
-}
-
-/// `b` (squeezed) appended to `a` (squeezed) in the squeezed view: where
-/// `a` ends with the letter (or space) `b` starts with, the two runs are one.
-pub fn squeezed_concat(a: &str, b: &str) -> String {
-    let mut out = String::with_capacity(a.len() + b.len());
-    out.push_str(a);
-    let mut chars = b.chars();
-    if let Some(first) = chars.clone().next() {
-        if continues_run(a.chars().next_back(), first) {
-            chars.next();
-        }
-    }
-    out.push_str(chars.as_str());
-    out
-}
-
 impl Squeezed {
     /// The normalised byte range of the squeezed byte range `start..end`.
     pub fn normalized(&self, start: usize, end: usize) -> (usize, usize) {
         (self.starts[start], self.ends[end - 1])
+    }
+
+    /// How many characters of the normalised text the squeezed character
+    /// at byte `at` stands for (a run of one letter, or of white space).
+    pub fn run_len(&self, at: usize) -> usize {
+        let c = self.text[at..].chars().next().map_or(1, char::len_utf8);
+        (self.ends[at] - self.starts[at]) / c
     }
 }
 

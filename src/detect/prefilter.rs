@@ -9,23 +9,29 @@
 //! space, see [`super::normalize`]): there the elastic list words of the
 //! rules (`f+u+c+k+`, `a+s{2,}`) are plain words (`fuck`, `as`), `\s+` is a
 //! space, and a regex match in the normalised text is always, squeezed, a
-//! substring of the squeezed text. [`Prefilter`] puts the literals of all
-//! regexes into one aho-corasick automaton, scans a squeezed text once, and
-//! says which regexes can match in the text at all: a regex whose requirement
-//! the text does not meet cannot match there, so skipping it changes nothing.
-//! Where nothing is known (a part like `\w+` needs no fixed text) the
-//! requirement is simply true, and a regex whose whole requirement is true
-//! always runs.
+//! substring of the squeezed text. A literal also carries what squeezing
+//! hides ([`super::literal`]): the word edges `\b` puts around it, and the
+//! least length of each run of a letter (`as` of `a+s{2,}` needs two `s`),
+//! checked where the literal is found. [`Prefilter`] puts the literals of
+//! all regexes into one aho-corasick automaton, scans a squeezed text once,
+//! and says which regexes can match in the text at all: a regex whose
+//! requirement the text does not meet cannot match there, so skipping it
+//! changes nothing. Where nothing is known (a part like `\w+` needs no fixed
+//! text) the requirement is simply true, and a regex whose whole
+//! requirement is true always runs.
 //!
 //! The formulas are exact, not a guess: they come from the same syntax tree
 //! the `regex` crate compiles, case-insensitive letters are expanded into
 //! their cases, and a literal set too large to build is dropped (made true)
-//! rather than trimmed.
+//! rather than trimmed. Each node's fixed strings and affixes are worked out
+//! once ([`Extractor`]), however many levels above ask for them.
 
-use super::normalize::{continues_run, squeeze_str, squeezed_concat};
+use super::literal::{self, Check, EDGE};
+use super::normalize::Squeezed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex_syntax::hir::{Class, Hir, HirKind};
-use std::collections::HashMap;
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// The most strings a set may hold while it is built (case expansions and
 /// alternations multiply); a larger one is given up.
@@ -35,8 +41,9 @@ const MAX_CLASS: usize = 8;
 /// The most characters of a class read to find them: `\s` has 25, all one
 /// space in the squeezed view.
 const MAX_CLASS_READ: usize = 32;
-/// Shorter literals (in bytes) are not worth scanning for (nearly every
-/// text holds them): a set holding one is dropped from a requirement.
+/// Shorter literals (in bytes, marks aside) are not worth scanning for
+/// (nearly every text holds them): a set holding one is dropped from a
+/// requirement.
 const MIN_LITERAL: usize = 2;
 
 /// What fixed text every match of a regex holds.
@@ -44,7 +51,8 @@ const MIN_LITERAL: usize = 2;
 pub enum Requirement {
     /// Nothing known: any text may match.
     True,
-    /// At least one of these literals occurs (squeezed).
+    /// At least one of these literals occurs (squeezed and marked, see
+    /// [`super::literal`]).
     Any(Vec<String>),
     /// Every one of these holds.
     All(Vec<Requirement>),
@@ -85,8 +93,13 @@ impl Compiled {
 
 /// Which regexes can match a text, from one scan for their literals.
 pub struct Prefilter {
+    /// Over the literals' texts (marks taken out), each text once.
     automaton: AhoCorasick,
-    /// Per automaton pattern (literal): the literal sets holding it.
+    /// Per automaton pattern: the literals with that text.
+    literals_of: Vec<Vec<usize>>,
+    /// Per literal: what to check where its text is found.
+    checks: Vec<Vec<Check>>,
+    /// Per literal: the literal sets holding it.
     sets_of: Vec<Vec<usize>>,
     /// Per literal set: the regexes whose requirement names it.
     regexes_of: Vec<Vec<usize>>,
@@ -137,15 +150,30 @@ impl Prefilter {
                 regexes_of[set].push(regex);
             }
         }
-        let literals = &numbering.literals;
+        let mut texts: Vec<String> = Vec::new();
+        let mut text_ids: HashMap<String, usize> = HashMap::new();
+        let mut literals_of: Vec<Vec<usize>> = Vec::new();
+        let mut checks = Vec::with_capacity(numbering.literals.len());
+        for (id, marked) in numbering.literals.iter().enumerate() {
+            let (text, check) = literal::split(marked);
+            let pattern = *text_ids.entry(text).or_insert_with_key(|text| {
+                texts.push(text.clone());
+                literals_of.push(Vec::new());
+                texts.len() - 1
+            });
+            literals_of[pattern].push(id);
+            checks.push(check);
+        }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(literals)
-            .or_else(|_| AhoCorasick::builder().build(literals))
+            .build(&texts)
+            .or_else(|_| AhoCorasick::builder().build(&texts))
             .expect("an automaton over plain literals builds");
         Prefilter {
             automaton,
+            literals_of,
+            checks,
             sets_of: numbering.sets_of,
             regexes_of,
             always,
@@ -157,7 +185,7 @@ impl Prefilter {
     /// text whose squeezed view is `squeezed`; a regex left out certainly
     /// cannot. Only the requirements that name a literal set the text holds
     /// are worked out: any other (not true) needs a set the text lacks.
-    pub fn candidates(&self, squeezed: &str, scratch: &mut Scratch, out: &mut Vec<usize>) {
+    pub fn candidates(&self, squeezed: &Squeezed, scratch: &mut Scratch, out: &mut Vec<usize>) {
         let Scratch { found, named } = scratch;
         found.clear();
         found.resize(self.regexes_of.len(), false);
@@ -165,14 +193,24 @@ impl Prefilter {
         named.resize(self.requirements.len(), false);
         out.clear();
         out.extend_from_slice(&self.always);
-        for m in self.automaton.find_overlapping_iter(squeezed) {
-            for &set in &self.sets_of[m.pattern().as_usize()] {
-                if std::mem::replace(&mut found[set], true) {
+        for m in self.automaton.find_overlapping_iter(&squeezed.text) {
+            for &literal in &self.literals_of[m.pattern().as_usize()] {
+                let sets = &self.sets_of[literal];
+                if sets.iter().all(|&set| found[set])
+                    || !self.checks[literal]
+                        .iter()
+                        .all(|check| check.holds(squeezed, m.start()))
+                {
                     continue;
                 }
-                for &regex in &self.regexes_of[set] {
-                    if !std::mem::replace(&mut named[regex], true) {
-                        out.push(regex);
+                for &set in sets {
+                    if std::mem::replace(&mut found[set], true) {
+                        continue;
+                    }
+                    for &regex in &self.regexes_of[set] {
+                        if !std::mem::replace(&mut named[regex], true) {
+                            out.push(regex);
+                        }
                     }
                 }
             }
@@ -220,24 +258,12 @@ impl Numbering {
 impl Requirement {
     /// What every match of `hir` holds.
     pub fn of(hir: &Hir) -> Requirement {
-        if let Some(set) = exact(hir) {
-            return Requirement::any(set);
-        }
-        match hir.kind() {
-            HirKind::Capture(cap) => Requirement::of(&cap.sub),
-            HirKind::Repetition(rep) if rep.min >= 1 => match exact(&rep.sub) {
-                Some(set) => Requirement::any(power(&set, rep.min).unwrap_or(set)),
-                None => Requirement::of(&rep.sub),
-            },
-            HirKind::Alternation(subs) => Requirement::either(subs.iter().map(Requirement::of)),
-            HirKind::Concat(subs) => in_concat(subs),
-            _ => Requirement::True,
-        }
+        Extractor::default().requirement(hir)
     }
 
     /// One of `set` occurs; true when a string of it is too short to scan for.
     fn any(set: Vec<String>) -> Requirement {
-        if set.is_empty() || set.iter().any(|s| s.len() < MIN_LITERAL) {
+        if set.is_empty() || set.iter().any(|s| literal::text_len(s) < MIN_LITERAL) {
             Requirement::True
         } else {
             Requirement::Any(minimal(set))
@@ -292,152 +318,211 @@ impl Requirement {
     }
 }
 
-/// In a concatenation, every match is a match of each part in turn, so it
-/// meets every part's requirement. Besides, walking the parts, `run` holds
-/// strings one of which every match contains ending exactly where the
-/// current part's match ends: a part with a finite language extends it;
-/// any other part ends it — the run followed by the part's possible
-/// beginnings is required too — and starts a new one from the part's
-/// possible endings. Runs join short pieces (`i`, `'?`, `ll`) into
-/// literals worth scanning for (`ill`, `i'll`).
-fn in_concat(subs: &[Hir]) -> Requirement {
-    let mut parts: Vec<Requirement> = Vec::new();
-    let mut run: Vec<String> = vec![String::new()];
-    for sub in subs {
-        match exact(sub) {
-            Some(set) => {
-                run = product(&run, &set).unwrap_or_else(|| {
-                    parts.push(Requirement::any(std::mem::take(&mut run)));
-                    set
-                });
-            }
-            None => {
-                let into = product(&run, &affixes(sub, Side::Start)).unwrap_or(run);
-                parts.push(Requirement::any(into));
-                parts.push(Requirement::of(sub));
-                run = affixes(sub, Side::End);
-            }
-        }
-    }
-    parts.push(Requirement::any(run));
-    Requirement::all(parts)
-}
-
-/// Every string `hir` can match, squeezed, when that set is finite and small.
-fn exact(hir: &Hir) -> Option<Vec<String>> {
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => Some(vec![String::new()]),
-        HirKind::Literal(lit) => {
-            let text = std::str::from_utf8(&lit.0).ok()?;
-            Some(vec![squeeze_str(text)])
-        }
-        HirKind::Class(class) => class_strings(class),
-        HirKind::Capture(cap) => exact(&cap.sub),
-        HirKind::Repetition(rep) => {
-            let sub = exact(&rep.sub)?;
-            let Some(max) = rep.max else {
-                // `a+`, `a{2,}`: any run of one letter squeezes to the letter.
-                let [letter] = &sub[..] else { return None };
-                let mut chars = letter.chars();
-                let c = chars.next()?;
-                if chars.next().is_some() || !continues_run(Some(c), c) {
-                    return None;
-                }
-                return Some(match rep.min {
-                    0 => vec![String::new(), letter.clone()],
-                    _ => vec![letter.clone()],
-                });
-            };
-            let mut out = Vec::new();
-            let mut power = vec![String::new()];
-            for k in 0..=max {
-                if k >= rep.min {
-                    out.extend(power.iter().cloned());
-                }
-                if k < max {
-                    power = product(&power, &sub)?;
-                }
-                if out.len() > MAX_SET {
-                    return None;
-                }
-            }
-            Some(dedup(out))
-        }
-        HirKind::Concat(subs) => {
-            let mut out = vec![String::new()];
-            for sub in subs {
-                out = product(&out, &exact(sub)?)?;
-            }
-            Some(out)
-        }
-        HirKind::Alternation(subs) => {
-            let mut out = Vec::new();
-            for sub in subs {
-                out.extend(exact(sub)?);
-                if out.len() > MAX_SET {
-                    return None;
-                }
-            }
-            Some(dedup(out))
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Side {
     Start,
     End,
 }
 
-/// Strings one of which every match of `hir` starts (or ends) with; `[""]`
-/// when nothing is known, which is always true.
-fn affixes(hir: &Hir, side: Side) -> Vec<String> {
-    if let Some(set) = exact(hir) {
-        return set;
+/// A set of literals, shared between the callers that ask for it.
+type Set = Rc<Vec<String>>;
+
+/// Works out requirements over one syntax tree, remembering each node's
+/// fixed strings and affixes by the node's address (the tree is borrowed,
+/// unchanged, for the extractor's life): every level of a nested
+/// concatenation asks for them again.
+#[derive(Default)]
+struct Extractor {
+    exact: HashMap<*const Hir, Option<Set>>,
+    affixes: HashMap<(*const Hir, Side), Set>,
+}
+
+impl Extractor {
+    /// What every match of `hir` holds.
+    fn requirement(&mut self, hir: &Hir) -> Requirement {
+        if let Some(set) = self.exact(hir) {
+            return Requirement::any(set.to_vec());
+        }
+        match hir.kind() {
+            HirKind::Capture(cap) => self.requirement(&cap.sub),
+            HirKind::Repetition(rep) if rep.min >= 1 => match self.exact(&rep.sub) {
+                Some(set) => Requirement::any(power(&set, rep.min).unwrap_or(set.to_vec())),
+                None => self.requirement(&rep.sub),
+            },
+            HirKind::Alternation(subs) => {
+                let reqs: Vec<Requirement> = subs.iter().map(|s| self.requirement(s)).collect();
+                Requirement::either(reqs)
+            }
+            HirKind::Concat(subs) => self.in_concat(subs),
+            _ => Requirement::True,
+        }
     }
-    let unknown = || vec![String::new()];
-    match hir.kind() {
-        HirKind::Capture(cap) => affixes(&cap.sub, side),
-        HirKind::Repetition(rep) if rep.min >= 1 => match exact(&rep.sub) {
-            Some(set) => power(&set, rep.min).unwrap_or(set),
-            None => affixes(&rep.sub, side),
-        },
-        HirKind::Alternation(subs) => {
-            let mut out = Vec::new();
-            for sub in subs {
-                out.extend(affixes(sub, side));
-                if out.len() > MAX_SET {
-                    return unknown();
+
+    /// In a concatenation, every match is a match of each part in turn, so
+    /// it meets every part's requirement. Besides, walking the parts, `run`
+    /// holds strings one of which every match contains ending exactly where
+    /// the current part's match ends: a part with a finite language extends
+    /// it; any other part ends it — the run followed by the part's possible
+    /// beginnings is required too — and starts a new one from the part's
+    /// possible endings. Runs join short pieces (`i`, `'?`, `ll`) into
+    /// literals worth scanning for (`ill`, `i'll`).
+    fn in_concat(&mut self, subs: &[Hir]) -> Requirement {
+        let mut parts: Vec<Requirement> = Vec::new();
+        let mut run: Vec<String> = vec![String::new()];
+        for sub in subs {
+            match self.exact(sub) {
+                Some(set) => {
+                    run = product(&run, &set).unwrap_or_else(|| {
+                        parts.push(Requirement::any(std::mem::take(&mut run)));
+                        set.to_vec()
+                    });
+                }
+                None => {
+                    let into = product(&run, &self.affixes(sub, Side::Start)).unwrap_or(run);
+                    parts.push(Requirement::any(into));
+                    parts.push(self.requirement(sub));
+                    run = self.affixes(sub, Side::End).to_vec();
                 }
             }
-            dedup(out)
         }
-        HirKind::Concat(subs) => {
-            let mut out = vec![String::new()];
-            let mut parts: Vec<&Hir> = subs.iter().collect();
-            if side == Side::End {
-                parts.reverse();
-            }
-            for sub in parts {
-                let (set, last) = match exact(sub) {
-                    Some(set) => (set, false),
-                    None => (affixes(sub, side), true),
-                };
-                let joined = match side {
-                    Side::Start => product(&out, &set),
-                    Side::End => product(&set, &out),
-                };
-                match joined {
-                    Some(j) => out = j,
-                    None => break,
-                }
-                if last {
-                    break;
-                }
-            }
-            out
+        parts.push(Requirement::any(run));
+        Requirement::all(parts)
+    }
+
+    /// Every string `hir` can match, squeezed and marked, when that set is
+    /// finite and small.
+    fn exact(&mut self, hir: &Hir) -> Option<Set> {
+        let key: *const Hir = hir;
+        if let Some(known) = self.exact.get(&key) {
+            return known.clone();
         }
-        _ => unknown(),
+        let set = self.work_out_exact(hir).map(Rc::new);
+        self.exact.insert(key, set.clone());
+        set
+    }
+
+    fn work_out_exact(&mut self, hir: &Hir) -> Option<Vec<String>> {
+        match hir.kind() {
+            HirKind::Empty => Some(vec![String::new()]),
+            // A Unicode word boundary is an edge (every word boundary is
+            // one); other looks say nothing the squeezed view can check.
+            HirKind::Look(Look::WordUnicode | Look::WordStartUnicode | Look::WordEndUnicode) => {
+                Some(vec![EDGE.to_string()])
+            }
+            HirKind::Look(_) => Some(vec![String::new()]),
+            HirKind::Literal(lit) => {
+                let text = std::str::from_utf8(&lit.0).ok()?;
+                Some(vec![literal::from_text(text)?])
+            }
+            HirKind::Class(class) => class_strings(class),
+            HirKind::Capture(cap) => self.exact(&cap.sub).map(|set| set.to_vec()),
+            HirKind::Repetition(rep) => {
+                let sub = self.exact(&rep.sub)?;
+                let Some(max) = rep.max else {
+                    // `a+`, `a{2,}`, `\s+`: any run of one letter squeezes
+                    // to the letter, marked with the least run.
+                    let [one] = &sub[..] else { return None };
+                    let (letter, run) = literal::one_run(one)?;
+                    return Some(match rep.min {
+                        0 => vec![String::new(), one.clone()],
+                        n => vec![literal::run(letter, run * n as usize)],
+                    });
+                };
+                let mut out = Vec::new();
+                let mut power = vec![String::new()];
+                for k in 0..=max {
+                    if k >= rep.min {
+                        out.extend(power.iter().cloned());
+                    }
+                    if k < max {
+                        power = product(&power, &sub)?;
+                    }
+                    if out.len() > MAX_SET {
+                        return None;
+                    }
+                }
+                Some(dedup(out))
+            }
+            HirKind::Concat(subs) => {
+                let mut out = vec![String::new()];
+                for sub in subs {
+                    out = product(&out, &self.exact(sub)?)?;
+                }
+                Some(out)
+            }
+            HirKind::Alternation(subs) => {
+                let mut out = Vec::new();
+                for sub in subs {
+                    out.extend(self.exact(sub)?.iter().cloned());
+                    if out.len() > MAX_SET {
+                        return None;
+                    }
+                }
+                Some(dedup(out))
+            }
+        }
+    }
+
+    /// Strings one of which every match of `hir` starts (or ends) with;
+    /// `[""]` when nothing is known, which is always true.
+    fn affixes(&mut self, hir: &Hir, side: Side) -> Set {
+        if let Some(set) = self.exact(hir) {
+            return set;
+        }
+        let key = (hir as *const Hir, side);
+        if let Some(known) = self.affixes.get(&key) {
+            return known.clone();
+        }
+        let set = Rc::new(self.work_out_affixes(hir, side));
+        self.affixes.insert(key, set.clone());
+        set
+    }
+
+    fn work_out_affixes(&mut self, hir: &Hir, side: Side) -> Vec<String> {
+        let unknown = || vec![String::new()];
+        match hir.kind() {
+            HirKind::Capture(cap) => self.affixes(&cap.sub, side).to_vec(),
+            HirKind::Repetition(rep) if rep.min >= 1 => match self.exact(&rep.sub) {
+                Some(set) => power(&set, rep.min).unwrap_or(set.to_vec()),
+                None => self.affixes(&rep.sub, side).to_vec(),
+            },
+            HirKind::Alternation(subs) => {
+                let mut out = Vec::new();
+                for sub in subs {
+                    out.extend(self.affixes(sub, side).iter().cloned());
+                    if out.len() > MAX_SET {
+                        return unknown();
+                    }
+                }
+                dedup(out)
+            }
+            HirKind::Concat(subs) => {
+                let mut out = vec![String::new()];
+                let mut parts: Vec<&Hir> = subs.iter().collect();
+                if side == Side::End {
+                    parts.reverse();
+                }
+                for sub in parts {
+                    let (set, last) = match self.exact(sub) {
+                        Some(set) => (set, false),
+                        None => (self.affixes(sub, side), true),
+                    };
+                    let joined = match side {
+                        Side::Start => product(&out, &set),
+                        Side::End => product(&set, &out),
+                    };
+                    match joined {
+                        Some(j) => out = j,
+                        None => break,
+                    }
+                    if last {
+                        break;
+                    }
+                }
+                out
+            }
+            _ => unknown(),
+        }
     }
 }
 
@@ -446,8 +531,8 @@ fn power(set: &[String], n: u32) -> Option<Vec<String>> {
     (1..n).try_fold(set.to_vec(), |acc, _| product(&acc, set))
 }
 
-/// Every string of `a` followed by every string of `b` (squeezed), if not
-/// too many.
+/// Every string of `a` followed by every string of `b` (squeezed, runs
+/// joined), if not too many.
 fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     if a.len() * b.len() > MAX_SET {
         return None;
@@ -455,7 +540,7 @@ fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     let mut out = Vec::with_capacity(a.len() * b.len());
     for x in a {
         for y in b {
-            out.push(squeezed_concat(x, y));
+            out.push(literal::join(x, y));
         }
     }
     Some(dedup(out))
@@ -482,26 +567,38 @@ fn class_strings(class: &Class) -> Option<Vec<String>> {
     if chars.len() > MAX_CLASS_READ {
         return None;
     }
-    let set = dedup(
-        chars
-            .into_iter()
-            .map(|c| squeeze_str(c.encode_utf8(&mut [0; 4])))
-            .collect(),
-    );
+    let set = chars
+        .into_iter()
+        .map(|c| literal::from_text(c.encode_utf8(&mut [0; 4])))
+        .collect::<Option<Vec<String>>>()?;
+    let set = dedup(set);
     (set.len() <= MAX_CLASS).then_some(set)
 }
 
 /// `set` less every string that holds another of it: where it occurs, the
-/// other does too, so "one of them occurs" means the same, scanned for less.
+/// other does too (marks included: a literal's marks are about the
+/// characters next to them), so "one of them occurs" means the same,
+/// scanned for less. Shortest first, each string's substrings of a kept
+/// length are looked up among those kept.
 fn minimal(mut set: Vec<String>) -> Vec<String> {
     set.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
-    let mut kept: Vec<String> = Vec::with_capacity(set.len());
+    let mut kept: HashSet<String> = HashSet::with_capacity(set.len());
+    let mut kept_lens: Vec<usize> = Vec::new();
     for s in set {
-        if !kept.iter().any(|k| s.contains(k.as_str())) {
-            kept.push(s);
+        let holds_kept = s.char_indices().any(|(at, _)| {
+            kept_lens
+                .iter()
+                .any(|&len| s.get(at..at + len).is_some_and(|part| kept.contains(part)))
+        });
+        if !holds_kept {
+            if kept_lens.last() != Some(&s.len()) {
+                kept_lens.push(s.len());
+            }
+            kept.insert(s);
         }
     }
+    let mut kept: Vec<String> = kept.into_iter().collect();
     kept.sort_unstable();
     kept
 }
@@ -514,10 +611,25 @@ fn dedup(mut set: Vec<String>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::normalize::Normalizer;
     use super::*;
 
+    /// The requirement of `pattern`, its literals written with
+    /// [`literal::show`] (`\b` an edge, `{n}` a run).
     fn requirement(pattern: &str) -> Requirement {
-        Requirement::of(&regex_syntax::parse(pattern).unwrap())
+        fn shown(req: Requirement) -> Requirement {
+            match req {
+                Requirement::True => Requirement::True,
+                Requirement::Any(set) => {
+                    Requirement::Any(set.iter().map(|l| literal::show(l)).collect())
+                }
+                Requirement::All(subs) => Requirement::All(subs.into_iter().map(shown).collect()),
+                Requirement::Either(subs) => {
+                    Requirement::Either(subs.into_iter().map(shown).collect())
+                }
+            }
+        }
+        shown(Requirement::of(&regex_syntax::parse(pattern).unwrap()))
     }
 
     fn any(words: &[&str]) -> Requirement {
@@ -528,33 +640,47 @@ mod tests {
     fn every_part_of_a_match_and_either_branch_is_required() {
         assert_eq!(
             requirement(r"\b(?:she|they)\s+said\b"),
-            any(&["she said", "they said"]),
-            "white space of any length is one space"
+            any(&[r"\bshe said\b", r"\bthey said\b"]),
+            "white space of any length is one space; word edges are kept"
         );
         assert_eq!(
-            requirement(r"\b(?:he|she)\s+said\b"),
+            requirement(r"(?:he|she)\s+said"),
             any(&["he said"]),
             "where `she said` occurs, so does `he said`"
         );
         assert_eq!(
-            requirement(r"\b(?:kill|hurt)\s+(?:you|\w+)"),
-            any(&["hurt ", "kil "]),
-            "literals are squeezed: kill is kil"
+            requirement(r"\b(?:he|she)\s+said"),
+            any(&[r"\bhe said", r"\bshe said"]),
+            "but not `he said` at a word edge"
         );
-        assert_eq!(requirement(r"i'?ll\s+burn"), any(&["i'l burn", "il burn"]));
+        assert_eq!(
+            requirement(r"\b(?:kill|hurt)\s+(?:you|\w+)"),
+            any(&[r"\bhurt ", r"\bkil{2} "]),
+            "literals are squeezed: kill is kil, with a run of two l"
+        );
+        assert_eq!(
+            requirement(r"i'?ll\s+burn"),
+            any(&["i'l{2} burn", "il{2} burn"])
+        );
         assert_eq!(
             requirement(r"kill\s+you|burn\w*"),
-            any(&["burn", "kil you"])
+            any(&["burn", "kil{2} you"])
         );
         assert_eq!(
             requirement(r"\bkill[\s,]+you"),
-            Requirement::All(vec![any(&["kil ", "kil,"]), any(&[" you", ",you"])])
+            Requirement::All(vec![
+                any(&[r"\bkil{2} ", r"\bkil{2},"]),
+                any(&[" you", ",you"])
+            ])
         );
-        // Elastic list words are plain words in the squeezed view.
-        assert_eq!(requirement(r"a+s{2,}"), any(&["as"]));
+        // Elastic list words are plain words in the squeezed view, with
+        // their least runs.
+        assert_eq!(requirement(r"a+s{2,}"), any(&["as{2}"]));
+        assert_eq!(requirement(r"s{2}a+s+"), any(&["s{2}as"]));
+        assert_eq!(requirement(r"bo{2,}o+"), any(&["bo{3}"]), "runs add up");
         assert_eq!(
             requirement(r"\b(?:f+u+c+k+|sod)\s+off"),
-            any(&["fuck of", "sod of"])
+            any(&[r"\bfuck of{2}", r"\bsod of{2}"])
         );
         // (?i) expands to every case the regex crate matches, long s included.
         let ci = requirement(r"(?i)gas");
@@ -575,6 +701,16 @@ mod tests {
             Requirement::True,
             "one-letter literals are not scanned for"
         );
+        assert_eq!(
+            requirement(r"\bu\b"),
+            Requirement::True,
+            "nor are they with their edges"
+        );
+        assert_eq!(
+            requirement("\u{E000}kill"),
+            Requirement::True,
+            "text that holds a mark character is not a literal"
+        );
     }
 
     #[test]
@@ -585,18 +721,25 @@ mod tests {
             r"(?:burn|torch)\s+(?:it|the\s+\w+)",
             r"\b(?:f+u+c+k+|sod)\s+(?:off|you)\b",
             r"\s+",
+            r"\b(?:a+s{2,}|twit)\b",
+            r"\bclass\w*",
         ];
-        let requirements: Vec<Requirement> = patterns.iter().map(|p| requirement(p)).collect();
+        let requirements: Vec<Requirement> = patterns
+            .iter()
+            .map(|p| Requirement::of(&regex_syntax::parse(p).unwrap()))
+            .collect();
         let pre = Prefilter::new(&requirements);
         assert_eq!(pre.always_run(), 1, "only \\s+ needs no fixed text");
         let regexes: Vec<regex::Regex> = patterns
             .iter()
             .map(|p| regex::Regex::new(p).unwrap())
             .collect();
+        let normalizer = Normalizer::default();
         let mut scratch = Scratch::default();
         let mut may = |text: &str| {
             let mut out = Vec::new();
-            pre.candidates(&squeeze_str(text), &mut scratch, &mut out);
+            let squeezed = normalizer.normalize(text, 0).squeeze();
+            pre.candidates(&squeezed, &mut scratch, &mut out);
             (0..patterns.len())
                 .map(|i| out.contains(&i))
                 .collect::<Vec<bool>>()
@@ -611,6 +754,15 @@ mod tests {
             "sod you",
             "kill \u{2003}\n\t you",
             "",
+            "you ass",
+            "aasss",
+            "as it was, the clas",
+            "classes, asses, sass",
+            "ass",
+            "ass!",
+            "a twit",
+            "twits",
+            "class",
         ] {
             let may = may(text);
             for (i, re) in regexes.iter().enumerate() {
@@ -621,12 +773,22 @@ mod tests {
         }
         assert_eq!(
             may("plain words here"),
-            vec![false, false, false, false, true]
+            vec![false, false, false, false, true, false, false]
         );
         assert_eq!(
             may("kill nobody, burn it"),
-            vec![false, false, true, false, true],
+            vec![false, false, true, false, true, false, false],
             "kill needs a you"
+        );
+        assert_eq!(
+            may("as it was, the clas, skill you"),
+            vec![false, false, false, false, true, false, false],
+            "as with one s, clas with one s, kil not at a word edge"
+        );
+        assert_eq!(
+            may("classes, asses, sass"),
+            vec![false, false, false, false, true, false, true],
+            "ass never stands alone"
         );
     }
 }

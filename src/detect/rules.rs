@@ -19,6 +19,7 @@ use crate::category::Category;
 use crate::error::{line_of_offset, ConfigError, ConfigErrors};
 use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -283,7 +284,7 @@ impl CompiledRules {
     fn scan(&self, text: &str, base: usize) -> Vec<Found> {
         let norm = self.normalizer.normalize(text, base);
         let squeezed = norm.squeeze();
-        let mut raw = self.regex_hits(&norm.text, &squeezed.text);
+        let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
         dedupe(&mut raw);
@@ -344,7 +345,7 @@ impl CompiledRules {
     /// pre-filter lets through runs on its own. (A combined `RegexSet`
     /// pre-filter was tried and, with ~140 rules of long alternations, its
     /// lazy DFA thrashed and made detection 3x slower.)
-    fn regex_hits(&self, text: &str, squeezed: &str) -> Vec<(usize, usize, usize)> {
+    fn regex_hits(&self, text: &str, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
         let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
@@ -502,6 +503,8 @@ struct Loader<'a> {
     /// Every file read, by path relative to `dir`, for the hash.
     bytes: BTreeMap<PathBuf, Vec<u8>>,
     lists: HashMap<String, Option<Vec<Entry>>>,
+    /// Regexes compiled ahead ([`Loader::precompile`]), by source.
+    compiled: HashMap<String, Result<WordRegex, regex::Error>>,
     /// Whether model rules are loaded (see `load_without_models`).
     with_models: bool,
 }
@@ -526,6 +529,7 @@ impl<'a> Loader<'a> {
             errors: ConfigErrors::default(),
             bytes: BTreeMap::new(),
             lists: HashMap::new(),
+            compiled: HashMap::new(),
             with_models,
         }
     }
@@ -536,6 +540,7 @@ impl<'a> Loader<'a> {
 
     fn load(mut self) -> Result<CompiledRules, ConfigErrors> {
         let files = self.read_rule_files();
+        self.precompile(&files);
         let guards = self.compile_guards(&files);
         let guard_index: HashMap<&str, usize> = guards
             .iter()
@@ -693,11 +698,41 @@ impl<'a> Loader<'a> {
         })
     }
 
+    /// Compile every regex of the rule files (guards and rules, lists
+    /// spliced in) ahead of the checks that use them, in parallel: most of
+    /// loading is compiling them. Problems are not reported here but where
+    /// each pattern is taken up ([`Loader::regex`]), in file order.
+    fn precompile(&mut self, files: &[Parsed]) {
+        let mut sources = Vec::new();
+        for p in files {
+            let guards = p.file.guard.iter();
+            let patterns = guards.flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+            for pat in patterns.chain(p.file.rule.iter().filter_map(|r| r.regex.as_ref())) {
+                if let Ok(source) = self.spliced(pat.get_ref()) {
+                    sources.push(source);
+                }
+            }
+        }
+        sources.sort_unstable();
+        sources.dedup();
+        self.compiled = sources
+            .into_par_iter()
+            .map(|source| {
+                let compiled = WordRegex::new(&source, REGEX_SIZE_LIMIT);
+                (source, compiled)
+            })
+            .collect();
+    }
+
     /// Compile one pattern (lists spliced in), naming `what` on failure.
     fn regex(&mut self, p: &Parsed, pat: &Spanned<String>, what: &str) -> Option<WordRegex> {
         let line = p.line(pat);
         let source = self.splice_lists(p, pat.get_ref(), line, what)?;
-        match WordRegex::new(&source, REGEX_SIZE_LIMIT) {
+        let compiled = match self.compiled.remove(&source) {
+            Some(compiled) => compiled,
+            None => WordRegex::new(&source, REGEX_SIZE_LIMIT),
+        };
+        match compiled {
             Ok(re) => Some(re),
             Err(regex::Error::CompiledTooBig(limit)) => {
                 self.err(
@@ -714,8 +749,16 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Replace each `{{lists/x.txt}}` with that list as an elastic alternation.
+    /// [`Loader::spliced`], reporting a missing list.
     fn splice_lists(&mut self, p: &Parsed, pat: &str, line: usize, what: &str) -> Option<String> {
+        self.spliced(pat)
+            .map_err(|name| self.missing_list(&p.path, line, &name, what))
+            .ok()
+    }
+
+    /// Replace each `{{lists/x.txt}}` with that list as an elastic
+    /// alternation; `Err` names a list that is not there.
+    fn spliced(&mut self, pat: &str) -> Result<String, String> {
         let mut out = String::with_capacity(pat.len());
         let mut rest = pat;
         while let Some(open) = rest.find("{{") {
@@ -724,16 +767,28 @@ impl<'a> Loader<'a> {
             };
             out.push_str(&rest[..open]);
             let name = rest[open + 2..open + close].trim().to_string();
-            let entries = self.list(&p.path, line, &name, what)?;
-            out.push_str(&lists::elastic_alternation(&entries));
+            let Some(entries) = self.loaded_list(&name) else {
+                return Err(name);
+            };
+            out.push_str(&lists::elastic_alternation(entries));
             rest = &rest[open + close + 2..];
         }
         out.push_str(rest);
-        Some(out)
+        Ok(out)
+    }
+
+    /// A word list by path relative to the rules directory, reporting a
+    /// missing one.
+    fn list(&mut self, file: &Path, line: usize, name: &str, what: &str) -> Option<Vec<Entry>> {
+        let found = self.loaded_list(name).cloned();
+        if found.is_none() {
+            self.missing_list(file, line, name, what);
+        }
+        found
     }
 
     /// A word list by path relative to the rules directory (read once).
-    fn list(&mut self, file: &Path, line: usize, name: &str, what: &str) -> Option<Vec<Entry>> {
+    fn loaded_list(&mut self, name: &str) -> Option<&Vec<Entry>> {
         if !self.lists.contains_key(name) {
             let path = self.dir.join(name);
             let rel = self.relative(&path);
@@ -744,15 +799,15 @@ impl<'a> Loader<'a> {
             });
             self.lists.insert(name.to_string(), loaded);
         }
-        let found = self.lists[name].clone();
-        if found.is_none() {
-            let reason = format!(
-                "{what}: word-list file `{name}` not found in {}",
-                self.dir.display()
-            );
-            self.err(file, line, reason);
-        }
-        found
+        self.lists[name].as_ref()
+    }
+
+    fn missing_list(&mut self, file: &Path, line: usize, name: &str, what: &str) {
+        let reason = format!(
+            "{what}: word-list file `{name}` not found in {}",
+            self.dir.display()
+        );
+        self.err(file, line, reason);
     }
 
     fn thresholds(&mut self, files: &[Parsed]) -> HashMap<Signal, f32> {

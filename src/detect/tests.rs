@@ -330,7 +330,7 @@ fn validation_reports_every_problem_with_lines() {
     write("a.toml", "[[rule]]\nid = \"x\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"(\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"x\"\ncategory = \"nope\"\nweight = 1.0\ndescription = \"d\"\nword_file = \"lists/missing.txt\"\nunless = [\"ghost\"]\n");
     write("b.toml", "[[rule]]\nid = \"y\"\ncolour = \"red\"\n");
     write("d.toml", "[[rule]]\nid = \"d1\"\ncategory = \"abuse\"\nof = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"you\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"d2\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 1.0\ndescription = \"d\"\nwords = [\"you\"]\nmust_match = [\"a\"]\n");
-    write("c.toml", "[[rule]]\nid = \"big\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\w{500}\\w{500}\\w{500}'\nmust_match = [\"a\"]\n");
+    write("c.toml", "[[rule]]\nid = \"big\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\w{5000}\\w{5000}\\w{5000}'\nmust_match = [\"a\"]\n");
     let err = match RuleSet::load(dir.path()) {
         Ok(_) => panic!("broken rules loaded"),
         Err(e) => e,
