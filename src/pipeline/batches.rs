@@ -51,6 +51,28 @@ impl Batch {
     }
 }
 
+/// A batch as the sinks write it, once the history has its entries: the
+/// fingerprints (about 2 KB a message) and the repeated keys are not held
+/// while it is written.
+pub struct ToWrite {
+    /// Sorted by source id.
+    pub outcomes: Vec<Outcome>,
+    /// Sorted by source id.
+    pub entries: Vec<HistoryEntry>,
+    /// Original bytes by source id, for the queues.
+    pub raws: BTreeMap<String, Vec<u8>>,
+}
+
+impl From<Batch> for ToWrite {
+    fn from(batch: Batch) -> ToWrite {
+        ToWrite {
+            outcomes: batch.outcomes,
+            entries: batch.entries,
+            raws: batch.raws,
+        }
+    }
+}
+
 /// A night being triaged batch by batch.
 pub struct Batches<'e> {
     engine: &'e Engine,

@@ -7,8 +7,10 @@
 //! 3. In batches of whole senders ([`batches`]): read the bytes again, parse
 //!    and detect each message in parallel ([`prepare`]), then per sender, in
 //!    date order, consult the history and route ([`sender`]); senders run in
-//!    parallel. Each batch goes to the sinks ([`crate::sink::NightWriter`])
-//!    and to the history writer (uncommitted), and is dropped.
+//!    parallel. Each batch goes to the history writer (uncommitted) and to
+//!    the sinks ([`crate::sink::NightWriter`]), which write it on their own
+//!    thread while the next batch is triaged ([`write_behind`]), and is
+//!    dropped once written.
 //! 4. Rename the reports and queues into place, then keep the decisions a
 //!    subject access request may ask for ([`crate::history::decisions`]),
 //!    then commit the night to the history, so a crash before that point is
@@ -42,7 +44,7 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-pub use batches::{Batch, Batches, BATCH_BYTES, DEFAULT_BATCH};
+pub use batches::{Batch, Batches, ToWrite, BATCH_BYTES, DEFAULT_BATCH};
 pub use prepare::{parse_and_detect, prepare, Prepared, Scanned};
 pub use rebuild::{rebuild_history, Rebuilt};
 pub use sender::{SenderContext, TriagedMessage, REPEAT_LOOKBACK_MESSAGES};
@@ -119,32 +121,41 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     };
     let mut batches =
         Batches::start(engine, &history, Some(&imap_state)).map_err(nothing_changed)?;
-    let mut writer =
-        sink::NightWriter::new(engine, &cfg.out, !cfg.dry_run).map_err(nothing_changed)?;
+    let writer = sink::NightWriter::new(engine, &cfg.out, !cfg.dry_run).map_err(nothing_changed)?;
     let mut imap_night = Vec::new();
     let mut added = 0;
-    while let Some(batch) = batches.next(&history).map_err(nothing_changed)? {
-        writer
-            .write_batch(&batch.outcomes, &batch.entries, &batch.raws)
-            .map_err(nothing_changed)?;
-        if let Some(fetch) = &batches.imap {
-            imap_night.extend(imap::state::Triaged::of_batch(
-                fetch,
-                &batch.outcomes,
-                &batch.raws,
-            ));
-        }
-        if !cfg.dry_run {
-            // Indexed now, committed only once the reports are in place.
-            added += history
-                .add(batch.entries_to_index())
-                .map_err(nothing_changed)?;
-        }
-    }
+    let written = std::thread::scope(|scope| {
+        let (to_writer, writing) = write_behind(scope, writer);
+        let triaged = (|| {
+            while let Some(batch) = batches.next(&history)? {
+                if let Some(fetch) = &batches.imap {
+                    imap_night.extend(imap::state::Triaged::of_batch(
+                        fetch,
+                        &batch.outcomes,
+                        &batch.raws,
+                    ));
+                }
+                if !cfg.dry_run {
+                    // Indexed now, committed only once the reports are in place.
+                    added += history.add(batch.entries_to_index())?;
+                }
+                if to_writer.send(batch.into()).is_err() {
+                    break; // the writer failed: its error is the run's
+                }
+            }
+            Ok(())
+        })();
+        drop(to_writer);
+        let writer = match writing.join() {
+            Ok(writer) => writer,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        triaged
+            .and(writer)?
+            .finish(&history, batches.timings.clone())
+    })
+    .map_err(nothing_changed)?;
     let messages = batches.messages;
-    let written = writer
-        .finish(&history, batches.timings.clone())
-        .map_err(nothing_changed)?;
     fault::point("after_reports");
     if cfg.dry_run {
         log::dry_run(messages, imap_state.pending_count());
@@ -176,6 +187,29 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
     }
     log::finished(messages, added, kept, started.elapsed());
     Ok(RunResult { summary })
+}
+
+/// The sinks' thread: each batch sent is written ([`sink::NightWriter`])
+/// while the next one is triaged, so writing is off the night's critical
+/// path but for the last batch. The channel holds no batch: at most one is
+/// being written while the next is built. When writing fails the thread
+/// stops (the sender sees the channel closed) and returns the error.
+#[allow(clippy::type_complexity)]
+fn write_behind<'scope, 'e: 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    mut writer: sink::NightWriter<'e>,
+) -> (
+    std::sync::mpsc::SyncSender<ToWrite>,
+    std::thread::ScopedJoinHandle<'scope, Result<sink::NightWriter<'e>>>,
+) {
+    let (to_writer, batches) = std::sync::mpsc::sync_channel::<ToWrite>(0);
+    let writing = scope.spawn(move || {
+        for batch in batches {
+            writer.write_batch(&batch.outcomes, &batch.entries, &batch.raws)?;
+        }
+        Ok(writer)
+    });
+    (to_writer, writing)
 }
 
 /// A failure before the reports were renamed into place: what the operator

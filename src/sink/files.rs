@@ -33,6 +33,31 @@ pub fn write_private_unsynced(path: &Path, bytes: &[u8]) -> Result<File> {
     Ok(f)
 }
 
+/// Flush written files to disk, all at once: each on its own thread, so the
+/// disk sees their writes together and one journal commit can serve them,
+/// rather than one wait per file.
+pub fn sync_together(files: Vec<(PathBuf, File)>) -> Result<()> {
+    std::thread::scope(|scope| {
+        let syncing: Vec<_> = files
+            .iter()
+            .map(|(path, file)| {
+                scope.spawn(move || file.sync_all().map_err(|e| Error::io(path, e)))
+            })
+            .collect();
+        syncing
+            .into_iter()
+            .try_for_each(|s| s.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })
+}
+
+/// Make the entries of `dir` (files created, renamed or removed in it)
+/// durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
 /// Create (or truncate) a file, owner-only, for writing.
 pub fn create_private_file(path: &Path) -> Result<File> {
     OpenOptions::new()
@@ -76,7 +101,8 @@ impl Staging {
 
     /// Move each staged item over the previous run's, then drop the staging
     /// folder. Each rename is atomic; old items are removed only after the
-    /// new one is in place.
+    /// new one is in place; the renames are made durable together, by one
+    /// flush of `out`.
     pub fn commit(&mut self, names: &[&str]) -> Result<()> {
         for name in names {
             let new = self.dir.join(name);
@@ -93,7 +119,7 @@ impl Staging {
                 remove_any(&old)?;
             }
         }
-        Ok(())
+        sync_dir(&self.out)
     }
 }
 

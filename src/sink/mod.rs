@@ -29,6 +29,9 @@ pub struct Timings {
     pub read_ms: u64,
     pub parse_detect_ms: u64,
     pub history_route_ms: u64,
+    /// The sinks' own time: writing each batch (on the writer's thread,
+    /// while the next batch is triaged, so it overlaps the stages above),
+    /// then merging the reports and rendering the review page.
     pub write_ms: u64,
 }
 
@@ -237,6 +240,8 @@ const OUTPUTS: [&str; 5] = [
 /// ([`merge`]), counts into the summary (its flagged lines into sorted runs
 /// too), and what the review page needs
 /// ([`review::Collector`]). Nothing of a batch is held once it is written.
+/// The staged reports are flushed to disk together at the end, then renamed
+/// into place; the queue copies are not flushed ([`queues`] says why).
 pub struct NightWriter<'e> {
     engine: &'e Engine,
     staging: files::Staging,
@@ -331,20 +336,32 @@ impl<'e> NightWriter<'e> {
     pub fn finish(mut self, history: &History, mut timings: Timings) -> Result<Written> {
         let started = std::time::Instant::now();
         let dir = self.staging.dir.clone();
-        write_merged(&dir.join("report.csv"), &report::header(), self.report)?;
-        write_merged(&dir.join("decisions.jsonl"), &[], self.decisions)?;
+        let mut written = Vec::new();
+        for (name, header, runs) in [
+            ("report.csv", report::header(), self.report),
+            ("decisions.jsonl", Vec::new(), self.decisions),
+        ] {
+            let path = dir.join(name);
+            written.push((path.clone(), write_merged(&path, &header, runs)?));
+        }
         let page = self.review.render(self.engine, history)?;
-        files::write_private(&dir.join("review.html"), page.as_bytes())?;
+        let path = dir.join("review.html");
+        written.push((
+            path.clone(),
+            files::write_private_unsynced(&path, page.as_bytes())?,
+        ));
         drop(page);
         timings.write_ms = (self.writing + started.elapsed()).as_millis() as u64;
         self.summary.timings = timings;
         let listing = dir.join(".flagged.jsonl");
-        write_merged(&listing, &[], self.flagged)?;
+        drop(write_merged(&listing, &[], self.flagged)?);
         self.summary.flagged.listing = Some(listing.clone());
         self.summary.flagged.keep_most_pressing();
-        write_summary(&dir.join("summary.json"), &self.summary)?;
+        let path = dir.join("summary.json");
+        written.push((path.clone(), write_summary(&path, &self.summary)?));
         self.summary.flagged.listing = None;
         std::fs::remove_file(&listing).map_err(|e| Error::io(&listing, e))?;
+        files::sync_together(written)?;
         self.staging.commit(&OUTPUTS)?;
         Ok(Written {
             summary: self.summary,
@@ -355,28 +372,23 @@ impl<'e> NightWriter<'e> {
 }
 
 /// `header`, then every record of `runs` in order, into a new owner-only
-/// file flushed to disk.
-fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<()> {
+/// file, returned written but not yet flushed to disk.
+fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<std::fs::File> {
     let file = files::create_private_file(path)?;
     let mut w = std::io::BufWriter::new(file);
     w.write_all(header).map_err(|e| Error::io(path, e))?;
     runs.merge_into(&mut w, path)?;
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(path, e))
+    w.into_inner().map_err(|e| Error::io(path, e.into_error()))
 }
 
-/// `summary.json`, pretty-printed, the flagged lines streamed into it.
-fn write_summary(path: &Path, summary: &Summary) -> Result<()> {
+/// `summary.json`, pretty-printed, the flagged lines streamed into it;
+/// returned written but not yet flushed to disk.
+fn write_summary(path: &Path, summary: &Summary) -> Result<std::fs::File> {
     let file = files::create_private_file(path)?;
     let mut w = std::io::BufWriter::new(file);
     serde_json::to_writer_pretty(&mut w, summary)
         .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(path, e))
+    w.into_inner().map_err(|e| Error::io(path, e.into_error()))
 }
 
 /// A night's outputs in place; the decisions to keep still staged.
