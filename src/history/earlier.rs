@@ -130,11 +130,15 @@ impl IndexView {
     fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
         self.surviving(|| {
             let columns = &self.columns[address.segment_ord as usize];
+            // The doc's values are consecutive rows: read them in one call
+            // (bit-unpacked together), not one dynamic call per value.
             let hashes = |column: &Option<Column<u64>>| -> Vec<u64> {
-                column
-                    .as_ref()
-                    .map(|c| c.values_for_doc(address.doc_id).collect())
-                    .unwrap_or_default()
+                column.as_ref().map_or_else(Vec::new, |c| {
+                    let rows = c.index.value_row_ids(address.doc_id);
+                    let mut values = vec![0; rows.len()];
+                    c.values.get_range(u64::from(rows.start), &mut values);
+                    values
+                })
             };
             Fingerprint::from_sets(hashes(&columns.words), hashes(&columns.shingles))
                 .ok_or_else(|| self.damaged("a message has no readable fingerprint"))
@@ -235,7 +239,11 @@ impl History {
 struct SegmentColumns {
     date: Column<i64>,
     key: StrColumn,
-    categories: StrColumn,
+    /// Each message's category ords, and the names they stand for: a
+    /// segment's few category names are read once when it is opened, not
+    /// from the dictionary for every earlier message.
+    categories: Column<u64>,
+    category_names: Vec<String>,
     /// The fingerprints' word and shingle hashes; `None` in a segment
     /// where no message has any (every body empty or boilerplate).
     words: Option<Column<u64>>,
@@ -256,12 +264,17 @@ impl SegmentColumns {
                 .map_err(|e| damaged(path, READING, e))?
                 .ok_or_else(|| damaged(path, READING, "a fast field is missing"))
         };
+        let categories = str_column(f.categories)?;
+        let category_names = (0..categories.num_terms() as u64)
+            .map(|ord| text(&categories, ord, path))
+            .collect::<Result<Vec<_>>>()?;
         Ok(SegmentColumns {
             date: fast
                 .i64(schema.get_field_name(f.date))
                 .map_err(|e| damaged(path, READING, e))?,
             key: str_column(f.key)?,
-            categories: str_column(f.categories)?,
+            categories: categories.ords().clone(),
+            category_names,
             words: u64_column(fingerprint.words)?,
             shingles: u64_column(fingerprint.shingles)?,
         })
@@ -269,14 +282,6 @@ impl SegmentColumns {
 
     fn message(&self, address: DocAddress, path: &std::path::Path) -> Result<EarlierMessage> {
         let doc = address.doc_id;
-        let text = |column: &StrColumn, ord| {
-            let mut s = String::new();
-            match column.ord_to_str(ord, &mut s) {
-                Ok(true) => Ok(s),
-                Ok(false) => Err(damaged(path, READING, "a fast field value is missing")),
-                Err(e) => Err(damaged(path, READING, e)),
-            }
-        };
         let missing = |name: &str| damaged(path, READING, format!("a message has no `{name}`"));
         let key_ord = self
             .key
@@ -284,15 +289,32 @@ impl SegmentColumns {
             .next()
             .ok_or_else(|| missing("key"))?;
         Ok(EarlierMessage {
-            key: text(&self.key, key_ord)?,
+            key: text(&self.key, key_ord, path)?,
             date: self.date.first(doc).ok_or_else(|| missing("date"))?,
             categories: self
                 .categories
-                .term_ords(doc)
-                .map(|ord| text(&self.categories, ord))
+                .values_for_doc(doc)
+                .map(|ord| {
+                    self.category_names
+                        .get(ord as usize)
+                        .cloned()
+                        .ok_or_else(|| {
+                            damaged(path, READING, "a category is not in its dictionary")
+                        })
+                })
                 .collect::<Result<_>>()?,
             fingerprint: OnceCell::new(),
             held: Held::Indexed(address),
         })
+    }
+}
+
+/// The string a dictionary-encoded fast field holds under `ord`.
+fn text(column: &StrColumn, ord: u64, path: &std::path::Path) -> Result<String> {
+    let mut s = String::new();
+    match column.ord_to_str(ord, &mut s) {
+        Ok(true) => Ok(s),
+        Ok(false) => Err(damaged(path, READING, "a fast field value is missing")),
+        Err(e) => Err(damaged(path, READING, e)),
     }
 }

@@ -169,18 +169,18 @@ fn soft_containment(a: &[u64], b: &[u64], floor: usize) -> f32 {
 }
 
 /// |a ∩ b| of two sorted, de-duplicated slices.
+///
+/// A merge without branches on the comparison: the hashes are random, so a
+/// branch on which side is smaller is mispredicted half the time, and this
+/// loop is most of what comparing a message with a sender's earlier mail
+/// costs.
 fn intersection_len(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
+        let (x, y) = (a[i], b[j]);
+        n += usize::from(x == y);
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
     }
     n
 }

@@ -259,3 +259,37 @@ fn a_fingerprint_survives_its_sets_and_unsorted_sets_are_refused() {
     doubled.insert(0, doubled[0]);
     assert!(Fingerprint::from_sets(doubled, fp.shingles().to_vec()).is_none());
 }
+
+#[test]
+fn intersection_counts_the_common_hashes_of_any_two_sets() {
+    // Sets of every overlap, from disjoint to identical, including the
+    // extremes of u64 and sets of different lengths.
+    let set = |from: u64, step: u64, n: u64| -> Vec<u64> {
+        let mut v: Vec<u64> = (0..n)
+            .map(|i| from.wrapping_add(i.wrapping_mul(step)))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let sets = [
+        Vec::new(),
+        vec![0],
+        vec![u64::MAX],
+        vec![0, u64::MAX],
+        set(0, 2, 100),
+        set(0, 3, 100),
+        set(1, 2, 60),
+        set(u64::MAX - 500, 7, 70),
+        Fingerprint::new(BINS).words().to_vec(),
+        Fingerprint::new(BINS_RESENT).words().to_vec(),
+        Fingerprint::new(BINS).shingles().to_vec(),
+        Fingerprint::new(BINS_RESENT).shingles().to_vec(),
+    ];
+    for a in &sets {
+        for b in &sets {
+            let expected = a.iter().filter(|x| b.binary_search(x).is_ok()).count();
+            assert_eq!(intersection_len(a, b), expected, "{a:?} ∩ {b:?}");
+        }
+    }
+}
