@@ -95,18 +95,25 @@ impl Compiled {
 pub struct Prefilter {
     /// Over the literals' texts (marks taken out), each text once.
     automaton: AhoCorasick,
-    /// Per automaton pattern: the literals with that text.
-    literals_of: Vec<Vec<usize>>,
-    /// Per literal: what to check where its text is found.
-    checks: Vec<Vec<Check>>,
-    /// Per literal: the literal sets holding it.
-    sets_of: Vec<Vec<usize>>,
+    /// Per automaton pattern: what finding its text tells.
+    patterns: Vec<Pattern>,
     /// Per literal set: the regexes whose requirement names it.
     regexes_of: Vec<Vec<usize>>,
     /// The regexes whose requirement is true: they always run.
     always: Vec<usize>,
     /// Per regex, what a text must hold for it to match.
     requirements: Vec<Compiled>,
+}
+
+/// What finding one text of the automaton tells.
+#[derive(Default)]
+struct Pattern {
+    /// The literal sets holding a literal with this text and no marks to
+    /// check (most literals): found as soon as the text is.
+    sets: Vec<usize>,
+    /// The literals with this text and marks: what to check where the text
+    /// is found, and the literal sets holding the literal.
+    checked: Vec<(Vec<Check>, Vec<usize>)>,
 }
 
 /// Scratch space for [`Prefilter::candidates`], reused from text to text.
@@ -152,17 +159,22 @@ impl Prefilter {
         }
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::new();
-        let mut literals_of: Vec<Vec<usize>> = Vec::new();
-        let mut checks = Vec::with_capacity(numbering.literals.len());
-        for (id, marked) in numbering.literals.iter().enumerate() {
-            let (text, check) = literal::split(marked);
-            let pattern = *text_ids.entry(text).or_insert_with_key(|text| {
+        let mut patterns: Vec<Pattern> = Vec::new();
+        for (marked, sets) in numbering.literals.iter().zip(numbering.sets_of) {
+            let (text, checks) = literal::split(marked);
+            let id = *text_ids.entry(text).or_insert_with_key(|text| {
                 texts.push(text.clone());
-                literals_of.push(Vec::new());
+                patterns.push(Pattern::default());
                 texts.len() - 1
             });
-            literals_of[pattern].push(id);
-            checks.push(check);
+            let pattern = &mut patterns[id];
+            if checks.is_empty() {
+                pattern.sets.extend(sets);
+                pattern.sets.sort_unstable();
+                pattern.sets.dedup();
+            } else {
+                pattern.checked.push((checks, sets));
+            }
         }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
@@ -172,9 +184,7 @@ impl Prefilter {
             .expect("an automaton over plain literals builds");
         Prefilter {
             automaton,
-            literals_of,
-            checks,
-            sets_of: numbering.sets_of,
+            patterns,
             regexes_of,
             always,
             requirements,
@@ -193,24 +203,24 @@ impl Prefilter {
         named.resize(self.requirements.len(), false);
         out.clear();
         out.extend_from_slice(&self.always);
-        for m in self.automaton.find_overlapping_iter(&squeezed.text) {
-            for &literal in &self.literals_of[m.pattern().as_usize()] {
-                let sets = &self.sets_of[literal];
-                if sets.iter().all(|&set| found[set])
-                    || !self.checks[literal]
-                        .iter()
-                        .all(|check| check.holds(squeezed, m.start()))
-                {
-                    continue;
-                }
-                for &set in sets {
-                    if std::mem::replace(&mut found[set], true) {
-                        continue;
+        let mut found_set = |set: usize, out: &mut Vec<usize>| {
+            if !std::mem::replace(&mut found[set], true) {
+                for &regex in &self.regexes_of[set] {
+                    if !std::mem::replace(&mut named[regex], true) {
+                        out.push(regex);
                     }
-                    for &regex in &self.regexes_of[set] {
-                        if !std::mem::replace(&mut named[regex], true) {
-                            out.push(regex);
-                        }
+                }
+            }
+        };
+        for m in self.automaton.find_overlapping_iter(&squeezed.text) {
+            let pattern = &self.patterns[m.pattern().as_usize()];
+            for &set in &pattern.sets {
+                found_set(set, out);
+            }
+            for (checks, sets) in &pattern.checked {
+                if checks.iter().all(|check| check.holds(squeezed, m.start())) {
+                    for &set in sets {
+                        found_set(set, out);
                     }
                 }
             }
