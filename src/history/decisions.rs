@@ -22,7 +22,7 @@
 
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
-use crate::sink::files::{create_private_dir, create_private_file};
+use crate::sink::files::{create_private_dir, create_private_file, sync_dir};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
@@ -117,9 +117,7 @@ pub fn keep(
     file.sync_all().map_err(|e| Error::io(&temporary, e))?;
     fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is.
-    fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(&dir, e))?;
+    sync_dir(&dir)?;
     Ok(keys.len())
 }
 

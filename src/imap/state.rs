@@ -90,9 +90,7 @@ impl ImapState {
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::Other(e.to_string()))?;
         crate::sink::files::write_private(&tmp, &json)?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        std::fs::File::open(state_dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io(state_dir, e))
+        crate::sink::files::sync_dir(state_dir)
     }
 
     /// Journal entries still to be copied or flagged.
