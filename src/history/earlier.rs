@@ -8,13 +8,14 @@
 //! most recent messages only), and the whole stored entry only for a message
 //! that is reported (a repeat's excerpt, earlier abuse's source id).
 //!
-//! A fingerprint is two fixed-width multi-valued u64 columns (word and
-//! shingle hashes): reading one is a few array reads, with no dictionary
-//! block to find and decode, so its cost does not grow with the history.
+//! A fingerprint is two fixed-width multi-valued columns of 32-bit hashes
+//! (words and shingles): reading one is a few array reads, with no
+//! dictionary block to find and decode, so its cost does not grow with the
+//! history.
 //!
-//! An index of an earlier [`Layout`] is read without its fast fields (the
-//! previous release's are zstd-compressed dictionaries, which this build does
-//! not read): its messages are read whole from the store and fingerprinted
+//! An index of an earlier [`Layout`] is read without its fast fields (64-bit
+//! hashes, or zstd-compressed dictionaries, which this build does not
+//! read): its messages are read whole from the store and fingerprinted
 //! from their bodies on first use (the slow path; `triage run` upgrades such
 //! an index).
 
@@ -132,15 +133,17 @@ impl IndexView {
             let columns = &self.columns[address.segment_ord as usize];
             // The doc's values are consecutive rows: read them in one call
             // (bit-unpacked together), not one dynamic call per value.
-            let hashes = |column: &Option<Column<u64>>| -> Vec<u64> {
-                column.as_ref().map_or_else(Vec::new, |c| {
+            let hashes = |column: &Option<Column<u64>>| -> Option<Vec<u32>> {
+                column.as_ref().map_or(Some(Vec::new()), |c| {
                     let rows = c.index.value_row_ids(address.doc_id);
                     let mut values = vec![0; rows.len()];
                     c.values.get_range(u64::from(rows.start), &mut values);
-                    values
+                    values.into_iter().map(|v| u32::try_from(v).ok()).collect()
                 })
             };
-            Fingerprint::from_sets(hashes(&columns.words), hashes(&columns.shingles))
+            hashes(&columns.words)
+                .zip(hashes(&columns.shingles))
+                .and_then(|(words, shingles)| Fingerprint::from_sets(words, shingles))
                 .ok_or_else(|| self.damaged("a message has no readable fingerprint"))
         })
     }

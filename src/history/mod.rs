@@ -13,8 +13,8 @@
 //! lives in [`similarity`]. The decision detail kept beside the index for
 //! subject access requests (`STATE/decisions/`) is [`decisions`].
 //!
-//! An index written by an earlier release ([`Layout::BytesFingerprints`],
-//! [`Layout::BeforeFingerprints`]) still opens and reads, from its stored
+//! An index written by an earlier release ([`Layout::U64Fingerprints`],
+//! [`Layout::BytesFingerprints`], [`Layout::BeforeFingerprints`]) still opens and reads, from its stored
 //! documents: fingerprints are computed from the stored bodies when asked for
 //! (slow), and [`History::open_upgrading`] rewrites it in the current layout.
 
@@ -78,6 +78,15 @@ const HISTORY_DIR: &str = "history";
 /// plenty; tantivy flushes a segment when it is reached.
 const WRITER_MEMORY_BYTES: usize = 50_000_000;
 
+/// A reader of `index` reloaded by hand: we reload right after our own
+/// commits, so queries are deterministic and no watcher thread is needed.
+fn manual_reader(index: &Index) -> tantivy::Result<IndexReader> {
+    index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+}
+
 /// What an operator can do about an index that cannot be read.
 const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild --source \
                             ARCHIVE` (README, \"A damaged history\")";
@@ -85,11 +94,17 @@ const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild 
 /// Which schema an index on disk was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// Fingerprints as two multi-valued u64 fast fields (fixed-width
-    /// columns, no dictionary), key and categories fast too, subject and
-    /// body stored only (nothing searches their words).
+    /// Fingerprints as two multi-valued fast fields of 32-bit hashes
+    /// (fixed-width columns, no dictionary, bit-packed to 4 bytes a hash),
+    /// key and categories fast too, subject and body stored only (nothing
+    /// searches their words).
     Current,
-    /// Written by the previous release: each fingerprint one bytes fast
+    /// Written by the previous release: the same, with 64-bit hashes (twice
+    /// the bytes to read per earlier message, and hashes this release does
+    /// not compare with its own): read like [`Layout::BeforeFingerprints`],
+    /// from the stored documents.
+    U64Fingerprints,
+    /// Written by the release before that: each fingerprint one bytes fast
     /// field, read through a dictionary whose blocks that release
     /// compressed with zstd (this build reads no zstd-compressed column):
     /// read like [`Layout::BeforeFingerprints`], from the stored documents.
@@ -101,8 +116,9 @@ pub enum Layout {
 
 impl Layout {
     /// Newest first: the order in which opening tries them.
-    const ALL: [Layout; 3] = [
+    const ALL: [Layout; 4] = [
         Layout::Current,
+        Layout::U64Fingerprints,
         Layout::BytesFingerprints,
         Layout::BeforeFingerprints,
     ];
@@ -122,11 +138,12 @@ struct Fields {
     queue: Field,
     categories: Field,
     /// [`similarity::Fingerprint`] of the body: its word and its shingle
-    /// hashes, one u64 value each; only in [`Layout::Current`].
+    /// hashes, one value (under 2^32) each; only in [`Layout::Current`].
     fingerprint: Option<FingerprintFields>,
 }
 
-/// The two multi-valued u64 fast fields of a fingerprint.
+/// The two multi-valued fast fields of a fingerprint (u64 columns holding
+/// 32-bit values, which tantivy bit-packs to 32 bits).
 #[derive(Debug, Clone, Copy)]
 struct FingerprintFields {
     words: Field,
@@ -166,9 +183,14 @@ fn schema(layout: Layout) -> (Schema, Fields) {
         categories: b.add_text_field("categories", fast_since_fingerprints(STRING | STORED)),
         fingerprint: match layout {
             Layout::Current => Some(FingerprintFields {
-                words: b.add_u64_field("fingerprint_words", FAST),
-                shingles: b.add_u64_field("fingerprint_shingles", FAST),
+                words: b.add_u64_field("fingerprint_words32", FAST),
+                shingles: b.add_u64_field("fingerprint_shingles32", FAST),
             }),
+            Layout::U64Fingerprints => {
+                b.add_u64_field("fingerprint_words", FAST);
+                b.add_u64_field("fingerprint_shingles", FAST);
+                None
+            }
             Layout::BytesFingerprints => {
                 b.add_bytes_field("fingerprint", FAST);
                 None
@@ -245,13 +267,7 @@ impl History {
             }
         };
         let index = index.map_err(|e| hist_err("cannot open", e))?;
-        // Manual reload: we reload right after our own commits, so queries are
-        // deterministic and no watcher thread is needed.
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(|e| hist_err("cannot read", e))?;
+        let reader = manual_reader(&index).map_err(|e| hist_err("cannot read", e))?;
         Ok(History {
             path,
             index,
@@ -444,6 +460,35 @@ impl History {
         result
     }
 
+    /// Let go of the index pages that reading has mapped into the process.
+    ///
+    /// Tantivy reads the index through memory maps, and every page of them
+    /// a lookup touches (with the kernel's fault-around, its neighbours too)
+    /// counts in the process's resident memory until the map is dropped. A
+    /// night's senders are spread over the whole history, so without this a
+    /// long night would end up holding all of its fast fields and much of its
+    /// store. The pipeline calls this between batches: the reader is opened
+    /// again on a new directory handle (tantivy shares one map per file
+    /// while any reader holds it, so the new reader must not come from the
+    /// same handle), and the old reader, its maps and the columns opened for
+    /// lookups go. The pages stay in the kernel's page cache, shared and
+    /// reclaimable; the next batch maps what it reads again.
+    pub fn unmap_read_pages(&mut self) -> Result<()> {
+        let fresh = MmapDirectory::open(&self.path)
+            .map_err(|e| self.err(format!("cannot open the directory: {e}")))
+            .and_then(|dir| {
+                Index::open(dir)
+                    .and_then(|index| manual_reader(&index))
+                    .map_err(|e| self.damaged("reopening", e))
+            })?;
+        *self
+            .columns
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.reader = fresh;
+        Ok(())
+    }
+
     /// A writer that failed mid-batch may hold uncommitted documents or be
     /// in a broken state: drop it (discarding what was not committed) so the
     /// next call starts clean.
@@ -589,10 +634,10 @@ impl History {
         doc.add_text(f.body, &e.body);
         if let Some(fields) = f.fingerprint {
             for &hash in fp.words() {
-                doc.add_u64(fields.words, hash);
+                doc.add_u64(fields.words, hash.into());
             }
             for &hash in fp.shingles() {
-                doc.add_u64(fields.shingles, hash);
+                doc.add_u64(fields.shingles, hash.into());
             }
         }
         if let Some(m) = &e.message_id {

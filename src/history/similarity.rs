@@ -16,8 +16,9 @@
 //!    names…). Boilerplate is what every message from a sender shares, so
 //!    keeping it would make two *different* complaints look alike. A light
 //!    plural strip (`bins` → `bin`) absorbs small rewordings.
-//! 2. **Two sets** per text, of 64-bit hashes: the content words, and the word
-//!    3-shingles (three consecutive content words). Words catch the same
+//! 2. **Two sets** per text, of 32-bit hashes (the high half of a 64-bit
+//!    hash): the content words, and the word 3-shingles (three consecutive
+//!    content words). Words catch the same
 //!    matter reworded; shingles require the same phrasing, which is what
 //!    separates two complaints that share vocabulary (an address, "reported",
 //!    "nothing happened").
@@ -33,9 +34,17 @@
 //!    in every longer message, while two identical short texts still score 1.
 //! 4. **Score** = the mean of the word and the shingle scores.
 //!
-//! Sets are sorted `Vec<u64>`s, intersected by a merge: O(n log n) to build,
+//! Sets are sorted `Vec<u32>`s, intersected by a merge: O(n log n) to build,
 //! O(n) to compare. Build a [`Fingerprint`] once per text when comparing one
 //! message with many earlier ones.
+//!
+//! Why 32 bits: the history keeps every message's fingerprint, and reading
+//! them is most of what a sender lookup touches (README, "The history at 1M
+//! messages"); 32-bit hashes halve that. Two different words (or shingles)
+//! of two ~70-word texts share a 32-bit hash with odds of about 1 in a
+//! million per comparison, which would raise that comparison's score by one
+//! shared item (≈ 0.007): a threshold is crossed only by a score already
+//! within that of it.
 //!
 //! Typical scores (see the tests, `--nocapture` prints them): the same
 //! complaint re-wrapped 1.0; re-sent with edits 0.73–0.89; with a chaser on
@@ -64,26 +73,26 @@ const LAMBDA: f32 = 0.2;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fingerprint {
     /// Sorted, de-duplicated hashes of the content words.
-    words: Vec<u64>,
+    words: Vec<u32>,
     /// Sorted, de-duplicated hashes of the word 3-shingles (or of the whole
     /// token sequence when it has fewer than three words).
-    shingles: Vec<u64>,
+    shingles: Vec<u32>,
 }
 
 impl Fingerprint {
     pub fn new(text: &str) -> Fingerprint {
         let tokens = content_tokens(text);
-        let mut shingles: Vec<u64> = if tokens.len() >= 3 {
+        let mut shingles: Vec<u32> = if tokens.len() >= 3 {
             tokens
                 .windows(3)
-                .map(|w| mix(mix(mix(FNV_OFFSET, w[0]), w[1]), w[2]))
+                .map(|w| high_half(mix(mix(mix(FNV_OFFSET, w[0]), w[1]), w[2])))
                 .collect()
         } else if tokens.is_empty() {
             Vec::new()
         } else {
-            vec![tokens.iter().fold(FNV_OFFSET, |h, &t| mix(h, t))]
+            vec![high_half(tokens.iter().fold(FNV_OFFSET, |h, &t| mix(h, t)))]
         };
-        let mut words = tokens;
+        let mut words: Vec<u32> = tokens.into_iter().map(high_half).collect();
         words.sort_unstable();
         words.dedup();
         shingles.sort_unstable();
@@ -97,20 +106,20 @@ impl Fingerprint {
     }
 
     /// The sorted, de-duplicated hashes of the content words.
-    pub fn words(&self) -> &[u64] {
+    pub fn words(&self) -> &[u32] {
         &self.words
     }
 
     /// The sorted, de-duplicated hashes of the word 3-shingles.
-    pub fn shingles(&self) -> &[u64] {
+    pub fn shingles(&self) -> &[u32] {
         &self.shingles
     }
 
     /// A fingerprint from its [`Fingerprint::words`] and
     /// [`Fingerprint::shingles`] as the history index keeps them; `None`
     /// when either set is not sorted and de-duplicated (damaged).
-    pub fn from_sets(words: Vec<u64>, shingles: Vec<u64>) -> Option<Fingerprint> {
-        let strictly_sorted = |v: &[u64]| v.windows(2).all(|w| w[0] < w[1]);
+    pub fn from_sets(words: Vec<u32>, shingles: Vec<u32>) -> Option<Fingerprint> {
+        let strictly_sorted = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
         (strictly_sorted(&words) && strictly_sorted(&shingles))
             .then_some(Fingerprint { words, shingles })
     }
@@ -154,7 +163,7 @@ pub fn best_match<'a>(
 }
 
 /// Soft containment of two sorted, de-duplicated sets (module doc, step 3).
-fn soft_containment(a: &[u64], b: &[u64], floor: usize) -> f32 {
+fn soft_containment(a: &[u32], b: &[u32], floor: usize) -> f32 {
     let (small, large) = if a.len() <= b.len() {
         (a.len(), b.len())
     } else {
@@ -174,7 +183,7 @@ fn soft_containment(a: &[u64], b: &[u64], floor: usize) -> f32 {
 /// branch on which side is smaller is mispredicted half the time, and this
 /// loop is most of what comparing a message with a sender's earlier mail
 /// costs.
-fn intersection_len(a: &[u64], b: &[u64]) -> usize {
+fn intersection_len(a: &[u32], b: &[u32]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         let (x, y) = (a[i], b[j]);
@@ -198,6 +207,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn mix(h: u64, x: u64) -> u64 {
     let h = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     h ^ (h >> 29)
+}
+
+/// The high 32 bits of a hash (FNV's and [`mix`]'s best mixed bits).
+fn high_half(h: u64) -> u32 {
+    (h >> 32) as u32
 }
 
 /// Hashes of the content words of `text`, in order (module doc, step 1).

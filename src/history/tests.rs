@@ -203,6 +203,35 @@ fn writer_taken_late_sees_commits_made_since_open() {
 }
 
 #[test]
+fn unmapping_between_batches_keeps_every_answer() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let first: Vec<_> = (0..50)
+        .map(|i| entry(&format!("k{i:02}"), "addr:a", i))
+        .collect();
+    h.add_all(&first).unwrap();
+    h.commit().unwrap();
+    // A lookup made before keeps reading from the maps it holds.
+    let before = h.sender_history("addr:a").unwrap();
+    h.unmap_read_pages().unwrap();
+    assert_eq!(before.messages.len(), 50);
+    for m in &before.messages {
+        assert!(!before.fingerprint(m).unwrap().is_empty());
+    }
+    assert_sender_history_matches_entries(&h, "addr:a");
+    // With the writer open and a batch added but not committed, as in a run.
+    let batch = [entry("k50", "addr:a", 50), entry("b", "addr:b", 1)];
+    let fingerprints: Vec<_> = batch.iter().map(|e| Fingerprint::new(&e.body)).collect();
+    assert_eq!(h.add(batch.iter().zip(&fingerprints)).unwrap(), 2);
+    h.unmap_read_pages().unwrap();
+    assert_eq!(h.sender_history("addr:a").unwrap().messages.len(), 50);
+    h.commit().unwrap();
+    assert_eq!(h.len().unwrap(), 52);
+    assert_sender_history_matches_entries(&h, "addr:a");
+    assert_sender_history_matches_entries(&h, "addr:b");
+}
+
+#[test]
 fn a_corrupt_index_is_a_history_error_with_advice() {
     let tmp = TempDir::new().unwrap();
     {
@@ -289,11 +318,12 @@ fn a_sender_lookup_reads_dates_keys_categories_and_fingerprints() {
 }
 
 /// The sample night as earlier releases indexed it: before fingerprints
-/// were in the index, and with each fingerprint in a bytes fast field (its
-/// dictionary zstd-compressed).
-const EARLIER_RELEASES: [(&str, Layout); 2] = [
+/// were in the index, with each fingerprint in a bytes fast field (its
+/// dictionary zstd-compressed), and with 64-bit hashes in u64 columns.
+const EARLIER_RELEASES: [(&str, Layout); 3] = [
     ("history-before-fingerprints", Layout::BeforeFingerprints),
     ("history-bytes-fingerprints", Layout::BytesFingerprints),
+    ("history-u64-fingerprints", Layout::U64Fingerprints),
 ];
 
 /// A copy of the fixture `name` (see [`EARLIER_RELEASES`]) as a `--state`.

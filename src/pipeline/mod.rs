@@ -139,6 +139,8 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
                     // Indexed now, committed only once the reports are in place.
                     added += history.add(batch.entries_to_index())?;
                 }
+                // Memory bounded by the batch, not the history.
+                history.unmap_read_pages()?;
                 if to_writer.send(batch.into()).is_err() {
                     break; // the writer failed: its error is the run's
                 }

@@ -251,7 +251,7 @@ fn a_fingerprint_survives_its_sets_and_unsorted_sets_are_refused() {
         );
     }
     let fp = Fingerprint::new(BINS);
-    let reversed = |v: &[u64]| v.iter().rev().copied().collect::<Vec<_>>();
+    let reversed = |v: &[u32]| v.iter().rev().copied().collect::<Vec<_>>();
     assert!(Fingerprint::from_sets(reversed(fp.words()), fp.shingles().to_vec()).is_none());
     assert!(Fingerprint::from_sets(fp.words().to_vec(), reversed(fp.shingles())).is_none());
     // A repeated hash is not a set.
@@ -263,9 +263,9 @@ fn a_fingerprint_survives_its_sets_and_unsorted_sets_are_refused() {
 #[test]
 fn intersection_counts_the_common_hashes_of_any_two_sets() {
     // Sets of every overlap, from disjoint to identical, including the
-    // extremes of u64 and sets of different lengths.
-    let set = |from: u64, step: u64, n: u64| -> Vec<u64> {
-        let mut v: Vec<u64> = (0..n)
+    // extremes of u32 and sets of different lengths.
+    let set = |from: u32, step: u32, n: u32| -> Vec<u32> {
+        let mut v: Vec<u32> = (0..n)
             .map(|i| from.wrapping_add(i.wrapping_mul(step)))
             .collect();
         v.sort_unstable();
@@ -275,12 +275,12 @@ fn intersection_counts_the_common_hashes_of_any_two_sets() {
     let sets = [
         Vec::new(),
         vec![0],
-        vec![u64::MAX],
-        vec![0, u64::MAX],
+        vec![u32::MAX],
+        vec![0, u32::MAX],
         set(0, 2, 100),
         set(0, 3, 100),
         set(1, 2, 60),
-        set(u64::MAX - 500, 7, 70),
+        set(u32::MAX - 500, 7, 70),
         Fingerprint::new(BINS).words().to_vec(),
         Fingerprint::new(BINS_RESENT).words().to_vec(),
         Fingerprint::new(BINS).shingles().to_vec(),
