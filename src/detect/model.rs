@@ -326,8 +326,33 @@ pub struct SentenceScorer {
     /// the number of its class ([`UNKNOWN`] where it has none, or where no
     /// feature is made of the word itself).
     words: HashMap<Box<str>, [u32; 2], BuildHasherDefault<Fnv>>,
-    /// Feature (its kind and words' numbers, see [`feature_key`]) → weight.
+    /// Per word number: its weight alone (0 where it has none: adding 0
+    /// changes no score) and which places of a pair or skip feature it
+    /// holds in some feature ([`first`], [`second`]). A feature two words
+    /// cannot make is not looked up: most are not, and each look-up in
+    /// `weights` is a cache miss.
+    numbered: Vec<Numbered>,
+    /// Pair and skip features (their kind and words' numbers, see
+    /// [`feature_key`]) → weight.
     weights: HashMap<u64, f32, BuildHasherDefault<Fnv>>,
+}
+
+/// What [`SentenceScorer`] knows of one word number.
+#[derive(Clone, Copy, Default)]
+struct Numbered {
+    single: f32,
+    /// Bits: [`first`] and [`second`] of each kind the word is in.
+    places: u8,
+}
+
+/// The bit of `places` for a word first in a feature of `kind`.
+fn first(kind: Kind) -> u8 {
+    1 << (2 * kind as u8)
+}
+
+/// The bit of `places` for a word second in a feature of `kind`.
+fn second(kind: Kind) -> u8 {
+    2 << (2 * kind as u8)
 }
 
 /// The three kinds of feature, in the order [`for_each_feature`] walks them.
@@ -346,6 +371,7 @@ impl SentenceScorer {
         let mut scorer = SentenceScorer {
             bias: model.bias,
             words: HashMap::default(),
+            numbered: Vec::new(),
             weights: HashMap::default(),
         };
         for (feature, &weight) in &model.weights {
@@ -357,14 +383,16 @@ impl SentenceScorer {
                 (None, Some((a, b))) => (Kind::Pair, a, b),
                 (None, None) => (Kind::Single, feature.as_str(), ""),
             };
-            let first = scorer.number(first);
-            let second = match kind {
-                Kind::Single => 0,
-                _ => scorer.number(second),
-            };
-            scorer
-                .weights
-                .insert(feature_key(kind, first, second), weight);
+            let a = scorer.number(first);
+            match kind {
+                Kind::Single => scorer.numbered[a as usize].single = weight,
+                _ => {
+                    let b = scorer.number(second);
+                    scorer.numbered[a as usize].places |= self::first(kind);
+                    scorer.numbered[b as usize].places |= self::second(kind);
+                    scorer.weights.insert(feature_key(kind, a, b), weight);
+                }
+            }
         }
         for (word, class) in &model.classes.of_word {
             if let Some(&[class, _]) = scorer.words.get(class.as_str()) {
@@ -380,31 +408,120 @@ impl SentenceScorer {
     fn number(&mut self, word: &str) -> u32 {
         let next = self.words.len() as u32;
         assert!(next < 1 << 31, "a weights file of over 2^31 words");
-        self.words.entry(word.into()).or_insert([next, UNKNOWN])[0]
+        let number = self.words.entry(word.into()).or_insert([next, UNKNOWN])[0];
+        if number == next {
+            self.numbered.push(Numbered::default());
+        }
+        number
     }
 
     /// The score of the sentence whose stemmed words ([`stems`]) are
     /// `words`; `numbers` is scratch space.
     pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<u32>; 2]>) -> f32 {
-        let known = |n: u32| (n != UNKNOWN).then_some(n);
         numbers.clear();
-        numbers.extend(words.iter().map(|w| {
-            let [word, class] = self.words.get(*w).copied().unwrap_or([UNKNOWN; 2]);
-            [known(word), known(class)]
-        }));
+        numbers.extend(words.iter().map(|w| self.numbers_of(w)));
+        self.score_numbered(numbers)
+    }
+
+    /// A word's number and its class's, where some feature has them.
+    fn numbers_of(&self, word: &str) -> [Option<u32>; 2] {
+        let known = |n: u32| (n != UNKNOWN).then_some(n);
+        let [word, class] = self.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
+        [known(word), known(class)]
+    }
+
+    /// The score of a sentence whose words have the numbers `numbers`
+    /// ([`SentenceScorer::numbers_of`] each).
+    fn score_numbered(&self, numbers: &[[Option<u32>; 2]]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
-        for_each_feature(numbers, |feature| {
-            let key = match feature {
-                Feature::Single(a) => feature_key(Kind::Single, a, 0),
-                Feature::Two(kind, a, b) => feature_key(kind, a, b),
-            };
-            if let Some(w) = self.weights.get(&key) {
-                sum += w;
+        for_each_feature(numbers, |feature| match feature {
+            Feature::Single(a) => sum += self.numbered[a as usize].single,
+            Feature::Two(kind, a, b) => {
+                let can = self.numbered[a as usize].places & first(kind) != 0
+                    && self.numbered[b as usize].places & second(kind) != 0;
+                if let Some(w) = can
+                    .then(|| self.weights.get(&feature_key(kind, a, b)))
+                    .flatten()
+                {
+                    sum += w;
+                }
             }
         });
         let z = self.bias + sum;
         1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// The [`SentenceScorer`]s of several weights files over the same
+/// sentences: each word is looked up once, in one vocabulary of all their
+/// words, instead of once per weights file.
+pub struct Scorers {
+    scorers: Vec<SentenceScorer>,
+    vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
+    /// in scorer `k` ([`SentenceScorer::numbers_of`]).
+    numbers: Vec<[Option<u32>; 2]>,
+}
+
+/// Scratch space for [`Scorers::score`], reused from sentence to sentence.
+#[derive(Default)]
+pub struct ScoringScratch {
+    /// Per word of the sentence: its place in the vocabulary.
+    places: Vec<Option<usize>>,
+    /// Per word of the sentence: its numbers in one scorer.
+    numbers: Vec<[Option<u32>; 2]>,
+}
+
+impl Scorers {
+    pub fn new(scorers: Vec<SentenceScorer>) -> Scorers {
+        let mut vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>> = HashMap::default();
+        for word in scorers.iter().flat_map(|s| s.words.keys()) {
+            let next = vocabulary.len() as u32;
+            vocabulary.entry(word.clone()).or_insert(next);
+        }
+        let mut numbers = vec![[None; 2]; vocabulary.len() * scorers.len()];
+        for (word, &place) in &vocabulary {
+            for (k, scorer) in scorers.iter().enumerate() {
+                numbers[place as usize * scorers.len() + k] = scorer.numbers_of(word);
+            }
+        }
+        Scorers {
+            scorers,
+            vocabulary,
+            numbers,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.scorers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scorers.is_empty()
+    }
+
+    /// Into `scores[k]`, the score of scorer `k` for the sentence whose
+    /// stemmed words ([`stems`]) are `words`: [`SentenceScorer::score`]
+    /// of each, to the bit.
+    pub fn score(&self, words: &[&str], scratch: &mut ScoringScratch, scores: &mut [f32]) {
+        let n = self.scorers.len();
+        scratch.places.clear();
+        scratch.places.extend(
+            words
+                .iter()
+                .map(|w| self.vocabulary.get(*w).map(|&p| p as usize * n)),
+        );
+        for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
+            scratch.numbers.clear();
+            scratch.numbers.extend(
+                scratch
+                    .places
+                    .iter()
+                    .map(|place| place.map_or([None; 2], |p| self.numbers[p + k])),
+            );
+            *score = scorer.score_numbered(&scratch.numbers);
+        }
     }
 }
 
@@ -517,24 +634,34 @@ mod tests {
 
     #[test]
     fn the_fast_scorer_gives_the_same_score_to_the_bit() {
-        for file in ["threat_violence", "threat_self_harm"] {
-            let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
-            let model = LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
-            let scorer = SentenceScorer::new(&model);
-            let (mut words, mut numbers) = (Vec::new(), Vec::new());
-            for sentence in [
-                "i'll burn your offices down",
-                "next time i see that warden i'm going to smash his face in",
-                "i can't go on, i want to end it all tonight",
-                "the bins were not collected on 12 march",
-                "burn burn burn … your your office's",
-                "zzqx burn zzqx your office",
-                "",
-            ] {
-                stems(sentence, &mut words);
+        let files = ["threat_violence", "threat_self_harm", "abuse"];
+        let models: Vec<LinearModel> = files
+            .iter()
+            .map(|file| {
+                let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
+                LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+            })
+            .collect();
+        let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect());
+        let (mut words, mut numbers) = (Vec::new(), Vec::new());
+        let (mut scratch, mut together) = (ScoringScratch::default(), vec![0.0; models.len()]);
+        for sentence in [
+            "i'll burn your offices down",
+            "next time i see that warden i'm going to smash his face in",
+            "i can't go on, i want to end it all tonight",
+            "the bins were not collected on 12 march",
+            "burn burn burn … your your office's",
+            "zzqx burn zzqx your office",
+            "you useless idiot, i'll knife you",
+            "",
+        ] {
+            stems(sentence, &mut words);
+            scorers.score(&words, &mut scratch, &mut together);
+            for (k, model) in models.iter().enumerate() {
                 let slow = model.score(&model.features(sentence));
-                let fast = scorer.score(&words, &mut numbers);
+                let fast = SentenceScorer::new(model).score(&words, &mut numbers);
                 assert_eq!(fast.to_bits(), slow.to_bits(), "{sentence}");
+                assert_eq!(together[k].to_bits(), slow.to_bits(), "{sentence}");
             }
         }
     }

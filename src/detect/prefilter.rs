@@ -30,7 +30,7 @@ use super::literal::{self, Check, EDGE};
 use super::normalize::Squeezed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
 
 /// The most strings a set may hold while it is built (case expansions and
@@ -81,12 +81,14 @@ impl Compiled {
         }
     }
 
-    fn holds(&self, found: &[bool]) -> bool {
+    /// Whether the text holds this: set `i` was found when `found[i]` is
+    /// the scan's `stamp`.
+    fn holds(&self, found: &[u32], stamp: u32) -> bool {
         match self {
             Compiled::True => true,
-            Compiled::Any(set) => found[*set],
-            Compiled::All(subs) => subs.iter().all(|r| r.holds(found)),
-            Compiled::Either(subs) => subs.iter().any(|r| r.holds(found)),
+            Compiled::Any(set) => found[*set] == stamp,
+            Compiled::All(subs) => subs.iter().all(|r| r.holds(found, stamp)),
+            Compiled::Either(subs) => subs.iter().any(|r| r.holds(found, stamp)),
         }
     }
 }
@@ -116,13 +118,42 @@ struct Pattern {
     checked: Vec<(Vec<Check>, Vec<usize>)>,
 }
 
-/// Scratch space for [`Prefilter::candidates`], reused from text to text.
+/// Scratch space for [`Prefilter::candidates`], reused from text to text
+/// (and from one pre-filter to another). Each scan has its own stamp, so
+/// nothing is cleared between texts: an entry holds for this text when it
+/// bears this scan's stamp.
 #[derive(Default)]
 pub struct Scratch {
-    /// Per literal set: whether the text holds one of its literals.
-    found: Vec<bool>,
-    /// Per regex: whether a set its requirement names was found.
-    named: Vec<bool>,
+    /// This scan's stamp (one more than the last scan's).
+    stamp: u32,
+    /// Per literal set: stamped when the text holds one of its literals.
+    found: Vec<u32>,
+    /// Per regex: stamped when a set its requirement names was found.
+    named: Vec<u32>,
+    /// Per automaton text: stamped once the sets it needs no check for are
+    /// found (a text met again adds nothing to them).
+    seen: Vec<u32>,
+}
+
+impl Scratch {
+    /// A new stamp for a scan, with room for `sets`, `regexes` and
+    /// `patterns` entries.
+    fn start(&mut self, sets: usize, regexes: usize, patterns: usize) -> u32 {
+        if self.stamp == u32::MAX {
+            *self = Scratch::default();
+        }
+        self.stamp += 1;
+        for (entries, len) in [
+            (&mut self.found, sets),
+            (&mut self.named, regexes),
+            (&mut self.seen, patterns),
+        ] {
+            if entries.len() < len {
+                entries.resize(len, 0);
+            }
+        }
+        self.stamp
+    }
 }
 
 /// Numbers literals and literal sets while requirements are compiled.
@@ -158,7 +189,7 @@ impl Prefilter {
             }
         }
         let mut texts: Vec<String> = Vec::new();
-        let mut text_ids: HashMap<String, usize> = HashMap::new();
+        let mut text_ids: HashMap<String, usize> = HashMap::default();
         let mut patterns: Vec<Pattern> = Vec::new();
         for (marked, sets) in numbering.literals.iter().zip(numbering.sets_of) {
             let (text, checks) = literal::split(marked);
@@ -196,26 +227,32 @@ impl Prefilter {
     /// cannot. Only the requirements that name a literal set the text holds
     /// are worked out: any other (not true) needs a set the text lacks.
     pub fn candidates(&self, squeezed: &Squeezed, scratch: &mut Scratch, out: &mut Vec<usize>) {
-        let Scratch { found, named } = scratch;
-        found.clear();
-        found.resize(self.regexes_of.len(), false);
-        named.clear();
-        named.resize(self.requirements.len(), false);
+        let stamp = scratch.start(
+            self.regexes_of.len(),
+            self.requirements.len(),
+            self.patterns.len(),
+        );
+        let Scratch {
+            found, named, seen, ..
+        } = scratch;
         out.clear();
         out.extend_from_slice(&self.always);
         let mut found_set = |set: usize, out: &mut Vec<usize>| {
-            if !std::mem::replace(&mut found[set], true) {
+            if std::mem::replace(&mut found[set], stamp) != stamp {
                 for &regex in &self.regexes_of[set] {
-                    if !std::mem::replace(&mut named[regex], true) {
+                    if std::mem::replace(&mut named[regex], stamp) != stamp {
                         out.push(regex);
                     }
                 }
             }
         };
         for m in self.automaton.find_overlapping_iter(&squeezed.text) {
-            let pattern = &self.patterns[m.pattern().as_usize()];
-            for &set in &pattern.sets {
-                found_set(set, out);
+            let id = m.pattern().as_usize();
+            let pattern = &self.patterns[id];
+            if std::mem::replace(&mut seen[id], stamp) != stamp {
+                for &set in &pattern.sets {
+                    found_set(set, out);
+                }
             }
             for (checks, sets) in &pattern.checked {
                 if checks.iter().all(|check| check.holds(squeezed, m.start())) {
@@ -225,7 +262,7 @@ impl Prefilter {
                 }
             }
         }
-        out.retain(|&regex| self.requirements[regex].holds(found));
+        out.retain(|&regex| self.requirements[regex].holds(found, stamp));
         out.sort_unstable();
     }
 
@@ -593,7 +630,8 @@ fn class_strings(class: &Class) -> Option<Vec<String>> {
 fn minimal(mut set: Vec<String>) -> Vec<String> {
     set.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
-    let mut kept: HashSet<String> = HashSet::with_capacity(set.len());
+    let mut kept: HashSet<String> =
+        HashSet::with_capacity_and_hasher(set.len(), Default::default());
     let mut kept_lens: Vec<usize> = Vec::new();
     for s in set {
         let holds_kept = s.char_indices().any(|(at, _)| {

@@ -9,7 +9,7 @@
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
-use super::model::{self, LinearModel, SentenceScorer};
+use super::model::{self, LinearModel, Scorers, ScoringScratch, SentenceScorer};
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::{Prefilter, Scratch};
 use super::sentence;
@@ -21,6 +21,7 @@ use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -109,7 +110,7 @@ pub struct CompiledRules {
     /// index into `scorers`).
     models: Vec<(usize, LinearModel, f32, usize)>,
     /// One per distinct weights file (rules may share one, at two scores).
-    scorers: Vec<SentenceScorer>,
+    scorers: Scorers,
     words: AhoCorasick,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
@@ -346,18 +347,23 @@ impl CompiledRules {
     /// pre-filter was tried and, with ~140 rules of long alternations, its
     /// lazy DFA thrashed and made detection 3x slower.)
     fn regex_hits(&self, text: &str, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
+        thread_local! {
+            /// The pre-filter's scratch space and its list of regexes,
+            /// reused from segment to segment on each worker thread.
+            static SCRATCH: RefCell<(Scratch, Vec<usize>)> = RefCell::default();
+        }
         let mut out = Vec::new();
         let ascii_words = ascii_words_only(text);
-        let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
-        self.prefilter
-            .candidates(squeezed, &mut scratch, &mut may_match);
-        for (rule, re) in may_match.into_iter().map(|i| &self.regexes[i]) {
-            for m in re.for_text(ascii_words).find_iter(text) {
-                if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
-                    out.push((*rule, s, e));
+        SCRATCH.with_borrow_mut(|(scratch, may_match)| {
+            self.prefilter.candidates(squeezed, scratch, may_match);
+            for (rule, re) in may_match.iter().map(|&i| &self.regexes[i]) {
+                for m in re.for_text(ascii_words).find_iter(text) {
+                    if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
+                        out.push((*rule, s, e));
+                    }
                 }
             }
-        }
+        });
         out
     }
 
@@ -384,13 +390,11 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        let (mut words, mut numbers) = (Vec::new(), Vec::new());
+        let (mut words, mut scratch) = (Vec::new(), ScoringScratch::default());
         let mut scores = vec![0.0; self.scorers.len()];
         for unit in model::units(text) {
             model::stems(&text[unit.clone()], &mut words);
-            for (score, scorer) in scores.iter_mut().zip(&self.scorers) {
-                *score = scorer.score(&words, &mut numbers);
-            }
+            self.scorers.score(&words, &mut scratch, &mut scores);
             for &(rule, _, min_score, scorer) in &self.models {
                 if scores[scorer] >= min_score {
                     out.push((rule, unit.start, unit.end));
@@ -617,7 +621,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
-            scorers,
+            scorers: Scorers::new(scorers),
             words,
             word_patterns,
             allow,
