@@ -78,7 +78,7 @@ struct Rule {
     file: PathBuf,
     /// Indices into `CompiledRules::guards`.
     unless: Vec<usize>,
-    /// Must also match the paragraph holding the hit (`requires`).
+    /// Must also match the paragraph holding the hit or the one before (`requires`).
     requires: Option<WordRegex>,
     max_hits: usize,
     must_match: Vec<(String, usize)>,
