@@ -68,6 +68,11 @@ pub struct RuleDef {
     pub min_score: Option<Spanned<f32>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
+    /// A condition on the paragraph holding a hit and the one before it (a
+    /// regex that must also match there) that is not part of the highlighted span:
+    /// a staff mention before "he's a …", a second clue in the paragraph.
+    #[serde(default)]
+    pub requires: Option<Spanned<String>>,
     /// At most this many hits of the rule count per message; the rest are
     /// recorded as suppressed (`max_hits`).
     #[serde(default)]

@@ -79,6 +79,8 @@ struct Rule {
     file: PathBuf,
     /// Indices into `CompiledRules::guards`.
     unless: Vec<usize>,
+    /// Must also match the paragraph holding the hit or the one before (`requires`).
+    requires: Option<WordRegex>,
     max_hits: usize,
     must_match: Vec<(String, usize)>,
     must_not_match: Vec<(String, usize)>,
@@ -288,6 +290,7 @@ impl CompiledRules {
         let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
+        raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
         let mut found = Vec::with_capacity(raw.len());
@@ -444,6 +447,16 @@ impl CompiledRules {
             .filter(|m| lists::is_word_edge(text, m.start(), m.end(), false))
             .map(|m| (m.start(), m.end()))
             .collect()
+    }
+
+    /// Whether the paragraph holding the hit at `s..e`, or the one before
+    /// it, meets the rule's `requires` condition (always, for a rule
+    /// without one).
+    fn requirement_met(&self, rule: usize, text: &str, s: usize, e: usize) -> bool {
+        self.rules[rule]
+            .requires
+            .as_ref()
+            .is_none_or(|re| re.is_match(&text[sentence::paragraphs_around(text, s, e)]))
     }
 
     /// The name of the first of the rule's guards that matches the
@@ -711,7 +724,9 @@ impl<'a> Loader<'a> {
         for p in files {
             let guards = p.file.guard.iter();
             let patterns = guards.flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
-            for pat in patterns.chain(p.file.rule.iter().filter_map(|r| r.regex.as_ref())) {
+            let rules = p.file.rule.iter();
+            let rule_patterns = rules.flat_map(|r| r.regex.iter().chain(&r.requires));
+            for pat in patterns.chain(rule_patterns) {
                 if let Ok(source) = self.spliced(pat.get_ref()) {
                     sources.push(source);
                 }
@@ -924,6 +939,21 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        let requires = match &def.requires {
+            Some(re) if def.of.is_some() || def.model.is_some() => {
+                let reason =
+                    format!("rule `{id}`: `requires` is for regex and word-list rules only");
+                self.err(&p.path, p.line(re), reason);
+                ok = false;
+                None
+            }
+            Some(re) => {
+                let compiled = self.regex(p, re, &format!("rule `{id}` requires"));
+                ok &= compiled.is_some();
+                compiled
+            }
+            None => None,
+        };
         let examples = |v: &[Spanned<String>]| -> Vec<(String, usize)> {
             v.iter().map(|e| (e.get_ref().clone(), p.line(e))).collect()
         };
@@ -935,6 +965,7 @@ impl<'a> Loader<'a> {
             description: def.description.clone(),
             file: p.path.clone(),
             unless,
+            requires,
             max_hits: def.max_hits.unwrap_or(usize::MAX),
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),

@@ -22,6 +22,20 @@ pub fn around(text: &str, s: usize, e: usize) -> Range<usize> {
     start..end
 }
 
+/// The paragraph holding `s..e` and the paragraph before it (the normalised
+/// view keeps a paragraph break as one line break): the scope of a rule's
+/// `requires` condition, so a pronoun's antecedent may sit in the paragraph
+/// before ("I spoke to Ms Rudd.\n\nShe is a …").
+pub fn paragraphs_around(text: &str, s: usize, e: usize) -> Range<usize> {
+    let before = &text[..s];
+    let this_start = before.rfind('\n');
+    let start = this_start
+        .and_then(|i| before[..i].rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text[e..].find('\n').map_or(text.len(), |i| e + i);
+    start..end
+}
+
 /// Every sentence of `text` that has a letter or digit in it, with leading
 /// and trailing white space trimmed off its range.
 pub fn split(text: &str) -> Vec<Range<usize>> {
@@ -64,5 +78,19 @@ mod tests {
         let t = "first one. second one here. third";
         let s = t.find("one here").unwrap();
         assert_eq!(&t[around(t, s, s + 3)], " second one here.");
+    }
+
+    #[test]
+    fn paragraphs_around_takes_the_paragraph_and_the_one_before() {
+        let t = "first para.\nthe officer came. later he was rude.\nnext paragraph";
+        let s = t.find("rude").unwrap();
+        let got = &t[paragraphs_around(t, s, s + 4)];
+        assert_eq!(got, "first para.\nthe officer came. later he was rude.");
+        let t = "zero.\nfirst para.\nhe was rude.";
+        let s = t.find("rude").unwrap();
+        assert_eq!(
+            &t[paragraphs_around(t, s, s + 4)],
+            "first para.\nhe was rude."
+        );
     }
 }

@@ -117,6 +117,44 @@ fn context_guards_suppress_with_their_name() {
 }
 
 #[test]
+fn a_report_or_other_person_guard_does_not_swallow_the_senders_own_words() {
+    // A run-on second-language sentence: the report ("he say") is the
+    // grievance; the threat against him is the sender's own.
+    let run_on = "the officer he say i must pay the fine again and i am very angry i will broke his arm when he come";
+    assert_eq!(cats(run_on), [Category::ThreatViolence]);
+    // The same words quoted from someone else, aimed at the sender, stay a report.
+    let det = own("My ex texted me saying i will broke your arm and i am scared.");
+    assert!(det.categories.is_empty(), "{:?}", det.hits);
+    assert!(det.suppressed.iter().any(|s| s.reason == "tv_reported"));
+    // Other people finding the sender is the sender's own end…
+    let hanging = "They keep sending letters and theyll find me hanging when they come to evict me";
+    assert_eq!(cats(hanging), [Category::ThreatSelfHarm]);
+    // …while someone else's plan is still theirs.
+    let son = "My son keeps saying he is going to jump off the bridge and nobody will help him.";
+    assert!(!cats(son).contains(&Category::ThreatSelfHarm));
+}
+
+#[test]
+fn requires_is_a_context_condition_outside_the_highlight() {
+    // The staff mention is the context; only the insult is highlighted.
+    let text = "I spoke to Ms Rudd on Monday.\n\nShe is nothing but a jumped-up pen pusher.";
+    let det = own(text);
+    let hit = det
+        .hits
+        .iter()
+        .find(|h| h.rule_id == "ab.pronoun_insult_staff")
+        .expect("the insult about staff is a hit");
+    assert!(hit.matched.starts_with("She is"), "{:?}", hit.matched);
+    // No staff mention before the pronoun: no hit at all.
+    let neighbour = "My neighbour plays music all night. He's a thug and I am scared of him.";
+    assert!(!rule_ids(neighbour).contains(&"ab.pronoun_insult_staff".to_string()));
+    // Two paragraphs up is out of scope.
+    let far =
+        "I spoke to Ms Rudd on Monday.\n\nThe bins were late.\n\nShe is a jumped-up pen pusher.";
+    assert!(!rule_ids(far).contains(&"ab.pronoun_insult_staff".to_string()));
+}
+
+#[test]
 fn undirected_profanity_is_recorded_but_does_not_flag() {
     let det = own("The f***ing bin is broken again.");
     assert_eq!(
@@ -330,6 +368,7 @@ fn validation_reports_every_problem_with_lines() {
     write("a.toml", "[[rule]]\nid = \"x\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"(\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"x\"\ncategory = \"nope\"\nweight = 1.0\ndescription = \"d\"\nword_file = \"lists/missing.txt\"\nunless = [\"ghost\"]\n");
     write("b.toml", "[[rule]]\nid = \"y\"\ncolour = \"red\"\n");
     write("d.toml", "[[rule]]\nid = \"d1\"\ncategory = \"abuse\"\nof = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"you\"\nmust_match = [\"a\"]\n\n[[rule]]\nid = \"d2\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 1.0\ndescription = \"d\"\nwords = [\"you\"]\nmust_match = [\"a\"]\n");
+    write("e.toml", "[[rule]]\nid = \"e1\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = \"you\"\nrequires = \"(\"\nmust_match = [\"you\"]\n");
     write("c.toml", "[[rule]]\nid = \"big\"\ncategory = \"abuse\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\w{5000}\\w{5000}\\w{5000}'\nmust_match = [\"a\"]\n");
     let err = match RuleSet::load(dir.path()) {
         Ok(_) => panic!("broken rules loaded"),
@@ -351,6 +390,7 @@ fn validation_reports_every_problem_with_lines() {
         ),
         ("d.toml:2", "`of` must name another category"),
         ("d.toml:11", "a rule with `of` takes a `regex`"),
+        ("e.toml:7", "rule `e1` requires: bad regex"),
     ];
     for (at, what) in expect {
         assert!(
