@@ -180,9 +180,15 @@ impl Check {
     }
 }
 
-/// A word character as Unicode `\b` sees it.
+/// A word character as Unicode `\b` sees it. An ASCII character (nearly
+/// every one next to a literal) is answered without the Unicode table's
+/// binary search, which a space or a comma would otherwise walk in full.
 fn is_word(c: char) -> bool {
-    regex_syntax::is_word_character(c)
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        regex_syntax::is_word_character(c)
+    }
 }
 
 /// A literal written for reading (tests, debugging): `\b` for an edge,
@@ -202,6 +208,13 @@ pub fn show(literal: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_characters_are_those_of_unicode_word_boundaries() {
+        for c in (0..=0x2FFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_word(c), regex_syntax::is_word_character(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn runs_are_marked_and_joined() {

@@ -396,15 +396,18 @@ fn join_spaced_letters(
             && (i == 0 || !units[i - 1].ch.is_alphanumeric())
             && units.get(i + 1).is_none_or(|u| !u.ch.is_alphanumeric())
     };
-    let mut drop = vec![false; units.len()];
+    // Most text has no run of three single letters: nothing is allocated
+    // or rebuilt for it.
+    let mut drop: Vec<bool> = Vec::new();
+    let mut letters: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < units.len() {
         if !single(i) {
             i += 1;
             continue;
         }
-        // Letters at i, i+2, i+4… with the same separator between them.
-        let mut letters = vec![i];
+        letters.clear();
+        letters.push(i);
         let sep = units.get(i + 1).map(|u| u.ch);
         while let Some(s) = sep.filter(|&s| sep_ok(s) && !s.is_alphanumeric()) {
             let next = letters[letters.len() - 1] + 2;
@@ -414,8 +417,16 @@ fn join_spaced_letters(
                 break;
             }
         }
-        mark_joinable(&units, &letters, &accept, &mut drop);
+        if letters.len() >= 3 {
+            if drop.is_empty() {
+                drop.resize(units.len(), false);
+            }
+            mark_joinable(&units, &letters, &accept, &mut drop);
+        }
         i = letters[letters.len() - 1] + 1;
+    }
+    if !drop.contains(&true) {
+        return units;
     }
     units
         .into_iter()
@@ -424,8 +435,6 @@ fn join_spaced_letters(
         .collect()
 }
 
-/// Within one run of single letters, mark the separators of the longest
-/// accepted sub-runs (of three or more letters) for removal.
 fn mark_joinable(
     units: &[Unit],
     letters: &[usize],

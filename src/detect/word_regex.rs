@@ -121,10 +121,20 @@ fn build(hir: &Hir, size_limit: Option<usize>) -> Result<Regex, regex::Error> {
 /// True when every word character of `text` (Unicode `\w`) is ASCII, so
 /// ASCII and Unicode word boundaries agree everywhere in it.
 pub fn ascii_words_only(text: &str) -> bool {
-    text.is_ascii()
-        || !text
-            .chars()
-            .any(|c| !c.is_ascii() && regex_syntax::is_word_character(c))
+    // Only the non-ASCII characters are decoded and looked up: the ASCII
+    // stretches between them (most of any text) are skipped bytewise.
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|b| !b.is_ascii()) {
+        let mut chars = rest[at..].chars();
+        let c = chars
+            .next()
+            .expect("a character starts at a non-ASCII byte");
+        if regex_syntax::is_word_character(c) {
+            return false;
+        }
+        rest = chars.as_str();
+    }
+    true
 }
 
 /// `hir` as it can match a text with no non-ASCII word character: every
