@@ -78,15 +78,18 @@ pub fn kept_line(run_at: DateTime<Utc>, o: &Outcome) -> Result<Vec<u8>> {
     Ok(json)
 }
 
-/// Keep a run's decisions: `keys` are the history keys of the messages
-/// [`worth_keeping`], and `write_new` writes their [`kept_line`]s, sorted by
-/// source id, to the file it is given. Returns how many. Call after the
-/// reports are written and with the state lock held.
-pub fn keep(
+/// Keep a run's decisions: `new` holds `count` [`kept_line`]s of messages
+/// [`worth_keeping`], which `write_new` writes, sorted by source id, to the
+/// file it is given; `keys_of` reads their history keys back from `new`, and
+/// is called only when this run time's file already exists (a replay with
+/// the same `--now`), so a night's keys are not held otherwise. Returns
+/// `count`. Call after the reports are written and with the state lock held.
+pub fn keep<New>(
     state: &Path,
     run_at: DateTime<Utc>,
-    keys: &HashSet<String>,
-    write_new: impl FnOnce(&mut dyn Write, &Path) -> Result<()>,
+    (new, count): (New, usize),
+    keys_of: impl FnOnce(&New) -> Result<HashSet<String>>,
+    write_new: impl FnOnce(New, &mut dyn Write, &Path) -> Result<()>,
 ) -> Result<usize> {
     let path = run_file(state, run_at);
     let dir = state.join(DECISIONS_DIR);
@@ -96,13 +99,14 @@ pub fn keep(
     // kept stays unless this run decided the same message anew.
     let mut earlier = Vec::new();
     if path.exists() {
+        let keys = keys_of(&new)?;
         for kept in read_file(&path)? {
             if !keys.contains(kept.key.as_str()) {
                 earlier.push(kept.record.to_string());
             }
         }
     }
-    if earlier.is_empty() && keys.is_empty() {
+    if earlier.is_empty() && count == 0 {
         return Ok(0);
     }
     let temporary = dir.join(format!(".{}.unfinished", file_name(&path)));
@@ -110,7 +114,7 @@ pub fn keep(
     for line in earlier {
         writeln!(w, "{line}").map_err(|e| Error::io(&temporary, e))?;
     }
-    write_new(&mut w, &temporary)?;
+    write_new(new, &mut w, &temporary)?;
     let file = w
         .into_inner()
         .map_err(|e| Error::io(&temporary, e.into_error()))?;
@@ -118,7 +122,7 @@ pub fn keep(
     fs::rename(&temporary, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is.
     sync_dir(&dir)?;
-    Ok(keys.len())
+    Ok(count)
 }
 
 /// Every kept decision, one per message: where runs decided the same message
@@ -161,13 +165,18 @@ fn read_file(path: &Path) -> Result<Vec<KeptDecision>> {
         }
         let record: serde_json::Value =
             serde_json::from_str(line).map_err(|e| bad(i + 1, e.to_string()))?;
-        let key = record["key"]
-            .as_str()
-            .ok_or_else(|| bad(i + 1, "it has no `key`".into()))?
-            .to_string();
+        let key = key_of(&record).map_err(|why| bad(i + 1, why))?;
         out.push(KeptDecision { key, record });
     }
     Ok(out)
+}
+
+/// The history key of a kept line.
+pub fn key_of(record: &serde_json::Value) -> std::result::Result<String, String> {
+    record["key"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "it has no `key`".to_string())
 }
 
 /// A temporary file left by a run that crashed while writing is never

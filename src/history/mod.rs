@@ -10,7 +10,8 @@
 //! later. The pipeline asks for one sender's earlier mail ([`earlier`]: dates,
 //! keys and categories from fast fields, fingerprints on first use) and
 //! computes repeats, volumes and earlier abuse from it; near-duplicate scoring
-//! lives in [`similarity`]. The decision detail kept beside the index for
+//! lives in [`similarity`]; how segments are merged (bounded, so a merge's
+//! memory maps are too) in [`merging`]. The decision detail kept beside the index for
 //! subject access requests (`STATE/decisions/`) is [`decisions`].
 //!
 //! An index written by an earlier release ([`Layout::U64Fingerprints`],
@@ -20,6 +21,7 @@
 
 pub mod decisions;
 pub mod earlier;
+pub mod merging;
 pub mod similarity;
 
 pub use earlier::{EarlierMessage, SenderHistory};
@@ -562,6 +564,8 @@ impl History {
                 ),
                 other => self.err(format!("cannot take the index writer: {other}")),
             })?;
+        // Merges bounded in size, so their memory maps are too.
+        writer.set_merge_policy(Box::new(merging::BoundedMerges::default()));
         self.writer = Some(writer);
         // Another run may have committed between our open and taking the lock:
         // the de-duplication in add_all must see its documents.

@@ -53,6 +53,22 @@ impl Runs {
         Ok(())
     }
 
+    /// Every record's bytes with the run file it is in, run by run (not in
+    /// key order); the runs stay.
+    pub fn for_each_record(&self, mut f: impl FnMut(&[u8], &Path) -> Result<()>) -> Result<()> {
+        for path in &self.files {
+            let file = File::open(path).map_err(|e| Error::io(path, e))?;
+            let mut reader = RunReader {
+                reader: BufReader::new(file),
+                path,
+            };
+            while let Some((_, bytes)) = reader.next_record()? {
+                f(&bytes, path)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Merge every run into `out`, in key order; returns how many records.
     /// At most [`MAX_FAN_IN`] runs are open at once: more are first merged
     /// in groups into longer runs. The run files are removed.

@@ -256,10 +256,12 @@ pub struct NightWriter<'e> {
     writing: std::time::Duration,
 }
 
-/// The kept decisions' runs and the keys they hold.
+/// The kept decisions' runs and how many lines they hold (their keys are
+/// read back from them only for a replay, [`decisions::keep`]: a night's
+/// keys are not held in memory).
 pub struct KeptRuns {
     runs: merge::Runs,
-    keys: HashSet<String>,
+    lines: usize,
 }
 
 impl<'e> NightWriter<'e> {
@@ -275,7 +277,7 @@ impl<'e> NightWriter<'e> {
             flagged: merge::Runs::new(&staging.dir, "flagged.jsonl"),
             kept: keep_decisions.then(|| KeptRuns {
                 runs: merge::Runs::new(&staging.dir, "kept.jsonl"),
-                keys: HashSet::new(),
+                lines: 0,
             }),
             staging,
             summary: Summary::new(engine),
@@ -308,8 +310,8 @@ impl<'e> NightWriter<'e> {
             let mut lines = Vec::new();
             for o in outcomes.iter().filter(|o| decisions::worth_keeping(o)) {
                 lines.push((o.source_id.as_str(), decisions::kept_line(run_at, o)?));
-                kept.keys.insert(o.key.clone());
             }
+            kept.lines += lines.len();
             kept.runs.write_run(lines)?;
         }
         queues::write(&self.staging.dir.join("queues"), outcomes, raws)?;
@@ -405,12 +407,29 @@ impl Written {
         let Some(kept) = self.kept else {
             return Ok(0);
         };
-        let count = decisions::keep(state, run_at, &kept.keys, |out, path| {
-            kept.runs.merge_into(out, path).map(|_| ())
-        })?;
+        let count = decisions::keep(
+            state,
+            run_at,
+            (kept.runs, kept.lines),
+            keys_of_kept,
+            |runs, out, path| runs.merge_into(out, path).map(|_| ()),
+        )?;
         drop(self.staging);
         Ok(count)
     }
+}
+
+/// The history keys of the kept lines in `runs` (for a replay).
+fn keys_of_kept(runs: &merge::Runs) -> Result<HashSet<String>> {
+    let mut keys = HashSet::new();
+    runs.for_each_record(|line, path| {
+        let bad = |why: String| Error::Other(format!("{}: {why}", path.display()));
+        let record: serde_json::Value =
+            serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
+        keys.insert(decisions::key_of(&record).map_err(bad)?);
+        Ok(())
+    })?;
+    Ok(keys)
 }
 
 #[cfg(test)]
