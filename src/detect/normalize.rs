@@ -435,6 +435,8 @@ fn join_spaced_letters(
         .collect()
 }
 
+/// Within one run of single letters, mark the separators of the longest
+/// accepted sub-runs (of three or more letters) for removal.
 fn mark_joinable(
     units: &[Unit],
     letters: &[usize],
