@@ -189,11 +189,10 @@ impl SenderHistory {
         };
         let Some(date) = date else { return Ok(None) };
         let at = self.position(date, key)?;
-        let found = self.messages.get(at);
-        Ok(found
-            .filter(|m| m.date == date)
-            .is_some_and(|m| self.key(m).is_ok_and(|k| k == key))
-            .then_some(at))
+        match self.messages.get(at) {
+            Some(m) if m.date == date && self.key(m)? == key => Ok(Some(at)),
+            _ => Ok(None),
+        }
     }
 
     /// Add a message triaged tonight in its place, unless a message with
