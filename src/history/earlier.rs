@@ -2,8 +2,14 @@
 //! cost per night message does not grow with the history.
 //!
 //! [`History::sender_history`] reads, for each of the sender's indexed
-//! messages, only its date, key and categories, from fast (columnar) fields:
-//! no stored document is decompressed. The fingerprint of a message is read
+//! messages, only its date and categories, from fast (columnar) fields:
+//! no stored document is decompressed. The key of a message is read only
+//! when it is needed to order two messages of the same second (or of the
+//! second of a night message); reading it from the key column's dictionary
+//! was a third of a lookup over a 1M-message history (README, "The history
+//! at 1M, round 4"). Whether the sender's history already holds a night
+//! message is asked of the key's term dictionary instead
+//! ([`SenderHistory::find_key`]). The fingerprint of a message is read
 //! on first use (the pipeline compares each night message with the sender's
 //! most recent messages only), and the whole stored entry only for a message
 //! that is reported (a repeat's excerpt, earlier abuse's source id).
@@ -23,23 +29,25 @@ use super::similarity::Fingerprint;
 use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout};
 use crate::error::{Error, Result};
 use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tantivy::collector::DocSetCollector;
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term};
 
 /// One earlier message of a sender: what counting needs, at hand; what
 /// comparing and reporting need, on demand.
 #[derive(Debug)]
 pub struct EarlierMessage {
-    pub key: String,
     /// Unix seconds (UTC).
     pub date: i64,
     /// §4 category names.
     pub categories: Vec<String>,
+    /// Read on first use ([`SenderHistory::key`]).
+    key: OnceCell<String>,
     fingerprint: OnceCell<Fingerprint>,
     held: Held,
 }
@@ -58,7 +66,7 @@ impl EarlierMessage {
     /// computed, else computed on first use.
     pub fn from_entry(entry: HistoryEntry, fingerprint: Option<Fingerprint>) -> EarlierMessage {
         EarlierMessage {
-            key: entry.key.clone(),
+            key: OnceCell::from(entry.key.clone()),
             date: entry.date,
             categories: entry.categories.clone(),
             fingerprint: fingerprint.map(OnceCell::from).unwrap_or_default(),
@@ -70,7 +78,11 @@ impl EarlierMessage {
 /// A sender's earlier messages, sorted by (date, key), and the means to read
 /// the rest of each.
 pub struct SenderHistory {
+    /// Sorted by (date, key); add with [`SenderHistory::insert`].
     pub messages: Vec<EarlierMessage>,
+    /// The date of each message held in memory (tonight's, or all of an
+    /// old-layout index's), by key: indexed ones are found through the index.
+    in_memory: HashMap<String, i64>,
     index: Option<IndexView>,
 }
 
@@ -82,6 +94,8 @@ struct IndexView {
     path: PathBuf,
     /// The fast fields of each of the searcher's segments.
     columns: Arc<Vec<SegmentColumns>>,
+    /// The segments that hold some of the sender's mail.
+    segments: Vec<u32>,
 }
 
 /// The fast fields of every segment of one searcher generation, opened once
@@ -100,8 +114,98 @@ impl SenderHistory {
     pub fn empty() -> SenderHistory {
         SenderHistory {
             messages: Vec::new(),
+            in_memory: HashMap::new(),
             index: None,
         }
+    }
+
+    /// Messages held in memory, sorted by (date, key), one per key.
+    fn of_entries(messages: Vec<EarlierMessage>) -> SenderHistory {
+        let in_memory = messages
+            .iter()
+            .filter_map(|m| Some((m.key.get()?.clone(), m.date)))
+            .collect();
+        SenderHistory {
+            messages,
+            in_memory,
+            index: None,
+        }
+    }
+
+    /// Sort by (date, key), reading the keys of messages that share a second
+    /// only.
+    fn sort_by_date_and_key(&mut self) -> Result<()> {
+        self.messages.sort_by_key(|m| m.date);
+        let mut start = 0;
+        while start < self.messages.len() {
+            let date = self.messages[start].date;
+            let end = start + self.messages[start..].partition_point(|m| m.date == date);
+            if end - start > 1 {
+                for m in &self.messages[start..end] {
+                    self.key(m)?;
+                }
+                self.messages[start..end].sort_by(|a, b| a.key.get().cmp(&b.key.get()));
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The key of `m`, read (for an indexed message) once.
+    pub fn key<'m>(&self, m: &'m EarlierMessage) -> Result<&'m str> {
+        if let Some(key) = m.key.get() {
+            return Ok(key);
+        }
+        let key = match (&m.held, &self.index) {
+            (Held::Indexed(address), Some(index)) => index.key(*address)?,
+            _ => unreachable!("a message held in memory has its key"),
+        };
+        Ok(m.key.get_or_init(|| key))
+    }
+
+    /// How many messages come before (`date`, `key`): keys are read only
+    /// for the messages of that very second.
+    pub fn position(&self, date: i64, key: &str) -> Result<usize> {
+        let start = self.messages.partition_point(|m| m.date < date);
+        let mut at = start;
+        for m in &self.messages[start..] {
+            if m.date > date || self.key(m)? >= key {
+                break;
+            }
+            at += 1;
+        }
+        Ok(at)
+    }
+
+    /// Where the message with `key` is, when the sender's history holds it
+    /// (from the index, or triaged tonight). For an indexed message this is
+    /// one look-up of the key in the term dictionary of each segment that
+    /// holds some of the sender's mail, not a read of every earlier key.
+    pub fn find_key(&self, key: &str) -> Result<Option<usize>> {
+        let date = match (self.in_memory.get(key), &self.index) {
+            (Some(&date), _) => Some(date),
+            (None, Some(index)) => index.date_of_key(key)?,
+            (None, None) => None,
+        };
+        let Some(date) = date else { return Ok(None) };
+        let at = self.position(date, key)?;
+        match self.messages.get(at) {
+            Some(m) if m.date == date && self.key(m)? == key => Ok(Some(at)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Add a message triaged tonight in its place, unless a message with
+    /// its key is held already (the night was triaged before).
+    pub fn insert(&mut self, message: EarlierMessage) -> Result<()> {
+        let key = self.key(&message)?.to_owned();
+        if self.find_key(&key)?.is_some() {
+            return Ok(());
+        }
+        let at = self.position(message.date, &key)?;
+        self.in_memory.insert(key, message.date);
+        self.messages.insert(at, message);
+        Ok(())
     }
 
     /// The fingerprint of `m`'s body, read (or computed) once.
@@ -128,6 +232,44 @@ impl SenderHistory {
 }
 
 impl IndexView {
+    /// The key of the message at `address`, from the key column's dictionary.
+    fn key(&self, address: DocAddress) -> Result<String> {
+        self.surviving(|| {
+            let column = &self.columns[address.segment_ord as usize].key;
+            let ord = column
+                .term_ords(address.doc_id)
+                .next()
+                .ok_or_else(|| self.damaged("a message has no `key`"))?;
+            text(column, ord, &self.path)
+        })
+    }
+
+    /// The date of the message indexed under `key` in one of the sender's
+    /// segments, if any: a term look-up per segment, a key being indexed
+    /// once (the caller checks that the message is the sender's).
+    fn date_of_key(&self, key: &str) -> Result<Option<i64>> {
+        self.surviving(|| {
+            let term = Term::from_field_text(self.fields.key, key);
+            for &ord in &self.segments {
+                let segment = self.searcher.segment_reader(ord);
+                let terms = segment
+                    .inverted_index(self.fields.key)
+                    .map_err(|e| self.damaged(e))?;
+                let Some(info) = terms.get_term_info(&term).map_err(|e| self.damaged(e))? else {
+                    continue;
+                };
+                let postings = terms
+                    .read_postings_from_terminfo(&info, IndexRecordOption::Basic)
+                    .map_err(|e| self.damaged(e))?;
+                let date = self.columns[ord as usize].date.first(postings.doc());
+                return Ok(Some(
+                    date.ok_or_else(|| self.damaged("a message has no `date`"))?,
+                ));
+            }
+            Ok(None)
+        })
+    }
+
     fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
         self.surviving(|| {
             let columns = &self.columns[address.segment_ord as usize];
@@ -177,10 +319,7 @@ impl History {
                 .into_iter()
                 .map(|entry| EarlierMessage::from_entry(entry, None))
                 .collect();
-            return Ok(SenderHistory {
-                messages,
-                index: None,
-            });
+            return Ok(SenderHistory::of_entries(messages));
         }
         self.surviving("searching", || {
             let searcher = self.reader.searcher();
@@ -195,21 +334,25 @@ impl History {
                 .collect();
             addresses.sort_unstable();
             let columns = self.opened_columns(&searcher)?;
+            let mut segments: Vec<u32> = addresses.iter().map(|a| a.segment_ord).collect();
+            segments.dedup();
             let messages = addresses
                 .into_iter()
                 .map(|address| columns[address.segment_ord as usize].message(address, &self.path))
-                .collect::<Result<Vec<_>>>();
-            let mut messages = messages?;
-            messages.sort_by(|a, b| (a.date, &a.key).cmp(&(b.date, &b.key)));
-            Ok(SenderHistory {
+                .collect::<Result<Vec<_>>>()?;
+            let mut history = SenderHistory {
                 messages,
+                in_memory: HashMap::new(),
                 index: Some(IndexView {
                     searcher,
                     fields: self.fields,
                     path: self.path.clone(),
                     columns,
+                    segments,
                 }),
-            })
+            };
+            history.sort_by_date_and_key()?;
+            Ok(history)
         })
     }
 
@@ -286,13 +429,8 @@ impl SegmentColumns {
     fn message(&self, address: DocAddress, path: &std::path::Path) -> Result<EarlierMessage> {
         let doc = address.doc_id;
         let missing = |name: &str| damaged(path, READING, format!("a message has no `{name}`"));
-        let key_ord = self
-            .key
-            .term_ords(doc)
-            .next()
-            .ok_or_else(|| missing("key"))?;
         Ok(EarlierMessage {
-            key: text(&self.key, key_ord, path)?,
+            key: OnceCell::new(),
             date: self.date.first(doc).ok_or_else(|| missing("date"))?,
             categories: self
                 .categories

@@ -8,7 +8,7 @@
 //! message is indexed once (keyed by Message-ID, or a content hash where it has
 //! none), with its [`similarity::Fingerprint`] so that nothing is re-tokenised
 //! later. The pipeline asks for one sender's earlier mail ([`earlier`]: dates,
-//! keys and categories from fast fields, fingerprints on first use) and
+//! categories from fast fields, keys and fingerprints on first use) and
 //! computes repeats, volumes and earlier abuse from it; near-duplicate scoring
 //! lives in [`similarity`]; how segments are merged (bounded, so a merge's
 //! memory maps are too) in [`merging`]. The decision detail kept beside the index for

@@ -278,8 +278,8 @@ fn assert_sender_history_matches_entries(h: &History, sender: &str) {
     assert_eq!(earlier.messages.len(), stored.len());
     for (m, e) in earlier.messages.iter().zip(&stored) {
         assert_eq!(
-            (m.date, &m.key, &m.categories),
-            (e.date, &e.key, &e.categories)
+            (m.date, earlier.key(m).unwrap(), &m.categories),
+            (e.date, e.key.as_str(), &e.categories)
         );
         let fp = earlier.fingerprint(m).unwrap();
         assert_eq!(fp, &similarity::Fingerprint::new(&e.body));
@@ -302,12 +302,11 @@ fn a_sender_lookup_reads_dates_keys_categories_and_fingerprints() {
     h.add_all(&[entry("k3", s, 300), abusive, entry("x", "addr:b", 0)])
         .unwrap();
     h.add_all(&[entry("k1", s, 100), empty]).unwrap();
-    let keys: Vec<_> = h
-        .sender_history(s)
-        .unwrap()
+    let earlier = h.sender_history(s).unwrap();
+    let keys: Vec<_> = earlier
         .messages
         .iter()
-        .map(|m| (m.date, m.key.clone()))
+        .map(|m| (m.date, earlier.key(m).unwrap().to_string()))
         .collect();
     assert_eq!(
         keys,
@@ -315,6 +314,49 @@ fn a_sender_lookup_reads_dates_keys_categories_and_fingerprints() {
     );
     assert_sender_history_matches_entries(&h, s);
     assert!(h.sender_history("cust:C2").unwrap().messages.is_empty());
+}
+
+#[test]
+fn a_sender_lookup_finds_its_own_keys_and_orders_by_key_within_a_second() {
+    let tmp = TempDir::new().unwrap();
+    let mut h = History::open(tmp.path()).unwrap();
+    let s = "addr:a";
+    // Three segments; "k2" and "k1" share a second, in different segments.
+    h.add_all(&[entry("k2", s, 100), entry("other", "addr:b", 100)])
+        .unwrap();
+    h.add_all(&[entry("k3", s, 300), entry("k1", s, 100)])
+        .unwrap();
+    h.add_all(&[entry("k0", s, 50)]).unwrap();
+    let mut earlier = h.sender_history(s).unwrap();
+    let order: Vec<_> = earlier
+        .messages
+        .iter()
+        .map(|m| earlier.key(m).unwrap().to_string())
+        .collect();
+    assert_eq!(order, ["k0", "k1", "k2", "k3"]);
+    assert_eq!(earlier.find_key("k2").unwrap(), Some(2));
+    assert_eq!(earlier.find_key("k0").unwrap(), Some(0));
+    // Another sender's message, even of the same second, is not this one's.
+    assert_eq!(earlier.find_key("other").unwrap(), None);
+    assert_eq!(earlier.find_key("nowhere").unwrap(), None);
+    assert_eq!(earlier.position(100, "k15").unwrap(), 2);
+    assert_eq!(earlier.position(100, "a").unwrap(), 1);
+    assert_eq!(earlier.position(301, "").unwrap(), 4);
+    // A message triaged tonight goes in its place, once.
+    let tonight = entry("k15", s, 100);
+    for _ in 0..2 {
+        earlier
+            .insert(EarlierMessage::from_entry(tonight.clone(), None))
+            .unwrap();
+    }
+    assert_eq!(earlier.messages.len(), 5);
+    assert_eq!(earlier.find_key("k15").unwrap(), Some(2));
+    assert_eq!(earlier.find_key("k2").unwrap(), Some(3));
+    // A key already indexed is not added again.
+    earlier
+        .insert(EarlierMessage::from_entry(entry("k3", s, 300), None))
+        .unwrap();
+    assert_eq!(earlier.messages.len(), 5);
 }
 
 /// The sample night as earlier releases indexed it: before fingerprints

@@ -23,7 +23,7 @@ use crate::parse::{ParsedMessage, SegmentKind};
 use crate::register::{normalize_address, Customer, Status};
 use crate::route::Facts;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 /// Categories that make a sender "abusive before" (§5 row 6): abuse and
 /// discrimination, and threats, which the policies count as aggressive or
@@ -61,32 +61,25 @@ pub struct SenderContext<'e> {
     /// The sender's messages from the history and from tonight so far, sorted
     /// by (date, key), one per key.
     history: SenderHistory,
-    /// The date of each message in `history`, by key.
-    dates: HashMap<String, i64>,
     /// (date, key) of the messages in `history` that are abusive, sorted.
     abusive: Vec<(i64, String)>,
 }
 
 impl<'e> SenderContext<'e> {
-    /// `history`: the sender's indexed messages, sorted by (date, key).
-    pub fn new(engine: &'e Engine, history: SenderHistory) -> Self {
-        let dates = history
-            .messages
-            .iter()
-            .map(|e| (e.key.clone(), e.date))
-            .collect();
+    /// `history`: the sender's indexed messages, sorted by (date, key). The
+    /// keys of the abusive ones are read here; the others' only when needed.
+    pub fn new(engine: &'e Engine, history: SenderHistory) -> Result<Self> {
         let abusive = history
             .messages
             .iter()
             .filter(|e| is_abusive(&e.categories))
-            .map(|e| (e.date, e.key.clone()))
-            .collect();
-        SenderContext {
+            .map(|e| Ok((e.date, history.key(e)?.to_owned())))
+            .collect::<Result<_>>()?;
+        Ok(SenderContext {
             engine,
             history,
-            dates,
             abusive,
-        }
+        })
     }
 
     /// Triage one message (call in date order).
@@ -145,7 +138,7 @@ impl<'e> SenderContext<'e> {
             queue: routing.queue.as_str().to_string(),
             categories: categories.iter().map(|c| c.as_str().to_string()).collect(),
         };
-        self.remember(&entry, &fingerprint);
+        self.remember(&entry, &fingerprint)?;
         let (text, segments) = m.parsed.map(|p| (p.text, p.segments)).unwrap_or_default();
         let outcome = Outcome {
             source_id: m.raw.source_id.clone(),
@@ -176,22 +169,19 @@ impl<'e> SenderContext<'e> {
 
     /// Add a triaged message to the sender's earlier mail (unless the
     /// history already held it, from an earlier run of the same night).
-    fn remember(&mut self, entry: &HistoryEntry, fingerprint: &Fingerprint) {
-        if self.dates.contains_key(&entry.key) {
-            return;
+    fn remember(&mut self, entry: &HistoryEntry, fingerprint: &Fingerprint) -> Result<()> {
+        if self.history.find_key(&entry.key)?.is_some() {
+            return Ok(());
         }
-        self.dates.insert(entry.key.clone(), entry.date);
         let at = (entry.date, entry.key.as_str());
         if is_abusive(&entry.categories) {
             let i = self.abusive.partition_point(|(d, k)| (*d, k.as_str()) < at);
             self.abusive.insert(i, (entry.date, entry.key.clone()));
         }
-        let messages = &mut self.history.messages;
-        let i = messages.partition_point(|e| (e.date, e.key.as_str()) < at);
-        messages.insert(
-            i,
-            EarlierMessage::from_entry(entry.clone(), Some(fingerprint.clone())),
-        );
+        self.history.insert(EarlierMessage::from_entry(
+            entry.clone(),
+            Some(fingerprint.clone()),
+        ))
     }
 
     fn evidence(
@@ -205,14 +195,14 @@ impl<'e> SenderContext<'e> {
         let t = &engine.policy.thresholds;
         let now = (m.id.timestamp, m.id.key.as_str());
         let all = &self.history.messages;
-        let before = &all[..all.partition_point(|e| (e.date, e.key.as_str()) < now)];
+        let before = &all[..self.history.position(now.0, now.1)?];
         // The message itself is never earlier, even when the history holds
-        // it under an earlier date: the date it has there, if so.
-        let own_date = self
-            .dates
-            .get(&m.id.key)
-            .copied()
-            .filter(|d| (*d, m.id.key.as_str()) < now);
+        // it under an earlier date: where it is there, if so.
+        let itself = self
+            .history
+            .find_key(&m.id.key)?
+            .filter(|&i| i < before.len());
+        let own_date = itself.map(|i| before[i].date);
         let parsed = m.parsed.as_ref();
         let quotes_own_mail = parsed.is_some_and(|p| quotes_own_mail(p, &m.id.from, customer));
         let quoted = quotes_own_mail.then(|| {
@@ -222,8 +212,10 @@ impl<'e> SenderContext<'e> {
         });
         let mut recent: Vec<&EarlierMessage> = before
             .iter()
+            .enumerate()
             .rev()
-            .filter(|e| e.key != m.id.key)
+            .filter(|&(i, _)| Some(i) != itself)
+            .map(|(_, e)| e)
             .take(REPEAT_LOOKBACK_MESSAGES)
             .collect();
         recent.reverse();
@@ -262,7 +254,7 @@ impl<'e> SenderContext<'e> {
         let lookback = t.abusive_lookback_days as i64 * DAY;
         let abusive_before = match self.latest_abusive_before(now) {
             Some((date, key)) if *date >= m.id.timestamp - lookback => {
-                let i = before.partition_point(|e| (e.date, e.key.as_str()) < (*date, key));
+                let i = self.history.position(*date, key)?;
                 Some(self.history.entry(&before[i])?.source_id)
             }
             _ => None,
