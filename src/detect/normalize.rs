@@ -26,6 +26,24 @@ struct Unit {
     end: usize,
 }
 
+/// A character of a token, as the disguise checks read it: a [`Unit`], or
+/// a byte of the ASCII fast path ([`normalize_plain`]).
+trait Letter: Copy {
+    fn ch(self) -> char;
+}
+
+impl Letter for Unit {
+    fn ch(self) -> char {
+        self.ch
+    }
+}
+
+impl Letter for u8 {
+    fn ch(self) -> char {
+        char::from(self)
+    }
+}
+
 /// Built once from the obfuscation lexicon (words people disguise).
 #[derive(Debug, Default)]
 pub struct Normalizer {
@@ -70,6 +88,11 @@ impl Normalizer {
 
     /// Normalise `text`, whose first byte is at `base` in the message.
     pub fn normalize(&self, text: &str, base: usize) -> Normalized {
+        normalize_plain(text, base).unwrap_or_else(|| self.normalize_units(text, base))
+    }
+
+    /// [`Normalizer::normalize`] for any text: a [`Unit`] per character.
+    fn normalize_units(&self, text: &str, base: usize) -> Normalized {
         let mut units = fold_units(text, base);
         for range in token_ranges(&units) {
             self.undo_token_disguise(&mut units[range]);
@@ -83,7 +106,7 @@ impl Normalizer {
     fn undo_token_disguise(&self, token: &mut [Unit]) {
         let core = trim_edges(token);
         let token = &mut token[core];
-        if !token.iter().any(|u| u.ch.is_alphabetic()) {
+        if !may_be_disguised(token) {
             return;
         }
         if should_map_leet(token) {
@@ -121,20 +144,27 @@ impl Normalizer {
 }
 
 impl Normalized {
-    fn from_units(units: &[Unit]) -> Normalized {
-        let mut n = Normalized {
-            text: String::with_capacity(units.len()),
-            starts: Vec::with_capacity(units.len()),
-            ends: Vec::with_capacity(units.len()),
-        };
-        for u in units {
-            n.text.push(u.ch);
-            for _ in 0..u.ch.len_utf8() {
-                n.starts.push(u.start);
-                n.ends.push(u.end);
-            }
+    fn with_capacity(len: usize) -> Normalized {
+        Normalized {
+            text: String::with_capacity(len),
+            starts: Vec::with_capacity(len),
+            ends: Vec::with_capacity(len),
         }
+    }
+
+    fn from_units(units: &[Unit]) -> Normalized {
+        let mut n = Normalized::with_capacity(units.len());
+        units.iter().for_each(|&u| n.push(u));
         n
+    }
+
+    /// `u`'s character at the end, each of its bytes from `u`'s range.
+    fn push(&mut self, u: Unit) {
+        self.text.push(u.ch);
+        for _ in 0..u.ch.len_utf8() {
+            self.starts.push(u.start);
+            self.ends.push(u.end);
+        }
     }
 
     /// The original byte range of the normalised byte range `start..end`.
@@ -201,10 +231,86 @@ impl Squeezed {
     }
 }
 
+/// The normalised view of an ASCII text with nothing to undo, built
+/// straight into its text and offsets: what [`Normalizer::normalize`]
+/// gives, without a [`Unit`] per character and the passes over them. The
+/// checks read the folded bytes. `None` when the text is not ASCII, when a
+/// token may be disguised (leet or masks), or when three single letters
+/// stand in a row with one separator (`a.s.s`, `u r a`): the general path
+/// decides those.
+fn normalize_plain(text: &str, base: usize) -> Option<Normalized> {
+    if !text.is_ascii() {
+        return None;
+    }
+    // ASCII folds one byte to one byte: each normalised byte comes from
+    // the one original byte at `starts`, ending one byte on.
+    let mut folded: Vec<u8> = Vec::with_capacity(text.len());
+    let mut starts: Vec<usize> = Vec::with_capacity(text.len());
+    fold_each(text, base, |each| match each {
+        Folded::Char(unit) => {
+            folded.push(unit.ch as u8);
+            starts.push(unit.start);
+        }
+        Folded::BlankLine => *folded.last_mut().expect("a space was given") = b'\n',
+    });
+    let disguised = folded
+        .split(|&b| !is_token_char(char::from(b)))
+        .any(|token| may_be_disguised(&token[trim_edges(token)]));
+    if disguised || has_spaced_letters(&folded) {
+        return None;
+    }
+    let ends = starts.iter().map(|s| s + 1).collect();
+    let text = String::from_utf8(folded).expect("ASCII folds to ASCII");
+    Some(Normalized { text, starts, ends })
+}
+
+/// Whether a token (edges trimmed) holds a letter and leet to map or a mask
+/// to resolve: only then can undoing disguises change it.
+fn may_be_disguised<L: Letter>(token: &[L]) -> bool {
+    token.iter().any(|u| u.ch().is_alphabetic())
+        && (should_map_leet(token) || token.iter().any(|u| is_mask(u.ch())))
+}
+
+/// Whether three single letters (no letter or digit either side) follow one
+/// another with the same one-byte separator in an ASCII text: what the
+/// passes that join spaced letters start from.
+fn has_spaced_letters(folded: &[u8]) -> bool {
+    let single = |i: usize| {
+        folded[i].is_ascii_alphabetic()
+            && (i == 0 || !folded[i - 1].is_ascii_alphanumeric())
+            && folded.get(i + 1).is_none_or(|b| !b.is_ascii_alphanumeric())
+    };
+    (0..folded.len().saturating_sub(4))
+        .any(|i| single(i) && single(i + 2) && single(i + 4) && folded[i + 1] == folded[i + 3])
+}
+
 /// Lower-case, strip accents, map look-alikes; collapse whitespace runs to
 /// one space (or one newline where the run holds a blank line).
 fn fold_units(text: &str, base: usize) -> Vec<Unit> {
     let mut units: Vec<Unit> = Vec::with_capacity(text.len());
+    fold_each(text, base, |folded| match folded {
+        Folded::Char(unit) => units.push(unit),
+        Folded::BlankLine => {
+            if let Some(last) = units.last_mut() {
+                last.ch = '\n';
+            }
+        }
+    });
+    units
+}
+
+/// What folding a text gives, in order.
+enum Folded {
+    /// The next character of the folded text.
+    Char(Unit),
+    /// The white space just given (one space) holds a blank line: it is a
+    /// newline instead.
+    BlankLine,
+}
+
+/// Fold `text` (first byte at `base`) character by character: each
+/// character folded ([`fold_char`]), each run of white space one space.
+fn fold_each(text: &str, base: usize, mut emit: impl FnMut(Folded)) {
     let mut newlines = 0usize;
     let mut in_space = false;
     for (i, c) in text.char_indices() {
@@ -212,25 +318,22 @@ fn fold_units(text: &str, base: usize) -> Vec<Unit> {
         if c.is_whitespace() {
             newlines += usize::from(c == '\n');
             if !in_space {
-                units.push(Unit {
+                emit(Folded::Char(Unit {
                     ch: ' ',
                     start,
                     end,
-                });
+                }));
                 in_space = true;
             }
             if newlines >= 2 {
-                if let Some(last) = units.last_mut() {
-                    last.ch = '\n';
-                }
+                emit(Folded::BlankLine);
             }
             continue;
         }
         in_space = false;
         newlines = 0;
-        fold_char(c, |ch| units.push(Unit { ch, start, end }));
+        fold_char(c, |ch| emit(Folded::Char(Unit { ch, start, end })));
     }
-    units
 }
 
 /// The folded form of a word-list entry (same folding as message text).
@@ -346,15 +449,15 @@ fn token_ranges(units: &[Unit]) -> Vec<std::ops::Range<usize>> {
 
 /// Drop punctuation at a token's edges (`hello!`), keeping `@`/`$` in front
 /// (`@ss`), `$` at the end (`a$$`) and masks anywhere (`f***`).
-fn trim_edges(token: &[Unit]) -> std::ops::Range<usize> {
+fn trim_edges<L: Letter>(token: &[L]) -> std::ops::Range<usize> {
     let lead = |c: char| matches!(c, '!' | '|' | '+');
     let trail = |c: char| matches!(c, '!' | '|' | '+' | '@');
-    let start = token.iter().take_while(|u| lead(u.ch)).count();
+    let start = token.iter().take_while(|u| lead(u.ch())).count();
     let end = token.len()
         - token[start..]
             .iter()
             .rev()
-            .take_while(|u| trail(u.ch))
+            .take_while(|u| trail(u.ch()))
             .count();
     start..end
 }
@@ -368,17 +471,17 @@ fn plausible_mask(token: &[Unit]) -> bool {
 
 /// Leet is undone only where it sits inside a word (`sh1t`, `5h1t`) or is a
 /// symbol at its edge (`@ss`, `a$$`) — never for `24hrs`, `10am`, `mp3`.
-fn should_map_leet(token: &[Unit]) -> bool {
-    let alpha = |u: &Unit| u.ch.is_alphabetic();
+fn should_map_leet<L: Letter>(token: &[L]) -> bool {
+    let alpha = |u: &L| u.ch().is_alphabetic();
     let Some(first) = token.iter().position(alpha) else {
         return false;
     };
     let last = token.iter().rposition(alpha).unwrap_or(first);
     let interior = token[first..last]
         .iter()
-        .any(|u| leet_letter(u.ch).is_some());
-    let symbol_edge = token[..first].iter().all(|u| matches!(u.ch, '@' | '$')) && first > 0
-        || token[last + 1..].iter().all(|u| u.ch == '$') && last + 1 < token.len();
+        .any(|u| leet_letter(u.ch()).is_some());
+    let symbol_edge = token[..first].iter().all(|u| matches!(u.ch(), '@' | '$')) && first > 0
+        || token[last + 1..].iter().all(|u| u.ch() == '$') && last + 1 < token.len();
     interior || symbol_edge
 }
 
@@ -520,6 +623,59 @@ mod tests {
         let p = n.text.rfind("fuck").unwrap();
         let (s, e) = n.original(p, p + 4);
         assert_eq!(&text[s - 100..e - 100], "ＦＵＣＫ");
+    }
+
+    /// The fast path gives exactly what the general path gives,
+    /// offsets included, wherever it answers.
+    #[test]
+    fn the_fast_path_agrees_with_the_general_path() {
+        let n = norm();
+        let mut texts: Vec<String> = [
+            "Hello  there,\n\n  I am writing about the BIN.\r\n\tThanks `Bob`",
+            "reply in 24hrs by 10am, 2 hours; ref SW1A 1AA, M25, A4 paper",
+            "",
+            " ",
+            "\n\n\n",
+            "a\x0bb\x0cc",
+            "sh1t",
+            "@ss a$$ f*ck f**king my_var **bold** #1 _on_",
+            "a.s.s f u c k you u r a joke Plan A B C",
+            "I a b",
+            "x-y-z",
+            "!!hello!! |pipe| +plus+",
+            "Café ‘quoted’ — £5, ＦＵＣＫ straße ѕhіt x, y, z",
+            "Ünïcödé\u{00AD}soft\u{200B}hyphen  \u{2003}\n\u{2028}\n wide",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/train");
+        for raw in crate::pipeline::read_sources(&[corpus]).unwrap() {
+            if let Ok(parsed) = crate::parse::parse(&raw.bytes, &Default::default()) {
+                let segments = parsed.segments.iter();
+                texts.extend(segments.map(|seg| parsed.text[seg.range.clone()].to_string()));
+            }
+        }
+        let mut fast = 0;
+        for text in &texts {
+            let Some(plain) = normalize_plain(text, 7) else {
+                continue;
+            };
+            fast += 1;
+            let general = n.normalize_units(text, 7);
+            assert_eq!(plain.text, general.text, "{text:?}");
+            assert_eq!(plain.starts, general.starts, "{text:?}");
+            assert_eq!(plain.ends, general.ends, "{text:?}");
+        }
+        println!("{fast} of {} texts on the fast path", texts.len());
+        assert!(
+            fast > texts.len() / 4,
+            "only {fast} of {} fast",
+            texts.len()
+        );
+        for text in ["sh1t", "f*ck", "a.s.s", "u r a", "café"] {
+            assert!(normalize_plain(text, 0).is_none(), "{text:?}");
+        }
     }
 
     #[test]

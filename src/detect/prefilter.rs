@@ -416,7 +416,7 @@ impl Extractor {
     fn in_concat(&mut self, subs: &[Hir]) -> Requirement {
         let mut parts: Vec<Requirement> = Vec::new();
         let mut run: Vec<String> = vec![String::new()];
-        for sub in subs {
+        for (at, sub) in subs.iter().enumerate() {
             match self.exact(sub) {
                 Some(set) => {
                     run = product(&run, &set).unwrap_or_else(|| {
@@ -428,12 +428,45 @@ impl Extractor {
                     let into = product(&run, &self.affixes(sub, Side::Start)).unwrap_or(run);
                     parts.push(Requirement::any(into));
                     parts.push(self.requirement(sub));
+                    if let Some(after) = subs.get(at + 1).and_then(|next| self.exact(next)) {
+                        parts.push(self.branches_then(sub, &after));
+                    }
                     run = self.affixes(sub, Side::End).to_vec();
                 }
             }
         }
         parts.push(Requirement::any(run));
         Requirement::all(parts)
+    }
+
+    /// What every match of `hir` followed by one of `after` (the fixed
+    /// strings of the next part of a concatenation) holds, branch by branch
+    /// when `hir` is an alternation: `(A|B) C` matches `A C` or `B C`. An
+    /// alternation with one branch of unknown ending (`excuse\s+for\s+\w+`)
+    /// has no fixed endings as a whole, so the run after it starts afresh and
+    /// the word edge after a list of insults is lost (`rat` is then required
+    /// bare, and found in `rather`); each finite branch joined with what
+    /// follows keeps it (`rat\b`). True for anything but an alternation (the
+    /// concatenation already requires the rest).
+    fn branches_then(&mut self, hir: &Hir, after: &[String]) -> Requirement {
+        match hir.kind() {
+            HirKind::Capture(cap) => self.branches_then(&cap.sub, after),
+            HirKind::Alternation(branches) => {
+                let reqs: Vec<Requirement> = branches
+                    .iter()
+                    .map(|branch| match self.exact(branch) {
+                        Some(set) => Requirement::any(product(&set, after).unwrap_or(set.to_vec())),
+                        None => {
+                            let ends = self.affixes(branch, Side::End);
+                            let ends = product(&ends, after).unwrap_or(ends.to_vec());
+                            Requirement::all([self.requirement(branch), Requirement::any(ends)])
+                        }
+                    })
+                    .collect();
+                Requirement::either(reqs)
+            }
+            _ => Requirement::True,
+        }
     }
 
     /// Every string `hir` can match, squeezed and marked, when that set is
@@ -736,6 +769,38 @@ mod tests {
             matches!(&ci, Requirement::Any(set) if set.len() == 12 && set.contains(&"gAs".to_string()) && set.contains(&"gaſ".to_string())),
             "{ci:?}"
         );
+    }
+
+    #[test]
+    fn a_word_edge_after_an_alternation_is_kept_branch_by_branch() {
+        // The last branch's ending is unknown, so the alternation as a whole
+        // has no fixed endings; each finite branch still keeps its edge.
+        let pattern = r"\byou\s+(?:rat|cheat|excuse\s+for\s+\w+)\b";
+        let pre = Prefilter::new([&Requirement::of(&regex_syntax::parse(pattern).unwrap())]);
+        let re = regex::Regex::new(pattern).unwrap();
+        let normalizer = Normalizer::default();
+        let mut scratch = Scratch::default();
+        for (text, passes) in [
+            ("you rat", true),
+            ("you rat!", true),
+            ("you cheat", true),
+            ("you excuse for a", true),
+            ("you rather", false),
+            ("you cheated", false),
+            ("you separate", false),
+        ] {
+            let mut out = Vec::new();
+            pre.candidates(
+                &normalizer.normalize(text, 0).squeeze(),
+                &mut scratch,
+                &mut out,
+            );
+            assert_eq!(!out.is_empty(), passes, "{text:?}");
+            assert!(
+                passes || !re.is_match(text),
+                "{text:?} matches: the test is wrong"
+            );
+        }
     }
 
     #[test]

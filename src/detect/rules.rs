@@ -241,6 +241,32 @@ impl CompiledRules {
         &self.sha256
     }
 
+    /// The rules whose regex matches `text` (normalised, as a segment is
+    /// searched) although the pre-filter screened it out: always none
+    /// unless the pre-filter is wrong.
+    #[cfg(test)]
+    pub fn screened_out_matches(&self, text: &str) -> Vec<String> {
+        let norm = self.normalizer.normalize(text, 0);
+        let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
+        self.prefilter
+            .candidates(&norm.squeeze(), &mut scratch, &mut may_match);
+        let ascii_words = ascii_words_only(&norm.text);
+        (0..self.regexes.len())
+            .filter(|i| !may_match.contains(i))
+            .filter(|&i| self.regexes[i].1.for_text(ascii_words).is_match(&norm.text))
+            .map(|i| self.rules[self.regexes[i].0].id.clone())
+            .collect()
+    }
+
+    /// Every rule's examples, must match and must not match.
+    #[cfg(test)]
+    pub fn examples(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().flat_map(|rule| {
+            let examples = rule.must_match.iter().chain(&rule.must_not_match);
+            examples.map(|(example, _)| example.as_str())
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.rules.len()
     }

@@ -51,6 +51,35 @@ fn every_rule_passes_its_own_examples() {
     assert_eq!(engine().sha256().len(), 64);
 }
 
+/// The pre-filter only skips a regex where it cannot match: over every
+/// rule's examples and every segment of the labelled corpus (threats,
+/// abuse, ham: several thousand texts), no regex that matches was screened
+/// out.
+#[test]
+fn no_regex_that_matches_is_screened_out() {
+    let rules = &engine().inner;
+    let mut texts: Vec<String> = rules.examples().map(str::to_string).collect();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    for split in ["train", "dev", "test"] {
+        for raw in crate::pipeline::read_sources(&[corpus.join(split)]).unwrap() {
+            let Ok(parsed) = crate::parse::parse(&raw.bytes, &Default::default()) else {
+                continue;
+            };
+            for seg in &parsed.segments {
+                texts.extend(parsed.text.get(seg.range.clone()).map(str::to_string));
+            }
+        }
+    }
+    assert!(texts.len() > 3000, "only {} texts", texts.len());
+    for text in &texts {
+        let missed = rules.screened_out_matches(text);
+        assert!(
+            missed.is_empty(),
+            "{missed:?} match {text:?} but were screened out"
+        );
+    }
+}
+
 #[test]
 fn hits_point_into_the_original_text() {
     let text = "Ｙｏｕ useless idi0ts, f.u.c.k   y o u and the f***ing b1n";
