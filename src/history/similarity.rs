@@ -119,20 +119,29 @@ impl Fingerprint {
     /// [`Fingerprint::shingles`] as the history index keeps them; `None`
     /// when either set is not sorted and de-duplicated (damaged).
     pub fn from_sets(words: Vec<u32>, shingles: Vec<u32>) -> Option<Fingerprint> {
-        let strictly_sorted = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
-        (strictly_sorted(&words) && strictly_sorted(&shingles))
-            .then_some(Fingerprint { words, shingles })
+        (is_set(&words) && is_set(&shingles)).then_some(Fingerprint { words, shingles })
     }
 
     /// [`similarity`] of the two texts these were built from.
     pub fn similarity(&self, other: &Fingerprint) -> f32 {
-        if self.is_empty() || other.is_empty() {
+        self.similarity_to(&other.words, &other.shingles)
+    }
+
+    /// [`Fingerprint::similarity`] to a fingerprint given as its two sets
+    /// (sorted, de-duplicated: see [`is_set`]), read where it is kept.
+    pub fn similarity_to(&self, words: &[u32], shingles: &[u32]) -> f32 {
+        if self.is_empty() || words.is_empty() {
             return 0.0;
         }
-        let w = soft_containment(&self.words, &other.words, WORD_FLOOR);
-        let s = soft_containment(&self.shingles, &other.shingles, SHINGLE_FLOOR);
+        let w = soft_containment(&self.words, words, WORD_FLOOR);
+        let s = soft_containment(&self.shingles, shingles, SHINGLE_FLOOR);
         ((w + s) / 2.0).clamp(0.0, 1.0)
     }
+}
+
+/// Sorted and de-duplicated, as each of a fingerprint's sets must be.
+pub fn is_set(hashes: &[u32]) -> bool {
+    hashes.windows(2).all(|w| w[0] < w[1])
 }
 
 /// Similarity of two stripped bodies (1.0: the same words).
