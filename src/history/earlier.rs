@@ -36,11 +36,9 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tantivy::collector::DocSetCollector;
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term, TERMINATED};
 
 /// One earlier message of a sender: what counting needs, at hand; what
 /// comparing and reporting need, on demand.
@@ -349,16 +347,7 @@ impl History {
         }
         self.surviving("searching", || {
             let searcher = self.reader.searcher();
-            let query = TermQuery::new(
-                Term::from_field_text(self.fields.sender_key, sender_key),
-                IndexRecordOption::Basic,
-            );
-            let mut addresses: Vec<DocAddress> = searcher
-                .search(&query, &DocSetCollector)
-                .map_err(|e| self.damaged("searching", e))?
-                .into_iter()
-                .collect();
-            addresses.sort_unstable();
+            let addresses = self.sender_documents(&searcher, sender_key)?;
             let columns = self.opened_columns(&searcher)?;
             let mut segments: Vec<u32> = addresses.iter().map(|a| a.segment_ord).collect();
             segments.dedup();
@@ -381,6 +370,35 @@ impl History {
             history.sort_by_date_and_key()?;
             Ok(history)
         })
+    }
+
+    /// The addresses of the sender's live documents, in (segment, doc)
+    /// order: read from each segment's postings of the sender's key, which
+    /// are in that order already (a query's collector would gather them
+    /// into a hash set, to be sorted again).
+    fn sender_documents(&self, searcher: &Searcher, sender_key: &str) -> Result<Vec<DocAddress>> {
+        let term = Term::from_field_text(self.fields.sender_key, sender_key);
+        let mut addresses = Vec::new();
+        for (ord, segment) in (0u32..).zip(searcher.segment_readers()) {
+            let terms = segment
+                .inverted_index(self.fields.sender_key)
+                .map_err(|e| self.damaged("searching", e))?;
+            let Some(mut postings) = terms
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| self.damaged("searching", e))?
+            else {
+                continue;
+            };
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    addresses.push(DocAddress::new(ord, doc));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(addresses)
     }
 
     /// The fast fields of `searcher`'s segments: opened by the first lookup
