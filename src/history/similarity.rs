@@ -239,7 +239,12 @@ fn content_tokens(text: &str) -> Vec<u64> {
         *has_digit = false;
     };
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        // ASCII first: the same answers as the Unicode tests below, without
+        // their table look-ups for nearly every character of council mail.
+        if c.is_ascii_alphanumeric() {
+            has_digit |= c.is_ascii_digit();
+            word.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             has_digit |= c.is_numeric();
             word.extend(c.to_lowercase());
         } else if (c == '\'' || c == '\u{2019}') && !word.is_empty() {
