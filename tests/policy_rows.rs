@@ -240,9 +240,7 @@ fn row_6_looks_back_90_days_through_the_history() {
         "You useless idiots.",
     );
     w.triage();
-    // The next night: only new mail arrives.
-    std::fs::remove_dir_all(w.path("mail")).unwrap();
-    std::fs::create_dir_all(w.path("mail")).unwrap();
+    w.next_night();
     let lee = w.mail(
         "lee@example.org",
         COUNCIL,
@@ -264,6 +262,49 @@ fn row_6_looks_back_90_days_through_the_history() {
     // 25 days after Sam's: row 6.
     assert_routed(&rows[&sam], "escalate", "normal");
     assert_has(&rows[&sam], "reasons", &["abusive_before"]);
+}
+
+#[test]
+fn row_6_names_the_earlier_abuse_when_older_mail_arrives_in_between() {
+    let mut w = World::new();
+    let abuse = w.mail(
+        "lee@example.org",
+        COUNCIL,
+        "Mon, 26 Oct 2026 10:00:00 +0000",
+        "bill",
+        "You useless idiots.",
+    );
+    w.triage();
+    // The next night brings mail written before that abuse (held up
+    // somewhere) and a new abusive message: the old mail takes its place
+    // before the abuse in the sender's history, and the abuse is still the
+    // one named.
+    w.next_night();
+    let held_up = w.mail(
+        "lee@example.org",
+        COUNCIL,
+        "Mon, 19 Oct 2026 10:00:00 +0100",
+        "bin",
+        "My bin was not collected on Friday.",
+    );
+    let again = w.mail(
+        "lee@example.org",
+        COUNCIL,
+        EVENING,
+        "bill",
+        "You pathetic morons.",
+    );
+    w.triage();
+    let decisions = read_decisions(&w.path("out/decisions.jsonl"));
+    assert_eq!(
+        decisions[&held_up]["history"]["abusive_before"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        decisions[&again]["history"]["abusive_before"],
+        abuse.as_str()
+    );
+    assert_eq!(decisions[&again]["history"]["earlier_messages"], 2);
 }
 
 #[test]

@@ -67,6 +67,13 @@ impl World {
         self.raw(&name, text.as_bytes())
     }
 
+    /// The next night: the mail already triaged leaves `mail/` (the state
+    /// keeps its history), so only new mail arrives.
+    pub fn next_night(&self) {
+        std::fs::remove_dir_all(self.path("mail")).unwrap();
+        std::fs::create_dir_all(self.path("mail")).unwrap();
+    }
+
     /// Write a file into `mail/` as is.
     pub fn raw(&mut self, name: &str, bytes: &[u8]) -> String {
         std::fs::write(self.path("mail").join(name), bytes).unwrap();

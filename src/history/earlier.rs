@@ -10,14 +10,18 @@
 //! at 1M, round 4"). Whether the sender's history already holds a night
 //! message is asked of the key's term dictionary instead
 //! ([`SenderHistory::find_key`]). The fingerprint of a message is read
-//! on first use (the pipeline compares each night message with the sender's
-//! most recent messages only), and the whole stored entry only for a message
-//! that is reported (a repeat's excerpt, earlier abuse's source id).
+//! each time it is compared (the pipeline compares each night message with
+//! the sender's most recent messages only), and the whole stored entry only
+//! for a message that is reported (a repeat's excerpt, earlier abuse's
+//! source id).
 //!
 //! A fingerprint is two fixed-width multi-valued columns of 32-bit hashes
 //! (words and shingles): reading one is a few array reads, with no
 //! dictionary block to find and decode, so its cost does not grow with the
-//! history.
+//! history. It is unpacked into buffers the sender's lookup reuses, not
+//! into a fingerprint of its own: allocating and keeping one per earlier
+//! message was most of what reading them cost (README, "The history at 1M,
+//! round 5").
 //!
 //! An index of an earlier [`Layout`] is read without its fast fields (64-bit
 //! hashes, or zstd-compressed dictionaries, which this build does not
@@ -25,18 +29,16 @@
 //! from their bodies on first use (the slow path; `triage run` upgrades such
 //! an index).
 
-use super::similarity::Fingerprint;
+use super::similarity::{is_set, Fingerprint};
 use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout};
 use crate::error::{Error, Result};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tantivy::collector::DocSetCollector;
 use tantivy::columnar::{Column, StrColumn};
-use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term, TERMINATED};
 
 /// One earlier message of a sender: what counting needs, at hand; what
 /// comparing and reporting need, on demand.
@@ -48,7 +50,6 @@ pub struct EarlierMessage {
     pub categories: Vec<String>,
     /// Read on first use ([`SenderHistory::key`]).
     key: OnceCell<String>,
-    fingerprint: OnceCell<Fingerprint>,
     held: Held,
 }
 
@@ -57,8 +58,9 @@ pub struct EarlierMessage {
 enum Held {
     /// In the index: the fingerprint in a fast field, the entry stored.
     Indexed(DocAddress),
-    /// In memory: triaged tonight, or read whole from an old-layout index.
-    Entry(Box<HistoryEntry>),
+    /// In memory: triaged tonight, or read whole from an old-layout index;
+    /// the fingerprint of its body, computed once.
+    Entry(Box<HistoryEntry>, OnceCell<Fingerprint>),
 }
 
 impl EarlierMessage {
@@ -69,8 +71,10 @@ impl EarlierMessage {
             key: OnceCell::from(entry.key.clone()),
             date: entry.date,
             categories: entry.categories.clone(),
-            fingerprint: fingerprint.map(OnceCell::from).unwrap_or_default(),
-            held: Held::Entry(Box::new(entry)),
+            held: Held::Entry(
+                Box::new(entry),
+                fingerprint.map(OnceCell::from).unwrap_or_default(),
+            ),
         }
     }
 }
@@ -96,6 +100,17 @@ struct IndexView {
     columns: Arc<Vec<SegmentColumns>>,
     /// The segments that hold some of the sender's mail.
     segments: Vec<u32>,
+    /// Where fingerprints are unpacked, reused from one to the next.
+    unpacked: RefCell<Unpacked>,
+}
+
+/// A fingerprint's two sets as read from the columns, and the column values
+/// they are read through.
+#[derive(Default)]
+struct Unpacked {
+    values: Vec<u64>,
+    words: Vec<u32>,
+    shingles: Vec<u32>,
 }
 
 /// The fast fields of every segment of one searcher generation, opened once
@@ -195,36 +210,46 @@ impl SenderHistory {
         }
     }
 
-    /// Add a message triaged tonight in its place, unless a message with
-    /// its key is held already (the night was triaged before).
-    pub fn insert(&mut self, message: EarlierMessage) -> Result<()> {
+    /// Add a message triaged tonight in its place, and say which place,
+    /// unless a message with its key is held already (the night was triaged
+    /// before).
+    pub fn insert(&mut self, message: EarlierMessage) -> Result<Option<usize>> {
         let key = self.key(&message)?.to_owned();
         if self.find_key(&key)?.is_some() {
-            return Ok(());
+            return Ok(None);
         }
         let at = self.position(message.date, &key)?;
         self.in_memory.insert(key, message.date);
         self.messages.insert(at, message);
-        Ok(())
+        Ok(Some(at))
     }
 
-    /// The fingerprint of `m`'s body, read (or computed) once.
-    pub fn fingerprint<'m>(&self, m: &'m EarlierMessage) -> Result<&'m Fingerprint> {
-        if let Some(fp) = m.fingerprint.get() {
-            return Ok(fp);
-        }
-        let fp = match (&m.held, &self.index) {
-            (Held::Entry(entry), _) => Fingerprint::new(&entry.body),
-            (Held::Indexed(address), Some(index)) => index.fingerprint(*address)?,
+    /// `compare` applied to the fingerprint of `m`'s body, as its word and
+    /// shingle sets (sorted, de-duplicated): unpacked from the index into
+    /// reused buffers, or computed once for a message held in memory.
+    pub fn with_fingerprint<T>(
+        &self,
+        m: &EarlierMessage,
+        compare: impl FnOnce(&[u32], &[u32]) -> T,
+    ) -> Result<T> {
+        match (&m.held, &self.index) {
+            (Held::Entry(entry, fingerprint), _) => {
+                let fp = fingerprint.get_or_init(|| Fingerprint::new(&entry.body));
+                Ok(compare(fp.words(), fp.shingles()))
+            }
+            (Held::Indexed(address), Some(index)) => {
+                let mut unpacked = index.unpacked.borrow_mut();
+                index.unpack_fingerprint(*address, &mut unpacked)?;
+                Ok(compare(&unpacked.words, &unpacked.shingles))
+            }
             (Held::Indexed(_), None) => unreachable!("indexed messages come with their index"),
-        };
-        Ok(m.fingerprint.get_or_init(|| fp))
+        }
     }
 
     /// The whole history entry of `m` (for a report).
     pub fn entry(&self, m: &EarlierMessage) -> Result<HistoryEntry> {
         match (&m.held, &self.index) {
-            (Held::Entry(entry), _) => Ok((**entry).clone()),
+            (Held::Entry(entry, _), _) => Ok((**entry).clone()),
             (Held::Indexed(address), Some(index)) => index.entry(*address),
             (Held::Indexed(_), None) => unreachable!("indexed messages come with their index"),
         }
@@ -270,23 +295,22 @@ impl IndexView {
         })
     }
 
-    fn fingerprint(&self, address: DocAddress) -> Result<Fingerprint> {
+    /// The fingerprint of the message at `address` into `into`'s sets.
+    fn unpack_fingerprint(&self, address: DocAddress, into: &mut Unpacked) -> Result<()> {
         self.surviving(|| {
             let columns = &self.columns[address.segment_ord as usize];
-            // The doc's values are consecutive rows: read them in one call
-            // (bit-unpacked together), not one dynamic call per value.
-            let hashes = |column: &Option<Column<u64>>| -> Option<Vec<u32>> {
-                column.as_ref().map_or(Some(Vec::new()), |c| {
-                    let rows = c.index.value_row_ids(address.doc_id);
-                    let mut values = vec![0; rows.len()];
-                    c.values.get_range(u64::from(rows.start), &mut values);
-                    values.into_iter().map(|v| u32::try_from(v).ok()).collect()
-                })
-            };
-            hashes(&columns.words)
-                .zip(hashes(&columns.shingles))
-                .and_then(|(words, shingles)| Fingerprint::from_sets(words, shingles))
-                .ok_or_else(|| self.damaged("a message has no readable fingerprint"))
+            let Unpacked {
+                values,
+                words,
+                shingles,
+            } = into;
+            let read = unpack_hashes(&columns.words, address.doc_id, values, words)
+                && unpack_hashes(&columns.shingles, address.doc_id, values, shingles);
+            if read {
+                Ok(())
+            } else {
+                Err(self.damaged("a message has no readable fingerprint"))
+            }
         })
     }
 
@@ -323,16 +347,7 @@ impl History {
         }
         self.surviving("searching", || {
             let searcher = self.reader.searcher();
-            let query = TermQuery::new(
-                Term::from_field_text(self.fields.sender_key, sender_key),
-                IndexRecordOption::Basic,
-            );
-            let mut addresses: Vec<DocAddress> = searcher
-                .search(&query, &DocSetCollector)
-                .map_err(|e| self.damaged("searching", e))?
-                .into_iter()
-                .collect();
-            addresses.sort_unstable();
+            let addresses = self.sender_documents(&searcher, sender_key)?;
             let columns = self.opened_columns(&searcher)?;
             let mut segments: Vec<u32> = addresses.iter().map(|a| a.segment_ord).collect();
             segments.dedup();
@@ -349,11 +364,41 @@ impl History {
                     path: self.path.clone(),
                     columns,
                     segments,
+                    unpacked: RefCell::default(),
                 }),
             };
             history.sort_by_date_and_key()?;
             Ok(history)
         })
+    }
+
+    /// The addresses of the sender's live documents, in (segment, doc)
+    /// order: read from each segment's postings of the sender's key, which
+    /// are in that order already (a query's collector would gather them
+    /// into a hash set, to be sorted again).
+    fn sender_documents(&self, searcher: &Searcher, sender_key: &str) -> Result<Vec<DocAddress>> {
+        let term = Term::from_field_text(self.fields.sender_key, sender_key);
+        let mut addresses = Vec::new();
+        for (ord, segment) in (0u32..).zip(searcher.segment_readers()) {
+            let terms = segment
+                .inverted_index(self.fields.sender_key)
+                .map_err(|e| self.damaged("searching", e))?;
+            let Some(mut postings) = terms
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| self.damaged("searching", e))?
+            else {
+                continue;
+            };
+            let alive = segment.alive_bitset();
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    addresses.push(DocAddress::new(ord, doc));
+                }
+                doc = postings.advance();
+            }
+        }
+        Ok(addresses)
     }
 
     /// The fast fields of `searcher`'s segments: opened by the first lookup
@@ -444,10 +489,34 @@ impl SegmentColumns {
                         })
                 })
                 .collect::<Result<_>>()?,
-            fingerprint: OnceCell::new(),
             held: Held::Indexed(address),
         })
     }
+}
+
+/// The hashes `column` holds for `doc` into `set`, read through `values`
+/// (the doc's values are consecutive rows: bit-unpacked in one call, not
+/// one dynamic call per value); false unless they are 32-bit, sorted and
+/// de-duplicated. No column: no message of the segment has any.
+fn unpack_hashes(
+    column: &Option<Column<u64>>,
+    doc: tantivy::DocId,
+    values: &mut Vec<u64>,
+    set: &mut Vec<u32>,
+) -> bool {
+    set.clear();
+    let Some(column) = column else { return true };
+    let rows = column.index.value_row_ids(doc);
+    values.clear();
+    values.resize(rows.len(), 0);
+    column.values.get_range(u64::from(rows.start), values);
+    for &v in values.iter() {
+        match u32::try_from(v) {
+            Ok(hash) => set.push(hash),
+            Err(_) => return false,
+        }
+    }
+    is_set(set)
 }
 
 /// The string a dictionary-encoded fast field holds under `ord`.

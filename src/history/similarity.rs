@@ -119,20 +119,29 @@ impl Fingerprint {
     /// [`Fingerprint::shingles`] as the history index keeps them; `None`
     /// when either set is not sorted and de-duplicated (damaged).
     pub fn from_sets(words: Vec<u32>, shingles: Vec<u32>) -> Option<Fingerprint> {
-        let strictly_sorted = |v: &[u32]| v.windows(2).all(|w| w[0] < w[1]);
-        (strictly_sorted(&words) && strictly_sorted(&shingles))
-            .then_some(Fingerprint { words, shingles })
+        (is_set(&words) && is_set(&shingles)).then_some(Fingerprint { words, shingles })
     }
 
     /// [`similarity`] of the two texts these were built from.
     pub fn similarity(&self, other: &Fingerprint) -> f32 {
-        if self.is_empty() || other.is_empty() {
+        self.similarity_to(&other.words, &other.shingles)
+    }
+
+    /// [`Fingerprint::similarity`] to a fingerprint given as its two sets
+    /// (sorted, de-duplicated: see [`is_set`]), read where it is kept.
+    pub fn similarity_to(&self, words: &[u32], shingles: &[u32]) -> f32 {
+        if self.is_empty() || words.is_empty() {
             return 0.0;
         }
-        let w = soft_containment(&self.words, &other.words, WORD_FLOOR);
-        let s = soft_containment(&self.shingles, &other.shingles, SHINGLE_FLOOR);
+        let w = soft_containment(&self.words, words, WORD_FLOOR);
+        let s = soft_containment(&self.shingles, shingles, SHINGLE_FLOOR);
         ((w + s) / 2.0).clamp(0.0, 1.0)
     }
+}
+
+/// Sorted and de-duplicated, as each of a fingerprint's sets must be.
+pub fn is_set(hashes: &[u32]) -> bool {
+    hashes.windows(2).all(|w| w[0] < w[1])
 }
 
 /// Similarity of two stripped bodies (1.0: the same words).
@@ -230,7 +239,12 @@ fn content_tokens(text: &str) -> Vec<u64> {
         *has_digit = false;
     };
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        // ASCII first: the same answers as the Unicode tests below, without
+        // their table look-ups for nearly every character of council mail.
+        if c.is_ascii_alphanumeric() {
+            has_digit |= c.is_ascii_digit();
+            word.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() {
             has_digit |= c.is_numeric();
             word.extend(c.to_lowercase());
         } else if (c == '\'' || c == '\u{2019}') && !word.is_empty() {

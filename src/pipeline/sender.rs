@@ -61,20 +61,18 @@ pub struct SenderContext<'e> {
     /// The sender's messages from the history and from tonight so far, sorted
     /// by (date, key), one per key.
     history: SenderHistory,
-    /// (date, key) of the messages in `history` that are abusive, sorted.
-    abusive: Vec<(i64, String)>,
+    /// The places in `history.messages` of the abusive ones, ascending: kept
+    /// by place, so no key is read to keep them in (date, key) order.
+    abusive: Vec<usize>,
 }
 
 impl<'e> SenderContext<'e> {
-    /// `history`: the sender's indexed messages, sorted by (date, key). The
-    /// keys of the abusive ones are read here; the others' only when needed.
+    /// `history`: the sender's indexed messages, sorted by (date, key).
     pub fn new(engine: &'e Engine, history: SenderHistory) -> Result<Self> {
-        let abusive = history
-            .messages
-            .iter()
-            .filter(|e| is_abusive(&e.categories))
-            .map(|e| Ok((e.date, history.key(e)?.to_owned())))
-            .collect::<Result<_>>()?;
+        let abusive = (history.messages.iter().enumerate())
+            .filter(|(_, e)| is_abusive(&e.categories))
+            .map(|(place, _)| place)
+            .collect();
         Ok(SenderContext {
             engine,
             history,
@@ -170,18 +168,19 @@ impl<'e> SenderContext<'e> {
     /// Add a triaged message to the sender's earlier mail (unless the
     /// history already held it, from an earlier run of the same night).
     fn remember(&mut self, entry: &HistoryEntry, fingerprint: &Fingerprint) -> Result<()> {
-        if self.history.find_key(&entry.key)?.is_some() {
+        let message = EarlierMessage::from_entry(entry.clone(), Some(fingerprint.clone()));
+        let Some(at) = self.history.insert(message)? else {
             return Ok(());
+        };
+        // The messages from `at` on moved up one place.
+        let later = self.abusive.partition_point(|&place| place < at);
+        for place in &mut self.abusive[later..] {
+            *place += 1;
         }
-        let at = (entry.date, entry.key.as_str());
         if is_abusive(&entry.categories) {
-            let i = self.abusive.partition_point(|(d, k)| (*d, k.as_str()) < at);
-            self.abusive.insert(i, (entry.date, entry.key.clone()));
+            self.abusive.insert(later, at);
         }
-        self.history.insert(EarlierMessage::from_entry(
-            entry.clone(),
-            Some(fingerprint.clone()),
-        ))
+        Ok(())
     }
 
     fn evidence(
@@ -221,11 +220,12 @@ impl<'e> SenderContext<'e> {
         recent.reverse();
         let mut best = None::<(&EarlierMessage, f32)>;
         for e in recent {
-            let earlier = self.history.fingerprint(e)?;
-            let score = std::iter::once(own)
-                .chain(&quoted)
-                .map(|fp| fp.similarity(earlier))
-                .fold(0.0f32, f32::max);
+            let score = self.history.with_fingerprint(e, |words, shingles| {
+                std::iter::once(own)
+                    .chain(&quoted)
+                    .map(|fp| fp.similarity_to(words, shingles))
+                    .fold(0.0f32, f32::max)
+            })?;
             let score = round3(score);
             if best.is_none_or(|(_, bs)| bs < score) {
                 best = Some((e, score));
@@ -252,10 +252,9 @@ impl<'e> SenderContext<'e> {
         let messages_in_limit_window = limit.map(|l| count_since(l.window().num_seconds()));
         let hours = restriction.and_then(|c| c.contact_hours.as_ref());
         let lookback = t.abusive_lookback_days as i64 * DAY;
-        let abusive_before = match self.latest_abusive_before(now) {
-            Some((date, key)) if *date >= m.id.timestamp - lookback => {
-                let i = self.history.position(*date, key)?;
-                Some(self.history.entry(&before[i])?.source_id)
+        let abusive_before = match self.latest_abusive_before(before.len(), itself) {
+            Some(place) if before[place].date >= m.id.timestamp - lookback => {
+                Some(self.history.entry(&before[place])?.source_id)
             }
             _ => None,
         };
@@ -280,13 +279,15 @@ impl<'e> SenderContext<'e> {
         })
     }
 
-    /// (date, key) of the sender's latest abusive message before `now`,
-    /// not counting the message `now` itself.
-    fn latest_abusive_before(&self, now: (i64, &str)) -> Option<&(i64, String)> {
-        let end = self
-            .abusive
-            .partition_point(|(d, k)| (*d, k.as_str()) < now);
-        self.abusive[..end].iter().rev().find(|(_, k)| k != now.1)
+    /// The place of the sender's latest abusive message among the first
+    /// `before` messages, not counting the message itself (at `itself`).
+    fn latest_abusive_before(&self, before: usize, itself: Option<usize>) -> Option<usize> {
+        let end = self.abusive.partition_point(|&place| place < before);
+        self.abusive[..end]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&place| Some(place) != itself)
     }
 }
 
