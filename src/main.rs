@@ -675,16 +675,29 @@ fn print_report(
     text: impl FnOnce() -> String,
 ) -> Result<(), u8> {
     if !json {
-        print!("{}", text());
-        return Ok(());
+        return write_stdout(&text());
     }
     match serde_json::to_string_pretty(report) {
-        Ok(j) => {
-            println!("{j}");
-            Ok(())
-        }
+        Ok(j) => write_stdout(&(j + "\n")),
         Err(e) => {
             eprintln!("triage: {e}");
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
+/// Write a report to standard output. A reader that stops early (`triage
+/// eval … | head -12`) closes the pipe: that is not an error, and the
+/// command's exit status still says whether its gates passed, where `print!`
+/// would panic and exit 101. Any other write error fails the command.
+fn write_stdout(text: &str) -> Result<(), u8> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            eprintln!("triage: cannot write the report to standard output: {e}");
             Err(EXIT_FAILED)
         }
     }

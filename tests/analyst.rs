@@ -128,6 +128,37 @@ fn eval_lists_each_miss_and_false_flag_with_its_evidence_and_fails_the_gate() {
     );
 }
 
+/// `triage eval … | head -12`, as the README and CI use it: the reader
+/// closes the pipe before the report is written. The command must neither
+/// panic nor lose its gate's exit status.
+#[test]
+fn eval_piped_into_a_reader_that_stops_early_keeps_its_gate_exit_status() {
+    use std::process::{Command, Stdio};
+    let w = mislabelled_world();
+    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
+    let rules = repo().join("rules");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["eval", "--source", mail.to_str().unwrap(), "--labels"])
+        .args([labels.to_str().unwrap(), "--rules", rules.to_str().unwrap()])
+        .args(["--now", NOW, "--min-recall", "abuse=0.9"])
+        .current_dir(w.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run triage");
+    // Close the reading end at once: rule loading takes far longer than
+    // this, so every write of the report meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the failed gate still exits 1: {err}"
+    );
+}
+
 #[test]
 fn eval_refuses_labels_that_do_not_match_the_mail() {
     let w = mislabelled_world();
