@@ -93,7 +93,7 @@ fn cached_history(n: usize, night: &[HistoryEntry], night_starts: i64) -> Histor
 fn consult_and_route(engine: &Engine, history: &History, prepared: Vec<Prepared>) -> usize {
     let mut flagged = 0;
     for (key, messages) in triage::pipeline::group_by_sender(prepared) {
-        let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap()).unwrap();
+        let mut ctx = SenderContext::new(engine, history.sender_history(&key).unwrap());
         for m in messages {
             flagged += usize::from(!ctx.triage(m).unwrap().outcome.categories.is_empty());
         }
@@ -216,7 +216,6 @@ fn stages(c: &mut Criterion) {
                         .into_iter()
                         .map(|m| {
                             SenderContext::new(&engine, SenderHistory::empty())
-                                .unwrap()
                                 .triage(m)
                                 .unwrap()
                                 .outcome

@@ -53,7 +53,7 @@ fn main() {
             let earlier: usize = senders.iter().map(|s| s.messages.len()).sum();
             let (cpu, wall) = (thread_cpu(), Instant::now());
             for (sender, messages) in senders.into_iter().zip(groups.into_values()) {
-                let mut ctx = SenderContext::new(&engine, sender).unwrap();
+                let mut ctx = SenderContext::new(&engine, sender);
                 for m in messages {
                     ctx.triage(m).unwrap();
                 }

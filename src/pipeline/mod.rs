@@ -318,7 +318,7 @@ fn triage_by_sender(
         .into_par_iter()
         .map(|(key, messages)| {
             let earlier = history.sender_history(&key)?;
-            let mut ctx = SenderContext::new(engine, earlier)?;
+            let mut ctx = SenderContext::new(engine, earlier);
             messages.into_iter().map(|m| ctx.triage(m)).collect()
         })
         .collect();

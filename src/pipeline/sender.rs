@@ -68,16 +68,16 @@ pub struct SenderContext<'e> {
 
 impl<'e> SenderContext<'e> {
     /// `history`: the sender's indexed messages, sorted by (date, key).
-    pub fn new(engine: &'e Engine, history: SenderHistory) -> Result<Self> {
+    pub fn new(engine: &'e Engine, history: SenderHistory) -> Self {
         let abusive = (history.messages.iter().enumerate())
             .filter(|(_, e)| is_abusive(&e.categories))
             .map(|(place, _)| place)
             .collect();
-        Ok(SenderContext {
+        SenderContext {
             engine,
             history,
             abusive,
-        })
+        }
     }
 
     /// Triage one message (call in date order).
