@@ -16,6 +16,17 @@ use triage::register::Register;
 use triage::{ConfigErrors, Error};
 
 /// Exit codes (SPEC §6, README "Exit codes").
+/// `println!` for what a command says about its work. A reader that closes
+/// the pipe early (`triage rules test | head -3`) is not an error: the work is
+/// done and the exit status must still say how it went, where `println!` would
+/// panic and exit 101. A report that is the command's result goes through
+/// [`write_stdout`] itself, so that any other write error fails the command.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = write_stdout(&format!("{}\n", format_args!($($arg)*)));
+    }};
+}
+
 const EXIT_OK: u8 = 0;
 const EXIT_SOME_UNPROCESSED: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
@@ -396,14 +407,14 @@ fn state_rebuild(args: RunArgs) -> u8 {
     };
     match pipeline::rebuild_history(&engine) {
         Ok(r) => {
-            println!(
+            say!(
                 "triage: history rebuilt in {}: {} messages read, {} indexed",
                 engine.config.state.display(),
                 r.messages,
                 r.indexed
             );
             if let Some(old) = r.set_aside {
-                println!("  the previous index is kept in {}", old.display());
+                say!("  the previous index is kept in {}", old.display());
             }
             EXIT_OK
         }
@@ -461,14 +472,14 @@ fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
         .map(|p| p.display().to_string())
         .chain(engine.config.imap_sources.iter().map(|u| u.describe()))
         .collect();
-    println!(
+    say!(
         "triage: {} messages from {} -> {}",
         s.messages_in,
         sources.join(", "),
         engine.config.out.display()
     );
     let q = |name: &str| s.queues.get(name).copied().unwrap_or(0);
-    println!(
+    say!(
         "  respond {}  read-only {}  escalate {}  (could not be parsed: {})",
         q("respond"),
         q("read-only"),
@@ -481,10 +492,10 @@ fn print_summary(engine: &Engine, result: &pipeline::RunResult) {
             .iter()
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
-        println!("  categories: {}", cats.join(", "));
+        say!("  categories: {}", cats.join(", "));
     }
     print_flagged(&s.flagged);
-    println!(
+    say!(
         "reports: {}",
         ["report.csv", "decisions.jsonl", "summary.json", "queues/"]
             .map(|f| engine.config.out.join(f).display().to_string())
@@ -500,7 +511,7 @@ fn print_flagged(flagged: &triage::sink::Flagged) {
     if flagged.total == 0 {
         return;
     }
-    println!("flagged ({}):", flagged.total);
+    say!("flagged ({}):", flagged.total);
     for f in &flagged.most_pressing {
         let what = [f.categories.as_str(), f.reasons.as_str()]
             .iter()
@@ -508,17 +519,17 @@ fn print_flagged(flagged: &triage::sink::Flagged) {
             .copied()
             .collect::<Vec<_>>()
             .join(" | ");
-        println!("  {:<9} {:<7} {}  {}", f.queue, f.priority, f.source, what);
+        say!("  {:<9} {:<7} {}  {}", f.queue, f.priority, f.source, what);
     }
     let listed = flagged.needing_a_person();
     if listed > MAX_PRINTED {
-        println!(
+        say!(
             "  … and {} more (summary.json lists them all)",
             listed - MAX_PRINTED
         );
     }
     if flagged.quiet > 0 {
-        println!(
+        say!(
             "  {} more answered normally, flagged only as repeat_complaint, high_volume or mass_copy",
             flagged.quiet
         );
@@ -635,16 +646,15 @@ fn explain(args: ExplainArgs) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    for (i, o) in outcomes.iter().enumerate() {
-        if i > 0 {
-            println!("\n{}\n", "=".repeat(72));
-        }
-        print!(
-            "{}",
-            triage::explain::render(o, &engine.rules, &engine.policy)
-        );
+    let traces: Vec<String> = outcomes
+        .iter()
+        .map(|o| triage::explain::render(o, &engine.rules, &engine.policy))
+        .collect();
+    let separator = format!("\n{}\n\n", "=".repeat(72));
+    match write_stdout(&traces.join(&separator)) {
+        Ok(()) => EXIT_OK,
+        Err(code) => code,
     }
-    EXIT_OK
 }
 
 fn rules_stats(
@@ -769,7 +779,7 @@ fn export(args: ExportArgs) -> u8 {
         .and_then(|e| triage::export::write(&e, &args.out).map(|paths| (e.messages.len(), paths)));
     match written {
         Ok((messages, paths)) => {
-            println!(
+            say!(
                 "triage: {messages} message(s) of customer {} exported: {}",
                 args.customer,
                 paths
@@ -804,8 +814,11 @@ fn rules_hold_out(
     let started = std::time::Instant::now();
     match evaluate::hold_out::hold_out(&spec, dir, prefixes, now) {
         Ok(rounds) => {
-            print!("{}", evaluate::hold_out::render(&rounds));
-            println!("({:.0} s)", started.elapsed().as_secs_f64());
+            say!(
+                "{}({:.0} s)",
+                evaluate::hold_out::render(&rounds),
+                started.elapsed().as_secs_f64()
+            );
             EXIT_OK
         }
         Err(e) => library_failure(e),
@@ -827,11 +840,11 @@ fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
     for t in &trained {
         let path = model_dir.join(format!("{}.tsv", t.category));
         if !check {
-            println!("{}:\n{}", t.category, t.report);
+            say!("{}:\n{}", t.category, t.report);
         }
         if check {
             if !evaluate::train::shipped_matches(&path, &t.model) {
-                println!(
+                say!(
                     "DIFFERS {}: retrain with `triage rules train`",
                     path.display()
                 );
@@ -840,7 +853,7 @@ fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
         } else if let Err(e) = evaluate::train::write(&path, &t.file_text) {
             return library_failure(e);
         } else {
-            println!("wrote {}", path.display());
+            say!("wrote {}", path.display());
         }
     }
     if differs > 0 {
@@ -869,7 +882,7 @@ fn synth(args: SynthArgs) -> u8 {
     };
     match triage::synth::write(&spec, &args.out) {
         Ok(written) => {
-            println!(
+            say!(
                 "wrote {} messages ({:.1} MB) to {} and {} customers to {}",
                 written.messages,
                 written.bytes as f64 / 1e6,
@@ -900,7 +913,7 @@ fn rules_test(dir: &Path) -> u8 {
     };
     let failures = rules.self_test();
     for f in &failures {
-        println!(
+        say!(
             "FAIL {}:{} rule {}: {} {:?}",
             f.file.display(),
             f.line,
@@ -909,7 +922,7 @@ fn rules_test(dir: &Path) -> u8 {
             f.example
         );
     }
-    println!("{} rules, {} example failures", rules.len(), failures.len());
+    say!("{} rules, {} example failures", rules.len(), failures.len());
     if failures.is_empty() {
         EXIT_OK
     } else {

@@ -4,8 +4,8 @@
 
 use crate::util::*;
 
-fn run_args(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+fn run_args<S: AsRef<str>>(cwd: &std::path::Path, args: &[S]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.as_ref().to_string()).collect();
     triage(cwd, &args)
 }
 
@@ -69,24 +69,22 @@ fn mislabelled_world() -> World {
     w
 }
 
+/// `triage eval` of the mislabelled world with the repository's rules.
+fn eval_mislabelled(w: &World) -> Vec<String> {
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_string();
+    let mut args = vec!["eval".to_string(), "--source".into(), path(w.path("mail"))];
+    args.extend(["--labels".into(), path(w.path("labels.csv"))]);
+    args.extend(["--rules".into(), path(repo().join("rules"))]);
+    args
+}
+
 #[test]
 fn eval_lists_each_miss_and_false_flag_with_its_evidence_and_fails_the_gate() {
     let w = mislabelled_world();
-    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
-    let rules = repo().join("rules");
-    let base = [
-        "eval",
-        "--source",
-        mail.to_str().unwrap(),
-        "--labels",
-        labels.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--now",
-        NOW,
-    ];
+    let mut base = eval_mislabelled(&w);
+    base.extend(["--now".into(), NOW.into()]);
     let mut gated = base.to_vec();
-    gated.extend(["--min-recall", "abuse=0.9"]);
+    gated.extend(["--min-recall", "abuse=0.9"].map(String::from));
     let out = run_args(w.dir.path(), &gated);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "a failed gate exits 1: {text}");
@@ -108,7 +106,7 @@ fn eval_lists_each_miss_and_false_flag_with_its_evidence_and_fails_the_gate() {
     assert!(text.contains("abuse recall >= 0.9: 0.000"), "{text}");
 
     let mut json = base.to_vec();
-    json.push("--json");
+    json.push("--json".into());
     let out = run_args(w.dir.path(), &json);
     assert_eq!(out.status.code(), Some(0), "no gate given");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -131,31 +129,61 @@ fn eval_lists_each_miss_and_false_flag_with_its_evidence_and_fails_the_gate() {
 /// `triage eval … | head -12`, as the README and CI use it: the reader
 /// closes the pipe before the report is written. The command must neither
 /// panic nor lose its gate's exit status.
-#[test]
-fn eval_piped_into_a_reader_that_stops_early_keeps_its_gate_exit_status() {
+/// Run triage with its standard output's reading end closed at once: rule
+/// loading takes far longer than this, so every write meets a closed pipe, as
+/// when a reader (`| head -12`) stops early.
+fn run_with_stdout_closed<S: AsRef<std::ffi::OsStr>>(
+    cwd: &std::path::Path,
+    args: &[S],
+) -> std::process::Output {
     use std::process::{Command, Stdio};
-    let w = mislabelled_world();
-    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
-    let rules = repo().join("rules");
     let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["eval", "--source", mail.to_str().unwrap(), "--labels"])
-        .args([labels.to_str().unwrap(), "--rules", rules.to_str().unwrap()])
-        .args(["--now", NOW, "--min-recall", "abuse=0.9"])
-        .current_dir(w.dir.path())
+        .args(args)
+        .current_dir(cwd)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run triage");
-    // Close the reading end at once: rule loading takes far longer than
-    // this, so every write of the report meets a closed pipe.
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
+    out
+}
+
+#[test]
+fn eval_piped_into_a_reader_that_stops_early_keeps_its_gate_exit_status() {
+    let w = mislabelled_world();
+    let mut args = eval_mislabelled(&w);
+    args.extend(["--now", NOW, "--min-recall", "abuse=0.9"].map(String::from));
+    let out = run_with_stdout_closed(w.dir.path(), &args);
     assert_eq!(
         out.status.code(),
         Some(1),
-        "the failed gate still exits 1: {err}"
+        "the failed gate still exits 1: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn explain_and_rules_test_piped_into_a_reader_that_stops_early_do_not_panic() {
+    let repo = repo();
+    let explained = run_with_stdout_closed(
+        &repo,
+        &[
+            "explain",
+            "corpus/sample/016-rats-behind-parade.eml",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(explained.status.code(), Some(0));
+    let tested = run_with_stdout_closed(&repo, &["rules", "test"]);
+    assert_eq!(
+        tested.status.code(),
+        Some(0),
+        "every rule's examples pass: {}",
+        String::from_utf8_lossy(&tested.stderr)
     );
 }
 
@@ -167,19 +195,7 @@ fn eval_refuses_labels_that_do_not_match_the_mail() {
         "source,queue,categories\n001.eml,escalate,threat_violence\n009.eml,respond,\n",
     )
     .unwrap();
-    let (mail, labels) = (w.path("mail"), w.path("labels.csv"));
-    let out = run_args(
-        w.dir.path(),
-        &[
-            "eval",
-            "--source",
-            mail.to_str().unwrap(),
-            "--labels",
-            labels.to_str().unwrap(),
-            "--rules",
-            repo().join("rules").to_str().unwrap(),
-        ],
-    );
+    let out = run_args(w.dir.path(), &eval_mislabelled(&w));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
