@@ -162,6 +162,12 @@ fn upgraded_answers_as_before(fixture: &str) {
         "{}: {stderr}",
         fixture.display()
     );
+    // The upgrade says its own time; the night's does not include it.
+    assert!(
+        stderr.contains("copied with their fingerprints in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("messages triaged in "), "{stderr}");
     let aside: Vec<_> = std::fs::read_dir(&old)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -294,10 +294,11 @@ impl History {
         if old.layout == Layout::Current {
             return Ok(old);
         }
+        let started = std::time::Instant::now();
         let (copied, set_aside) =
             History::replace_with(state_dir, "before-upgrade", |new| old.copy_into(new))?;
         drop(old);
-        log_upgrade(state_dir, copied, set_aside.as_deref());
+        log_upgrade(state_dir, copied, set_aside.as_deref(), started.elapsed());
         History::open(state_dir)
     }
 
@@ -739,11 +740,17 @@ fn describe_open_error(what: &str, e: &TantivyError) -> String {
 }
 
 /// Say on stderr that the history was rewritten in the current layout.
-fn log_upgrade(state_dir: &Path, copied: usize, set_aside: Option<&Path>) {
+fn log_upgrade(
+    state_dir: &Path,
+    copied: usize,
+    set_aside: Option<&Path>,
+    took: std::time::Duration,
+) {
     eprintln!(
         "triage: history in {} upgraded to the current index layout: {copied} messages \
-         copied with their fingerprints",
-        state_dir.display()
+         copied with their fingerprints in {:.2}s",
+        state_dir.display(),
+        took.as_secs_f64()
     );
     if let Some(aside) = set_aside {
         eprintln!(

@@ -110,10 +110,12 @@ pub fn read_sources(paths: &[std::path::PathBuf]) -> Result<Vec<RawMessage>> {
 /// Run the whole night: read, triage, write reports and queues, update
 /// history; for IMAP, record the state and copy into the triage folders.
 pub fn run(engine: &Engine) -> Result<RunResult> {
-    let started = Instant::now();
     let cfg = &engine.config;
     let lock = crate::sink::files::StateLock::acquire(&cfg.state).map_err(nothing_changed)?;
     let mut history = History::open_upgrading(&cfg.state, &lock).map_err(nothing_changed)?;
+    // The night's clock starts once the history is open: an upgrade of its
+    // layout says its own time, and is not the night's.
+    let started = Instant::now();
     let mut imap_state = if cfg.imap_sources.is_empty() {
         ImapState::default()
     } else {
