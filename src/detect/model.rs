@@ -9,7 +9,11 @@
 //! (`rules/model/classes.toml`: `knife` is a `[weapon]`, `batter` is
 //! `[harm]`) is also seen as its class, alone and in pairs (`[harm] [you]`,
 //! `[weapon] … you`), so what was learnt from one phrasing weighs in
-//! another. Its score is
+//! another. A word is also seen as its letter-skeleton (`~thrtn` for
+//! `threaten`, `thretening` and `threatning` alike: doubled letters and
+//! vowels after the first letter dropped; [`skeleton`]), alone, so a
+//! misspelt, dialect or second-language spelling shares what was learnt
+//! from the standard one. Its score is
 //! `1 / (1 + exp(-(bias + sum of the weights of its features)))`, between 0
 //! and 1. The weights file lists the bias and every feature's weight, one per
 //! line, heaviest first, so an analyst can read what the model learnt, and
@@ -27,6 +31,10 @@ pub const BIAS: &str = "(bias)";
 
 /// The separator in a feature with one word skipped.
 pub const SKIP: &str = " … ";
+
+/// What starts a word's letter-skeleton feature ([`skeleton`]): no word
+/// contains it.
+pub const SKELETON: char = '~';
 
 /// The first field of a weights file line that lists a class's words.
 pub const CLASS: &str = "class";
@@ -167,11 +175,26 @@ impl LinearModel {
         1.0 / (1.0 + (-z).exp())
     }
 
-    /// The features that raised the score, heaviest first.
+    /// The features that raised the score, heaviest first; a skeleton
+    /// names the word it came from (`~thrtn (thretening)`), which is the
+    /// single feature [`features_with`] lists just before it.
     pub fn contributions(&self, features: &[String]) -> Vec<(String, f32)> {
+        let mut word = "";
         let mut out: Vec<(String, f32)> = features
             .iter()
-            .filter_map(|f| Some((f.clone(), *self.weights.get(f)?)))
+            .filter_map(|f| {
+                let is_word = !f.starts_with(SKELETON) && !f.starts_with('[') && !f.contains(' ');
+                if is_word {
+                    word = f;
+                }
+                let weight = *self.weights.get(f)?;
+                let name = if f.starts_with(SKELETON) {
+                    format!("{f} ({word})")
+                } else {
+                    f.clone()
+                };
+                Some((name, weight))
+            })
             .filter(|(_, w)| *w > 0.0)
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -260,7 +283,18 @@ pub fn features(sentence: &str) -> Vec<String> {
 pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
     let mut words = Vec::new();
     stems(sentence, &mut words);
-    let slots: Vec<[Option<&str>; 2]> = words.iter().map(|&w| [Some(w), classes.of(w)]).collect();
+    let skeletons: Vec<Option<String>> = words
+        .iter()
+        .map(|w| {
+            let mut s = String::new();
+            skeleton(w, &mut s).then_some(s)
+        })
+        .collect();
+    let slots: Vec<[Option<&str>; 3]> = words
+        .iter()
+        .zip(&skeletons)
+        .map(|(&w, s)| [Some(w), classes.of(w), s.as_deref()])
+        .collect();
     let mut out = Vec::new();
     for_each_feature(&slots, |parts| out.push(parts.concat()));
     out
@@ -273,11 +307,12 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 }
 
 /// Call `each` with every feature of a sentence, in order: `slots` holds
-/// each word's two tokens (the word, its class), either of which may be
-/// missing; a feature is a token, or two tokens joined by `joint`. The
+/// each word's three tokens (the word, its class, its skeleton), any of
+/// which may be missing; a feature is a token, or two words or classes
+/// joined (a skeleton stands alone). The
 /// one walk both [`features_with`] (tokens are names) and
 /// [`SentenceScorer`] (tokens are numbers) make, so they cannot disagree.
-fn for_each_feature<T: Copy>(slots: &[[Option<T>; 2]], mut each: impl FnMut(Feature<T>)) {
+fn for_each_feature<T: Copy>(slots: &[[Option<T>; 3]], mut each: impl FnMut(Feature<T>)) {
     for slot in slots {
         slot.iter()
             .flatten()
@@ -288,8 +323,8 @@ fn for_each_feature<T: Copy>(slots: &[[Option<T>; 2]], mut each: impl FnMut(Feat
             let Some(second) = slots.get(i + gap) else {
                 break;
             };
-            for &a in first.iter().flatten() {
-                for &b in second.iter().flatten() {
+            for &a in first[..2].iter().flatten() {
+                for &b in second[..2].iter().flatten() {
                     each(Feature::Two(kind, a, b));
                 }
             }
@@ -335,6 +370,9 @@ pub struct SentenceScorer {
     /// Pair and skip features (their kind and words' numbers, see
     /// [`feature_key`]) → weight.
     weights: HashMap<u64, f32, BuildHasherDefault<Fnv>>,
+    /// Whether any feature is a skeleton ([`skeleton`]): if none is, no
+    /// word's skeleton is worked out.
+    skeletons: bool,
 }
 
 /// What [`SentenceScorer`] knows of one word number.
@@ -373,8 +411,10 @@ impl SentenceScorer {
             words: HashMap::default(),
             numbered: Vec::new(),
             weights: HashMap::default(),
+            skeletons: false,
         };
         for (feature, &weight) in &model.weights {
+            scorer.skeletons |= feature.starts_with(SKELETON);
             // A name is split the one way a feature's name is built (words
             // hold neither a space nor `…`); a name that is no feature's
             // gets pieces no word is, and so never weighs anything.
@@ -417,22 +457,36 @@ impl SentenceScorer {
 
     /// The score of the sentence whose stemmed words ([`stems`]) are
     /// `words`; `numbers` is scratch space.
-    pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<u32>; 2]>) -> f32 {
+    pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<u32>; 3]>) -> f32 {
+        let mut buffer = String::new();
         numbers.clear();
-        numbers.extend(words.iter().map(|w| self.numbers_of(w)));
+        numbers.extend(words.iter().map(|w| self.numbers_of(w, &mut buffer)));
         self.score_numbered(numbers)
     }
 
-    /// A word's number and its class's, where some feature has them.
-    fn numbers_of(&self, word: &str) -> [Option<u32>; 2] {
+    /// A word's number, its class's and its skeleton's, where some feature
+    /// has them; `buffer` is scratch space for the skeleton.
+    fn numbers_of(&self, word: &str, buffer: &mut String) -> [Option<u32>; 3] {
         let known = |n: u32| (n != UNKNOWN).then_some(n);
-        let [word, class] = self.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
-        [known(word), known(class)]
+        let [number, class] = self.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
+        [
+            known(number),
+            known(class),
+            self.skeleton_number(word, buffer),
+        ]
+    }
+
+    /// The number of a word's skeleton, where some feature is that skeleton.
+    fn skeleton_number(&self, word: &str, buffer: &mut String) -> Option<u32> {
+        if !self.skeletons || !skeleton(word, buffer) {
+            return None;
+        }
+        Some(self.words.get(buffer.as_str())?[0]).filter(|&n| n != UNKNOWN)
     }
 
     /// The score of a sentence whose words have the numbers `numbers`
     /// ([`SentenceScorer::numbers_of`] each).
-    fn score_numbered(&self, numbers: &[[Option<u32>; 2]]) -> f32 {
+    fn score_numbered(&self, numbers: &[[Option<u32>; 3]]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
         for_each_feature(numbers, |feature| match feature {
@@ -461,7 +515,10 @@ pub struct Scorers {
     vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]).
-    numbers: Vec<[Option<u32>; 2]>,
+    numbers: Vec<[Option<u32>; 3]>,
+    /// Whether any scorer has a skeleton feature: a word outside the
+    /// vocabulary (a misspelling) may still have a known skeleton.
+    skeletons: bool,
 }
 
 /// Scratch space for [`Scorers::score`], reused from sentence to sentence.
@@ -470,7 +527,9 @@ pub struct ScoringScratch {
     /// Per word of the sentence: its place in the vocabulary.
     places: Vec<Option<usize>>,
     /// Per word of the sentence: its numbers in one scorer.
-    numbers: Vec<[Option<u32>; 2]>,
+    numbers: Vec<[Option<u32>; 3]>,
+    /// A word's skeleton, worked out in place.
+    skeleton: String,
 }
 
 impl Scorers {
@@ -480,16 +539,19 @@ impl Scorers {
             let next = vocabulary.len() as u32;
             vocabulary.entry(word.clone()).or_insert(next);
         }
-        let mut numbers = vec![[None; 2]; vocabulary.len() * scorers.len()];
+        let mut numbers = vec![[None; 3]; vocabulary.len() * scorers.len()];
+        let mut buffer = String::new();
         for (word, &place) in &vocabulary {
             for (k, scorer) in scorers.iter().enumerate() {
-                numbers[place as usize * scorers.len() + k] = scorer.numbers_of(word);
+                numbers[place as usize * scorers.len() + k] = scorer.numbers_of(word, &mut buffer);
             }
         }
+        let skeletons = scorers.iter().any(|s| s.skeletons);
         Scorers {
             scorers,
             vocabulary,
             numbers,
+            skeletons,
         }
     }
 
@@ -514,12 +576,20 @@ impl Scorers {
         );
         for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
             scratch.numbers.clear();
-            scratch.numbers.extend(
-                scratch
-                    .places
-                    .iter()
-                    .map(|place| place.map_or([None; 2], |p| self.numbers[p + k])),
-            );
+            for (word, place) in words.iter().zip(&scratch.places) {
+                let numbers = match place {
+                    Some(p) => self.numbers[p + k],
+                    // Outside every scorer's vocabulary: only its skeleton
+                    // can be known.
+                    None if self.skeletons => [
+                        None,
+                        None,
+                        scorer.skeleton_number(word, &mut scratch.skeleton),
+                    ],
+                    None => [None; 3],
+                };
+                scratch.numbers.push(numbers);
+            }
             *score = scorer.score_numbered(&scratch.numbers);
         }
     }
@@ -555,6 +625,32 @@ impl Hasher for Fnv {
     fn write_u64(&mut self, n: u64) {
         self.0 = (n ^ (n >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     }
+}
+
+/// A word's letter-skeleton, into `out` (cleared first), as a feature name:
+/// [`SKELETON`], the first letter, then the consonants after it with
+/// doubled letters made single and anything but letters dropped (`~thrtn`
+/// for `threaten`, `thretening` and `threatning`; `~bstrd` for `bastard`
+/// and `basterd`). False, and no skeleton, for a word of under five letters
+/// or whose skeleton is under three: short skeletons (`~kl`, `~mk`) are
+/// shared by too many ordinary words and flagged ordinary mail.
+pub fn skeleton(word: &str, out: &mut String) -> bool {
+    out.clear();
+    out.push(SKELETON);
+    let (mut letters, mut kept, mut last) = (0, 0, None);
+    for c in word.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if last == Some(c) {
+            continue;
+        }
+        last = Some(c);
+        if letters > 1 && matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y') {
+            continue;
+        }
+        out.push(c);
+        kept += 1;
+    }
+    letters >= 5 && kept >= 3
 }
 
 /// What every number becomes: in angle brackets, which no word contains
@@ -613,6 +709,22 @@ mod tests {
         assert!(long[w[0].clone()].starts_with("w0 ") && long[w[0].clone()].ends_with("w29"));
         assert!(long[w[1].clone()].starts_with("w15 "));
         assert!(long[w[3].clone()].ends_with("w69"));
+    }
+
+    #[test]
+    fn skeletons_share_misspellings_and_name_their_word() {
+        let mut s = String::new();
+        for word in ["threaten", "thretening", "threatning"] {
+            assert!(skeleton(word, &mut s), "{word}");
+            assert!(s.starts_with("~thrtn"), "{word}: {s}");
+        }
+        // Short words get none: their skeletons are shared by too many.
+        assert!(!skeleton("kill", &mut s));
+        let mut m = LinearModel::default();
+        m.weights.insert("~dpt".into(), 2.0);
+        assert!(m.score(&features("burn the deppot")) > 0.8);
+        let why = m.contributions(&features("burn the deppot"));
+        assert_eq!(why, vec![("~dpt (deppot)".to_string(), 2.0)]);
     }
 
     #[test]

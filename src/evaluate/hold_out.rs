@@ -53,7 +53,7 @@ pub fn hold_out(
         for category in Category::CONTENT {
             let data = train::teaching(&loaded.examples, category, |e| !held(e));
             let model =
-                train::fit_category(&data, category, &loaded.fit, loaded.classes_of(category));
+                train::fit_category(&data, category, &loaded.fit, loaded.features_of(category));
             let path = round_rules.join("model").join(format!("{category}.tsv"));
             train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
         }

@@ -35,6 +35,10 @@ struct SpecFile {
     /// The word classes file (relative to the training file), if any.
     #[serde(default)]
     classes: Option<PathBuf>,
+    /// The categories whose models also see each word's letter-skeleton
+    /// ([`model::skeleton`]); the others read words (and classes) only.
+    #[serde(default)]
+    skeletons: Vec<Category>,
     #[serde(rename = "set")]
     sets: Vec<SetDef>,
 }
@@ -127,6 +131,8 @@ pub(super) struct Loaded {
     pub(super) classes: WordClasses,
     /// The categories whose models use `classes`.
     pub(super) classes_for: BTreeSet<Category>,
+    /// The categories whose models see letter-skeletons.
+    pub(super) skeletons_for: BTreeSet<Category>,
     pub(super) examples: Vec<Example>,
     /// The labelled sets that teach every category: (mail folder, labels
     /// file), resolved against the training file's folder.
@@ -155,20 +161,45 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         fit: file.fit,
         classes,
         classes_for,
+        skeletons_for: file.skeletons.into_iter().collect(),
         examples,
         full_sets,
     })
 }
 
 impl Loaded {
-    /// The classes `category`'s model sees: none unless it is one of the
-    /// categories the classes file names.
-    pub(super) fn classes_of(&self, category: Category) -> &WordClasses {
+    /// The features `category`'s model is fitted on: the classes if it is
+    /// one of the categories the classes file names, skeletons if
+    /// training.toml's `skeletons` names it.
+    pub(super) fn features_of(&self, category: Category) -> FeatureKinds<'_> {
+        FeatureKinds {
+            classes: if self.classes_for.contains(&category) {
+                &self.classes
+            } else {
+                FeatureKinds::words_only().classes
+            },
+            skeletons: self.skeletons_for.contains(&category),
+        }
+    }
+}
+
+/// Which kinds of feature one category's model is fitted on (every model
+/// sees words, pairs and skips).
+#[derive(Clone, Copy)]
+pub(super) struct FeatureKinds<'a> {
+    /// The word classes it sees (none: no class features).
+    pub(super) classes: &'a WordClasses,
+    /// Whether it sees each word's letter-skeleton (`~thrtn`).
+    pub(super) skeletons: bool,
+}
+
+impl FeatureKinds<'static> {
+    /// Words only: no classes, no skeletons.
+    fn words_only() -> Self {
         static NONE: std::sync::OnceLock<WordClasses> = std::sync::OnceLock::new();
-        if self.classes_for.contains(&category) {
-            &self.classes
-        } else {
-            NONE.get_or_init(WordClasses::default)
+        FeatureKinds {
+            classes: NONE.get_or_init(WordClasses::default),
+            skeletons: false,
         }
     }
 }
@@ -190,7 +221,8 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         } else {
             String::new()
         };
-        let model = fit_category(&data, category, fit, loaded.classes_of(category));
+        let kinds = loaded.features_of(category);
+        let model = fit_category(&data, category, fit, kinds);
         let mut header = format!(
             "triage linear model for `{category}`: written by `triage rules train`; edit the\n\
              training sets or settings in training.toml and retrain rather than editing this file.\n\
@@ -205,6 +237,11 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
             fit.rounds,
             fit.keep,
         );
+        if kinds.skeletons {
+            header.push_str(
+                "and each word's letter-skeleton, alone (`~thrtn` for threaten, thretening, threatning).\n",
+            );
+        }
         header.push_str(&report);
         let file_text = model.render(&header);
         out.push(Trained {
@@ -410,7 +447,7 @@ fn cross_validated_report(data: &[&Example], category: Category, fit: &Fit) -> S
     for k in 0..fit.folds {
         let (held, train): (Vec<&Example>, Vec<&Example>) =
             data.iter().partition(|e| in_part(&e.id, fit.folds) == k);
-        let model = fit_category(&train, category, fit, &WordClasses::default());
+        let model = fit_category(&train, category, fit, FeatureKinds::words_only());
         scored.extend(held.iter().map(|e| {
             (
                 message_score(&model, e),
@@ -477,11 +514,9 @@ pub(super) fn fit_category(
     data: &[&Example],
     category: Category,
     fit: &Fit,
-    classes: &WordClasses,
+    kinds: FeatureKinds,
 ) -> LinearModel {
-    // Class features are left out of a model without classes.
-    let with_classes = !classes.of_word.is_empty();
-    let vocab = vocabulary(data, fit.min_count, with_classes);
+    let vocab = vocabulary(data, fit.min_count, kinds);
     let index = |s: &[String]| -> Vec<u32> {
         s.iter()
             .filter_map(|f| vocab.get(f.as_str()).copied())
@@ -533,7 +568,7 @@ pub(super) fn fit_category(
     let mut names: Vec<(&str, u32)> = vocab.iter().map(|(k, v)| (*k, *v)).collect();
     names.sort_by_key(|x| x.1);
     LinearModel {
-        classes: classes.clone(),
+        classes: kinds.classes.clone(),
         bias,
         weights: names
             .into_iter()
@@ -544,12 +579,14 @@ pub(super) fn fit_category(
 }
 
 /// Features in at least `min_count` sentences, numbered in name order;
-/// without `with_classes`, none made of a class (`[name]`).
+/// none made of a class (`[name]`) for a model without classes, no
+/// skeleton (`~thrtn`) for one without skeletons.
 fn vocabulary<'a>(
     data: &[&'a Example],
     min_count: usize,
-    with_classes: bool,
+    kinds: FeatureKinds,
 ) -> HashMap<&'a str, u32> {
+    let with_classes = !kinds.classes.of_word.is_empty();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in data {
         for s in &e.sentences {
@@ -561,7 +598,11 @@ fn vocabulary<'a>(
     }
     counts
         .into_iter()
-        .filter(|(f, n)| *n >= min_count && (with_classes || !f.contains('[')))
+        .filter(|(f, n)| {
+            *n >= min_count
+                && (with_classes || !f.contains('['))
+                && (kinds.skeletons || !f.starts_with(model::SKELETON))
+        })
         .enumerate()
         .map(|(i, (f, _))| (f, i as u32))
         .collect()
