@@ -16,7 +16,8 @@
 //! all regexes into one aho-corasick automaton, scans a squeezed text once,
 //! and says which regexes can match in the text at all: a regex whose
 //! requirement the text does not meet cannot match there, so skipping it
-//! changes nothing. Where nothing is known (a part like `\w+` needs no fixed
+//! changes nothing. Only the regexes named by a set found are worked out,
+//! each named by the sets of its rarest conjunct (a guess at load time). Where nothing is known (a part like `\w+` needs no fixed
 //! text) the requirement is simply true, and a regex whose whole
 //! requirement is true always runs.
 //!
@@ -126,7 +127,8 @@ pub struct Prefilter {
     automaton: AhoCorasick,
     /// Per automaton pattern: what finding its text tells.
     patterns: Vec<Pattern>,
-    /// Per literal set: the regexes whose requirement names it.
+    /// Per literal set: the regexes it names, those whose rarest conjunct
+    /// holds it ([`Compiled::triggers`]).
     regexes_of: Vec<Vec<usize>>,
     /// The regexes whose requirement is true: they always run.
     always: Vec<usize>,
@@ -252,7 +254,7 @@ impl Prefilter {
 
     /// Into `out`, in order, every regex that may match somewhere in the
     /// text whose squeezed view is `squeezed`; a regex left out certainly
-    /// cannot. Only the requirements that name a literal set the text holds
+    /// cannot. Only the requirements named by a literal set the text holds
     /// are worked out: any other (not true) needs a set the text lacks.
     pub fn candidates(&self, squeezed: &Squeezed, scratch: &mut Scratch, out: &mut Vec<usize>) {
         let stamp = scratch.start(
