@@ -16,7 +16,8 @@
 //! all regexes into one aho-corasick automaton, scans a squeezed text once,
 //! and says which regexes can match in the text at all: a regex whose
 //! requirement the text does not meet cannot match there, so skipping it
-//! changes nothing. Where nothing is known (a part like `\w+` needs no fixed
+//! changes nothing. Only the regexes named by a set found are worked out,
+//! each named by the sets of its rarest conjunct (a guess at load time). Where nothing is known (a part like `\w+` needs no fixed
 //! text) the requirement is simply true, and a regex whose whole
 //! requirement is true always runs.
 //!
@@ -70,14 +71,41 @@ enum Compiled {
 }
 
 impl Compiled {
-    /// Every literal set this names, into `out`.
-    fn sets(&self, out: &mut Vec<usize>) {
+    /// How often a text is expected to hold this, from `set_cost` (per
+    /// literal set, see [`Numbering::set_costs`]): a conjunction as often
+    /// as its rarest part, an alternative as often as its parts together.
+    /// Only a guess that orders the parts; nothing depends on it but speed.
+    fn cost(&self, set_cost: &[f64]) -> f64 {
+        match self {
+            Compiled::True => f64::INFINITY,
+            Compiled::Any(set) => set_cost[*set],
+            Compiled::All(subs) => subs
+                .iter()
+                .map(|r| r.cost(set_cost))
+                .fold(f64::INFINITY, f64::min),
+            Compiled::Either(subs) => subs.iter().map(|r| r.cost(set_cost)).sum(),
+        }
+    }
+
+    /// Into `out`, literal sets one of which a text holding this certainly
+    /// holds: the sets of the rarest part of a conjunction (all its parts
+    /// hold), those of every branch of an alternative. A regex is named
+    /// only by these, so a common set (`you`) that its formula needs beside
+    /// a rare one (an insult) does not name it on every segment only for
+    /// the formula to be turned down. None for a true requirement.
+    fn triggers(&self, set_cost: &[f64], out: &mut Vec<usize>) {
         match self {
             Compiled::True => {}
             Compiled::Any(set) => out.push(*set),
-            Compiled::All(subs) | Compiled::Either(subs) => {
-                subs.iter().for_each(|r| r.sets(out));
+            Compiled::All(subs) => {
+                let rarest = subs
+                    .iter()
+                    .min_by(|a, b| a.cost(set_cost).total_cmp(&b.cost(set_cost)));
+                if let Some(rarest) = rarest {
+                    rarest.triggers(set_cost, out);
+                }
             }
+            Compiled::Either(subs) => subs.iter().for_each(|r| r.triggers(set_cost, out)),
         }
     }
 
@@ -99,7 +127,8 @@ pub struct Prefilter {
     automaton: AhoCorasick,
     /// Per automaton pattern: what finding its text tells.
     patterns: Vec<Pattern>,
-    /// Per literal set: the regexes whose requirement names it.
+    /// Per literal set: the regexes it names, those whose rarest conjunct
+    /// holds it ([`Compiled::triggers`]).
     regexes_of: Vec<Vec<usize>>,
     /// The regexes whose requirement is true: they always run.
     always: Vec<usize>,
@@ -176,9 +205,10 @@ impl Prefilter {
             .collect();
         let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
         let mut always = Vec::new();
+        let set_cost = numbering.set_costs();
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
-            req.sets(&mut sets);
+            req.triggers(&set_cost, &mut sets);
             if sets.is_empty() {
                 always.push(regex);
             }
@@ -224,7 +254,7 @@ impl Prefilter {
 
     /// Into `out`, in order, every regex that may match somewhere in the
     /// text whose squeezed view is `squeezed`; a regex left out certainly
-    /// cannot. Only the requirements that name a literal set the text holds
+    /// cannot. Only the requirements named by a literal set the text holds
     /// are worked out: any other (not true) needs a set the text lacks.
     pub fn candidates(&self, squeezed: &Squeezed, scratch: &mut Scratch, out: &mut Vec<usize>) {
         let stamp = scratch.start(
@@ -274,6 +304,20 @@ impl Prefilter {
 }
 
 impl Numbering {
+    /// Per literal set, a guess at how often a segment holds it: the sum
+    /// over its literals of [`literal_cost`].
+    fn set_costs(&self) -> Vec<f64> {
+        let mut cost = vec![0.0; self.set_ids.len()];
+        let common = common_words();
+        for (literal, sets) in self.literals.iter().zip(&self.sets_of) {
+            let lit_cost = literal_cost(literal, &common);
+            for &set in sets {
+                cost[set] += lit_cost;
+            }
+        }
+        cost
+    }
+
     /// Number the literal sets of `req` (shared between regexes).
     fn compile(&mut self, req: &Requirement) -> Compiled {
         match req {
@@ -606,6 +650,39 @@ impl Extractor {
     }
 }
 
+/// The commonest English words (and a council's mail's), squeezed as the
+/// literals are: a literal made of them is found in most segments.
+const COMMON_WORDS: &str = "a about after again all also am an and any are as at be because been \
+    before being but by can could council day did do does don't done for from get go going got had \
+    has have he her here him his how i i'm if in into is it it's just know last like make me more \
+    most my need no not now of on one only or other our out over please said same say see she so \
+    some still such take than thank thanks that the their them then there these they this those \
+    time to told too up us very want was way we week well were what when where which who why will \
+    with would year yes you your";
+
+/// [`COMMON_WORDS`], squeezed.
+fn common_words() -> HashSet<String> {
+    COMMON_WORDS
+        .split_whitespace()
+        .filter_map(literal::from_text)
+        .map(|word| literal::split(&word).0)
+        .collect()
+}
+
+/// A guess at how often a segment holds `literal` (marks aside): about
+/// one in four for each letter of a word that is not a common one (a
+/// word cut short at the literal's ends counts as common when it has two
+/// letters or fewer), a literal of common words alone about always.
+fn literal_cost(literal: &str, common: &HashSet<String>) -> f64 {
+    let text = literal::split(literal).0.to_lowercase();
+    let uncommon: usize = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| word.chars().count() > 2 && !common.contains(*word))
+        .map(|word| word.chars().count())
+        .sum();
+    0.25f64.powi(uncommon.min(64) as i32)
+}
+
 /// Every string of `set` repeated `n` times over (`n` ≥ 1), if not too many.
 fn power(set: &[String], n: u32) -> Option<Vec<String>> {
     (1..n).try_fold(set.to_vec(), |acc, _| product(&acc, set))
@@ -771,6 +848,14 @@ mod tests {
         );
     }
 
+    /// Whether `pre` lets any regex run on `text`.
+    fn may_match(pre: &Prefilter, text: &str) -> bool {
+        let mut out = Vec::new();
+        let squeezed = Normalizer::default().normalize(text, 0).squeeze();
+        pre.candidates(&squeezed, &mut Scratch::default(), &mut out);
+        !out.is_empty()
+    }
+
     #[test]
     fn a_word_edge_after_an_alternation_is_kept_branch_by_branch() {
         // The last branch's ending is unknown, so the alternation as a whole
@@ -778,8 +863,6 @@ mod tests {
         let pattern = r"\byou\s+(?:rat|cheat|excuse\s+for\s+\w+)\b";
         let pre = Prefilter::new([&Requirement::of(&regex_syntax::parse(pattern).unwrap())]);
         let re = regex::Regex::new(pattern).unwrap();
-        let normalizer = Normalizer::default();
-        let mut scratch = Scratch::default();
         for (text, passes) in [
             ("you rat", true),
             ("you rat!", true),
@@ -789,17 +872,42 @@ mod tests {
             ("you cheated", false),
             ("you separate", false),
         ] {
-            let mut out = Vec::new();
-            pre.candidates(
-                &normalizer.normalize(text, 0).squeeze(),
-                &mut scratch,
-                &mut out,
-            );
-            assert_eq!(!out.is_empty(), passes, "{text:?}");
+            assert_eq!(may_match(&pre, text), passes, "{text:?}");
             assert!(
                 passes || !re.is_match(text),
                 "{text:?} matches: the test is wrong"
             );
+        }
+    }
+
+    #[test]
+    fn a_regex_is_named_only_by_its_rarest_part() {
+        let pattern = r"\byou\b.*\b(?:idiot|moron)\b";
+        let req = Requirement::of(&regex_syntax::parse(pattern).unwrap());
+        let mut numbering = Numbering::default();
+        let compiled = numbering.compile(&req);
+        let mut triggers = Vec::new();
+        compiled.triggers(&numbering.set_costs(), &mut triggers);
+        let named_by: Vec<Vec<String>> = numbering
+            .set_ids
+            .iter()
+            .filter(|(_, id)| triggers.contains(id))
+            .map(|(set, _)| set.iter().map(|l| literal::show(l)).collect())
+            .collect();
+        assert_eq!(
+            named_by,
+            vec![vec![r"\bidiot\b".to_string(), r"\bmoron\b".to_string()]],
+            "named by the insults, not by `you`: {req:?}"
+        );
+        let pre = Prefilter::new([&req]);
+        for (text, passes) in [
+            ("you idiot", true),
+            ("you, you utter moron", true),
+            ("you and you", false),
+            ("idiot", false),
+            ("idiotic of you", false),
+        ] {
+            assert_eq!(may_match(&pre, text), passes, "{text:?}");
         }
     }
 
