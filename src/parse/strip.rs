@@ -286,16 +286,15 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
     if first.len() > MAX_ATTRIBUTION_CHARS {
         return None;
     }
-    // A one-line attribution names its verb; a wrapped one starts with a
-    // digit or `@` somewhere. Most lines have neither: no regex runs.
-    let may_wrap = first.bytes().any(|b| b.is_ascii_digit() || b == b'@');
-    if !may_wrap && !may_name_a_verb(first) {
-        return None;
-    }
-    if ATTRIBUTION_ON.is_match(first) {
+    // A one-line attribution names its verb; a wrapped one has a digit or
+    // `@` on its first line, which starts "On", "Le" or "Am" (an anchored
+    // regex that stops within a few bytes). Most lines have no verb: the
+    // regexes that read the whole line do not run on them.
+    let names_a_verb = may_name_a_verb(first);
+    if names_a_verb && ATTRIBUTION_ON.is_match(first) {
         return Some((1, MACHINE_MARK.is_match(first)));
     }
-    if may_wrap && ATTRIBUTION_START.is_match(first) {
+    if first.bytes().any(|b| b.is_ascii_digit() || b == b'@') && ATTRIBUTION_START.is_match(first) {
         let mut joined = first.trim_end().to_string();
         for (n, next) in lines.iter().enumerate().skip(i + 1).take(2) {
             if is_blank(next) || is_quoted(next) {
@@ -311,7 +310,7 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
             }
         }
     }
-    if ATTRIBUTION_NAME.is_match(first) {
+    if names_a_verb && ATTRIBUTION_NAME.is_match(first) {
         return Some((1, first.contains('@')));
     }
     None
