@@ -12,6 +12,7 @@
 //! rule only fires when the shape is clearly machine-written (a date, a time
 //! or an address) or the next line is `>`-quoted.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -285,10 +286,15 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
     if first.len() > MAX_ATTRIBUTION_CHARS {
         return None;
     }
-    if ATTRIBUTION_ON.is_match(first) {
+    // A one-line attribution names its verb; a wrapped one has a digit or
+    // `@` on its first line, which starts "On", "Le" or "Am" (an anchored
+    // regex that stops within a few bytes). Most lines have no verb: the
+    // regexes that read the whole line do not run on them.
+    let names_a_verb = may_name_a_verb(first);
+    if names_a_verb && ATTRIBUTION_ON.is_match(first) {
         return Some((1, MACHINE_MARK.is_match(first)));
     }
-    if ATTRIBUTION_START.is_match(first) && first.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+    if first.bytes().any(|b| b.is_ascii_digit() || b == b'@') && ATTRIBUTION_START.is_match(first) {
         let mut joined = first.trim_end().to_string();
         for (n, next) in lines.iter().enumerate().skip(i + 1).take(2) {
             if is_blank(next) || is_quoted(next) {
@@ -304,10 +310,32 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
             }
         }
     }
-    if ATTRIBUTION_NAME.is_match(first) {
+    if names_a_verb && ATTRIBUTION_NAME.is_match(first) {
         return Some((1, first.contains('@')));
     }
     None
+}
+
+/// The verbs [`ATTRIBUTION_ON`] and [`ATTRIBUTION_NAME`] need, as ASCII
+/// text in any case. A line holding none of them, all ASCII, matches
+/// neither; a line with a non-ASCII character is left to the regexes (their
+/// case folding also takes `ſ` for `s` and `K` for `k`).
+fn may_name_a_verb(line: &str) -> bool {
+    static VERBS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "wrote",
+                "writes",
+                "mentioned",
+                "replied",
+                "crit",
+                "schrieb",
+                "said",
+            ])
+            .expect("fixed words build")
+    });
+    !line.is_ascii() || VERBS.is_match(line)
 }
 
 /// The first non-blank line at or after `i` is `>`-quoted.
@@ -704,6 +732,11 @@ mod tests {
             "On Mon, 3 Nov 2025 at 10:02, Jo Bloggs <jo@x.org> wrote:",
             "Jo Bloggs <jo@x.org> wrote:",
             "Le lun. 3 nov. 2025 à 10:02, Jo <jo@x.org> a écrit :",
+            // The verb screen is case-blind, and leaves non-ASCII lines to
+            // the regexes, whose case folding reads `ſ` as `s`.
+            "ON MON, 3 NOV 2025 AT 10:02, JO BLOGGS <JO@X.ORG> WROTE:",
+            "Jo Bloggs <jo@x.org> writeſ:",
+            "On 03/11/2025 10:02, Jo Bloggs\n<jo@x.org> wrote:",
         ] {
             let t = format!("My reply.\n\n{attr}\nquoted body\n");
             let s = check(&t);
