@@ -373,6 +373,37 @@ pub struct SentenceScorer {
     /// Whether any feature is a skeleton ([`skeleton`]): if none is, no
     /// word's skeleton is worked out.
     skeletons: bool,
+    /// The largest weight, either sign: bounds the rounding of a sum.
+    largest: f32,
+    /// The largest weight of a skeleton alone, at least 0: the most a word
+    /// outside every vocabulary (a misspelling) can add.
+    skeleton_most: f32,
+}
+
+/// What one word can add to a sentence's sum in one scorer, at most, for
+/// [`Scorers::screened`]: its word's, class's and skeleton's weights alone
+/// (always added, whatever their sign), and per kind of pair (pair, skip)
+/// how many of its word and class start one and end one (their
+/// [`Numbered::places`]) and the largest weight of those
+/// ([`Numbered::most_first`]). Two words at the kind's distance make at
+/// most `starts × ends` features, each weighing at most the smaller
+/// largest weight.
+#[derive(Clone, Copy, Default)]
+struct Reach {
+    single: f32,
+    first: [f32; 2],
+    second: [f32; 2],
+    starts: [u8; 2],
+    ends: [u8; 2],
+}
+
+impl Reach {
+    /// The most a pair or skip (`pair` 0 or 1) of this word then `next`
+    /// can add.
+    fn with(&self, next: &Reach, pair: usize) -> f32 {
+        let features = self.starts[pair] * next.ends[pair];
+        f32::from(features) * self.first[pair].min(next.second[pair])
+    }
 }
 
 /// What [`SentenceScorer`] knows of one word number.
@@ -381,6 +412,11 @@ struct Numbered {
     single: f32,
     /// Bits: [`first`] and [`second`] of each kind the word is in.
     places: u8,
+    /// Per kind of pair (pair, skip), the largest weight of a feature
+    /// this word starts, and of one it ends, at least 0: a pair feature of
+    /// two words weighs at most the smaller of the two ([`Reach`]).
+    most_first: [f32; 2],
+    most_second: [f32; 2],
 }
 
 /// The bit of `places` for a word first in a feature of `kind`.
@@ -394,7 +430,7 @@ fn second(kind: Kind) -> u8 {
 }
 
 /// The three kinds of feature, in the order [`for_each_feature`] walks them.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Single = 0,
     Pair = 1,
@@ -412,6 +448,8 @@ impl SentenceScorer {
             numbered: Vec::new(),
             weights: HashMap::default(),
             skeletons: false,
+            largest: 0.0,
+            skeleton_most: 0.0,
         };
         for (feature, &weight) in &model.weights {
             scorer.skeletons |= feature.starts_with(SKELETON);
@@ -431,7 +469,16 @@ impl SentenceScorer {
                     scorer.numbered[a as usize].places |= self::first(kind);
                     scorer.numbered[b as usize].places |= self::second(kind);
                     scorer.weights.insert(feature_key(kind, a, b), weight);
+                    let pair = kind as usize - 1;
+                    let most = &mut scorer.numbered[a as usize].most_first[pair];
+                    *most = most.max(weight);
+                    let most = &mut scorer.numbered[b as usize].most_second[pair];
+                    *most = most.max(weight);
                 }
+            }
+            scorer.largest = scorer.largest.max(weight.abs());
+            if kind == Kind::Single && feature.starts_with(SKELETON) {
+                scorer.skeleton_most = scorer.skeleton_most.max(weight);
             }
         }
         for (word, class) in &model.classes.of_word {
@@ -443,6 +490,32 @@ impl SentenceScorer {
             }
         }
         scorer
+    }
+
+    /// What a word whose numbers ([`SentenceScorer::numbers_of`]) are
+    /// `numbers` can add at most.
+    fn reach(&self, numbers: &[Option<u32>; 3]) -> Reach {
+        let mut reach = Reach::default();
+        for (slot, number) in numbers.iter().enumerate() {
+            let Some(number) = number else { continue };
+            let numbered = &self.numbered[*number as usize];
+            reach.single += numbered.single;
+            if slot == 2 {
+                // A skeleton stands alone.
+                continue;
+            }
+            for (pair, kind) in [Kind::Pair, Kind::Skip].into_iter().enumerate() {
+                if numbered.places & first(kind) != 0 {
+                    reach.starts[pair] += 1;
+                    reach.first[pair] = reach.first[pair].max(numbered.most_first[pair]);
+                }
+                if numbered.places & second(kind) != 0 {
+                    reach.ends[pair] += 1;
+                    reach.second[pair] = reach.second[pair].max(numbered.most_second[pair]);
+                }
+            }
+        }
+        reach
     }
 
     fn number(&mut self, word: &str) -> u32 {
@@ -512,10 +585,17 @@ impl SentenceScorer {
 /// words, instead of once per weights file.
 pub struct Scorers {
     scorers: Vec<SentenceScorer>,
+    /// Per scorer: the least score a caller needs of it
+    /// ([`Scorers::screened`]), as the sum of weights (bias included) that
+    /// gives a little less than that score: a sentence whose sum cannot
+    /// reach it is not scored.
+    floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]).
     numbers: Vec<[Option<u32>; 3]>,
+    /// At the same places: what the word can add at most in scorer `k`.
+    reach: Vec<Reach>,
     /// Whether any scorer has a skeleton feature: a word outside the
     /// vocabulary (a misspelling) may still have a known skeleton.
     skeletons: bool,
@@ -533,7 +613,10 @@ pub struct ScoringScratch {
 }
 
 impl Scorers {
-    pub fn new(scorers: Vec<SentenceScorer>) -> Scorers {
+    /// `least[k]`: the least score anyone needs of scorer `k` (a rule's
+    /// `min_score`); [`Scorers::screened`] leaves out what cannot reach it.
+    pub fn new(scorers: Vec<SentenceScorer>, least: &[f32]) -> Scorers {
+        assert_eq!(scorers.len(), least.len(), "a least score per scorer");
         let mut vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>> = HashMap::default();
         for word in scorers.iter().flat_map(|s| s.words.keys()) {
             let next = vocabulary.len() as u32;
@@ -546,11 +629,32 @@ impl Scorers {
                 numbers[place as usize * scorers.len() + k] = scorer.numbers_of(word, &mut buffer);
             }
         }
+        let mut reach = vec![Reach::default(); numbers.len()];
+        for (place, numbers) in numbers.iter().enumerate() {
+            reach[place] = scorers[place % scorers.len()].reach(numbers);
+        }
+        // A score of at least `least` needs `1 / (1 + exp(-z)) >= least`;
+        // the floor is the `z` of a score a millionth less, so that the
+        // `f32` arithmetic of the score (a few units in the last place of
+        // a number at most 1) cannot lift a sentence under the floor to
+        // `least`. A least score of a millionth or less screens nothing.
+        let floors = (least.iter())
+            .map(|&least| f64::from(least) - 1e-6)
+            .map(|p| {
+                if p > 0.0 {
+                    (p / (1.0 - p)).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect();
         let skeletons = scorers.iter().any(|s| s.skeletons);
         Scorers {
             scorers,
+            floors,
             vocabulary,
             numbers,
+            reach,
             skeletons,
         }
     }
@@ -567,6 +671,65 @@ impl Scorers {
     /// stemmed words ([`stems`]) are `words`: [`SentenceScorer::score`]
     /// of each, to the bit.
     pub fn score(&self, words: &[&str], scratch: &mut ScoringScratch, scores: &mut [f32]) {
+        self.look_up(words, scratch);
+        for (k, score) in scores.iter_mut().enumerate() {
+            self.number_words(k, words, scratch);
+            *score = self.scorers[k].score_numbered(&scratch.numbers);
+        }
+    }
+
+    /// As [`Scorers::score`], but `None` for a scorer the sentence cannot
+    /// reach the least score of (given to [`Scorers::new`]), without
+    /// scoring it: most sentences are far from every threshold. The screen
+    /// is [`SentenceScorer::most`], which looks up no pair feature; a
+    /// sentence whose most, with room for the rounding of both sums, is
+    /// under the floor cannot score the least score. A score given is the
+    /// full one, to the bit.
+    pub fn screened(
+        &self,
+        words: &[&str],
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+    ) {
+        self.look_up(words, scratch);
+        // Each word brings at most 11 features (3 alone, 4 pairs, 4 skips);
+        // the rounding of a sum of `f` terms, each at most `largest`, is
+        // under `f * f * largest * 2^-24`: twice that (one more term for
+        // the bias) covers the screen's sum and the score's.
+        let terms = (11 * words.len() + 1) as f64;
+        for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
+            // Outside every vocabulary: at most a skeleton alone.
+            let outside = Reach {
+                single: scorer.skeleton_most,
+                ..Reach::default()
+            };
+            let reach = |i: usize| match scratch.places.get(i) {
+                Some(Some(p)) => Some(&self.reach[p + k]),
+                Some(None) => Some(&outside),
+                None => None,
+            };
+            let mut most = -0.0f32;
+            for i in 0..words.len() {
+                let word = reach(i).unwrap_or(&outside);
+                most += word.single;
+                for pair in 0..2 {
+                    if let Some(next) = reach(i + 1 + pair) {
+                        most += word.with(next, pair);
+                    }
+                }
+            }
+            let largest = f64::from(scorer.largest.max(scorer.bias.abs()));
+            let rounding = terms * terms * largest * 2f64.powi(-23);
+            let most = f64::from(scorer.bias) + f64::from(most) + rounding;
+            *score = (most >= self.floors[k]).then(|| {
+                self.number_words(k, words, scratch);
+                scorer.score_numbered(&scratch.numbers)
+            });
+        }
+    }
+
+    /// Each word's place in the vocabulary, into `scratch.places`.
+    fn look_up(&self, words: &[&str], scratch: &mut ScoringScratch) {
         let n = self.scorers.len();
         scratch.places.clear();
         scratch.places.extend(
@@ -574,23 +737,27 @@ impl Scorers {
                 .iter()
                 .map(|w| self.vocabulary.get(*w).map(|&p| p as usize * n)),
         );
-        for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
-            scratch.numbers.clear();
-            for (word, place) in words.iter().zip(&scratch.places) {
-                let numbers = match place {
-                    Some(p) => self.numbers[p + k],
-                    // Outside every scorer's vocabulary: only its skeleton
-                    // can be known.
-                    None if self.skeletons => [
-                        None,
-                        None,
-                        scorer.skeleton_number(word, &mut scratch.skeleton),
-                    ],
-                    None => [None; 3],
-                };
-                scratch.numbers.push(numbers);
-            }
-            *score = scorer.score_numbered(&scratch.numbers);
+    }
+
+    /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
+    /// `words`, whose places ([`Scorers::look_up`]) are in `scratch`, into
+    /// `scratch.numbers`.
+    fn number_words(&self, k: usize, words: &[&str], scratch: &mut ScoringScratch) {
+        let scorer = &self.scorers[k];
+        scratch.numbers.clear();
+        for (word, place) in words.iter().zip(&scratch.places) {
+            let numbers = match place {
+                Some(p) => self.numbers[p + k],
+                // Outside every scorer's vocabulary: only its skeleton
+                // can be known.
+                None if self.skeletons => [
+                    None,
+                    None,
+                    scorer.skeleton_number(word, &mut scratch.skeleton),
+                ],
+                None => [None; 3],
+            };
+            scratch.numbers.push(numbers);
         }
     }
 }
@@ -754,7 +921,7 @@ mod tests {
                 LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
             })
             .collect();
-        let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect());
+        let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect(), &[0.5; 3]);
         let (mut words, mut numbers) = (Vec::new(), Vec::new());
         let (mut scratch, mut together) = (ScoringScratch::default(), vec![0.0; models.len()]);
         for sentence in [
@@ -775,6 +942,48 @@ mod tests {
                 assert_eq!(fast.to_bits(), slow.to_bits(), "{sentence}");
                 assert_eq!(together[k].to_bits(), slow.to_bits(), "{sentence}");
             }
+        }
+    }
+
+    /// A sentence whose score is exactly the least score needed is scored
+    /// (and reaches it); one whose score is a hair under it is left out or
+    /// scored under it, never given a different score.
+    #[test]
+    fn the_screen_keeps_a_sentence_at_the_threshold() {
+        let mut m = LinearModel {
+            bias: -3.0,
+            ..Default::default()
+        };
+        for (name, w) in [
+            ("burn", 1.25),
+            ("office", 0.5),
+            ("burn your", 0.75),
+            ("your office", 0.375),
+            ("burn … office", 0.625),
+            ("rubbish", -2.0),
+        ] {
+            m.weights.insert(name.to_string(), w);
+        }
+        let mut words = Vec::new();
+        let mut scratch = ScoringScratch::default();
+        for sentence in ["i'll burn your office", "burn the rubbish office", "burn"] {
+            stems(sentence, &mut words);
+            let full = m.score(&m.features(sentence));
+            for (least, reached) in [(full, true), (full.next_up(), false)] {
+                let scorers = Scorers::new(vec![SentenceScorer::new(&m)], &[least]);
+                let mut score = [None];
+                scorers.screened(&words, &mut scratch, &mut score);
+                match score[0] {
+                    Some(s) => assert_eq!(s.to_bits(), full.to_bits(), "{sentence}"),
+                    None => assert!(!reached, "{sentence} left out at {least}"),
+                }
+                assert_eq!(score[0].is_some_and(|s| s >= least), reached, "{sentence}");
+            }
+            // Far above the sentence's reach: left out, not scored.
+            let scorers = Scorers::new(vec![SentenceScorer::new(&m)], &[0.999]);
+            let mut score = [Some(0.0)];
+            scorers.screened(&words, &mut scratch, &mut score);
+            assert_eq!(score[0], None, "{sentence}");
         }
     }
 

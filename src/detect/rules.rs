@@ -258,6 +258,42 @@ impl CompiledRules {
             .collect()
     }
 
+    /// The model's screen against full scoring over every sentence of
+    /// `text` (normalised, as a segment is scored), per weights file: how
+    /// many sentences it left unscored, how many it saw, and every
+    /// sentence where it differs from full scoring (a score that is not
+    /// the full one to the bit, or a sentence left out that reaches a
+    /// rule's `min_score`): always none unless the screen is wrong.
+    #[cfg(test)]
+    pub fn model_screen_errors(&self, text: &str) -> (usize, usize, Vec<String>) {
+        let text = self.normalizer.normalize(text, 0).text;
+        let (mut words, mut scratch) = (Vec::new(), ScoringScratch::default());
+        let mut full = vec![0.0; self.scorers.len()];
+        let mut screened = vec![None; self.scorers.len()];
+        let (mut left_out, mut seen, mut errors) = (0, 0, Vec::new());
+        for unit in model::units(&text) {
+            model::stems(&text[unit.clone()], &mut words);
+            self.scorers.score(&words, &mut scratch, &mut full);
+            self.scorers.screened(&words, &mut scratch, &mut screened);
+            for &(rule, _, min_score, scorer) in &self.models {
+                let wrong = match screened[scorer] {
+                    Some(score) => score.to_bits() != full[scorer].to_bits(),
+                    None => full[scorer] >= min_score,
+                };
+                if wrong {
+                    let (id, sentence) = (&self.rules[rule].id, &text[unit.clone()]);
+                    errors.push(format!(
+                        "{id}: {:?} against {} for {sentence:?}",
+                        screened[scorer], full[scorer]
+                    ));
+                }
+            }
+            seen += screened.len();
+            left_out += screened.iter().filter(|s| s.is_none()).count();
+        }
+        (left_out, seen, errors)
+    }
+
     /// Every rule's examples, must match and must not match.
     #[cfg(test)]
     pub fn examples(&self) -> impl Iterator<Item = &str> {
@@ -420,12 +456,13 @@ impl CompiledRules {
             return out;
         }
         let (mut words, mut scratch) = (Vec::new(), ScoringScratch::default());
-        let mut scores = vec![0.0; self.scorers.len()];
+        let mut scores = vec![None; self.scorers.len()];
         for unit in model::units(text) {
             model::stems(&text[unit.clone()], &mut words);
-            self.scorers.score(&words, &mut scratch, &mut scores);
+            // `None`: the sentence cannot reach any rule's `min_score`.
+            self.scorers.screened(&words, &mut scratch, &mut scores);
             for &(rule, _, min_score, scorer) in &self.models {
-                if scores[scorer] >= min_score {
+                if scores[scorer].is_some_and(|score| score >= min_score) {
                     out.push((rule, unit.start, unit.end));
                 }
             }
@@ -653,6 +690,11 @@ impl<'a> Loader<'a> {
         );
         let sha256 = self.hash();
         let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.requirement()));
+        // Per scorer, the least `min_score` of the rules that share it.
+        let mut least = vec![f32::INFINITY; scorers.len()];
+        for &(_, _, min_score, scorer) in &models {
+            least[scorer] = least[scorer].min(min_score);
+        }
         self.errors.into_result(CompiledRules {
             rules,
             guards,
@@ -660,7 +702,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
-            scorers: Scorers::new(scorers),
+            scorers: Scorers::new(scorers, &least),
             words,
             word_patterns,
             allow,
