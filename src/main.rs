@@ -308,6 +308,11 @@ enum RulesCommand {
         /// Fix "now" (RFC 3339) for the --hold-out runs, as `triage eval --now`.
         #[arg(long, requires = "hold_out")]
         now: Option<String>,
+        /// Leave each --hold-out round's rules folder, with the model trained without
+        /// that round, in DIR/<round>/rules, to read the round's misses with
+        /// `triage eval --rules DIR/<round>/rules`.
+        #[arg(long, value_name = "DIR", requires = "hold_out")]
+        keep: Option<PathBuf>,
     },
     /// Hits per rule over some mail, overlaps, and (with labels) how often each rule was right.
     Stats {
@@ -348,8 +353,9 @@ fn main() -> ExitCode {
                     check: _,
                     hold_out,
                     now,
+                    keep,
                 },
-        } if !hold_out.is_empty() => rules_hold_out(&rules, spec, &hold_out, now),
+        } if !hold_out.is_empty() => rules_hold_out(&rules, spec, &hold_out, now, keep.as_deref()),
         Command::Rules {
             command: RulesCommand::Train {
                 rules, spec, check, ..
@@ -813,10 +819,11 @@ fn rules_hold_out(
     spec: Option<PathBuf>,
     prefixes: &[String],
     now: Option<String>,
+    keep: Option<&Path>,
 ) -> u8 {
     let spec = spec.unwrap_or_else(|| dir.join("model").join("training.toml"));
     let started = std::time::Instant::now();
-    match evaluate::hold_out::hold_out(&spec, dir, prefixes, now) {
+    match evaluate::hold_out::hold_out(&spec, dir, prefixes, now, keep) {
         Ok(rounds) => {
             say!(
                 "{}({:.0} s)",

@@ -8,7 +8,9 @@
 //! round, scored as `triage eval` scores: precision, recall and F1 per
 //! category, and queue accuracy. The mean over rounds is the figure a model
 //! change must improve. Nothing is written beside the rules: each round's
-//! model and mail live in a scratch folder.
+//! model and mail live in a scratch folder, unless `keep` names a folder, where
+//! each round's rules (with that round's model) are left in `KEEP/<round>/rules`
+//! so its misses can be read with `triage eval --rules KEEP/<round>/rules`.
 
 use super::train::{self, Example};
 use super::{triage_read_only, EvalReport, Labels};
@@ -33,12 +35,15 @@ pub struct RoundScore {
 /// Train without each round in turn and score the detector on it. A
 /// round is a file-name prefix, or several joined by `+`.
 /// `rules_dir` is copied (with the round's model written in) for each round;
-/// `now` fixes the clock as `triage eval --now` does.
+/// `now` fixes the clock as `triage eval --now` does. With `keep`, each
+/// round's rules folder (its model written in) is left in `keep/<round>/rules`
+/// (replacing whatever was there) instead of a scratch folder.
 pub fn hold_out(
     spec: &Path,
     rules_dir: &Path,
     prefixes: &[String],
     now: Option<String>,
+    keep: Option<&Path>,
 ) -> Result<Vec<RoundScore>> {
     let rules = RuleSet::load_without_models(rules_dir).map_err(Error::Config)?;
     let loaded = train::load(spec, &rules)?;
@@ -48,7 +53,17 @@ pub fn hold_out(
         let is_held = |source_id: &str| prefix.split('+').any(|p| source_id.starts_with(p));
         let held = |e: &Example| is_held(&e.source_id);
         let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let round_rules = scratch.path().join("rules");
+        let round_rules = match keep {
+            Some(keep) => {
+                let round_rules = keep.join(prefix).join("rules");
+                if round_rules.exists() {
+                    std::fs::remove_dir_all(&round_rules)
+                        .map_err(|e| Error::io(&round_rules, e))?;
+                }
+                round_rules
+            }
+            None => scratch.path().join("rules"),
+        };
         copy_dir(rules_dir, &round_rules)?;
         for category in Category::CONTENT {
             let data = train::teaching(&loaded.examples, category, |e| !held(e));
@@ -185,4 +200,45 @@ pub fn render(rounds: &[RoundScore]) -> String {
         f(mean(rounds.iter().map(|r| r.queue_accuracy).collect()))
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_leaves_each_rounds_rules_with_its_own_model_and_they_load() {
+        let dir = tempfile::tempdir().unwrap();
+        train::tests::write_set(dir.path());
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let keep = dir.path().join("kept");
+        let prefixes = ["t1+n1".to_string(), "t2".to_string()];
+        let rounds = hold_out(
+            &dir.path().join("training.toml"),
+            &rules_dir,
+            &prefixes,
+            Some("2026-11-21T06:00:00Z".into()),
+            Some(&keep),
+        )
+        .unwrap();
+        assert_eq!(rounds.len(), 2);
+        assert_eq!(rounds[0].messages, 2);
+        for prefix in prefixes {
+            let round_rules = keep.join(&prefix).join("rules");
+            let weights =
+                std::fs::read_to_string(round_rules.join("model").join("threat_property.tsv"))
+                    .unwrap();
+            assert!(
+                weights.contains(&format!("held out: {prefix}*")),
+                "{prefix}"
+            );
+            RuleSet::load(&round_rules).unwrap();
+            // Only the rules are kept, not the round's mail.
+            let names: Vec<_> = std::fs::read_dir(keep.join(&prefix))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["rules"]);
+        }
+    }
 }

@@ -692,10 +692,12 @@ fn gradient_descent(instances: &[Instance], dims: usize, fit: &Fit) -> (Vec<f32>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn write_set(dir: &Path) {
+    /// A tiny labelled set (four property threats `t1`…`t4`, four ordinary
+    /// `n1`…`n4`) and a `training.toml` naming it, in `dir`.
+    pub(crate) fn write_set(dir: &Path) {
         let mail = dir.join("mail");
         std::fs::create_dir_all(&mail).unwrap();
         let messages = [
