@@ -279,4 +279,22 @@ mod tests {
         }
         assert!(!ascii_words_only("café"));
     }
+
+    #[test]
+    fn each_form_is_compiled_when_a_text_first_needs_it_and_errors_come_at_load() {
+        let re = WordRegex::new(r"\bkill\s+\w+", 1 << 20).unwrap();
+        assert!(re.ascii.get().is_none() && re.unicode.get().is_none());
+        assert!(re.is_match("kill them £5"));
+        assert!(re.ascii.get().is_some() && re.unicode.get().is_none());
+        assert!(re.is_match("kill café"));
+        assert!(re.unicode.get().is_some());
+        assert!(matches!(
+            WordRegex::new(r"\w{5000}\w{5000}\w{5000}", 1 << 20),
+            Err(regex::Error::CompiledTooBig(_))
+        ));
+        assert!(matches!(
+            WordRegex::new("(", 1 << 20),
+            Err(regex::Error::Syntax(_))
+        ));
+    }
 }
