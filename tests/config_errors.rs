@@ -72,6 +72,48 @@ fn bad_rules_and_policy_are_reported_before_anything_runs() {
     );
 }
 
+/// Rule regexes are compiled only when a text first needs them, but a bad
+/// one (a syntax error, or an automaton past the size limit) still fails
+/// the run at load, naming file, line and rule.
+#[test]
+fn a_bad_rule_regex_is_reported_before_anything_runs() {
+    for (pattern, expect) in [
+        ("(unclosed", "bad regex"),
+        (
+            r"\w{5000}\w{5000}\w{5000}",
+            "regex exceeds the compiled size limit",
+        ),
+    ] {
+        let mut w = World::new();
+        w.mail(
+            "a@example.org",
+            "x@northfield.gov.uk",
+            "Fri, 20 Nov 2026 19:00:00 +0000",
+            "s",
+            "hello",
+        );
+        let rules = w.path("rules");
+        copy_from_repo("rules", w.dir.path());
+        let file = rules.join("abuse.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (at, _) = text
+            .match_indices("\nregex = ")
+            .next()
+            .expect("abuse.toml has a regex rule");
+        let line = text[..at].lines().count() + 1;
+        let end = at + 1 + text[at + 1..].find('\n').unwrap();
+        assert!(
+            !text[at + 1..end].contains("'''\n") && text[at + 1..end].ends_with("'''"),
+            "the first regex of abuse.toml is on one line"
+        );
+        let broken = format!("{}\nregex = '{pattern}'{}", &text[..at], &text[end..]);
+        std::fs::write(&file, broken).unwrap();
+        let rules_flag = rules.display().to_string();
+        let at_line = format!("abuse.toml:{line}:");
+        assert_refused(&w, &["--rules", &rules_flag], &[&at_line, expect]);
+    }
+}
+
 #[test]
 fn missing_source_and_bad_now_are_usage_errors() {
     let w = World::new();

@@ -11,16 +11,18 @@
 //! every Unicode word boundary turned into its ASCII form, and every class
 //! rid of the non-ASCII word characters it holds (none can occur in such a
 //! text): `\w` is then `[0-9A-Z_a-z]`, not 700 ranges of UTF-8 sequences.
-//! The same matches, found by the DFA, from a far smaller automaton. Most
-//! text is such text, so the second form is compiled when the rules load
-//! (which also checks the pattern) and the pattern as written only the
-//! first time a text needs it. Both are compiled from the syntax tree
-//! already parsed for the pre-filter, with no capture groups (only whole
-//! matches are used).
+//! The same matches, found by the DFA, from a far smaller automaton.
+//! Neither form is compiled until a text needs it (the pre-filter names
+//! most regexes on few texts, or none in a short run, and compiling every
+//! rule regex up front was a large part of loading the rules), both with
+//! no capture groups (only whole matches are used). The pattern is still
+//! checked at load, so that a bad rule fails before any message is read:
+//! parsed (a syntax error), and its ASCII form's automaton built against
+//! the size limit (a regex too big).
 
 use super::prefilter::Requirement;
 use regex_automata::meta::{self, Regex};
-use regex_automata::nfa::thompson::WhichCaptures;
+use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::MatchKind;
 use regex_syntax::hir::{
     Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition,
@@ -36,11 +38,12 @@ const LAZY_DFA_CACHE: usize = 2 << 20;
 pub struct WordRegex {
     source: String,
     size_limit: usize,
-    /// The pattern as written; compiled on first use when `ascii` is set.
+    /// Whether the pattern's [`ascii_form`] differs from it.
+    has_ascii_form: bool,
+    /// The pattern as written, compiled on first use.
     unicode: OnceLock<Regex>,
-    /// The pattern as it can match a text whose word characters are all
-    /// ASCII ([`ascii_form`]); `None` when that is the pattern itself.
-    ascii: Option<Regex>,
+    /// The ASCII form, compiled on first use.
+    ascii: OnceLock<Regex>,
     /// What fixed text every match holds (for the pre-filter).
     requirement: Requirement,
 }
@@ -48,46 +51,43 @@ pub struct WordRegex {
 impl WordRegex {
     pub fn new(source: &str, size_limit: usize) -> Result<WordRegex, regex::Error> {
         let hir = regex_syntax::parse(source).map_err(|e| regex::Error::Syntax(e.to_string()))?;
-        let requirement = Requirement::of(&hir);
-        let unicode = OnceLock::new();
         let ascii_hir = ascii_form(&hir);
-        let ascii = if ascii_hir == hir {
-            let _ = unicode.set(build(&hir, Some(size_limit))?);
-            None
-        } else {
-            Some(build(&ascii_hir, Some(size_limit))?)
-        };
+        check_size(&ascii_hir, size_limit)?;
         Ok(WordRegex {
             source: source.to_string(),
             size_limit,
-            unicode,
-            ascii,
-            requirement,
+            has_ascii_form: ascii_hir != hir,
+            unicode: OnceLock::new(),
+            ascii: OnceLock::new(),
+            requirement: Requirement::of(&hir),
         })
     }
 
     /// The regex to search `text` with; `ascii_words` must be
     /// [`ascii_words_only`] of the haystack.
     pub fn for_text(&self, ascii_words: bool) -> &Regex {
-        match &self.ascii {
-            Some(ascii) if ascii_words => ascii,
-            _ => self.unicode(),
+        if ascii_words || !self.has_ascii_form {
+            self.ascii
+                .get_or_init(|| compile(&ascii_form(&self.parsed()), self.size_limit))
+        } else {
+            self.unicode()
         }
     }
 
-    /// The pattern as written, compiled the first time it is needed. It
-    /// differs from the ASCII form, already compiled, only in its word
-    /// boundaries and the non-ASCII word characters of its classes, so it
-    /// compiles too; should it pass the size limit where the other did not,
-    /// it is compiled without the limit rather than leaving a text
-    /// unsearched.
+    /// The pattern as written, compiled the first time it is needed.
     fn unicode(&self) -> &Regex {
-        self.unicode.get_or_init(|| {
-            let hir = regex_syntax::parse(&self.source).expect("the pattern parsed at load");
-            build(&hir, Some(self.size_limit))
-                .or_else(|_| build(&hir, None))
-                .expect("the pattern compiled in its ASCII form")
-        })
+        if !self.has_ascii_form {
+            return self.for_text(true);
+        }
+        self.unicode
+            .get_or_init(|| compile(&self.parsed(), self.size_limit))
+    }
+
+    /// The pattern's syntax tree, parsed again: keeping the trees of all
+    /// rule regexes from load held some 50 MB more (peak RSS of a run) for
+    /// the few regexes a night compiles.
+    fn parsed(&self) -> Hir {
+        regex_syntax::parse(&self.source).expect("the pattern parsed at load")
     }
 
     /// What fixed text every match holds.
@@ -98,6 +98,36 @@ impl WordRegex {
     pub fn is_match(&self, text: &str) -> bool {
         self.for_text(ascii_words_only(text)).is_match(text)
     }
+}
+
+/// `Err` when the automaton of `hir` passes `size_limit`, as compiling it
+/// would report; the rest of a compiled regex is built only when used.
+fn check_size(hir: &Hir, size_limit: usize) -> Result<(), regex::Error> {
+    let config = thompson::Config::new()
+        .utf8(true)
+        .which_captures(WhichCaptures::Implicit)
+        .nfa_size_limit(Some(size_limit));
+    match thompson::Compiler::new()
+        .configure(config)
+        .build_from_hir(hir)
+    {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.size_limit() {
+            Some(limit) => regex::Error::CompiledTooBig(limit),
+            None => regex::Error::Syntax(e.to_string()),
+        }),
+    }
+}
+
+/// `hir` (the pattern or its ASCII form) compiled. The ASCII form's
+/// automaton was found within the size limit at load; should the whole
+/// regex pass it where that did not (the pattern as written, or a part
+/// built beside the automaton), it is compiled without the limit rather
+/// than leaving a text unsearched.
+fn compile(hir: &Hir, size_limit: usize) -> Regex {
+    build(hir, Some(size_limit))
+        .or_else(|_| build(hir, None))
+        .expect("the pattern parsed and its automaton was built at load")
 }
 
 /// Compile as `regex::Regex` would (leftmost-first, UTF-8), from the syntax
@@ -207,7 +237,7 @@ mod tests {
     #[test]
     fn both_forms_find_the_same_matches_where_words_are_ascii() {
         let re = WordRegex::new(r"\b(?:kill|burn)\s+(?:you|\w+)\b", 1 << 20).unwrap();
-        assert!(re.ascii.is_some());
+        assert!(re.has_ascii_form);
         let texts = [
             "I will kill you for £5",
             "burn it ’now’ kill them",
@@ -233,7 +263,7 @@ mod tests {
             r"(?i)s.s\B\w",
         ] {
             let re = WordRegex::new(pattern, 1 << 20).unwrap();
-            assert!(re.ascii.is_some(), "{pattern}");
+            assert!(re.has_ascii_form, "{pattern}");
             for text in texts.iter().chain(&["£1 SAS Kelvin KELVIN €12 s—s sas’s"]) {
                 if !ascii_words_only(text) {
                     continue;
@@ -248,5 +278,23 @@ mod tests {
             }
         }
         assert!(!ascii_words_only("café"));
+    }
+
+    #[test]
+    fn each_form_is_compiled_when_a_text_first_needs_it_and_errors_come_at_load() {
+        let re = WordRegex::new(r"\bkill\s+\w+", 1 << 20).unwrap();
+        assert!(re.ascii.get().is_none() && re.unicode.get().is_none());
+        assert!(re.is_match("kill them £5"));
+        assert!(re.ascii.get().is_some() && re.unicode.get().is_none());
+        assert!(re.is_match("kill café"));
+        assert!(re.unicode.get().is_some());
+        assert!(matches!(
+            WordRegex::new(r"\w{5000}\w{5000}\w{5000}", 1 << 20),
+            Err(regex::Error::CompiledTooBig(_))
+        ));
+        assert!(matches!(
+            WordRegex::new("(", 1 << 20),
+            Err(regex::Error::Syntax(_))
+        ));
     }
 }
