@@ -22,8 +22,9 @@
 //!
 //! Training lives in `evaluate::train` (`triage rules train`).
 
+use rustc_hash::FxBuildHasher;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 /// The bias line's name: in brackets, which no feature can contain (a
 /// sentence saying "bias" has a feature `bias`).
@@ -210,24 +211,33 @@ pub const WINDOW_WORDS: usize = 30;
 
 /// The pieces of a sentence the model scores: the whole sentence when it is
 /// short enough, else windows of [`WINDOW_WORDS`] words overlapping by half.
-pub fn windows(sentence: &str) -> Vec<std::ops::Range<usize>> {
+pub fn windows(sentence: &str) -> Vec<Range<usize>> {
     let words: Vec<(usize, usize)> = word_spans(sentence).collect();
-    if words.len() <= WINDOW_WORDS {
-        #[allow(clippy::single_range_in_vec_init)] // one window: the whole sentence
-        return vec![0..sentence.len()];
-    }
+    window_words(words.len())
+        .map(|w| match w.len() == words.len() {
+            true => 0..sentence.len(),
+            false => words[w.start].0..words[w.end - 1].1,
+        })
+        .collect()
+}
+
+/// The windows of a sentence of `n` words, as ranges of its words: all of
+/// them when there are at most [`WINDOW_WORDS`], else [`WINDOW_WORDS`] at
+/// a time, overlapping by half. (A window of every word stands for the
+/// whole sentence.)
+fn window_words(n: usize) -> impl Iterator<Item = Range<usize>> {
     let step = WINDOW_WORDS / 2;
-    let mut out = Vec::new();
-    let mut first = 0;
-    loop {
-        let last = (first + WINDOW_WORDS).min(words.len()) - 1;
-        out.push(words[first].0..words[last].1);
-        if last + 1 == words.len() {
-            break;
+    let mut first = Some(0);
+    std::iter::from_fn(move || {
+        let start = first?;
+        if n <= WINDOW_WORDS {
+            first = None;
+            return Some(0..n);
         }
-        first += step;
-    }
-    out
+        let end = (start + WINDOW_WORDS).min(n);
+        first = (end < n).then_some(start + step);
+        Some(start..end)
+    })
 }
 
 /// Every piece of `text` the model scores, as byte ranges of `text`: each
@@ -244,28 +254,43 @@ pub fn units(text: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Byte spans of the words of `text`: runs of letters, digits and
-/// apostrophes, apostrophes at either end left out.
+/// apostrophes, apostrophes at either end left out. ASCII is read byte by
+/// byte; only a non-ASCII character is decoded.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let is_word = |c: char| c.is_alphanumeric() || c == '\'';
-    let mut rest = text.char_indices().peekable();
-    std::iter::from_fn(move || loop {
-        let (start, c) = rest.next()?;
-        if !is_word(c) {
-            continue;
+    let bytes = text.as_bytes();
+    // Whether the character at byte `i` is a word's, and its length.
+    let word_at = move |i: usize| match bytes[i] {
+        b if b.is_ascii() => (b.is_ascii_alphanumeric() || b == b'\'', 1),
+        _ => {
+            let c = text[i..].chars().next().expect("a character starts here");
+            (c.is_alphanumeric(), c.len_utf8())
         }
-        let mut end = start + c.len_utf8();
-        while let Some(&(i, c)) = rest.peek() {
-            if !is_word(c) {
+    };
+    let mut at = 0;
+    std::iter::from_fn(move || loop {
+        while at < bytes.len() {
+            let (word, len) = word_at(at);
+            if word {
                 break;
             }
-            end = i + c.len_utf8();
-            rest.next();
+            at += len;
         }
-        let w = &text[start..end];
-        let lead = w.len() - w.trim_start_matches('\'').len();
-        let trail = w.len() - w.trim_end_matches('\'').len();
+        if at == bytes.len() {
+            return None;
+        }
+        let start = at;
+        while at < bytes.len() {
+            let (word, len) = word_at(at);
+            if !word {
+                break;
+            }
+            at += len;
+        }
+        let w = &bytes[start..at];
+        let lead = w.iter().take_while(|&&b| b == b'\'').count();
+        let trail = w.iter().rev().take_while(|&&b| b == b'\'').count();
         if lead + trail < w.len() {
-            return Some((start + lead, end - trail));
+            return Some((start + lead, at - trail));
         }
     })
 }
@@ -360,7 +385,7 @@ pub struct SentenceScorer {
     /// Every word (or class) that some feature is made of, numbered, with
     /// the number of its class ([`UNKNOWN`] where it has none, or where no
     /// feature is made of the word itself).
-    words: HashMap<Box<str>, [u32; 2], BuildHasherDefault<Fnv>>,
+    words: HashMap<Box<str>, [u32; 2], FxBuildHasher>,
     /// Per word number: its weight alone (0 where it has none: adding 0
     /// changes no score) and which places of a pair or skip feature it
     /// holds in some feature ([`first`], [`second`]). A feature two words
@@ -369,7 +394,7 @@ pub struct SentenceScorer {
     numbered: Vec<Numbered>,
     /// Pair and skip features (their kind and words' numbers, see
     /// [`feature_key`]) → weight.
-    weights: HashMap<u64, f32, BuildHasherDefault<Fnv>>,
+    weights: HashMap<u64, f32, FxBuildHasher>,
     /// Whether any feature is a skeleton ([`skeleton`]): if none is, no
     /// word's skeleton is worked out.
     skeletons: bool,
@@ -590,7 +615,7 @@ pub struct Scorers {
     /// gives a little less than that score: a sentence whose sum cannot
     /// reach it is not scored.
     floors: Vec<f64>,
-    vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]).
     numbers: Vec<[Option<u32>; 3]>,
@@ -610,6 +635,8 @@ pub struct ScoringScratch {
     numbers: Vec<[Option<u32>; 3]>,
     /// A word's skeleton, worked out in place.
     skeleton: String,
+    /// The word spans of one sentence ([`Scorers::screened_units`]).
+    spans: Vec<(usize, usize)>,
 }
 
 impl Scorers {
@@ -617,7 +644,7 @@ impl Scorers {
     /// `min_score`); [`Scorers::screened`] leaves out what cannot reach it.
     pub fn new(scorers: Vec<SentenceScorer>, least: &[f32]) -> Scorers {
         assert_eq!(scorers.len(), least.len(), "a least score per scorer");
-        let mut vocabulary: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>> = HashMap::default();
+        let mut vocabulary: HashMap<Box<str>, u32, FxBuildHasher> = HashMap::default();
         for word in scorers.iter().flat_map(|s| s.words.keys()) {
             let next = vocabulary.len() as u32;
             vocabulary.entry(word.clone()).or_insert(next);
@@ -671,11 +698,13 @@ impl Scorers {
     /// stemmed words ([`stems`]) are `words`: [`SentenceScorer::score`]
     /// of each, to the bit.
     pub fn score(&self, words: &[&str], scratch: &mut ScoringScratch, scores: &mut [f32]) {
-        self.look_up(words, scratch);
+        let mut places = std::mem::take(&mut scratch.places);
+        self.look_up(words, &mut places);
         for (k, score) in scores.iter_mut().enumerate() {
-            self.number_words(k, words, scratch);
+            self.number_words(k, words, &places, scratch);
             *score = self.scorers[k].score_numbered(&scratch.numbers);
         }
+        scratch.places = places;
     }
 
     /// As [`Scorers::score`], but `None` for a scorer the sentence cannot
@@ -691,7 +720,56 @@ impl Scorers {
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
     ) {
-        self.look_up(words, scratch);
+        let mut places = std::mem::take(&mut scratch.places);
+        self.look_up(words, &mut places);
+        self.screened_placed(words, &places, scratch, scores);
+        scratch.places = places;
+    }
+
+    /// [`Scorers::screened`] of every unit of `text` ([`units`]), in order:
+    /// `each` is given the unit's range and its scores. Each word is split
+    /// out, stemmed and looked up once, however many windows of its
+    /// sentence hold it.
+    pub fn screened_units(
+        &self,
+        text: &str,
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+        mut each: impl FnMut(Range<usize>, &[Option<f32>]),
+    ) {
+        let mut words: Vec<&str> = Vec::new();
+        let mut places = std::mem::take(&mut scratch.places);
+        for sentence in super::sentence::split(text) {
+            let s = &text[sentence.clone()];
+            scratch.spans.clear();
+            scratch.spans.extend(word_spans(s));
+            words.clear();
+            words.extend(scratch.spans.iter().map(|&(a, b)| stem(&s[a..b])));
+            self.look_up(&words, &mut places);
+            for w in window_words(words.len()) {
+                let unit = match w.len() == words.len() {
+                    true => sentence.clone(),
+                    false => {
+                        let (first, last) = (scratch.spans[w.start], scratch.spans[w.end - 1]);
+                        sentence.start + first.0..sentence.start + last.1
+                    }
+                };
+                self.screened_placed(&words[w.clone()], &places[w], scratch, scores);
+                each(unit, scores);
+            }
+        }
+        scratch.places = places;
+    }
+
+    /// [`Scorers::screened`] of `words`, whose places ([`Scorers::look_up`])
+    /// are `places`.
+    fn screened_placed(
+        &self,
+        words: &[&str],
+        places: &[Option<usize>],
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+    ) {
         // Each word brings at most 11 features (3 alone, 4 pairs, 4 skips);
         // the rounding of a sum of `f` terms, each at most `largest`, is
         // under `f * f * largest * 2^-24`: twice that (one more term for
@@ -703,7 +781,7 @@ impl Scorers {
                 single: scorer.skeleton_most,
                 ..Reach::default()
             };
-            let reach = |i: usize| match scratch.places.get(i) {
+            let reach = |i: usize| match places.get(i) {
                 Some(Some(p)) => Some(&self.reach[p + k]),
                 Some(None) => Some(&outside),
                 None => None,
@@ -722,17 +800,17 @@ impl Scorers {
             let rounding = terms * terms * largest * 2f64.powi(-23);
             let most = f64::from(scorer.bias) + f64::from(most) + rounding;
             *score = (most >= self.floors[k]).then(|| {
-                self.number_words(k, words, scratch);
+                self.number_words(k, words, places, scratch);
                 scorer.score_numbered(&scratch.numbers)
             });
         }
     }
 
-    /// Each word's place in the vocabulary, into `scratch.places`.
-    fn look_up(&self, words: &[&str], scratch: &mut ScoringScratch) {
+    /// Each word's place in the vocabulary, into `places`.
+    fn look_up(&self, words: &[&str], places: &mut Vec<Option<usize>>) {
         let n = self.scorers.len();
-        scratch.places.clear();
-        scratch.places.extend(
+        places.clear();
+        places.extend(
             words
                 .iter()
                 .map(|w| self.vocabulary.get(*w).map(|&p| p as usize * n)),
@@ -740,12 +818,18 @@ impl Scorers {
     }
 
     /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
-    /// `words`, whose places ([`Scorers::look_up`]) are in `scratch`, into
+    /// `words`, whose places ([`Scorers::look_up`]) are `places`, into
     /// `scratch.numbers`.
-    fn number_words(&self, k: usize, words: &[&str], scratch: &mut ScoringScratch) {
+    fn number_words(
+        &self,
+        k: usize,
+        words: &[&str],
+        places: &[Option<usize>],
+        scratch: &mut ScoringScratch,
+    ) {
         let scorer = &self.scorers[k];
         scratch.numbers.clear();
-        for (word, place) in words.iter().zip(&scratch.places) {
+        for (word, place) in words.iter().zip(places) {
             let numbers = match place {
                 Some(p) => self.numbers[p + k],
                 // Outside every scorer's vocabulary: only its skeleton
@@ -765,33 +849,6 @@ impl Scorers {
 /// One number for a feature: its kind and its (one or two) words' numbers.
 fn feature_key(kind: Kind, first: u32, second: u32) -> u64 {
     (kind as u64) << 62 | u64::from(first) << 31 | u64::from(second)
-}
-
-/// FNV-1a: a fast hash for short words and numbers (the keys come from
-/// the weights file, not from mail).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ (n >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    }
 }
 
 /// A word's letter-skeleton, into `out` (cleared first), as a feature name:

@@ -58,6 +58,8 @@ pub struct Normalizer {
 pub struct Normalized {
     pub text: String,
     /// Per byte of `text`: the original start/end of the char it came from.
+    /// `ends` is empty where each byte came from the one original byte at
+    /// its start ([`normalize_plain`]): each ends one byte on.
     starts: Vec<usize>,
     ends: Vec<usize>,
 }
@@ -88,7 +90,21 @@ impl Normalizer {
 
     /// Normalise `text`, whose first byte is at `base` in the message.
     pub fn normalize(&self, text: &str, base: usize) -> Normalized {
-        normalize_plain(text, base).unwrap_or_else(|| self.normalize_units(text, base))
+        match normalize_plain(text, base, false) {
+            Some((norm, _)) => norm,
+            None => self.normalize_units(text, base),
+        }
+    }
+
+    /// [`Normalizer::normalize`] and its [`Normalized::squeeze`] together:
+    /// an ASCII text with nothing to undo gets both straight from its bytes.
+    pub fn normalize_squeezed(&self, text: &str, base: usize) -> (Normalized, Squeezed) {
+        if let Some((norm, Some(squeezed))) = normalize_plain(text, base, true) {
+            return (norm, squeezed);
+        }
+        let norm = self.normalize_units(text, base);
+        let squeezed = norm.squeeze();
+        (norm, squeezed)
     }
 
     /// [`Normalizer::normalize`] for any text: a [`Unit`] per character.
@@ -170,16 +186,29 @@ impl Normalized {
     /// The original byte range of the normalised byte range `start..end`.
     pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());
-        (self.starts[start], self.ends[end - 1])
+        let end = match self.ends.is_empty() {
+            true => self.starts[end - 1] + 1,
+            false => self.ends[end - 1],
+        };
+        (self.starts[start], end)
+    }
+
+    /// The squeezed view of an ASCII normalised text, byte by byte.
+    fn squeeze_ascii(text: &[u8]) -> Squeezed {
+        let mut s = Squeezed::with_capacity(text.len());
+        let mut prev = None;
+        for (i, &b) in text.iter().enumerate() {
+            s.push_ascii(b, i, &mut prev);
+        }
+        s
     }
 
     /// The squeezed view of this text.
     pub fn squeeze(&self) -> Squeezed {
-        let mut s = Squeezed {
-            text: String::with_capacity(self.text.len()),
-            starts: Vec::with_capacity(self.text.len()),
-            ends: Vec::with_capacity(self.text.len()),
-        };
+        if self.text.is_ascii() {
+            return Normalized::squeeze_ascii(self.text.as_bytes());
+        }
+        let mut s = Squeezed::with_capacity(self.text.len());
         let mut prev: Option<char> = None;
         for (i, c) in self.text.char_indices() {
             let end = i + c.len_utf8();
@@ -218,6 +247,34 @@ pub fn continues_run(prev: Option<char>, c: char) -> bool {
 }
 
 impl Squeezed {
+    fn with_capacity(len: usize) -> Squeezed {
+        Squeezed {
+            text: String::with_capacity(len),
+            starts: Vec::with_capacity(len),
+            ends: Vec::with_capacity(len),
+        }
+    }
+
+    /// The normalised byte `b`, at `at` of an ASCII normalised text, at the
+    /// end: squeezed away ([`continues_run`]) when it repeats `prev`, the
+    /// squeezed view's last byte (kept up to date here).
+    #[inline]
+    fn push_ascii(&mut self, b: u8, at: usize, prev: &mut Option<u8>) {
+        let v = if b.is_ascii_whitespace() || b == 0x0b {
+            b' '
+        } else {
+            b
+        };
+        if *prev == Some(v) && (v.is_ascii_alphabetic() || v == b' ') {
+            *self.ends.last_mut().expect("a byte before") = at + 1;
+            return;
+        }
+        self.text.push(char::from(v));
+        self.starts.push(at);
+        self.ends.push(at + 1);
+        *prev = Some(v);
+    }
+
     /// The normalised byte range of the squeezed byte range `start..end`.
     pub fn normalized(&self, start: usize, end: usize) -> (usize, usize) {
         (self.starts[start], self.ends[end - 1])
@@ -232,36 +289,64 @@ impl Squeezed {
 }
 
 /// The normalised view of an ASCII text with nothing to undo, built
-/// straight into its text and offsets: what [`Normalizer::normalize`]
-/// gives, without a [`Unit`] per character and the passes over them. The
-/// checks read the folded bytes. `None` when the text is not ASCII, when a
-/// token may be disguised (leet or masks), or when three single letters
-/// stand in a row with one separator (`a.s.s`, `u r a`): the general path
-/// decides those.
-fn normalize_plain(text: &str, base: usize) -> Option<Normalized> {
+/// straight into its text and offsets, and its squeezed view when
+/// `squeeze`: what [`Normalizer::normalize`] (and [`Normalized::squeeze`])
+/// give, in a pass over the bytes (and one over the folded bytes to
+/// squeeze), without a [`Unit`] per character and the passes over them. The checks read the folded bytes. `None` when the
+/// text is not ASCII, when a token may be disguised (leet or masks), or
+/// when three single letters stand in a row with one separator (`a.s.s`,
+/// `u r a`): the general path decides those.
+fn normalize_plain(
+    text: &str,
+    base: usize,
+    squeeze: bool,
+) -> Option<(Normalized, Option<Squeezed>)> {
     if !text.is_ascii() {
         return None;
     }
-    // ASCII folds one byte to one byte: each normalised byte comes from
-    // the one original byte at `starts`, ending one byte on.
+    // ASCII folds one byte to one byte ([`fold_each`], [`fold_char`]):
+    // each normalised byte comes from the one original byte at `starts`,
+    // ending one byte on. White space is `char::is_whitespace`'s ASCII
+    // (`\x0b` included), a run of it one space, or one newline where it
+    // holds a blank line.
     let mut folded: Vec<u8> = Vec::with_capacity(text.len());
     let mut starts: Vec<usize> = Vec::with_capacity(text.len());
-    fold_each(text, base, |each| match each {
-        Folded::Char(unit) => {
-            folded.push(unit.ch as u8);
-            starts.push(unit.start);
-        }
-        Folded::BlankLine => *folded.last_mut().expect("a space was given") = b'\n',
-    });
+    let (mut newlines, mut in_space) = (0usize, false);
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        let folded_byte = if b.is_ascii_whitespace() || b == 0x0b {
+            newlines += usize::from(b == b'\n');
+            if in_space {
+                if newlines >= 2 {
+                    // The space stays a space in the squeezed view.
+                    *folded.last_mut().expect("a space was given") = b'\n';
+                }
+                continue;
+            }
+            in_space = true;
+            b' '
+        } else {
+            in_space = false;
+            newlines = 0;
+            match b {
+                b'`' => b'\'',
+                _ => b.to_ascii_lowercase(),
+            }
+        };
+        folded.push(folded_byte);
+        starts.push(base + i);
+    }
     let disguised = folded
         .split(|&b| !is_token_char(char::from(b)))
         .any(|token| may_be_disguised(&token[trim_edges(token)]));
     if disguised || has_spaced_letters(&folded) {
         return None;
     }
-    let ends = starts.iter().map(|s| s + 1).collect();
+    // Squeezed only now: over half of the segments of a synth night end
+    // up on the general path, which squeezes its own text.
+    let squeezed = squeeze.then(|| Normalized::squeeze_ascii(&folded));
     let text = String::from_utf8(folded).expect("ASCII folds to ASCII");
-    Some(Normalized { text, starts, ends })
+    let ends = Vec::new();
+    Some((Normalized { text, starts, ends }, squeezed))
 }
 
 /// Whether a token (edges trimmed) holds a letter and leet to map or a mask
@@ -658,14 +743,24 @@ mod tests {
         }
         let mut fast = 0;
         for text in &texts {
-            let Some(plain) = normalize_plain(text, 7) else {
+            // Both views together, as the two separately.
+            let (norm, squeezed) = n.normalize_squeezed(text, 7);
+            let alone = n.normalize(text, 7);
+            assert_eq!(norm.text, alone.text, "{text:?}");
+            let again = alone.squeeze();
+            assert_eq!(squeezed.text, again.text, "{text:?}");
+            assert_eq!(squeezed.starts, again.starts, "{text:?}");
+            assert_eq!(squeezed.ends, again.ends, "{text:?}");
+            let Some((plain, _)) = normalize_plain(text, 7, false) else {
                 continue;
             };
             fast += 1;
             let general = n.normalize_units(text, 7);
             assert_eq!(plain.text, general.text, "{text:?}");
-            assert_eq!(plain.starts, general.starts, "{text:?}");
-            assert_eq!(plain.ends, general.ends, "{text:?}");
+            let offsets = |n: &Normalized| -> Vec<(usize, usize)> {
+                (0..n.text.len()).map(|i| n.original(i, i + 1)).collect()
+            };
+            assert_eq!(offsets(&plain), offsets(&general), "{text:?}");
         }
         println!("{fast} of {} texts on the fast path", texts.len());
         assert!(
@@ -674,7 +769,7 @@ mod tests {
             texts.len()
         );
         for text in ["sh1t", "f*ck", "a.s.s", "u r a", "café"] {
-            assert!(normalize_plain(text, 0).is_none(), "{text:?}");
+            assert!(normalize_plain(text, 0, true).is_none(), "{text:?}");
         }
     }
 

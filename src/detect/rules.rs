@@ -271,10 +271,33 @@ impl CompiledRules {
         let mut full = vec![0.0; self.scorers.len()];
         let mut screened = vec![None; self.scorers.len()];
         let (mut left_out, mut seen, mut errors) = (0, 0, Vec::new());
-        for unit in model::units(&text) {
+        // The walk detection makes (each word looked up once) gives the
+        // same units and scores as screening each unit on its own.
+        let mut walked = Vec::new();
+        let mut scores = vec![None; self.scorers.len()];
+        (self.scorers).screened_units(&text, &mut scratch, &mut scores, |unit, scores| {
+            walked.push((unit, scores.to_vec()));
+        });
+        let units = model::units(&text);
+        if walked.len() != units.len() {
+            errors.push(format!(
+                "{} units walked, {} split",
+                walked.len(),
+                units.len()
+            ));
+        }
+        for (i, unit) in units.into_iter().enumerate() {
             model::stems(&text[unit.clone()], &mut words);
             self.scorers.score(&words, &mut scratch, &mut full);
             self.scorers.screened(&words, &mut scratch, &mut screened);
+            let bits =
+                |s: &[Option<f32>]| s.iter().map(|s| s.map(f32::to_bits)).collect::<Vec<_>>();
+            if walked
+                .get(i)
+                .is_none_or(|(u, s)| *u != unit || bits(s) != bits(&screened))
+            {
+                errors.push(format!("the walk differs at {unit:?}: {:?}", walked.get(i)));
+            }
             for &(rule, _, min_score, scorer) in &self.models {
                 let wrong = match screened[scorer] {
                     Some(score) => score.to_bits() != full[scorer].to_bits(),
@@ -347,8 +370,7 @@ impl CompiledRules {
 
     /// Every rule hit in one segment, guards and allow-list applied.
     fn scan(&self, text: &str, base: usize) -> Vec<Found> {
-        let norm = self.normalizer.normalize(text, base);
-        let squeezed = norm.squeeze();
+        let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
         raw.extend(self.model_hits(&norm.text));
@@ -455,18 +477,17 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        let (mut words, mut scratch) = (Vec::new(), ScoringScratch::default());
+        let mut scratch = ScoringScratch::default();
         let mut scores = vec![None; self.scorers.len()];
-        for unit in model::units(text) {
-            model::stems(&text[unit.clone()], &mut words);
-            // `None`: the sentence cannot reach any rule's `min_score`.
-            self.scorers.screened(&words, &mut scratch, &mut scores);
-            for &(rule, _, min_score, scorer) in &self.models {
-                if scores[scorer].is_some_and(|score| score >= min_score) {
-                    out.push((rule, unit.start, unit.end));
+        // `None`: the sentence cannot reach any rule's `min_score`.
+        self.scorers
+            .screened_units(text, &mut scratch, &mut scores, |unit, scores| {
+                for &(rule, _, min_score, scorer) in &self.models {
+                    if scores[scorer].is_some_and(|score| score >= min_score) {
+                        out.push((rule, unit.start, unit.end));
+                    }
                 }
-            }
-        }
+            });
         out
     }
 
