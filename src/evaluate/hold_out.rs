@@ -210,6 +210,13 @@ mod tests {
     fn keep_leaves_each_rounds_rules_with_its_own_model_and_they_load() {
         let dir = tempfile::tempdir().unwrap();
         train::tests::write_set(dir.path());
+        // Held-out rounds are scored only from sets labelled for every
+        // category (no `categories = [...]` restriction), so make it one.
+        let spec = dir.path().join("training.toml");
+        let full = std::fs::read_to_string(&spec)
+            .unwrap()
+            .replace("categories = [\"threat_property\"]\n", "");
+        std::fs::write(&spec, full).unwrap();
         let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let keep = dir.path().join("kept");
         let prefixes = ["t1+n1".to_string(), "t2".to_string()];
