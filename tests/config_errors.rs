@@ -47,8 +47,9 @@ fn bad_register_rows_are_all_reported_with_lines() {
     );
 }
 
-#[test]
-fn bad_rules_and_policy_are_reported_before_anything_runs() {
+/// A night of one ordinary message and a copy of the repository's rules
+/// (returned) to break.
+fn one_message_with_repo_rules() -> (World, std::path::PathBuf) {
     let mut w = World::new();
     w.mail(
         "a@example.org",
@@ -59,6 +60,12 @@ fn bad_rules_and_policy_are_reported_before_anything_runs() {
     );
     let rules = w.path("rules");
     copy_from_repo("rules", w.dir.path());
+    (w, rules)
+}
+
+#[test]
+fn bad_rules_and_policy_are_reported_before_anything_runs() {
+    let (w, rules) = one_message_with_repo_rules();
     let policy = rules.join("policy.toml");
     let text = std::fs::read_to_string(&policy)
         .unwrap()
@@ -84,16 +91,7 @@ fn a_bad_rule_regex_is_reported_before_anything_runs() {
             "regex exceeds the compiled size limit",
         ),
     ] {
-        let mut w = World::new();
-        w.mail(
-            "a@example.org",
-            "x@northfield.gov.uk",
-            "Fri, 20 Nov 2026 19:00:00 +0000",
-            "s",
-            "hello",
-        );
-        let rules = w.path("rules");
-        copy_from_repo("rules", w.dir.path());
+        let (w, rules) = one_message_with_repo_rules();
         let file = rules.join("abuse.toml");
         let text = std::fs::read_to_string(&file).unwrap();
         let (at, _) = text
