@@ -133,6 +133,20 @@ fn sample_night(state: &Path, out: &Path, now: &str) -> std::process::Output {
 
 #[test]
 fn a_history_from_an_earlier_release_is_upgraded_and_answers_as_before() {
+    // The same two nights on a history this release wrote itself: the
+    // reports every upgraded history must give.
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("fresh");
+    sample_night(
+        &fresh,
+        &tmp.path().join("out-first"),
+        "2026-11-20T06:00:00Z",
+    );
+    sample_night(&fresh, &tmp.path().join("out-fresh"), NOW);
+    let expected: Vec<Vec<u8>> = REPORTS
+        .iter()
+        .map(|file| std::fs::read(tmp.path().join("out-fresh").join(file)).unwrap())
+        .collect();
     // The sample night of 2026-11-20 as earlier releases indexed it: before
     // fingerprints were in the index, with each fingerprint in a bytes fast
     // field whose dictionary is zstd-compressed (not read by this build), and
@@ -142,11 +156,19 @@ fn a_history_from_an_earlier_release_is_upgraded_and_answers_as_before() {
         "history-bytes-fingerprints",
         "history-u64-fingerprints",
     ] {
-        upgraded_answers_as_before(fixture);
+        upgraded_answers_as_before(fixture, &expected);
     }
+    // (That a current index is not upgraded again: the history unit tests.)
 }
 
-fn upgraded_answers_as_before(fixture: &str) {
+/// The reports an upgraded history must give exactly as a fresh one does.
+const REPORTS: [&str; 2] = ["report.csv", "decisions.jsonl"];
+
+/// The night of `NOW` over a copy of the history in `tests/fixtures/<fixture>`
+/// (the sample night of 2026-11-20 as an earlier release indexed it): the
+/// history is upgraded once, the old one set aside, and the night's reports
+/// are `expected`.
+fn upgraded_answers_as_before(fixture: &str, expected: &[Vec<u8>]) {
     let tmp = tempfile::tempdir().unwrap();
     let old = tmp.path().join("old");
     let fixture = repo().join("tests/fixtures").join(fixture);
@@ -174,20 +196,12 @@ fn upgraded_answers_as_before(fixture: &str) {
         .filter(|n| n.starts_with("history.before-upgrade-"))
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
-
-    // The same two nights on a history this release wrote itself.
-    let fresh = tmp.path().join("fresh");
-    sample_night(
-        &fresh,
-        &tmp.path().join("out-first"),
-        "2026-11-20T06:00:00Z",
-    );
-    sample_night(&fresh, &tmp.path().join("out-fresh"), NOW);
-    for file in ["report.csv", "decisions.jsonl"] {
-        let a = std::fs::read(tmp.path().join("out-old").join(file)).unwrap();
-        let b = std::fs::read(tmp.path().join("out-fresh").join(file)).unwrap();
-        assert!(a == b, "{file} differs after the upgrade");
+    for (file, expected) in REPORTS.iter().zip(expected) {
+        let got = std::fs::read(tmp.path().join("out-old").join(file)).unwrap();
+        assert!(
+            &got == expected,
+            "{}: {file} differs after the upgrade",
+            fixture.display()
+        );
     }
-
-    // (That a current index is not upgraded again: the history unit tests.)
 }
