@@ -743,15 +743,28 @@ fn minimal(mut set: Vec<String>) -> Vec<String> {
     let mut kept: HashSet<String> =
         HashSet::with_capacity_and_hasher(set.len(), Default::default());
     let mut kept_lens: Vec<usize> = Vec::new();
+    // The first bytes of the strings kept: only a position holding one can
+    // start a kept string, so most positions are passed over unhashed.
+    let mut starts = [false; 256];
     for s in set {
-        let holds_kept = s.char_indices().any(|(at, _)| {
-            kept_lens
-                .iter()
-                .any(|&len| s.get(at..at + len).is_some_and(|part| kept.contains(part)))
-        });
+        // A kept string as long as `s` is another string (deduplicated).
+        let shorter = kept_lens.partition_point(|&len| len < s.len());
+        let bytes = s.as_bytes();
+        // The empty string, kept, is in every other.
+        let holds_kept = kept_lens[..shorter].first() == Some(&0)
+            || (0..bytes.len())
+                .filter(|&at| starts[usize::from(bytes[at])])
+                .any(|at| {
+                    kept_lens[..shorter]
+                        .iter()
+                        .any(|&len| s.get(at..at + len).is_some_and(|part| kept.contains(part)))
+                });
         if !holds_kept {
             if kept_lens.last() != Some(&s.len()) {
                 kept_lens.push(s.len());
+            }
+            if let Some(&first) = bytes.first() {
+                starts[usize::from(first)] = true;
             }
             kept.insert(s);
         }

@@ -16,7 +16,7 @@ use super::sentence;
 use super::word_regex::{ascii_words_only, WordRegex};
 use super::{Detection, RuleHit, Signal, SuppressedHit};
 use crate::category::Category;
-use crate::error::{line_of_offset, ConfigError, ConfigErrors};
+use crate::error::{ConfigError, ConfigErrors};
 use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
@@ -24,13 +24,14 @@ use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use toml::Spanned;
 
 /// Compiled size cap per rule regex: a runaway pattern is a rule bug. The
 /// regex crate matches in time linear in the text whatever the pattern, so
 /// this and the lazy DFA's cache cap (`word_regex::LAZY_DFA_CACHE`) are what
 /// keep a rule file from making matching blow up in memory.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The routing policy lives beside the rules but is not a rule file.
 const POLICY_FILE: &str = "policy.toml";
 
@@ -110,7 +111,7 @@ pub struct CompiledRules {
     derived: Vec<(usize, Signal, WordRegex)>,
     /// Model rules: (rule index, weights, the score a sentence needs,
     /// index into `scorers`).
-    models: Vec<(usize, LinearModel, f32, usize)>,
+    models: Vec<(usize, Arc<LinearModel>, f32, usize)>,
     /// One per distinct weights file (rules may share one, at two scores).
     scorers: Scorers,
     words: AhoCorasick,
@@ -139,6 +140,19 @@ impl CompiledRules {
     /// or out of date.
     pub fn load_without_models(dir: &Path) -> Result<CompiledRules, ConfigErrors> {
         Loader::new(dir, false).load()
+    }
+
+    /// Every rule regex: guards and their exceptions, rules, `requires`.
+    #[cfg(test)]
+    pub fn word_regexes(&self) -> impl Iterator<Item = &WordRegex> {
+        let guards = self
+            .guards
+            .iter()
+            .flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+        let rules = self.regexes.iter().map(|(_, re)| re);
+        let derived = self.derived.iter().map(|(_, _, re)| re);
+        let requires = self.rules.iter().filter_map(|r| r.requires.as_ref());
+        guards.chain(rules).chain(derived).chain(requires)
     }
 
     pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
@@ -608,6 +622,9 @@ struct Loader<'a> {
     compiled: HashMap<String, Result<WordRegex, regex::Error>>,
     /// Whether model rules are loaded (see `load_without_models`).
     with_models: bool,
+    /// Weights files parsed, by path: rules share one (`tv.model`,
+    /// `tv.model_sure`), and parsing one is a large part of loading.
+    weights: HashMap<PathBuf, Result<Arc<LinearModel>, (usize, String)>>,
 }
 
 /// One parsed rule file with its text (for line numbers).
@@ -615,11 +632,27 @@ struct Parsed {
     path: PathBuf,
     text: String,
     file: RuleFile,
+    /// The offset of each `\n` of `text`, in order: a rule file has
+    /// hundreds of rules and is asked for a line per rule and regex, and
+    /// counting the newlines before each anew was quadratic.
+    newlines: Vec<usize>,
 }
 
 impl Parsed {
+    fn new(path: PathBuf, text: String, file: RuleFile) -> Parsed {
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).collect();
+        Parsed {
+            path,
+            text,
+            file,
+            newlines,
+        }
+    }
+
+    /// [`crate::error::line_of_offset`] of where `s` starts.
     fn line<T>(&self, s: &Spanned<T>) -> usize {
-        line_of_offset(&self.text, s.span().start)
+        let offset = s.span().start.min(self.text.len());
+        self.newlines.partition_point(|&at| at < offset) + 1
     }
 }
 
@@ -632,6 +665,7 @@ impl<'a> Loader<'a> {
             lists: HashMap::new(),
             compiled: HashMap::new(),
             with_models,
+            weights: HashMap::new(),
         }
     }
 
@@ -679,9 +713,9 @@ impl<'a> Loader<'a> {
                         continue;
                     }
                     Some(Matcher::Model(weights, min_score)) => {
-                        let shared = models
-                            .iter()
-                            .find(|m: &&(_, LinearModel, _, _)| m.1 == weights);
+                        let shared = models.iter().find(|m: &&(_, Arc<LinearModel>, _, _)| {
+                            Arc::ptr_eq(&m.1, &weights) || m.1 == weights
+                        });
                         let scorer = match shared {
                             Some(m) => m.3,
                             None => {
@@ -759,7 +793,7 @@ impl<'a> Loader<'a> {
             self.bytes
                 .insert(self.relative(&path), text.clone().into_bytes());
             match toml::from_str::<RuleFile>(&text) {
-                Ok(file) => out.push(Parsed { path, text, file }),
+                Ok(file) => out.push(Parsed::new(path, text, file)),
                 Err(e) => self.errors.push(ConfigError::from_toml(&path, &text, &e)),
             }
         }
@@ -1147,7 +1181,14 @@ impl<'a> Loader<'a> {
                 return None;
             }
         };
-        let parsed = LinearModel::parse(&text);
+        let parsed = match self.weights.get(&path) {
+            Some(parsed) => parsed.clone(),
+            None => {
+                let parsed = LinearModel::parse(&text).map(Arc::new);
+                self.weights.insert(path.clone(), parsed.clone());
+                parsed
+            }
+        };
         self.bytes.insert(self.relative(&path), text.into_bytes());
         match parsed {
             Ok(weights) => Some(Matcher::Model(weights, min)),
@@ -1173,5 +1214,5 @@ enum Matcher {
     Derived(Signal, WordRegex),
     Words(Vec<Entry>),
     /// A model rule: its weights and the score a sentence needs.
-    Model(LinearModel, f32),
+    Model(Arc<LinearModel>, f32),
 }

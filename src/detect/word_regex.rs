@@ -27,6 +27,9 @@ use regex_automata::MatchKind;
 use regex_syntax::hir::{
     Capture, Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition,
 };
+use regex_syntax::utf8::Utf8Sequences;
+use rustc_hash::FxHashMap as HashMap;
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
 /// Lazy DFA cache per regex and thread: the long alternations of the rules
@@ -38,7 +41,9 @@ const LAZY_DFA_CACHE: usize = 2 << 20;
 pub struct WordRegex {
     source: String,
     size_limit: usize,
-    /// Whether the pattern's [`ascii_form`] differs from it.
+    /// Whether the pattern's [`ascii_form`] may differ from it (a Unicode
+    /// word boundary or a class it narrows): when not, the pattern serves
+    /// every text.
     has_ascii_form: bool,
     /// The pattern as written, compiled on first use.
     unicode: OnceLock<Regex>,
@@ -51,12 +56,16 @@ pub struct WordRegex {
 impl WordRegex {
     pub fn new(source: &str, size_limit: usize) -> Result<WordRegex, regex::Error> {
         let hir = regex_syntax::parse(source).map_err(|e| regex::Error::Syntax(e.to_string()))?;
-        let ascii_hir = ascii_form(&hir);
-        check_size(&ascii_hir, size_limit)?;
+        let mut has_ascii_form = false;
+        // The ASCII form's automaton is built only when the bound does not
+        // already show it within the limit: for the rules, never.
+        if automaton_bound(&hir, &mut has_ascii_form) > size_limit {
+            check_size(&ascii_form(&hir), size_limit)?;
+        }
         Ok(WordRegex {
             source: source.to_string(),
             size_limit,
-            has_ascii_form: ascii_hir != hir,
+            has_ascii_form,
             unicode: OnceLock::new(),
             ascii: OnceLock::new(),
             requirement: Requirement::of(&hir),
@@ -90,6 +99,12 @@ impl WordRegex {
         regex_syntax::parse(&self.source).expect("the pattern parsed at load")
     }
 
+    /// The pattern as written (lists spliced in).
+    #[cfg(test)]
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// What fixed text every match holds.
     pub fn requirement(&self) -> &Requirement {
         &self.requirement
@@ -116,6 +131,125 @@ fn check_size(hir: &Hir, size_limit: usize) -> Result<(), regex::Error> {
             Some(limit) => regex::Error::CompiledTooBig(limit),
             None => regex::Error::Syntax(e.to_string()),
         }),
+    }
+}
+
+/// Bytes of the Thompson builder's count ([`thompson::Builder`]'s
+/// `memory_usage`, what the size limit is checked against) per state, per
+/// transition of a sparse state and per alternate of a union state.
+const NFA_STATE: usize = 32;
+const NFA_TRANSITION: usize = 8;
+const NFA_ALTERNATE: usize = 4;
+
+/// [`nfa_bound`] of the whole pattern, with what the compiler adds around
+/// it: the unanchored prefix (`(?s-u:.)*?`), the implicit group's capture
+/// states, the match state.
+fn automaton_bound(hir: &Hir, differs: &mut bool) -> usize {
+    nfa_bound(hir, differs).saturating_add(8 * NFA_STATE + 8 * NFA_ALTERNATE + 4 * NFA_TRANSITION)
+}
+
+/// An upper bound on what building the automaton of `hir`'s
+/// [`ascii_form`] counts against the size limit ([`check_size`]), from the
+/// syntax tree alone, following how the compiler builds each kind of node
+/// (regex-automata's `nfa/thompson/compiler.rs`): a literal is a state per
+/// byte, a class of ASCII ranges one sparse state (plus its end), another
+/// class a state and a transition per byte range of its UTF-8 sequences at
+/// most (the compiler shares suffixes, never adds), a repetition a copy of
+/// its part per time it may occur plus its unions, an alternation its
+/// branches plus a union — or, when every branch may be a literal, the
+/// literal trie's states (two per byte at most). Sets `differs` when the
+/// ASCII form may differ from `hir`. Saturating: a bound past `usize` is
+/// simply over any limit.
+fn nfa_bound(hir: &Hir, differs: &mut bool) -> usize {
+    const S: usize = NFA_STATE;
+    let union = |alternates: usize| S.saturating_add(alternates.saturating_mul(NFA_ALTERNATE));
+    match hir.kind() {
+        HirKind::Empty => S,
+        HirKind::Literal(lit) => lit.0.len().max(1) * S,
+        HirKind::Class(Class::Bytes(class)) => 2 * S + class.ranges().len() * NFA_TRANSITION,
+        HirKind::Class(Class::Unicode(class)) => {
+            let narrowed = without_non_ascii_words(class);
+            *differs |= narrowed != *class;
+            if narrowed.is_ascii() {
+                return 2 * S + narrowed.ranges().len() * NFA_TRANSITION;
+            }
+            let ranges: usize = narrowed
+                .iter()
+                .flat_map(|r| Utf8Sequences::new(r.start(), r.end()))
+                .map(|seq| seq.as_slice().len())
+                .sum();
+            (ranges + 2) * S + (ranges + 1) * NFA_TRANSITION
+        }
+        HirKind::Look(look) => {
+            *differs |= matches!(
+                look,
+                Look::WordUnicode
+                    | Look::WordUnicodeNegate
+                    | Look::WordStartUnicode
+                    | Look::WordEndUnicode
+                    | Look::WordStartHalfUnicode
+                    | Look::WordEndHalfUnicode
+            );
+            S
+        }
+        HirKind::Capture(cap) => nfa_bound(&cap.sub, differs).saturating_add(2 * S),
+        HirKind::Repetition(rep) => {
+            let sub = nfa_bound(&rep.sub, differs);
+            let times = |n: u32| sub.saturating_mul(n as usize).max(S);
+            match (rep.min, rep.max) {
+                // `x?`, `x*`, `x+`, `x{n,}`: the part (`n` times), one or
+                // two unions and an empty state at most.
+                (0, Some(1)) | (0 | 1, None) => sub.saturating_add(2 * union(2) + S),
+                (n, None) => times(n).saturating_add(union(2)),
+                // `x{n}`, `x{n,m}`: the part `n` times, then a union and the
+                // part for each optional time, and an empty state.
+                (n, Some(m)) => {
+                    let optional = sub
+                        .saturating_add(union(2))
+                        .saturating_mul((m - n) as usize);
+                    times(n).saturating_add(optional).saturating_add(S)
+                }
+            }
+        }
+        HirKind::Concat(subs) => subs
+            .iter()
+            .map(|sub| nfa_bound(sub, differs))
+            .fold(0, usize::saturating_add)
+            .max(S),
+        HirKind::Alternation(subs) => {
+            let branches = subs
+                .iter()
+                .map(|sub| nfa_bound(sub, differs))
+                .fold(S, usize::saturating_add)
+                .saturating_add(union(subs.len()));
+            let literal_bytes: Option<usize> = subs.iter().map(most_literal_bytes).sum();
+            match literal_bytes {
+                // The literal trie: a state per byte, a sparse and a union
+                // state per trie state at most, alternates to each chunk
+                // and to the end.
+                Some(bytes) => {
+                    let states = 2 * bytes + subs.len() + 4;
+                    let trie = (states * S)
+                        .saturating_add(bytes * NFA_TRANSITION)
+                        .saturating_add((2 * states) * NFA_ALTERNATE);
+                    branches.max(trie)
+                }
+                None => branches,
+            }
+        }
+    }
+}
+
+/// The most bytes `hir`'s ASCII form holds if it is a literal (a class
+/// may become one, a concatenation of literals and classes one literal);
+/// `None` when it cannot be a literal.
+fn most_literal_bytes(hir: &Hir) -> Option<usize> {
+    match hir.kind() {
+        HirKind::Empty => Some(0),
+        HirKind::Literal(lit) => Some(lit.0.len()),
+        HirKind::Class(_) => Some(4),
+        HirKind::Concat(subs) => subs.iter().map(most_literal_bytes).sum(),
+        _ => None,
     }
 }
 
@@ -205,10 +339,31 @@ fn ascii_form(hir: &Hir) -> Hir {
 /// the class less those characters, or with all of them, whichever has
 /// fewer ranges (`\w` becomes `[0-9A-Z_a-z]`; `\W`, `.` and `[^…]` take
 /// them in and become a few ranges).
+///
+/// Remembered per thread by the class's ranges: the rules hold the same
+/// few classes (`\w`, `\s`, case-folded letters) tens of thousands of
+/// times, and the union with the 700 ranges of `\w` is not cheap.
 fn without_non_ascii_words(class: &ClassUnicode) -> ClassUnicode {
     if class.is_ascii() {
         return class.clone();
     }
+    thread_local! {
+        static NARROWED: RefCell<HashMap<Vec<(char, char)>, ClassUnicode>> =
+            RefCell::new(HashMap::default());
+    }
+    let key: Vec<(char, char)> = class.iter().map(|r| (r.start(), r.end())).collect();
+    NARROWED.with(|known| {
+        if let Some(narrowed) = known.borrow().get(&key) {
+            return narrowed.clone();
+        }
+        let narrowed = narrow(class);
+        known.borrow_mut().insert(key, narrowed.clone());
+        narrowed
+    })
+}
+
+/// [`without_non_ascii_words`], worked out.
+fn narrow(class: &ClassUnicode) -> ClassUnicode {
     static NON_ASCII_WORDS: OnceLock<ClassUnicode> = OnceLock::new();
     let words = NON_ASCII_WORDS.get_or_init(|| {
         let HirKind::Class(Class::Unicode(mut word)) =
@@ -228,6 +383,37 @@ fn without_non_ascii_words(class: &ClassUnicode) -> ClassUnicode {
     } else {
         less
     }
+}
+
+/// The least size limit `hir`'s automaton builds within.
+#[cfg(test)]
+fn least_limit(hir: &Hir) -> usize {
+    let (mut low, mut high) = (0, 1 << 30);
+    while low < high {
+        let mid = (low + high) / 2;
+        if check_size(hir, mid).is_ok() {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    low
+}
+
+/// Checks [`automaton_bound`] against the automaton actually built, and
+/// its `differs` against the ASCII form: the bound and the least limit the
+/// automaton builds within.
+#[cfg(test)]
+pub(crate) fn check_bound(pattern: &str) -> (usize, usize) {
+    let hir = regex_syntax::parse(pattern).unwrap();
+    let ascii = ascii_form(&hir);
+    let mut differs = false;
+    let bound = automaton_bound(&hir, &mut differs);
+    let least = least_limit(&ascii);
+    assert!(bound >= least, "{pattern}: bound {bound} < {least}");
+    // Conservative only: a form found to differ may turn out the same.
+    assert!(differs || ascii == hir, "{pattern}: the ASCII form differs");
+    (bound, least)
 }
 
 #[cfg(test)]
@@ -278,6 +464,28 @@ mod tests {
             }
         }
         assert!(!ascii_words_only("café"));
+    }
+
+    #[test]
+    fn the_size_bound_is_over_the_automaton_built() {
+        for pattern in [
+            "",
+            "a",
+            r"\bkill\b",
+            r"(?i)\b(?:kill|hurt|stab)\s+(?:you|them|him|her)\b",
+            r"\w+\W+(?i:kelvin|sas)\b",
+            r"[^a-z ]+\s*\d+",
+            r"(?i)s.s\B\w",
+            r"\w{50}",
+            r"(?:ab|cd|ef){2,7}x*y+z?",
+            r"(?:a|b|c|[xé]|dd)(?:[é]|e)",
+            r"(?:foo|bar|baz|qux|quux|a|)",
+            r"(?i)(?:£|€|naïve|café)\s\pL{2,3}",
+            r"(?:(?:a|b)*|c+?){0,3}",
+            r"\p{Greek}+|\P{L}|[\x{10000}-\x{10FFFF}]",
+        ] {
+            check_bound(pattern);
+        }
     }
 
     #[test]
