@@ -205,7 +205,14 @@ impl Prefilter {
             .collect();
         let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
         let mut always = Vec::new();
-        let set_cost = numbering.set_costs();
+        // Each literal's text and checks, worked out once for the costs and
+        // the automaton.
+        let split: Vec<(String, Vec<Check>)> = numbering
+            .literals
+            .iter()
+            .map(|l| literal::split(l))
+            .collect();
+        let set_cost = numbering.set_costs_of(split.iter().map(|(text, _)| text.as_str()));
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
             req.triggers(&set_cost, &mut sets);
@@ -221,8 +228,7 @@ impl Prefilter {
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::default();
         let mut patterns: Vec<Pattern> = Vec::new();
-        for (marked, sets) in numbering.literals.iter().zip(numbering.sets_of) {
-            let (text, checks) = literal::split(marked);
+        for ((text, checks), sets) in split.into_iter().zip(numbering.sets_of) {
             let id = *text_ids.entry(text).or_insert_with_key(|text| {
                 texts.push(text.clone());
                 patterns.push(Pattern::default());
@@ -306,11 +312,19 @@ impl Prefilter {
 impl Numbering {
     /// Per literal set, a guess at how often a segment holds it: the sum
     /// over its literals of [`literal_cost`].
+    #[cfg(test)]
     fn set_costs(&self) -> Vec<f64> {
+        let texts: Vec<String> = self.literals.iter().map(|l| literal::split(l).0).collect();
+        self.set_costs_of(texts.iter().map(String::as_str))
+    }
+
+    /// [`Numbering::set_costs`] from each literal's text (its marks taken
+    /// out, [`literal::split`]), in the literals' order.
+    fn set_costs_of<'t>(&self, texts: impl Iterator<Item = &'t str>) -> Vec<f64> {
         let mut cost = vec![0.0; self.set_ids.len()];
         let common = common_words();
-        for (literal, sets) in self.literals.iter().zip(&self.sets_of) {
-            let lit_cost = literal_cost(literal, &common);
+        for (text, sets) in texts.zip(&self.sets_of) {
+            let lit_cost = literal_cost(text, &common);
             for &set in sets {
                 cost[set] += lit_cost;
             }
@@ -516,6 +530,9 @@ impl Extractor {
     /// Every string `hir` can match, squeezed and marked, when that set is
     /// finite and small.
     fn exact(&mut self, hir: &Hir) -> Option<Set> {
+        if let Some(one) = single(hir) {
+            return one.map(|s| Rc::new(vec![s]));
+        }
         let key: *const Hir = hir;
         if let Some(known) = self.exact.get(&key) {
             return known.clone();
@@ -570,7 +587,20 @@ impl Extractor {
             HirKind::Concat(subs) => {
                 let mut out = vec![String::new()];
                 for sub in subs {
-                    out = product(&out, &self.exact(sub)?)?;
+                    match single(sub) {
+                        // One string: joined onto each in place (the
+                        // letters of a list word), no set built.
+                        Some(one) => {
+                            let one = one?;
+                            for s in &mut out {
+                                literal::join_onto(s, &one);
+                            }
+                            if out.len() > 1 {
+                                out = dedup(out);
+                            }
+                        }
+                        None => out = product(&out, &self.exact(sub)?)?,
+                    }
                 }
                 Some(out)
             }
@@ -650,6 +680,39 @@ impl Extractor {
     }
 }
 
+/// [`Extractor::exact`] of a leaf that matches one string at most — a
+/// literal, a look, a run of one letter (`a+`, `s{2,}`) — worked out
+/// straight from the node: these are most nodes of the rules (every letter
+/// of a spliced list word is a run), and a set, a shared pointer and a memo
+/// entry for each cost more than the string. `None` for any other node;
+/// `Some(None)` where the leaf has no exact set.
+fn single(hir: &Hir) -> Option<Option<String>> {
+    let literal = |hir: &Hir| match hir.kind() {
+        HirKind::Literal(lit) => Some(
+            std::str::from_utf8(&lit.0)
+                .ok()
+                .and_then(literal::from_text),
+        ),
+        _ => None,
+    };
+    Some(match hir.kind() {
+        HirKind::Empty => Some(String::new()),
+        HirKind::Look(Look::WordUnicode | Look::WordStartUnicode | Look::WordEndUnicode) => {
+            Some(EDGE.to_string())
+        }
+        HirKind::Look(_) => Some(String::new()),
+        HirKind::Literal(_) => literal(hir)?,
+        // As `work_out_exact` reads `a+`, `a{2,}` (not `a*`: two strings).
+        HirKind::Repetition(rep) if rep.max.is_none() && rep.min >= 1 => {
+            let one = literal(&rep.sub)?;
+            one.as_deref()
+                .and_then(literal::one_run)
+                .map(|(letter, run)| literal::run(letter, run * rep.min as usize))
+        }
+        _ => return None,
+    })
+}
+
 /// The commonest English words (and a council's mail's), squeezed as the
 /// literals are: a literal made of them is found in most segments.
 const COMMON_WORDS: &str = "a about after again all also am an and any are as at be because been \
@@ -669,12 +732,23 @@ fn common_words() -> HashSet<String> {
         .collect()
 }
 
-/// A guess at how often a segment holds `literal` (marks aside): about
-/// one in four for each letter of a word that is not a common one (a
-/// word cut short at the literal's ends counts as common when it has two
-/// letters or fewer), a literal of common words alone about always.
-fn literal_cost(literal: &str, common: &HashSet<String>) -> f64 {
-    let text = literal::split(literal).0.to_lowercase();
+/// A guess at how often a segment holds a literal whose text (marks taken
+/// out) is `text`: about one in four for each letter of a word that is not
+/// a common one (a word cut short at the literal's ends counts as common
+/// when it has two letters or fewer), a literal of common words alone about
+/// always.
+fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
+    // The rules' text is folded already: lower-casing is nearly always a copy.
+    let lowered;
+    let text = if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        text
+    } else {
+        lowered = text.to_lowercase();
+        lowered.as_str()
+    };
     let uncommon: usize = text
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|word| word.chars().count() > 2 && !common.contains(*word))
@@ -693,6 +767,11 @@ fn power(set: &[String], n: u32) -> Option<Vec<String>> {
 fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     if a.len() * b.len() > MAX_SET {
         return None;
+    }
+    if let [only] = a {
+        if only.is_empty() {
+            return Some(dedup(b.to_vec()));
+        }
     }
     let mut out = Vec::with_capacity(a.len() * b.len());
     for x in a {
@@ -738,6 +817,9 @@ fn class_strings(class: &Class) -> Option<Vec<String>> {
 /// scanned for less. Shortest first, each string's substrings of a kept
 /// length are looked up among those kept.
 fn minimal(mut set: Vec<String>) -> Vec<String> {
+    if set.len() <= 1 {
+        return set;
+    }
     set.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
     let mut kept: HashSet<String> =

@@ -1173,23 +1173,25 @@ impl<'a> Loader<'a> {
             return None;
         }
         let path = self.dir.join(file.get_ref());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
-                self.err(&p.path, p.line(file), reason);
-                return None;
-            }
-        };
+        // A file read and parsed for an earlier rule is not read again (its
+        // bytes are already in the hash).
         let parsed = match self.weights.get(&path) {
             Some(parsed) => parsed.clone(),
             None => {
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
+                        self.err(&p.path, p.line(file), reason);
+                        return None;
+                    }
+                };
                 let parsed = LinearModel::parse(&text).map(Arc::new);
                 self.weights.insert(path.clone(), parsed.clone());
+                self.bytes.insert(self.relative(&path), text.into_bytes());
                 parsed
             }
         };
-        self.bytes.insert(self.relative(&path), text.into_bytes());
         match parsed {
             Ok(weights) => Some(Matcher::Model(weights, min)),
             Err((line, reason)) => {
