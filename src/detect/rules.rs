@@ -618,6 +618,10 @@ struct Loader<'a> {
     /// Every file read, by path relative to `dir`, for the hash.
     bytes: BTreeMap<PathBuf, Vec<u8>>,
     lists: HashMap<String, Option<Vec<Entry>>>,
+    /// Each list's [`lists::elastic_alternation`], by name: a list is
+    /// spliced into many patterns, each of them spliced twice
+    /// ([`Loader::precompile`], [`Loader::regex`]).
+    alternations: HashMap<String, String>,
     /// Regexes compiled ahead ([`Loader::precompile`]), by source.
     compiled: HashMap<String, Result<WordRegex, regex::Error>>,
     /// Whether model rules are loaded (see `load_without_models`).
@@ -663,6 +667,7 @@ impl<'a> Loader<'a> {
             errors: ConfigErrors::default(),
             bytes: BTreeMap::new(),
             lists: HashMap::new(),
+            alternations: HashMap::new(),
             compiled: HashMap::new(),
             with_models,
             weights: HashMap::new(),
@@ -909,10 +914,14 @@ impl<'a> Loader<'a> {
             };
             out.push_str(&rest[..open]);
             let name = rest[open + 2..open + close].trim().to_string();
-            let Some(entries) = self.loaded_list(&name) else {
-                return Err(name);
-            };
-            out.push_str(&lists::elastic_alternation(entries));
+            if !self.alternations.contains_key(&name) {
+                let Some(entries) = self.loaded_list(&name) else {
+                    return Err(name);
+                };
+                let alternation = lists::elastic_alternation(entries);
+                self.alternations.insert(name.clone(), alternation);
+            }
+            out.push_str(&self.alternations[&name]);
             rest = &rest[open + close + 2..];
         }
         out.push_str(rest);
