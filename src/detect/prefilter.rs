@@ -205,14 +205,7 @@ impl Prefilter {
             .collect();
         let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
         let mut always = Vec::new();
-        // Each literal's text and checks, worked out once for the costs and
-        // the automaton.
-        let split: Vec<(String, Vec<Check>)> = numbering
-            .literals
-            .iter()
-            .map(|l| literal::split(l))
-            .collect();
-        let set_cost = numbering.set_costs_of(split.iter().map(|(text, _)| text.as_str()));
+        let set_cost = numbering.set_costs();
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
             req.triggers(&set_cost, &mut sets);
@@ -228,7 +221,8 @@ impl Prefilter {
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::default();
         let mut patterns: Vec<Pattern> = Vec::new();
-        for ((text, checks), sets) in split.into_iter().zip(numbering.sets_of) {
+        for (marked, sets) in numbering.literals.iter().zip(numbering.sets_of) {
+            let (text, checks) = literal::split(marked);
             let id = *text_ids.entry(text).or_insert_with_key(|text| {
                 texts.push(text.clone());
                 patterns.push(Pattern::default());
@@ -312,19 +306,11 @@ impl Prefilter {
 impl Numbering {
     /// Per literal set, a guess at how often a segment holds it: the sum
     /// over its literals of [`literal_cost`].
-    #[cfg(test)]
     fn set_costs(&self) -> Vec<f64> {
-        let texts: Vec<String> = self.literals.iter().map(|l| literal::split(l).0).collect();
-        self.set_costs_of(texts.iter().map(String::as_str))
-    }
-
-    /// [`Numbering::set_costs`] from each literal's text (its marks taken
-    /// out, [`literal::split`]), in the literals' order.
-    fn set_costs_of<'t>(&self, texts: impl Iterator<Item = &'t str>) -> Vec<f64> {
         let mut cost = vec![0.0; self.set_ids.len()];
         let common = common_words();
-        for (text, sets) in texts.zip(&self.sets_of) {
-            let lit_cost = literal_cost(text, &common);
+        for (literal, sets) in self.literals.iter().zip(&self.sets_of) {
+            let lit_cost = literal_cost(literal, &common);
             for &set in sets {
                 cost[set] += lit_cost;
             }
@@ -732,19 +718,19 @@ fn common_words() -> HashSet<String> {
         .collect()
 }
 
-/// A guess at how often a segment holds a literal whose text (marks taken
-/// out) is `text`: about one in four for each letter of a word that is not
-/// a common one (a word cut short at the literal's ends counts as common
-/// when it has two letters or fewer), a literal of common words alone about
-/// always.
-fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
+/// A guess at how often a segment holds `literal` (marks aside): about
+/// one in four for each letter of a word that is not a common one (a
+/// word cut short at the literal's ends counts as common when it has two
+/// letters or fewer), a literal of common words alone about always.
+fn literal_cost(literal: &str, common: &HashSet<String>) -> f64 {
+    let text = literal::split(literal).0;
     // The rules' text is folded already: lower-casing is nearly always a copy.
     let lowered;
     let text = if text
         .bytes()
         .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
     {
-        text
+        text.as_str()
     } else {
         lowered = text.to_lowercase();
         lowered.as_str()
