@@ -476,12 +476,17 @@ impl SentenceScorer {
             largest: 0.0,
             skeleton_most: 0.0,
         };
+        // Searched for with one finder, not a new searcher per feature.
+        let skip = memchr::memmem::Finder::new(SKIP);
         for (feature, &weight) in &model.weights {
             scorer.skeletons |= feature.starts_with(SKELETON);
             // A name is split the one way a feature's name is built (words
             // hold neither a space nor `…`); a name that is no feature's
             // gets pieces no word is, and so never weighs anything.
-            let (kind, first, second) = match (feature.split_once(SKIP), feature.split_once(' ')) {
+            let skipped = skip
+                .find(feature.as_bytes())
+                .map(|at| (&feature[..at], &feature[at + SKIP.len()..]));
+            let (kind, first, second) = match (skipped, feature.split_once(' ')) {
                 (Some((a, c)), _) => (Kind::Skip, a, c),
                 (None, Some((a, b))) => (Kind::Pair, a, b),
                 (None, None) => (Kind::Single, feature.as_str(), ""),

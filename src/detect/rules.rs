@@ -618,6 +618,10 @@ struct Loader<'a> {
     /// Every file read, by path relative to `dir`, for the hash.
     bytes: BTreeMap<PathBuf, Vec<u8>>,
     lists: HashMap<String, Option<Vec<Entry>>>,
+    /// Each list's [`lists::elastic_alternation`], by name: a list is
+    /// spliced into many patterns, each of them spliced twice
+    /// ([`Loader::precompile`], [`Loader::regex`]).
+    alternations: HashMap<String, String>,
     /// Regexes compiled ahead ([`Loader::precompile`]), by source.
     compiled: HashMap<String, Result<WordRegex, regex::Error>>,
     /// Whether model rules are loaded (see `load_without_models`).
@@ -663,6 +667,7 @@ impl<'a> Loader<'a> {
             errors: ConfigErrors::default(),
             bytes: BTreeMap::new(),
             lists: HashMap::new(),
+            alternations: HashMap::new(),
             compiled: HashMap::new(),
             with_models,
             weights: HashMap::new(),
@@ -909,10 +914,14 @@ impl<'a> Loader<'a> {
             };
             out.push_str(&rest[..open]);
             let name = rest[open + 2..open + close].trim().to_string();
-            let Some(entries) = self.loaded_list(&name) else {
-                return Err(name);
-            };
-            out.push_str(&lists::elastic_alternation(entries));
+            if !self.alternations.contains_key(&name) {
+                let Some(entries) = self.loaded_list(&name) else {
+                    return Err(name);
+                };
+                let alternation = lists::elastic_alternation(entries);
+                self.alternations.insert(name.clone(), alternation);
+            }
+            out.push_str(&self.alternations[&name]);
             rest = &rest[open + close + 2..];
         }
         out.push_str(rest);
@@ -1173,23 +1182,25 @@ impl<'a> Loader<'a> {
             return None;
         }
         let path = self.dir.join(file.get_ref());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
-                self.err(&p.path, p.line(file), reason);
-                return None;
-            }
-        };
+        // A file read and parsed for an earlier rule is not read again (its
+        // bytes are already in the hash).
         let parsed = match self.weights.get(&path) {
             Some(parsed) => parsed.clone(),
             None => {
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
+                        self.err(&p.path, p.line(file), reason);
+                        return None;
+                    }
+                };
                 let parsed = LinearModel::parse(&text).map(Arc::new);
                 self.weights.insert(path.clone(), parsed.clone());
+                self.bytes.insert(self.relative(&path), text.into_bytes());
                 parsed
             }
         };
-        self.bytes.insert(self.relative(&path), text.into_bytes());
         match parsed {
             Ok(weights) => Some(Matcher::Model(weights, min)),
             Err((line, reason)) => {
