@@ -176,6 +176,31 @@ impl LinearModel {
         1.0 / (1.0 + (-z).exp())
     }
 
+    /// The score of a sentence's features with every function word alone
+    /// left out (`function_words`: its class is any name): the word, and
+    /// its class and skeleton, which [`features_with`] lists just after it.
+    /// Pairs and skips stay (`your van`, `i'll … you`). What the sentence
+    /// scores on what it is about rather than on who it is written to; a
+    /// model rule's `content_min_score` asks this of a hit.
+    pub fn content_score(&self, features: &[String], function_words: &WordClasses) -> f32 {
+        let mut function_word = false;
+        let z = self.bias
+            + features
+                .iter()
+                .filter(|f| {
+                    let is_word =
+                        !f.starts_with(SKELETON) && !f.starts_with('[') && !f.contains(' ');
+                    if is_word {
+                        function_word = function_words.of(f).is_some();
+                    }
+                    let single = !f.contains(' ');
+                    !(single && function_word)
+                })
+                .filter_map(|f| self.weights.get(f))
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
     /// The features that raised the score, heaviest first; a skeleton
     /// names the word it came from (`~thrtn (thretening)`), which is the
     /// single feature [`features_with`] lists just before it.
