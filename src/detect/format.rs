@@ -66,6 +66,13 @@ pub struct RuleDef {
     pub model: Option<Spanned<String>>,
     #[serde(default)]
     pub min_score: Option<Spanned<f32>>,
+    /// A model rule's second bar: a word list (relative to the rules
+    /// directory) of function words, and the score the hit's sentence must
+    /// still reach with those words alone left out.
+    #[serde(default)]
+    pub function_words: Option<Spanned<String>>,
+    #[serde(default)]
+    pub content_min_score: Option<Spanned<f32>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A condition on the paragraph holding a hit and the one before it (a

@@ -92,29 +92,39 @@ pub fn one_run(literal: &str) -> Option<(char, usize)> {
 /// `b` following `a` in the squeezed view: where `a` ends with the letter
 /// (or space) `b` starts with, the two runs are one, as long as both.
 pub fn join(a: &str, b: &str) -> String {
+    let mut out = String::with_capacity(a.len() + b.len());
+    out.push_str(a);
+    join_onto(&mut out, b);
+    out
+}
+
+/// [`join`] in place: `b` appended to `a`, the runs where they meet made
+/// one. No new string where `a` has room (a concatenation's literal grows
+/// letter by letter).
+pub fn join_onto(a: &mut String, b: &str) {
     let Some(first) = b.chars().next() else {
-        return a.to_string();
+        return;
     };
     if first == EDGE && a.ends_with(EDGE) {
-        return [a, &b[EDGE.len_utf8()..]].concat();
+        a.push_str(&b[EDGE.len_utf8()..]);
+        return;
     }
-    let (a_core, a_run) = match a.chars().next_back() {
-        Some(mark) if run_of(mark).is_some() => (&a[..a.len() - mark.len_utf8()], run_of(mark)),
-        _ => (a, None),
+    let (core_len, a_run) = match a.chars().next_back() {
+        Some(mark) if run_of(mark).is_some() => (a.len() - mark.len_utf8(), run_of(mark)),
+        _ => (a.len(), None),
     };
-    if !continues_run(a_core.chars().next_back(), first) {
-        return [a, b].concat();
+    if !continues_run(a[..core_len].chars().next_back(), first) {
+        a.push_str(b);
+        return;
     }
     let rest = &b[first.len_utf8()..];
     let (b_run, rest) = match rest.chars().next().and_then(run_of) {
         Some(n) => (n, &rest[rest.chars().next().map_or(0, char::len_utf8)..]),
         None => (1, rest),
     };
-    let mut out = String::with_capacity(a.len() + b.len());
-    out.push_str(&a_core[..a_core.len() - first.len_utf8()]);
-    push_run(&mut out, first, a_run.unwrap_or(1) + b_run);
-    out.push_str(rest);
-    out
+    a.truncate(core_len - first.len_utf8());
+    push_run(a, first, a_run.unwrap_or(1) + b_run);
+    a.push_str(rest);
 }
 
 /// The literal's length without its marks, in bytes.

@@ -176,6 +176,31 @@ impl LinearModel {
         1.0 / (1.0 + (-z).exp())
     }
 
+    /// The score of a sentence's features with every function word alone
+    /// left out (`function_words`: its class is any name): the word, and
+    /// its class and skeleton, which [`features_with`] lists just after it.
+    /// Pairs and skips stay (`your van`, `i'll … you`). What the sentence
+    /// scores on what it is about rather than on who it is written to; a
+    /// model rule's `content_min_score` asks this of a hit.
+    pub fn content_score(&self, features: &[String], function_words: &WordClasses) -> f32 {
+        let mut function_word = false;
+        let z = self.bias
+            + features
+                .iter()
+                .filter(|f| {
+                    let is_word =
+                        !f.starts_with(SKELETON) && !f.starts_with('[') && !f.contains(' ');
+                    if is_word {
+                        function_word = function_words.of(f).is_some();
+                    }
+                    let single = !f.contains(' ');
+                    !(single && function_word)
+                })
+                .filter_map(|f| self.weights.get(f))
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
     /// The features that raised the score, heaviest first; a skeleton
     /// names the word it came from (`~thrtn (thretening)`), which is the
     /// single feature [`features_with`] lists just before it.
@@ -476,12 +501,17 @@ impl SentenceScorer {
             largest: 0.0,
             skeleton_most: 0.0,
         };
+        // Searched for with one finder, not a new searcher per feature.
+        let skip = memchr::memmem::Finder::new(SKIP);
         for (feature, &weight) in &model.weights {
             scorer.skeletons |= feature.starts_with(SKELETON);
             // A name is split the one way a feature's name is built (words
             // hold neither a space nor `…`); a name that is no feature's
             // gets pieces no word is, and so never weighs anything.
-            let (kind, first, second) = match (feature.split_once(SKIP), feature.split_once(' ')) {
+            let skipped = skip
+                .find(feature.as_bytes())
+                .map(|at| (&feature[..at], &feature[at + SKIP.len()..]));
+            let (kind, first, second) = match (skipped, feature.split_once(' ')) {
                 (Some((a, c)), _) => (Kind::Skip, a, c),
                 (None, Some((a, b))) => (Kind::Pair, a, b),
                 (None, None) => (Kind::Single, feature.as_str(), ""),

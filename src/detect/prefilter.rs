@@ -516,6 +516,9 @@ impl Extractor {
     /// Every string `hir` can match, squeezed and marked, when that set is
     /// finite and small.
     fn exact(&mut self, hir: &Hir) -> Option<Set> {
+        if let Some(one) = single(hir) {
+            return one.map(|s| Rc::new(vec![s]));
+        }
         let key: *const Hir = hir;
         if let Some(known) = self.exact.get(&key) {
             return known.clone();
@@ -570,7 +573,20 @@ impl Extractor {
             HirKind::Concat(subs) => {
                 let mut out = vec![String::new()];
                 for sub in subs {
-                    out = product(&out, &self.exact(sub)?)?;
+                    match single(sub) {
+                        // One string: joined onto each in place (the
+                        // letters of a list word), no set built.
+                        Some(one) => {
+                            let one = one?;
+                            for s in &mut out {
+                                literal::join_onto(s, &one);
+                            }
+                            if out.len() > 1 {
+                                out = dedup(out);
+                            }
+                        }
+                        None => out = product(&out, &self.exact(sub)?)?,
+                    }
                 }
                 Some(out)
             }
@@ -650,6 +666,39 @@ impl Extractor {
     }
 }
 
+/// [`Extractor::exact`] of a leaf that matches one string at most — a
+/// literal, a look, a run of one letter (`a+`, `s{2,}`) — worked out
+/// straight from the node: these are most nodes of the rules (every letter
+/// of a spliced list word is a run), and a set, a shared pointer and a memo
+/// entry for each cost more than the string. `None` for any other node;
+/// `Some(None)` where the leaf has no exact set.
+fn single(hir: &Hir) -> Option<Option<String>> {
+    let literal = |hir: &Hir| match hir.kind() {
+        HirKind::Literal(lit) => Some(
+            std::str::from_utf8(&lit.0)
+                .ok()
+                .and_then(literal::from_text),
+        ),
+        _ => None,
+    };
+    Some(match hir.kind() {
+        HirKind::Empty => Some(String::new()),
+        HirKind::Look(Look::WordUnicode | Look::WordStartUnicode | Look::WordEndUnicode) => {
+            Some(EDGE.to_string())
+        }
+        HirKind::Look(_) => Some(String::new()),
+        HirKind::Literal(_) => literal(hir)?,
+        // As `work_out_exact` reads `a+`, `a{2,}` (not `a*`: two strings).
+        HirKind::Repetition(rep) if rep.max.is_none() && rep.min >= 1 => {
+            let one = literal(&rep.sub)?;
+            one.as_deref()
+                .and_then(literal::one_run)
+                .map(|(letter, run)| literal::run(letter, run * rep.min as usize))
+        }
+        _ => return None,
+    })
+}
+
 /// The commonest English words (and a council's mail's), squeezed as the
 /// literals are: a literal made of them is found in most segments.
 const COMMON_WORDS: &str = "a about after again all also am an and any are as at be because been \
@@ -674,7 +723,18 @@ fn common_words() -> HashSet<String> {
 /// word cut short at the literal's ends counts as common when it has two
 /// letters or fewer), a literal of common words alone about always.
 fn literal_cost(literal: &str, common: &HashSet<String>) -> f64 {
-    let text = literal::split(literal).0.to_lowercase();
+    let text = literal::split(literal).0;
+    // The rules' text is folded already: lower-casing is nearly always a copy.
+    let lowered;
+    let text = if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        text.as_str()
+    } else {
+        lowered = text.to_lowercase();
+        lowered.as_str()
+    };
     let uncommon: usize = text
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .filter(|word| word.chars().count() > 2 && !common.contains(*word))
@@ -693,6 +753,11 @@ fn power(set: &[String], n: u32) -> Option<Vec<String>> {
 fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
     if a.len() * b.len() > MAX_SET {
         return None;
+    }
+    if let [only] = a {
+        if only.is_empty() {
+            return Some(dedup(b.to_vec()));
+        }
     }
     let mut out = Vec::with_capacity(a.len() * b.len());
     for x in a {
@@ -738,6 +803,9 @@ fn class_strings(class: &Class) -> Option<Vec<String>> {
 /// scanned for less. Shortest first, each string's substrings of a kept
 /// length are looked up among those kept.
 fn minimal(mut set: Vec<String>) -> Vec<String> {
+    if set.len() <= 1 {
+        return set;
+    }
     set.sort_unstable_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
     set.dedup();
     let mut kept: HashSet<String> =

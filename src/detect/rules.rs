@@ -9,7 +9,7 @@
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
-use super::model::{self, LinearModel, Scorers, ScoringScratch, SentenceScorer};
+use super::model::{self, LinearModel, Scorers, ScoringScratch, SentenceScorer, WordClasses};
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::{Prefilter, Scratch};
 use super::sentence;
@@ -85,6 +85,19 @@ struct Rule {
     max_hits: usize,
     must_match: Vec<(String, usize)>,
     must_not_match: Vec<(String, usize)>,
+    /// A model rule's second bar (`function_words`, `content_min_score`).
+    content: Option<ContentBar>,
+}
+
+/// A model rule's second bar: the hit's sentence must also reach
+/// `min_score` with the function words alone left out
+/// ([`LinearModel::content_score`]), or the hit is suppressed
+/// (`function_words`), so that a sure-tier hit is carried by what the
+/// sentence is about ("burn", "van", "smash … face"), not by "your" and "him".
+struct ContentBar {
+    weights: Arc<LinearModel>,
+    function_words: Arc<WordClasses>,
+    min_score: f32,
 }
 
 struct Guard {
@@ -397,6 +410,7 @@ impl CompiledRules {
                 Some("allow_list".to_string())
             } else {
                 self.guard_against(rule, &norm.text, s, e)
+                    .or_else(|| self.content_short(rule, &norm.text[s..e]))
             };
             let (start, end) = norm.original(s, e);
             if suppressed_by.is_none() {
@@ -557,6 +571,21 @@ impl CompiledRules {
             .is_none_or(|re| re.is_match(&text[sentence::paragraphs_around(text, s, e)]))
     }
 
+    /// For a model rule with a second bar ([`ContentBar`]): why its hit on
+    /// `sentence` does not count, when the sentence's score without function
+    /// words alone is under the bar.
+    fn content_short(&self, rule: usize, sentence: &str) -> Option<String> {
+        let bar = self.rules[rule].content.as_ref()?;
+        let features = bar.weights.features(sentence);
+        let score = bar.weights.content_score(&features, &bar.function_words);
+        (score < bar.min_score).then(|| {
+            format!(
+                "function_words: {score:.3} without them, content_min_score {}",
+                bar.min_score
+            )
+        })
+    }
+
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit.
     fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
@@ -618,6 +647,10 @@ struct Loader<'a> {
     /// Every file read, by path relative to `dir`, for the hash.
     bytes: BTreeMap<PathBuf, Vec<u8>>,
     lists: HashMap<String, Option<Vec<Entry>>>,
+    /// Each list's [`lists::elastic_alternation`], by name: a list is
+    /// spliced into many patterns, each of them spliced twice
+    /// ([`Loader::precompile`], [`Loader::regex`]).
+    alternations: HashMap<String, String>,
     /// Regexes compiled ahead ([`Loader::precompile`]), by source.
     compiled: HashMap<String, Result<WordRegex, regex::Error>>,
     /// Whether model rules are loaded (see `load_without_models`).
@@ -625,6 +658,8 @@ struct Loader<'a> {
     /// Weights files parsed, by path: rules share one (`tv.model`,
     /// `tv.model_sure`), and parsing one is a large part of loading.
     weights: HashMap<PathBuf, Result<Arc<LinearModel>, (usize, String)>>,
+    /// Function-word lists read (`function_words`), by path.
+    function_words: HashMap<PathBuf, Arc<WordClasses>>,
 }
 
 /// One parsed rule file with its text (for line numbers).
@@ -663,9 +698,11 @@ impl<'a> Loader<'a> {
             errors: ConfigErrors::default(),
             bytes: BTreeMap::new(),
             lists: HashMap::new(),
+            alternations: HashMap::new(),
             compiled: HashMap::new(),
             with_models,
             weights: HashMap::new(),
+            function_words: HashMap::new(),
         }
     }
 
@@ -698,7 +735,7 @@ impl<'a> Loader<'a> {
                 // The matcher is checked even for an invalid rule, so that
                 // every problem is reported in one go.
                 let matcher = self.matcher(p, def, def.id.get_ref());
-                let Some(rule) = rule else {
+                let Some(mut rule) = rule else {
                     continue;
                 };
                 let index = rules.len();
@@ -712,7 +749,12 @@ impl<'a> Loader<'a> {
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
                     }
-                    Some(Matcher::Model(weights, min_score)) => {
+                    Some(Matcher::Model(weights, min_score, content)) => {
+                        rule.content = content.map(|(function_words, min_score)| ContentBar {
+                            weights: weights.clone(),
+                            function_words,
+                            min_score,
+                        });
                         let shared = models.iter().find(|m: &&(_, Arc<LinearModel>, _, _)| {
                             Arc::ptr_eq(&m.1, &weights) || m.1 == weights
                         });
@@ -909,10 +951,14 @@ impl<'a> Loader<'a> {
             };
             out.push_str(&rest[..open]);
             let name = rest[open + 2..open + close].trim().to_string();
-            let Some(entries) = self.loaded_list(&name) else {
-                return Err(name);
-            };
-            out.push_str(&lists::elastic_alternation(entries));
+            if !self.alternations.contains_key(&name) {
+                let Some(entries) = self.loaded_list(&name) else {
+                    return Err(name);
+                };
+                let alternation = lists::elastic_alternation(entries);
+                self.alternations.insert(name.clone(), alternation);
+            }
+            out.push_str(&self.alternations[&name]);
             rest = &rest[open + close + 2..];
         }
         out.push_str(rest);
@@ -1092,6 +1138,7 @@ impl<'a> Loader<'a> {
             max_hits: def.max_hits.unwrap_or(usize::MAX),
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),
+            content: None,
         })
     }
 
@@ -1126,8 +1173,16 @@ impl<'a> Loader<'a> {
                 }
             };
         }
-        if def.min_score.is_some() && def.model.is_none() {
-            let reason = format!("{what}: `min_score` is only for a rule with `model`");
+        let model_only = [
+            ("min_score", def.min_score.is_some()),
+            ("function_words", def.function_words.is_some()),
+            ("content_min_score", def.content_min_score.is_some()),
+        ];
+        if let Some((key, _)) = model_only
+            .iter()
+            .find(|(_, given)| *given && def.model.is_none())
+        {
+            let reason = format!("{what}: `{key}` is only for a rule with `model`");
             self.err(&p.path, line, reason);
             return None;
         }
@@ -1173,30 +1228,80 @@ impl<'a> Loader<'a> {
             return None;
         }
         let path = self.dir.join(file.get_ref());
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
-                self.err(&p.path, p.line(file), reason);
-                return None;
-            }
-        };
+        // A file read and parsed for an earlier rule is not read again (its
+        // bytes are already in the hash).
         let parsed = match self.weights.get(&path) {
             Some(parsed) => parsed.clone(),
             None => {
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
+                        self.err(&p.path, p.line(file), reason);
+                        return None;
+                    }
+                };
                 let parsed = LinearModel::parse(&text).map(Arc::new);
                 self.weights.insert(path.clone(), parsed.clone());
+                self.bytes.insert(self.relative(&path), text.into_bytes());
                 parsed
             }
         };
-        self.bytes.insert(self.relative(&path), text.into_bytes());
+        let content = self.content_bar(p, def, what)?;
         match parsed {
-            Ok(weights) => Some(Matcher::Model(weights, min)),
+            Ok(weights) => Some(Matcher::Model(weights, min, content)),
             Err((line, reason)) => {
                 self.err(&path, line, reason);
                 None
             }
         }
+    }
+
+    /// A model rule's `function_words` list and `content_min_score`
+    /// ([`ContentBar`]): both or neither. `None` on an error (reported),
+    /// `Some(None)` for neither.
+    #[allow(clippy::option_option)]
+    fn content_bar(
+        &mut self,
+        p: &Parsed,
+        def: &RuleDef,
+        what: &str,
+    ) -> Option<Option<(Arc<WordClasses>, f32)>> {
+        let (file, min_score) = match (&def.function_words, &def.content_min_score) {
+            (None, None) => return Some(None),
+            (Some(file), Some(min_score)) => (file, min_score),
+            _ => {
+                let line = p.line(&def.id);
+                let reason =
+                    format!("{what}: give `function_words` and `content_min_score` together");
+                self.err(&p.path, line, reason);
+                return None;
+            }
+        };
+        let min = *min_score.get_ref();
+        if !(min > 0.0 && min < 1.0) {
+            let reason = format!("{what}: `content_min_score` must be between 0 and 1");
+            self.err(&p.path, p.line(min_score), reason);
+            return None;
+        }
+        let path = self.dir.join(file.get_ref());
+        if let Some(words) = self.function_words.get(&path) {
+            return Some(Some((words.clone(), min)));
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("{what}: cannot read `{}`: {e}", file.get_ref());
+                self.err(&p.path, p.line(file), reason);
+                return None;
+            }
+        };
+        let mut words = WordClasses::default();
+        words.add_list("function", &text);
+        let words = Arc::new(words);
+        self.function_words.insert(path.clone(), words.clone());
+        self.bytes.insert(self.relative(&path), text.into_bytes());
+        Some(Some((words, min)))
     }
 
     fn hash(&self) -> String {
@@ -1213,6 +1318,7 @@ enum Matcher {
     /// A derived rule: the signal it follows and its sentence condition.
     Derived(Signal, WordRegex),
     Words(Vec<Entry>),
-    /// A model rule: its weights and the score a sentence needs.
-    Model(Arc<LinearModel>, f32),
+    /// A model rule: its weights, the score a sentence needs, and its
+    /// second bar's function words and score ([`ContentBar`]).
+    Model(Arc<LinearModel>, f32, Option<(Arc<WordClasses>, f32)>),
 }

@@ -603,3 +603,51 @@ fn a_model_rule_hits_the_sentence_and_says_why() {
     let det = own_with(&rules, "He said he'd burn your office.");
     assert!(det.hits.is_empty() && det.suppressed[0].reason == "reported");
 }
+
+#[test]
+fn a_model_rules_content_bar_leaves_out_function_words_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap()
+    };
+    write("model/tp.tsv", "(bias)\t-2\nburn\t3\nyour\t3\noffice\t1\n");
+    write("model/function.txt", "# pronouns\nyour\ni'll\n");
+    let rule = |extra: &str| {
+        format!("[[rule]]\nid = \"tp.model_sure\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tp.tsv\"\nmin_score = 0.7\n{extra}\nmust_match = [\"I'll burn your office.\"]\nmust_not_match = [\"Tidy your office.\"]\n")
+    };
+    write(
+        "m.toml",
+        &rule("function_words = \"model/function.txt\"\ncontent_min_score = 0.5"),
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty());
+    // "your" carries "Tidy your office." over 0.7 (0.88); without it the
+    // sentence scores 0.27, under the second bar: suppressed, and the
+    // trace says why.
+    let det = own_with(&rules, "Tidy your office.");
+    assert!(det.hits.is_empty());
+    assert!(
+        det.suppressed[0]
+            .reason
+            .starts_with("function_words: 0.269 without them"),
+        "{}",
+        det.suppressed[0].reason
+    );
+    // "burn" carries "I'll burn your office." (0.88 without "your").
+    assert_eq!(own_with(&rules, "I'll burn your office.").hits.len(), 1);
+    // Both keys or neither, and only on a model rule.
+    write("m.toml", &rule("content_min_score = 0.5"));
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("together"), "{err}");
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"r\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nregex = \"burn\"\nfunction_words = \"model/function.txt\"\nmust_match = [\"burn\"]\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(
+        err.contains("`function_words` is only for a rule with `model`"),
+        "{err}"
+    );
+}

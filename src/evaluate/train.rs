@@ -39,6 +39,15 @@ struct SpecFile {
     /// ([`model::skeleton`]); the others read words (and classes) only.
     #[serde(default)]
     skeletons: Vec<Category>,
+    /// A word list file (relative to the training file) of function words
+    /// (pronouns, auxiliaries, articles…): the models of the categories in
+    /// `function_words_for` do not weigh these words alone, only in pairs
+    /// and skips, so that they learn what a message is about rather than
+    /// the words every letter uses.
+    #[serde(default)]
+    function_words: Option<PathBuf>,
+    #[serde(default)]
+    function_words_for: Vec<Category>,
     #[serde(rename = "set")]
     sets: Vec<SetDef>,
 }
@@ -85,6 +94,10 @@ pub struct Fit {
     pub folds: usize,
     /// Weights smaller than this are left out of the file.
     pub prune: f32,
+    /// The L2 penalty of a function word alone (training.toml's
+    /// `function_words`) in the models that name them; none: such a word
+    /// alone is not a feature at all.
+    pub function_l2: Option<f32>,
 }
 
 impl Default for Fit {
@@ -99,6 +112,7 @@ impl Default for Fit {
             positive_share: 0.5,
             folds: 5,
             prune: 0.01,
+            function_l2: None,
         }
     }
 }
@@ -133,6 +147,10 @@ pub(super) struct Loaded {
     pub(super) classes_for: BTreeSet<Category>,
     /// The categories whose models see letter-skeletons.
     pub(super) skeletons_for: BTreeSet<Category>,
+    /// The function words (one class, `[function]`), and the categories
+    /// whose models weigh them only in pairs and skips.
+    pub(super) function_words: WordClasses,
+    pub(super) function_words_for: BTreeSet<Category>,
     pub(super) examples: Vec<Example>,
     /// The labelled sets that teach every category: (mail folder, labels
     /// file), resolved against the training file's folder.
@@ -149,6 +167,12 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         Some(path) => load_classes(&base.join(path))?,
         None => Default::default(),
     };
+    let mut function_words = WordClasses::default();
+    if let Some(path) = &file.function_words {
+        let path = base.join(path);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        function_words.add_list("function", &text);
+    }
     let mut examples = Vec::new();
     let mut full_sets = Vec::new();
     for set in &file.sets {
@@ -162,6 +186,8 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         classes,
         classes_for,
         skeletons_for: file.skeletons.into_iter().collect(),
+        function_words,
+        function_words_for: file.function_words_for.into_iter().collect(),
         examples,
         full_sets,
     })
@@ -179,6 +205,11 @@ impl Loaded {
                 FeatureKinds::words_only().classes
             },
             skeletons: self.skeletons_for.contains(&category),
+            function_words: if self.function_words_for.contains(&category) {
+                &self.function_words
+            } else {
+                FeatureKinds::words_only().function_words
+            },
         }
     }
 }
@@ -191,6 +222,8 @@ pub(super) struct FeatureKinds<'a> {
     pub(super) classes: &'a WordClasses,
     /// Whether it sees each word's letter-skeleton (`~thrtn`).
     pub(super) skeletons: bool,
+    /// The words it does not weigh alone (only in pairs and skips).
+    pub(super) function_words: &'a WordClasses,
 }
 
 impl FeatureKinds<'static> {
@@ -200,6 +233,7 @@ impl FeatureKinds<'static> {
         FeatureKinds {
             classes: NONE.get_or_init(WordClasses::default),
             skeletons: false,
+            function_words: NONE.get_or_init(WordClasses::default),
         }
     }
 }
@@ -241,6 +275,19 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
             header.push_str(
                 "and each word's letter-skeleton, alone (`~thrtn` for threaten, thretening, threatning).\n",
             );
+        }
+        if !kinds.function_words.of_word.is_empty() {
+            match fit.function_l2 {
+                None => header.push_str(
+                    "Function words (training.toml's `function_words`) weigh only in pairs and skips, not alone.\n",
+                ),
+                Some(l2) => {
+                    let _ = writeln!(
+                        header,
+                        "Function words (training.toml's `function_words`) alone have L2 {l2}."
+                    );
+                }
+            }
         }
         header.push_str(&report);
         let file_text = model.render(&header);
@@ -516,7 +563,17 @@ pub(super) fn fit_category(
     fit: &Fit,
     kinds: FeatureKinds,
 ) -> LinearModel {
-    let vocab = vocabulary(data, fit.min_count, kinds);
+    let vocab = vocabulary(data, fit, kinds);
+    // Each feature's L2 penalty: a function word alone (kept only when
+    // `function_l2` is set) is held closer to 0 than the rest.
+    let mut l2 = vec![fit.l2; vocab.len()];
+    if let Some(function_l2) = fit.function_l2 {
+        for (name, &i) in &vocab {
+            if kinds.function_words.of(name).is_some() {
+                l2[i as usize] = function_l2;
+            }
+        }
+    }
     let index = |s: &[String]| -> Vec<u32> {
         s.iter()
             .filter_map(|f| vocab.get(f.as_str()).copied())
@@ -563,7 +620,7 @@ pub(super) fn fit_category(
             }
         }
         let instances = instances(&indexed, &chosen, fit.positive_share);
-        (weights, bias) = gradient_descent(&instances, vocab.len(), fit);
+        (weights, bias) = gradient_descent(&instances, &l2, fit);
     }
     let mut names: Vec<(&str, u32)> = vocab.iter().map(|(k, v)| (*k, *v)).collect();
     names.sort_by_key(|x| x.1);
@@ -580,12 +637,9 @@ pub(super) fn fit_category(
 
 /// Features in at least `min_count` sentences, numbered in name order;
 /// none made of a class (`[name]`) for a model without classes, no
-/// skeleton (`~thrtn`) for one without skeletons.
-fn vocabulary<'a>(
-    data: &[&'a Example],
-    min_count: usize,
-    kinds: FeatureKinds,
-) -> HashMap<&'a str, u32> {
+/// skeleton (`~thrtn`) for one without skeletons, no function word alone
+/// (`your`, but `your van` stays) for one with function words.
+fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashMap<&'a str, u32> {
     let with_classes = !kinds.classes.of_word.is_empty();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in data {
@@ -599,9 +653,10 @@ fn vocabulary<'a>(
     counts
         .into_iter()
         .filter(|(f, n)| {
-            *n >= min_count
+            *n >= fit.min_count
                 && (with_classes || !f.contains('['))
                 && (kinds.skeletons || !f.starts_with(model::SKELETON))
+                && (fit.function_l2.is_some() || kinds.function_words.of(f).is_none())
         })
         .enumerate()
         .map(|(i, (f, _))| (f, i as u32))
@@ -657,8 +712,9 @@ fn raw_score(weights: &[f32], bias: f32, features: &[u32]) -> f32 {
     bias + features.iter().map(|&f| weights[f as usize]).sum::<f32>()
 }
 
-/// Weighted logistic loss + L2, full batch, Adam.
-fn gradient_descent(instances: &[Instance], dims: usize, fit: &Fit) -> (Vec<f32>, f32) {
+/// Weighted logistic loss + L2 (`l2`: each feature's penalty), full batch, Adam.
+fn gradient_descent(instances: &[Instance], l2: &[f32], fit: &Fit) -> (Vec<f32>, f32) {
+    let dims = l2.len();
     let mut w = vec![0f32; dims + 1]; // the last one is the bias
     let mut m = vec![0f32; dims + 1];
     let mut v = vec![0f32; dims + 1];
@@ -677,8 +733,8 @@ fn gradient_descent(instances: &[Instance], dims: usize, fit: &Fit) -> (Vec<f32>
             }
             grad[dims] += g;
         }
-        for (g, wi) in grad.iter_mut().zip(&w).take(dims) {
-            *g += fit.l2 * wi;
+        for ((g, wi), l2) in grad.iter_mut().zip(&w).zip(l2) {
+            *g += l2 * wi;
         }
         let (c1, c2) = (1.0 - b1.powi(step as i32), 1.0 - b2.powi(step as i32));
         for j in 0..=dims {
@@ -776,6 +832,45 @@ pub(crate) mod tests {
             .find(|t| t.category == Category::Abuse)
             .unwrap();
         assert!(abuse.model.weights.is_empty());
+    }
+
+    #[test]
+    fn function_words_weigh_only_in_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        std::fs::write(dir.path().join("function.txt"), "# pronouns\nyour\ni\n").unwrap();
+        let spec = dir.path().join("training.toml");
+        let text = format!(
+            "function_words = \"function.txt\"\nfunction_words_for = [\"threat_property\"]\n{}",
+            std::fs::read_to_string(&spec).unwrap()
+        );
+        std::fs::write(&spec, &text).unwrap();
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        let trained = train(&spec, &rules, false).unwrap();
+        let tp = trained
+            .iter()
+            .find(|t| t.category == Category::ThreatProperty)
+            .unwrap();
+        let weights = &tp.model.weights;
+        assert!(!weights.contains_key("your") && !weights.contains_key("i"));
+        assert!(weights.contains_key("your office"), "{weights:?}");
+        assert!(weights.contains_key("burn"));
+        assert!(tp.file_text.contains("weigh only in pairs"));
+        // With `function_l2` a function word alone is a feature again, held
+        // closer to 0 than with the usual penalty.
+        let your = |function_l2: &str| {
+            let toml = format!("{text}function_l2 = {function_l2}\n");
+            std::fs::write(&spec, toml).unwrap();
+            let trained = train(&spec, &rules, false).unwrap();
+            let tp = trained
+                .into_iter()
+                .find(|t| t.category == Category::ThreatProperty)
+                .unwrap();
+            tp.model.weights.get("your").copied().unwrap_or(0.0)
+        };
+        let plain = your("0.0001");
+        assert!(your("0.5").abs() < plain.abs(), "{plain}");
     }
 
     #[test]
