@@ -1221,26 +1221,14 @@ impl<'a> Loader<'a> {
             self.err(&p.path, p.line(file), reason);
             return None;
         };
-        let min = *min_score.get_ref();
-        if !(min > 0.0 && min < 1.0) {
-            let reason = format!("{what}: `min_score` must be between 0 and 1");
-            self.err(&p.path, p.line(min_score), reason);
-            return None;
-        }
+        let min = self.unit_score(p, min_score, "min_score", what)?;
         let path = self.dir.join(file.get_ref());
         // A file read and parsed for an earlier rule is not read again (its
         // bytes are already in the hash).
         let parsed = match self.weights.get(&path) {
             Some(parsed) => parsed.clone(),
             None => {
-                let text = match std::fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        let reason = format!("{what}: cannot read model `{}`: {e}", file.get_ref());
-                        self.err(&p.path, p.line(file), reason);
-                        return None;
-                    }
-                };
+                let text = self.read_named(p, file, &path, "model", what)?;
                 let parsed = LinearModel::parse(&text).map(Arc::new);
                 self.weights.insert(path.clone(), parsed.clone());
                 self.bytes.insert(self.relative(&path), text.into_bytes());
@@ -1278,30 +1266,56 @@ impl<'a> Loader<'a> {
                 return None;
             }
         };
-        let min = *min_score.get_ref();
-        if !(min > 0.0 && min < 1.0) {
-            let reason = format!("{what}: `content_min_score` must be between 0 and 1");
-            self.err(&p.path, p.line(min_score), reason);
-            return None;
-        }
+        let min = self.unit_score(p, min_score, "content_min_score", what)?;
         let path = self.dir.join(file.get_ref());
         if let Some(words) = self.function_words.get(&path) {
             return Some(Some((words.clone(), min)));
         }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let reason = format!("{what}: cannot read `{}`: {e}", file.get_ref());
-                self.err(&p.path, p.line(file), reason);
-                return None;
-            }
-        };
+        let text = self.read_named(p, file, &path, "function words", what)?;
         let mut words = WordClasses::default();
         words.add_list("function", &text);
         let words = Arc::new(words);
         self.function_words.insert(path.clone(), words.clone());
         self.bytes.insert(self.relative(&path), text.into_bytes());
         Some(Some((words, min)))
+    }
+
+    /// A score setting that must lie strictly between 0 and 1; `None` (the
+    /// error reported at its line) otherwise.
+    fn unit_score(
+        &mut self,
+        p: &Parsed,
+        score: &Spanned<f32>,
+        key: &str,
+        what: &str,
+    ) -> Option<f32> {
+        let value = *score.get_ref();
+        if value > 0.0 && value < 1.0 {
+            return Some(value);
+        }
+        let reason = format!("{what}: `{key}` must be between 0 and 1");
+        self.err(&p.path, p.line(score), reason);
+        None
+    }
+
+    /// The text of a file a rule names (`file`, resolved to `path`); `None`
+    /// (the error reported at the rule's line) when it cannot be read.
+    fn read_named(
+        &mut self,
+        p: &Parsed,
+        file: &Spanned<String>,
+        path: &Path,
+        kind: &str,
+        what: &str,
+    ) -> Option<String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                let reason = format!("{what}: cannot read {kind} `{}`: {e}", file.get_ref());
+                self.err(&p.path, p.line(file), reason);
+                None
+            }
+        }
     }
 
     fn hash(&self) -> String {
