@@ -427,6 +427,16 @@ fn the_size_bound_is_over_every_rule_regexs_automaton() {
 }
 
 #[test]
+fn each_lists_tree_spliced_into_a_pattern_is_the_tree_parsed() {
+    let (all, parsed_whole) = rules::check_splices(&rules_dir());
+    eprintln!(
+        "{all} patterns, {} parsed whole: {parsed_whole:#?}",
+        parsed_whole.len()
+    );
+    assert!(all > 300 && parsed_whole.len() * 10 < all);
+}
+
+#[test]
 fn validation_reports_every_problem_with_lines() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).unwrap();

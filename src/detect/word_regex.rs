@@ -55,7 +55,28 @@ pub struct WordRegex {
 
 impl WordRegex {
     pub fn new(source: &str, size_limit: usize) -> Result<WordRegex, regex::Error> {
-        let hir = regex_syntax::parse(source).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+        WordRegex::from_hir(source, parse(source)?, size_limit)
+    }
+
+    /// [`WordRegex::new`] of `source`, the pattern `template` with each
+    /// [`placeholder`] `i` replaced by the text of `lists[i]`: its syntax
+    /// tree is that of `template` with each list's tree put in (see
+    /// [`splice`]), or, where that cannot be shown to be the same tree,
+    /// `source` parsed.
+    pub fn with_lists(
+        source: &str,
+        template: &str,
+        lists: &[&ListTree],
+        size_limit: usize,
+    ) -> Result<WordRegex, regex::Error> {
+        let hir = match splice(template, lists) {
+            Some(hir) => hir,
+            None => parse(source)?,
+        };
+        WordRegex::from_hir(source, hir, size_limit)
+    }
+
+    fn from_hir(source: &str, hir: Hir, size_limit: usize) -> Result<WordRegex, regex::Error> {
         let mut has_ascii_form = false;
         // The ASCII form's automaton is built only when the bound does not
         // already show it within the limit: for the rules, never.
@@ -113,6 +134,173 @@ impl WordRegex {
     pub fn is_match(&self, text: &str) -> bool {
         self.for_text(ascii_words_only(text)).is_match(text)
     }
+}
+
+/// `source` parsed as the `regex` crate parses it.
+fn parse(source: &str) -> Result<Hir, regex::Error> {
+    regex_syntax::parse(source).map_err(|e| regex::Error::Syntax(e.to_string()))
+}
+
+/// The default nesting limit of `regex_syntax`'s parser (what
+/// [`regex_syntax::parse`] uses).
+const NEST_LIMIT: u32 = 250;
+
+/// What stands in a placeholder, read as the flags of the place make it:
+/// with the defaults (those a list's text is parsed with on its own), the
+/// same tree as at the top of a pattern. Each flag that could change how a
+/// list's text is read changes it: `i` the letter, `U` the repetition, `u`
+/// the class. The others (`x`, `m`, `s`, `R`) change only how white space,
+/// `#`, `^`, `$` and `.` are read, and a list's text is spliced only
+/// where it holds none of them unescaped ([`ListTree::new`]).
+const PROBE: &str = r"a+\w";
+
+/// The placeholder of list `i` in a pattern's template for
+/// [`WordRegex::with_lists`]: a named group, which the syntax tree keeps
+/// as it is wherever it stands (a group is never merged with what is
+/// beside it), holding [`PROBE`].
+pub fn placeholder(i: usize) -> String {
+    format!("(?P<{}>{PROBE})", placeholder_name(i))
+}
+
+fn placeholder_name(i: usize) -> String {
+    format!("{PLACEHOLDER}{i}")
+}
+
+const PLACEHOLDER: &str = "__list";
+
+/// A word list's alternation (`(?:a+s{2,}|…)`), parsed once however many
+/// patterns splice it in.
+pub struct ListTree {
+    /// `None` when the text does not parse on its own.
+    hir: Option<Hir>,
+    /// The least nesting limit the text parses within on its own.
+    depth: u32,
+}
+
+impl ListTree {
+    pub fn new(alternation: &str) -> ListTree {
+        if !plain(alternation) {
+            return ListTree {
+                hir: None,
+                depth: NEST_LIMIT,
+            };
+        }
+        // Lists are flat (a group, an alternation, a concatenation, a
+        // repetition): the first few limits fail at once.
+        for depth in 1..=NEST_LIMIT {
+            let parsed = regex_syntax::ParserBuilder::new()
+                .nest_limit(depth)
+                .build()
+                .parse(alternation);
+            match parsed {
+                Ok(hir) => {
+                    return ListTree {
+                        hir: Some(hir),
+                        depth,
+                    }
+                }
+                Err(regex_syntax::Error::Parse(e))
+                    if *e.kind() == regex_syntax::ast::ErrorKind::NestLimitExceeded(depth) => {}
+                Err(_) => break,
+            }
+        }
+        ListTree {
+            hir: None,
+            depth: NEST_LIMIT,
+        }
+    }
+}
+
+/// Whether `text` holds no white space and no unescaped `#`, `^`, `$` or
+/// `.`: read the same whatever the flags `x`, `m`, `s` and `R` (a list's
+/// alternation escapes every word and has `\s+` for a space, so it always
+/// is).
+fn plain(text: &str) -> bool {
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '#' | '^' | '$' | '.' => return false,
+            c if c.is_whitespace() => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The syntax tree of `template` with each [`placeholder`] `i` replaced by
+/// `lists[i]`'s: the tree the parser makes of the pattern with the lists'
+/// text in it, without parsing each list's text again (the lists are most
+/// of the rules' text, spliced into many patterns). `None` unless that is
+/// certain: the template parses with a nesting limit lowered by the
+/// deepest list's (so the whole pattern is within the parser's), it has
+/// no group but the placeholders (a capture's index would move), and each
+/// placeholder's [`PROBE`] reads as at the top of a pattern (so the flags
+/// at that place read the list's text as on its own). The tree is
+/// then rebuilt from each placeholder up with the constructors the
+/// parser's translator builds it with, which flatten, merge literals and
+/// factor prefixes across the list's tree and its neighbours as they do
+/// when the list is parsed in place.
+pub(crate) fn splice(template: &str, lists: &[&ListTree]) -> Option<Hir> {
+    // Every `__list` of the template is a placeholder's.
+    if template.matches(PLACEHOLDER).count() != lists.len() {
+        return None;
+    }
+    let deepest = lists.iter().map(|l| l.depth).max().unwrap_or(0);
+    let hir = regex_syntax::ParserBuilder::new()
+        .nest_limit(NEST_LIMIT.checked_sub(deepest)?)
+        .build()
+        .parse(template)
+        .ok()?;
+    if hir.properties().explicit_captures_len() != lists.len() {
+        return None;
+    }
+    static PROBED: OnceLock<Hir> = OnceLock::new();
+    let probe = PROBED.get_or_init(|| regex_syntax::parse(PROBE).expect("the probe parses"));
+    put_lists(hir, lists, probe)
+}
+
+/// [`splice`]'s rebuilding: a subtree with no group is kept as it is.
+fn put_lists(hir: Hir, lists: &[&ListTree], probe: &Hir) -> Option<Hir> {
+    if hir.properties().explicit_captures_len() == 0 {
+        return Some(hir);
+    }
+    let each = |subs: Vec<Hir>| -> Option<Vec<Hir>> {
+        let mut out = Vec::with_capacity(subs.len());
+        for sub in subs {
+            out.push(put_lists(sub, lists, probe)?);
+        }
+        Some(out)
+    };
+    Some(match hir.into_kind() {
+        HirKind::Capture(cap) => {
+            let i: usize = cap
+                .name
+                .as_deref()?
+                .strip_prefix(PLACEHOLDER)?
+                .parse()
+                .ok()?;
+            if cap.name.as_deref() != Some(&placeholder_name(i)) || *cap.sub != *probe {
+                return None;
+            }
+            lists.get(i)?.hir.clone()?
+        }
+        // The translator leaves out an empty part (a list of no word).
+        HirKind::Concat(subs) => Hir::concat(
+            each(subs)?
+                .into_iter()
+                .filter(|sub| !matches!(sub.kind(), HirKind::Empty))
+                .collect(),
+        ),
+        HirKind::Alternation(subs) => Hir::alternation(each(subs)?),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            sub: Box::new(put_lists(*rep.sub, lists, probe)?),
+            ..rep
+        }),
+        _ => unreachable!("only a group, or a node above one, holds a group"),
+    })
 }
 
 /// `Err` when the automaton of `hir` passes `size_limit`, as compiling it
@@ -418,6 +606,7 @@ pub(crate) fn check_bound(pattern: &str) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::lists;
     use super::*;
 
     #[test]
@@ -486,6 +675,67 @@ mod tests {
         ] {
             check_bound(pattern);
         }
+    }
+
+    #[test]
+    fn a_lists_tree_spliced_in_is_the_tree_parsed_or_the_pattern_is_parsed() {
+        let lists = [
+            lists::elastic_alternation(&lists::parse("ass\nfuck*\nbin man\n")),
+            lists::elastic_alternation(&lists::parse("asp\nasks\n")),
+            lists::elastic_alternation(&lists::parse("24/7\n")),
+            lists::elastic_alternation(&lists::parse("x\ny\n")),
+            lists::elastic_alternation(&lists::parse("a.b#c\n")),
+            lists::elastic_alternation(&[]),
+            "(?:a+.b+|c+)".to_string(),
+        ];
+        let trees: Vec<ListTree> = lists.iter().map(|l| ListTree::new(l)).collect();
+        // (pattern, whether the lists' trees are spliced in)
+        for (pattern, spliced) in [
+            (r"\b{0}\s+you\b", true),
+            (r"(?:{0}|{1})\b", true),
+            (r"(?:ab|{1}|{0})", true),
+            (r"no {2} more|{2}", true),
+            (r"(?:{3}|z)", true),
+            (r"(?:{3}){2,3}x{5}{4}", true),
+            (r"a{5}b|{5}+", true),
+            (r"(?x) \b {0} \s {1} # a comment", true),
+            (r"(?x) \b {0} \s # {1} in a comment", false),
+            (r"(?m)^{0}$|(?s:.{1})", true),
+            (r"(?i){0}", false),
+            (r"(?U)\b{1}\b", false),
+            (r"(?-u:\b{0})", false),
+            (r"(a)+{0}", false),
+            (r"[{0}]", false),
+            (r"\{1}", false),
+            (r"(?P<__list0>a+\w){0}", false),
+            (r"(?x){4} {6}", false),
+        ] {
+            let mut source = String::new();
+            let mut template = String::new();
+            let mut used: Vec<&ListTree> = Vec::new();
+            let mut rest = pattern;
+            while let Some(open) = rest.find('{').filter(|&at| {
+                rest[at + 1..]
+                    .starts_with(|c: char| c.is_ascii_digit() && rest[at + 2..].starts_with('}'))
+            }) {
+                let i = usize::from(rest.as_bytes()[open + 1] - b'0');
+                source.push_str(&rest[..open]);
+                template.push_str(&rest[..open]);
+                source.push_str(&lists[i]);
+                template.push_str(&placeholder(used.len()));
+                used.push(&trees[i]);
+                rest = &rest[open + 3..];
+            }
+            source.push_str(rest);
+            template.push_str(rest);
+            let parsed = regex_syntax::parse(&source).ok();
+            match splice(&template, &used) {
+                Some(hir) => assert_eq!(Some(hir), parsed, "{source}"),
+                None => assert!(!spliced, "{source} was not spliced"),
+            }
+            assert_eq!(splice(&template, &used).is_some(), spliced, "{source}");
+        }
+        assert!(trees[6].hir.is_none(), "a list with an unescaped dot");
     }
 
     #[test]
