@@ -181,17 +181,6 @@ impl Check {
         match self {
             Check::Edge(at) => {
                 let at = start + at as usize;
-                // Nearly always ASCII either side: read as bytes, no
-                // character decoded.
-                let bytes = squeezed.text.as_bytes();
-                let byte_before = at.checked_sub(1).map(|i| bytes[i]);
-                let byte_after = bytes.get(at).copied();
-                if byte_before.is_none_or(|b| b.is_ascii())
-                    && byte_after.is_none_or(|b| b.is_ascii())
-                {
-                    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-                    return byte_before.is_some_and(word) != byte_after.is_some_and(word);
-                }
                 let before = squeezed.text[..at].chars().next_back();
                 let after = squeezed.text[at..].chars().next();
                 before.is_some_and(is_word) != after.is_some_and(is_word)
