@@ -651,6 +651,9 @@ pub struct Scorers {
     numbers: Vec<[Option<u32>; 3]>,
     /// At the same places: what the word can add at most in scorer `k`.
     reach: Vec<Reach>,
+    /// Per scorer: what a word outside every vocabulary can add at most
+    /// (its skeleton alone).
+    outside: Vec<Reach>,
     /// Whether any scorer has a skeleton feature: a word outside the
     /// vocabulary (a misspelling) may still have a known skeleton.
     skeletons: bool,
@@ -667,6 +670,8 @@ pub struct ScoringScratch {
     skeleton: String,
     /// The word spans of one sentence ([`Scorers::screened_units`]).
     spans: Vec<(usize, usize)>,
+    /// Per scorer: the screen's sum ([`Scorers::screened`]).
+    most: Vec<f32>,
 }
 
 impl Scorers {
@@ -706,12 +711,19 @@ impl Scorers {
             })
             .collect();
         let skeletons = scorers.iter().any(|s| s.skeletons);
+        let outside = (scorers.iter())
+            .map(|scorer| Reach {
+                single: scorer.skeleton_most,
+                ..Reach::default()
+            })
+            .collect();
         Scorers {
             scorers,
             floors,
             vocabulary,
             numbers,
             reach,
+            outside,
             skeletons,
         }
     }
@@ -805,35 +817,47 @@ impl Scorers {
         // under `f * f * largest * 2^-24`: twice that (one more term for
         // the bias) covers the screen's sum and the score's.
         let terms = (11 * words.len() + 1) as f64;
-        for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
+        // Each scorer's sum, walking the words once for all of them: word
+        // `i`'s reach in every scorer lies together ([`Scorers::reach`]).
+        // Per scorer the terms are added in the same order as one walk per
+        // scorer would (the word alone, then with the next, then with the
+        // one after), so each sum is the same to the bit.
+        let n = self.scorers.len();
+        let row = |i: usize| match places[i] {
+            Some(p) => &self.reach[p..p + n],
             // Outside every vocabulary: at most a skeleton alone.
-            let outside = Reach {
-                single: scorer.skeleton_most,
-                ..Reach::default()
-            };
-            let reach = |i: usize| match places.get(i) {
-                Some(Some(p)) => Some(&self.reach[p + k]),
-                Some(None) => Some(&outside),
-                None => None,
-            };
-            let mut most = -0.0f32;
-            for i in 0..words.len() {
-                let word = reach(i).unwrap_or(&outside);
-                most += word.single;
-                for pair in 0..2 {
-                    if let Some(next) = reach(i + 1 + pair) {
-                        most += word.with(next, pair);
-                    }
+            None => &self.outside[..],
+        };
+        let mut most = std::mem::take(&mut scratch.most);
+        most.clear();
+        most.resize(n, -0.0f32);
+        for i in 0..words.len() {
+            let word = row(i);
+            let (next, after) = (
+                places.get(i + 1).map(|_| row(i + 1)),
+                places.get(i + 2).map(|_| row(i + 2)),
+            );
+            for k in 0..n {
+                let mut sum = most[k] + word[k].single;
+                if let Some(next) = next {
+                    sum += word[k].with(&next[k], 0);
                 }
+                if let Some(after) = after {
+                    sum += word[k].with(&after[k], 1);
+                }
+                most[k] = sum;
             }
+        }
+        for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
             let largest = f64::from(scorer.largest.max(scorer.bias.abs()));
             let rounding = terms * terms * largest * 2f64.powi(-23);
-            let most = f64::from(scorer.bias) + f64::from(most) + rounding;
+            let most = f64::from(scorer.bias) + f64::from(most[k]) + rounding;
             *score = (most >= self.floors[k]).then(|| {
                 self.number_words(k, words, places, scratch);
                 scorer.score_numbered(&scratch.numbers)
             });
         }
+        scratch.most = most;
     }
 
     /// Each word's place in the vocabulary, into `places`.

@@ -288,31 +288,71 @@ impl Squeezed {
     }
 }
 
-/// The normalised view of an ASCII text with nothing to undo, built
-/// straight into its text and offsets, and its squeezed view when
+/// The normalised view of a text that folds to ASCII with nothing to undo,
+/// built straight into its text and offsets, and its squeezed view when
 /// `squeeze`: what [`Normalizer::normalize`] (and [`Normalized::squeeze`])
 /// give, in a pass over the bytes (and one over the folded bytes to
-/// squeeze), without a [`Unit`] per character and the passes over them. The checks read the folded bytes. `None` when the
-/// text is not ASCII, when a token may be disguised (leet or masks), or
-/// when three single letters stand in a row with one separator (`a.s.s`,
-/// `u r a`): the general path decides those.
+/// squeeze), without a [`Unit`] per character and the passes over them.
+/// ASCII is read byte by byte; a non-ASCII character is decoded and folded
+/// ([`fold_char`]) and must give one ASCII character (a curly quote, a dash,
+/// an accented letter) or be white space. The checks read the folded bytes.
+/// `None` when a character folds to anything else (`£`, `ß`, a soft hyphen,
+/// a letter of another script), when a token may be disguised (leet or
+/// masks), or when three single letters stand in a row with one separator
+/// (`a.s.s`, `u r a`): the general path decides those.
 fn normalize_plain(
     text: &str,
     base: usize,
     squeeze: bool,
 ) -> Option<(Normalized, Option<Squeezed>)> {
-    if !text.is_ascii() {
-        return None;
-    }
-    // ASCII folds one byte to one byte ([`fold_each`], [`fold_char`]):
-    // each normalised byte comes from the one original byte at `starts`,
-    // ending one byte on. White space is `char::is_whitespace`'s ASCII
-    // (`\x0b` included), a run of it one space, or one newline where it
-    // holds a blank line.
+    // Each folded byte is one character folded ([`fold_each`],
+    // [`fold_char`]) and comes from the original character at `starts`;
+    // only original white space folds to white space here.
+    // While every character so far was one byte (all of an ASCII text),
+    // `ends` stays empty: each ends one byte on. White space is
+    // `char::is_whitespace` (`\x0b` included), a run of it one space, or
+    // one newline where it holds a blank line.
+    let bytes = text.as_bytes();
     let mut folded: Vec<u8> = Vec::with_capacity(text.len());
     let mut starts: Vec<usize> = Vec::with_capacity(text.len());
-    let (mut newlines, mut in_space) = (0usize, false);
-    for (i, &b) in text.as_bytes().iter().enumerate() {
+    let mut ends: Vec<usize> = Vec::new();
+    let (mut newlines, mut in_space, mut wide) = (0usize, false, false);
+    // Whether a non-ASCII symbol was kept ([`fold_one`]).
+    let mut symbols = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (b, len) = if b.is_ascii() {
+            (b, 1)
+        } else {
+            let c = text[i..].chars().next().expect("a character starts here");
+            if !wide {
+                wide = true;
+                ends.reserve(text.len());
+                ends.extend(starts.iter().map(|&s| s + 1));
+            }
+            let b = match c.is_whitespace() {
+                true => b' ',
+                false => match fold_one(c)? {
+                    Ok(b) => b,
+                    Err(symbol) => {
+                        // Kept as it is: each of its bytes from `c`.
+                        let mut utf8 = [0; 4];
+                        for &b in symbol.encode_utf8(&mut utf8).as_bytes() {
+                            folded.push(b);
+                            starts.push(base + i);
+                            ends.push(base + i + c.len_utf8());
+                        }
+                        (in_space, newlines, symbols) = (false, 0, true);
+                        i += c.len_utf8();
+                        continue;
+                    }
+                },
+            };
+            (b, c.len_utf8())
+        };
+        let at = i;
+        i += len;
         let folded_byte = if b.is_ascii_whitespace() || b == 0x0b {
             newlines += usize::from(b == b'\n');
             if in_space {
@@ -327,26 +367,56 @@ fn normalize_plain(
         } else {
             in_space = false;
             newlines = 0;
-            match b {
-                b'`' => b'\'',
-                _ => b.to_ascii_lowercase(),
+            match (b, len) {
+                (b'`', 1) => b'\'',
+                (_, 1) => b.to_ascii_lowercase(),
+                // Already folded.
+                _ => b,
             }
         };
         folded.push(folded_byte);
-        starts.push(base + i);
+        starts.push(base + at);
+        if wide {
+            ends.push(base + i);
+        }
     }
+    // A kept symbol's bytes (all non-ASCII) part tokens, as the symbol
+    // does: it is no token character.
     let disguised = folded
-        .split(|&b| !is_token_char(char::from(b)))
+        .split(|&b| !(b.is_ascii() && is_token_char(char::from(b))))
         .any(|token| may_be_disguised(&token[trim_edges(token)]));
-    if disguised || has_spaced_letters(&folded) {
+    if disguised || has_spaced_letters(&folded, symbols) {
         return None;
     }
-    // Squeezed only now: over half of the segments of a synth night end
-    // up on the general path, which squeezes its own text.
-    let squeezed = squeeze.then(|| Normalized::squeeze_ascii(&folded));
-    let text = String::from_utf8(folded).expect("ASCII folds to ASCII");
-    let ends = Vec::new();
-    Some((Normalized { text, starts, ends }, squeezed))
+    let text = String::from_utf8(folded).expect("whole characters were folded");
+    let norm = Normalized { text, starts, ends };
+    // Squeezed only now: some segments end up on the general path, which
+    // squeezes its own text.
+    let squeezed = squeeze.then(|| match symbols {
+        false => Normalized::squeeze_ascii(norm.text.as_bytes()),
+        true => norm.squeeze(),
+    });
+    Some((norm, squeezed))
+}
+
+/// What `c` (not white space) folds to ([`fold_char`]) when that is one
+/// character the fast path takes: an ASCII one other than white space or a
+/// control (`Ok`; `¨` folds to a space that is not white space to
+/// [`fold_each`]), or a non-ASCII symbol that folds to itself and that no
+/// check reads as a letter, digit, token character or white space (`Err`:
+/// `£`, `€`, `°`). `None` for anything else (`ß`, a soft hyphen, a letter
+/// of another script).
+fn fold_one(c: char) -> Option<Result<u8, char>> {
+    let (mut one, mut count) = (None, 0);
+    fold_char(c, |f| {
+        count += 1;
+        one = Some(f);
+    });
+    match one.filter(|_| count == 1)? {
+        f if f.is_ascii_graphic() => Some(Ok(f as u8)),
+        f if f == c && !f.is_ascii() && !f.is_alphanumeric() && !f.is_whitespace() => Some(Err(f)),
+        _ => None,
+    }
 }
 
 /// Whether a token (edges trimmed) holds a letter and leet to map or a mask
@@ -357,9 +427,11 @@ fn may_be_disguised<L: Letter>(token: &[L]) -> bool {
 }
 
 /// Whether three single letters (no letter or digit either side) follow one
-/// another with the same one-byte separator in an ASCII text: what the
-/// passes that join spaced letters start from.
-fn has_spaced_letters(folded: &[u8]) -> bool {
+/// another with the same one-byte separator in a folded text: what the
+/// passes that join spaced letters start from. With `symbols` (non-ASCII
+/// symbols kept, each a separator of several bytes), also whether a single
+/// letter stands right before one (`a£b£c`): the general path decides those.
+fn has_spaced_letters(folded: &[u8], symbols: bool) -> bool {
     let single = |i: usize| {
         folded[i].is_ascii_alphabetic()
             && (i == 0 || !folded[i - 1].is_ascii_alphanumeric())
@@ -367,6 +439,8 @@ fn has_spaced_letters(folded: &[u8]) -> bool {
     };
     (0..folded.len().saturating_sub(4))
         .any(|i| single(i) && single(i + 2) && single(i + 4) && folded[i + 1] == folded[i + 3])
+        || symbols
+            && (0..folded.len().saturating_sub(1)).any(|i| !folded[i + 1].is_ascii() && single(i))
 }
 
 /// Lower-case, strip accents, map look-alikes; collapse whitespace runs to
@@ -730,6 +804,16 @@ mod tests {
             "!!hello!! |pipe| +plus+",
             "Café ‘quoted’ — £5, ＦＵＣＫ straße ѕhіt x, y, z",
             "Ünïcödé\u{00AD}soft\u{200B}hyphen  \u{2003}\n\u{2028}\n wide",
+            // Every character folds to one ASCII character: the fast path.
+            "Naïve café — ‘quoted’ “double” – it’s ＦＵＣＫ ѕhіt ÉCOLE",
+            "a\u{00A0}\u{00A0}b \u{2003}\n\u{00A0}\n c\u{3000}d ´tick´ ｀grave｀",
+            // A character that is no white space but folds to a space.
+            "x¨y ¨ z\u{00AF}w  ¸",
+            "caf\u{00E9} f\u{00FC}ck sh\u{00EF}t a.ŝ.s ŝ h ï t é",
+            // Symbols kept as they are.
+            "I paid the £45 charge, €50, 20°C, © 2026, §4, ¶ ½ ™ • … x£y £a £ b £c",
+            "a£b£c £x£y£z a €b €c € d £ £\n\n£ f£u£c£k f £ u £ c £ k",
+            "£$h1t £@ss f*ck£ £a.s.s a £ b",
         ]
         .iter()
         .map(|t| t.to_string())
@@ -768,8 +852,27 @@ mod tests {
             "only {fast} of {} fast",
             texts.len()
         );
-        for text in ["sh1t", "f*ck", "a.s.s", "u r a", "café"] {
+        for text in [
+            "sh1t",
+            "f*ck",
+            "a.s.s",
+            "u r a",
+            "a£b£c",
+            "straße",
+            "ﬁle",
+            "x\u{00AD}y",
+        ] {
             assert!(normalize_plain(text, 0, true).is_none(), "{text:?}");
+        }
+        for text in [
+            "café",
+            "it’s",
+            "a — b",
+            "ＦＵＣＫ",
+            "£5",
+            "paid £45 (€50) at 20°",
+        ] {
+            assert!(normalize_plain(text, 0, true).is_some(), "{text:?}");
         }
     }
 
