@@ -1267,14 +1267,18 @@ mod tests {
         // paragraph is capitalised anyway.
         assert_eq!(
             unread("see Dick\nCheney's office"),
-            "see Dick\nCheney's office"
+            "see Dick Cheney's office"
         );
         assert_eq!(
             unread("Useless Idiots, all of you."),
             "useless idiots, all of you."
         );
-        assert_eq!(unread("Done. Fool Flash here"), "done. fool Flash here");
-        assert_eq!(unread("x\n\nFool Flash"), "x\n\nfool Flash");
+        assert_eq!(unread("Done. Fool Flash here"), "done. fool flash here");
+        assert_eq!(
+            unread("Done. Fool Flash Weekly here"),
+            "done. fool Flash Weekly here"
+        );
+        assert_eq!(unread("x\n\nFool Flash"), "x\nfool flash");
         // A word alone, a mock name after a title, capitals: all read.
         assert_eq!(
             unread("you are a Fool, and Mr Witless too"),
