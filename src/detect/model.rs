@@ -400,7 +400,7 @@ pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<St
         }
         true
     };
-    let words: Vec<(usize, usize, Option<(usize, usize)>)> = word_spans(&norm.text)
+    let words: Vec<_> = word_spans(&norm.text)
         .map(|(s, e)| (s, e, title(s, e)))
         .collect();
     let mut capitals = Vec::new();
