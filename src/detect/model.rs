@@ -22,6 +22,7 @@
 //!
 //! Training lives in `evaluate::train` (`triage rules train`).
 
+use super::normalize::Normalized;
 use rustc_hash::FxBuildHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -348,6 +349,93 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
     let mut out = Vec::new();
     for_each_feature(&slots, |parts| out.push(parts.concat()));
     out
+}
+
+/// Titles before a name: a run of capitalised words after one of these is
+/// a person named or addressed, and a mock name ("Mr Witless") is an
+/// insult, so it stays read.
+const TITLES: [&str; 9] = [
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Mx",
+    "Dr",
+    "Cllr",
+    "Councillor",
+    "Sir",
+];
+
+/// The normalised text the model reads, with proper names left unread:
+/// an ASCII word written in title case (`Fool`) in a run of two or more
+/// such words joined only by spaces or hyphens ("the Motley Fool Stock
+/// Advisor", "Dick Cheney") keeps its capital, so no weight (all learnt
+/// from lower case) and no word class matches it. A run's first word is not
+/// counted at the start of a sentence or paragraph, where any word is
+/// capitalised ("Fool Flash" mid-sentence is a name; "You fool" is not),
+/// and a run that starts with a title ([`TITLES`]) stays read. `original` is
+/// the text `norm` was normalised from, its first byte at `base`. `None`
+/// where there is no name (the normalised text as it is).
+pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<String> {
+    let o = original.as_bytes();
+    // Each word's original span where it is plain title case, else None.
+    let title = |s: usize, e: usize| {
+        let (os, oe) = norm.original(s, e);
+        let (os, oe) = (os.checked_sub(base)?, oe.checked_sub(base)?);
+        let w = o.get(os..oe)?;
+        (w.len() == e - s
+            && w.len() >= 2
+            && w[0].is_ascii_uppercase()
+            && w[1..].iter().all(|b| b.is_ascii_lowercase() || *b == b'\''))
+        .then_some((os, oe))
+    };
+    let starts_sentence = |os: usize| {
+        let mut breaks = 0;
+        for &b in o[..os].iter().rev() {
+            match b {
+                b'\n' => breaks += 1,
+                b' ' | b'\t' | b'\r' | b'"' | b'\'' | b'(' => {}
+                _ => return breaks >= 2 || matches!(b, b'.' | b'!' | b'?' | b':'),
+            }
+        }
+        true
+    };
+    let words: Vec<_> = word_spans(&norm.text)
+        .map(|(s, e)| (s, e, title(s, e)))
+        .collect();
+    let mut capitals = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let Some((first, first_end)) = words[i].2 else {
+            i += 1;
+            continue;
+        };
+        let mut j = i;
+        while let (Some((_, end)), Some(&(_, _, Some((next, _))))) = (words[j].2, words.get(j + 1))
+        {
+            if !o[end..next]
+                .iter()
+                .all(|&b| b.is_ascii_whitespace() || b == b'-')
+            {
+                break;
+            }
+            j += 1;
+        }
+        let from = if starts_sentence(first) { i + 1 } else { i };
+        if !TITLES.contains(&&original[first..first_end]) && j > from {
+            capitals.extend(words[from..=j].iter().map(|w| w.0));
+        }
+        i = j + 1;
+    }
+    if capitals.is_empty() {
+        return None;
+    }
+    // An ASCII letter for an ASCII letter: the same length, still UTF-8.
+    let mut bytes = norm.text.clone().into_bytes();
+    for s in capitals {
+        bytes[s] = bytes[s].to_ascii_uppercase();
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// The stemmed words of `sentence`, into `out` (cleared first).
@@ -1186,5 +1274,40 @@ mod tests {
             word_class.weights["class"], 0.5,
             "the word `class` is a feature"
         );
+    }
+
+    #[test]
+    fn proper_names_are_left_unread() {
+        let normalizer = super::super::normalize::Normalizer::default();
+        let unread = |text: &str| {
+            let norm = normalizer.normalize(text, 7);
+            names_unread(text, 7, &norm).unwrap_or(norm.text)
+        };
+        assert_eq!(
+            unread("You get the \"Motley Fool Stock Advisor\" and a Fool Flash."),
+            "you get the \"Motley Fool Stock Advisor\" and a Fool Flash."
+        );
+        // Wrapped lines join a name; the first word of a sentence or of a
+        // paragraph is capitalised anyway.
+        assert_eq!(
+            unread("see Dick\nCheney's office"),
+            "see Dick Cheney's office"
+        );
+        assert_eq!(
+            unread("Useless Idiots, all of you."),
+            "useless idiots, all of you."
+        );
+        assert_eq!(unread("Done. Fool Flash here"), "done. fool flash here");
+        assert_eq!(
+            unread("Done. Fool Flash Weekly here"),
+            "done. fool Flash Weekly here"
+        );
+        assert_eq!(unread("x\n\nFool Flash"), "x\nfool flash");
+        // A word alone, a mock name after a title, capitals: all read.
+        assert_eq!(
+            unread("you are a Fool, and Mr Witless too"),
+            "you are a fool, and mr witless too"
+        );
+        assert_eq!(unread("you STUPID FOOLS"), "you stupid fools");
     }
 }

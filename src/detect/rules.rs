@@ -400,7 +400,9 @@ impl CompiledRules {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
-        raw.extend(self.model_hits(&norm.text));
+        let named = model::names_unread(text, base, &norm);
+        let model_text = named.as_deref().unwrap_or(&norm.text);
+        raw.extend(self.model_hits(model_text));
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
@@ -410,7 +412,7 @@ impl CompiledRules {
                 Some("allow_list".to_string())
             } else {
                 self.guard_against(rule, &norm.text, s, e)
-                    .or_else(|| self.content_short(rule, &norm.text[s..e]))
+                    .or_else(|| self.content_short(rule, &model_text[s..e]))
             };
             let (start, end) = norm.original(s, e);
             if suppressed_by.is_none() {
@@ -530,7 +532,9 @@ impl CompiledRules {
             .models
             .iter()
             .find(|(r, ..)| self.rules[*r].id == rule_id)?;
-        let features = weights.features(&self.normalizer.normalize(matched, 0).text);
+        let norm = self.normalizer.normalize(matched, 0);
+        let text = model::names_unread(matched, 0, &norm).unwrap_or(norm.text);
+        let features = weights.features(&text);
         Some((weights.score(&features), weights.contributions(&features)))
     }
 
@@ -544,11 +548,8 @@ impl CompiledRules {
                 continue;
             };
             let norm = self.normalizer.normalize(slice, seg.range.start);
-            out.extend(
-                model::units(&norm.text)
-                    .into_iter()
-                    .map(|u| norm.text[u].to_string()),
-            );
+            let text = model::names_unread(slice, seg.range.start, &norm).unwrap_or(norm.text);
+            out.extend(model::units(&text).into_iter().map(|u| text[u].to_string()));
         }
         out
     }
