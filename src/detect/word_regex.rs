@@ -535,7 +535,8 @@ fn build(hir: &Hir, size_limit: Option<usize>) -> Result<Regex, regex::Error> {
         .utf8_empty(true)
         .which_captures(WhichCaptures::Implicit)
         .nfa_size_limit(size_limit)
-        .hybrid_cache_capacity(LAZY_DFA_CACHE);
+        .hybrid_cache_capacity(LAZY_DFA_CACHE)
+        .auto_prefilter(false);
     meta::Builder::new()
         .configure(config)
         .build_from_hir(hir)
