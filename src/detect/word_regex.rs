@@ -40,7 +40,6 @@ const LAZY_DFA_CACHE: usize = 2 << 20;
 
 pub struct WordRegex {
     source: String,
-    size_limit: usize,
     /// Whether the pattern's [`ascii_form`] may differ from it (a Unicode
     /// word boundary or a class it narrows): when not, the pattern serves
     /// every text.
@@ -100,7 +99,6 @@ impl WordRegex {
         }
         Ok(WordRegex {
             source: source.to_string(),
-            size_limit,
             has_ascii_form,
             unicode: OnceLock::new(),
             ascii: OnceLock::new(),
@@ -113,8 +111,7 @@ impl WordRegex {
     /// [`ascii_words_only`] of the haystack.
     pub fn for_text(&self, ascii_words: bool) -> &Regex {
         if ascii_words || !self.has_ascii_form {
-            self.ascii
-                .get_or_init(|| compile(&self.ascii_tree(), self.size_limit))
+            self.ascii.get_or_init(|| compile(&self.ascii_tree()))
         } else {
             self.unicode()
         }
@@ -125,8 +122,7 @@ impl WordRegex {
         if !self.has_ascii_form {
             return self.for_text(true);
         }
-        self.unicode
-            .get_or_init(|| compile(&self.parsed(), self.size_limit))
+        self.unicode.get_or_init(|| compile(&self.parsed()))
     }
 
     /// [`ascii_form`] of the pattern's tree: from its template and the
@@ -516,34 +512,31 @@ fn most_literal_bytes(hir: &Hir) -> Option<usize> {
     }
 }
 
-/// `hir` (the pattern or its ASCII form) compiled. The ASCII form's
-/// automaton was found within the size limit at load; should the whole
-/// regex pass it where that did not (the pattern as written, or a part
-/// built beside the automaton), it is compiled without the limit rather
-/// than leaving a text unsearched.
-fn compile(hir: &Hir, size_limit: usize) -> Regex {
-    build(hir, Some(size_limit))
-        .or_else(|_| build(hir, None))
-        .expect("the pattern parsed and its automaton was built at load")
-}
-
-/// Compile as `regex::Regex` would (leftmost-first, UTF-8), from the syntax
-/// already parsed, keeping no capture groups: only whole matches are used.
-fn build(hir: &Hir, size_limit: Option<usize>) -> Result<Regex, regex::Error> {
+/// `hir` (the pattern or its ASCII form) compiled as `regex::Regex`
+/// would (leftmost-first, UTF-8), from the syntax already parsed, keeping
+/// no capture groups: only whole matches are used. With no size limit: the
+/// ASCII form's automaton was found within it at load, and the limit only
+/// ever fails a build, it never changes one; where the whole regex passes
+/// it (the pattern as written, or the reverse automaton), it is compiled
+/// all the same rather than leaving a text unsearched (before, by a
+/// second build without the limit).
+///
+/// No literal prefilter (`auto_prefilter`): a regex is searched only on a
+/// text the rules' pre-filter found its literals in, and the meta engine's
+/// own prefix and "reverse inner" prefilters cost more to build (each
+/// rebuilds the whole tree) than they saved, and slowed the searches.
+fn compile(hir: &Hir) -> Regex {
     let config = meta::Config::new()
         .match_kind(MatchKind::LeftmostFirst)
         .utf8_empty(true)
         .which_captures(WhichCaptures::Implicit)
-        .nfa_size_limit(size_limit)
+        .nfa_size_limit(None)
         .hybrid_cache_capacity(LAZY_DFA_CACHE)
         .auto_prefilter(false);
     meta::Builder::new()
         .configure(config)
         .build_from_hir(hir)
-        .map_err(|e| match e.size_limit() {
-            Some(limit) => regex::Error::CompiledTooBig(limit),
-            None => regex::Error::Syntax(e.to_string()),
-        })
+        .expect("the pattern parsed and its automaton was built at load")
 }
 
 /// True when every word character of `text` (Unicode `\w`) is ASCII, so
