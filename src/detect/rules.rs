@@ -630,7 +630,8 @@ fn dedupe(hits: &mut Vec<(usize, usize, usize)>) {
 
 /// Checks [`WordRegex::with_lists`] on every pattern of the rule files in
 /// `dir`: where the lists' trees are spliced into a pattern's, the tree is
-/// the one parsing the whole pattern gives. Returns the patterns and those
+/// the one parsing the whole pattern gives, and so is the ASCII form built
+/// from the template on first use. Returns the patterns and those
 /// parsed whole instead.
 #[cfg(test)]
 pub(crate) fn check_splices(dir: &Path) -> (usize, Vec<String>) {
@@ -642,10 +643,16 @@ pub(crate) fn check_splices(dir: &Path) -> (usize, Vec<String>) {
     for (source, template, names) in &patterns {
         let lists: Vec<&ListTree> = names.iter().map(|name| &trees[name]).collect();
         match word_regex::splice(template, &lists) {
-            Some(hir) => assert!(
-                hir == regex_syntax::parse(source).unwrap(),
-                "the spliced tree differs: {template}"
-            ),
+            Some(hir) => {
+                assert!(
+                    hir == regex_syntax::parse(source).unwrap(),
+                    "the spliced tree differs: {template}"
+                );
+                assert!(
+                    word_regex::check_ascii_splice(source, template, &lists),
+                    "no ASCII form from the template: {template}"
+                );
+            }
             None => parsed_whole.push(template.clone()),
         }
     }

@@ -30,7 +30,7 @@ use regex_syntax::hir::{
 use regex_syntax::utf8::Utf8Sequences;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Lazy DFA cache per regex and thread: the long alternations of the rules
 /// need more than the default to avoid thrashing. 2 MiB: with the narrowed
@@ -40,7 +40,6 @@ const LAZY_DFA_CACHE: usize = 2 << 20;
 
 pub struct WordRegex {
     source: String,
-    size_limit: usize,
     /// Whether the pattern's [`ascii_form`] may differ from it (a Unicode
     /// word boundary or a class it narrows): when not, the pattern serves
     /// every text.
@@ -49,13 +48,18 @@ pub struct WordRegex {
     unicode: OnceLock<Regex>,
     /// The ASCII form, compiled on first use.
     ascii: OnceLock<Regex>,
+    /// Where the pattern's tree is its template's with the word lists'
+    /// put in ([`splice`]): what builds the ASCII form's tree on first use
+    /// from the lists' ASCII forms, worked out once at load, rather than
+    /// parsing `source` again and narrowing all of it.
+    template: Option<Template>,
     /// What fixed text every match holds (for the pre-filter).
     requirement: Requirement,
 }
 
 impl WordRegex {
     pub fn new(source: &str, size_limit: usize) -> Result<WordRegex, regex::Error> {
-        WordRegex::from_hir(source, parse(source)?, size_limit)
+        WordRegex::from_hir(source, parse(source)?, None, size_limit)
     }
 
     /// [`WordRegex::new`] of `source`, the pattern `template` with each
@@ -69,14 +73,24 @@ impl WordRegex {
         lists: &[&ListTree],
         size_limit: usize,
     ) -> Result<WordRegex, regex::Error> {
-        let hir = match splice(template, lists) {
-            Some(hir) => hir,
-            None => parse(source)?,
+        let Some(hir) = splice(template, lists) else {
+            return WordRegex::new(source, size_limit);
         };
-        WordRegex::from_hir(source, hir, size_limit)
+        let ascii_lists: Option<Vec<Arc<Hir>>> = lists.iter().map(|l| l.ascii.clone()).collect();
+        let template = ascii_lists.map(|ascii_lists| Template {
+            text: template.into(),
+            nest_limit: template_nest_limit(lists).expect("the template was spliced"),
+            lists: ascii_lists,
+        });
+        WordRegex::from_hir(source, hir, template, size_limit)
     }
 
-    fn from_hir(source: &str, hir: Hir, size_limit: usize) -> Result<WordRegex, regex::Error> {
+    fn from_hir(
+        source: &str,
+        hir: Hir,
+        template: Option<Template>,
+        size_limit: usize,
+    ) -> Result<WordRegex, regex::Error> {
         let mut has_ascii_form = false;
         // The ASCII form's automaton is built only when the bound does not
         // already show it within the limit: for the rules, never.
@@ -85,10 +99,10 @@ impl WordRegex {
         }
         Ok(WordRegex {
             source: source.to_string(),
-            size_limit,
             has_ascii_form,
             unicode: OnceLock::new(),
             ascii: OnceLock::new(),
+            template,
             requirement: Requirement::of(&hir),
         })
     }
@@ -97,8 +111,7 @@ impl WordRegex {
     /// [`ascii_words_only`] of the haystack.
     pub fn for_text(&self, ascii_words: bool) -> &Regex {
         if ascii_words || !self.has_ascii_form {
-            self.ascii
-                .get_or_init(|| compile(&ascii_form(&self.parsed()), self.size_limit))
+            self.ascii.get_or_init(|| compile(&self.ascii_tree()))
         } else {
             self.unicode()
         }
@@ -109,8 +122,17 @@ impl WordRegex {
         if !self.has_ascii_form {
             return self.for_text(true);
         }
-        self.unicode
-            .get_or_init(|| compile(&self.parsed(), self.size_limit))
+        self.unicode.get_or_init(|| compile(&self.parsed()))
+    }
+
+    /// [`ascii_form`] of the pattern's tree: from its template and the
+    /// lists' ASCII forms where it was spliced at load, else from the
+    /// pattern parsed again.
+    fn ascii_tree(&self) -> Hir {
+        self.template
+            .as_ref()
+            .and_then(Template::ascii_form)
+            .unwrap_or_else(|| ascii_form(&self.parsed()))
     }
 
     /// The pattern's syntax tree, parsed again: keeping the trees of all
@@ -173,6 +195,8 @@ const PLACEHOLDER: &str = "__list";
 pub struct ListTree {
     /// `None` when the text does not parse on its own.
     hir: Option<Hir>,
+    /// [`ascii_form`] of `hir`, for the patterns' ASCII forms on first use.
+    ascii: Option<Arc<Hir>>,
     /// The least nesting limit the text parses within on its own.
     depth: u32,
 }
@@ -182,6 +206,7 @@ impl ListTree {
         if !plain(alternation) {
             return ListTree {
                 hir: None,
+                ascii: None,
                 depth: NEST_LIMIT,
             };
         }
@@ -195,6 +220,7 @@ impl ListTree {
             match parsed {
                 Ok(hir) => {
                     return ListTree {
+                        ascii: Some(Arc::new(ascii_form(&hir))),
                         hir: Some(hir),
                         depth,
                     }
@@ -206,6 +232,7 @@ impl ListTree {
         }
         ListTree {
             hir: None,
+            ascii: None,
             depth: NEST_LIMIT,
         }
     }
@@ -248,22 +275,66 @@ pub(crate) fn splice(template: &str, lists: &[&ListTree]) -> Option<Hir> {
     if template.matches(PLACEHOLDER).count() != lists.len() {
         return None;
     }
-    let deepest = lists.iter().map(|l| l.depth).max().unwrap_or(0);
-    let hir = regex_syntax::ParserBuilder::new()
-        .nest_limit(NEST_LIMIT.checked_sub(deepest)?)
-        .build()
-        .parse(template)
-        .ok()?;
+    let hir = parse_template(template, template_nest_limit(lists)?)?;
     if hir.properties().explicit_captures_len() != lists.len() {
         return None;
     }
-    static PROBED: OnceLock<Hir> = OnceLock::new();
-    let probe = PROBED.get_or_init(|| regex_syntax::parse(PROBE).expect("the probe parses"));
-    put_lists(hir, lists, probe)
+    let trees: Vec<&Hir> = lists
+        .iter()
+        .map(|l| l.hir.as_ref())
+        .collect::<Option<_>>()?;
+    put_lists(hir, &trees, probe())
 }
 
-/// [`splice`]'s rebuilding: a subtree with no group is kept as it is.
-fn put_lists(hir: Hir, lists: &[&ListTree], probe: &Hir) -> Option<Hir> {
+/// The nesting limit a template splicing `lists` is parsed within: the
+/// parser's, lowered by the deepest list's.
+fn template_nest_limit(lists: &[&ListTree]) -> Option<u32> {
+    NEST_LIMIT.checked_sub(lists.iter().map(|l| l.depth).max().unwrap_or(0))
+}
+
+fn parse_template(template: &str, nest_limit: u32) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
+        .nest_limit(nest_limit)
+        .build()
+        .parse(template)
+        .ok()
+}
+
+/// [`PROBE`] parsed.
+fn probe() -> &'static Hir {
+    static PROBED: OnceLock<Hir> = OnceLock::new();
+    PROBED.get_or_init(|| regex_syntax::parse(PROBE).expect("the probe parses"))
+}
+
+/// A pattern's template with its lists' [`ascii_form`]s ([`splice`]), kept
+/// to build the pattern's ASCII form when it is first needed.
+struct Template {
+    text: Box<str>,
+    nest_limit: u32,
+    /// The ASCII form of each list's tree, shared by every pattern holding
+    /// the list.
+    lists: Vec<Arc<Hir>>,
+}
+
+impl Template {
+    /// [`ascii_form`] of the spliced tree, as the template's ASCII form with
+    /// each list's ASCII form put in: the same tree where the narrowing
+    /// commutes with putting the lists in, as it does for every rule
+    /// (`each_lists_tree_spliced_into_a_pattern_is_the_tree_parsed`), and
+    /// the same matches wherever it does not (both are the pattern's
+    /// ASCII form). `None` should the template not splice (it did at load).
+    fn ascii_form(&self) -> Option<Hir> {
+        static PROBED: OnceLock<Hir> = OnceLock::new();
+        let probe = PROBED.get_or_init(|| ascii_form(probe()));
+        let hir = ascii_form(&parse_template(&self.text, self.nest_limit)?);
+        let lists: Vec<&Hir> = self.lists.iter().map(|l| &**l).collect();
+        put_lists(hir, &lists, probe)
+    }
+}
+
+/// [`splice`]'s rebuilding: a subtree with no group is kept as it is; each
+/// placeholder, its group holding `probe`, becomes its list's tree.
+fn put_lists(hir: Hir, lists: &[&Hir], probe: &Hir) -> Option<Hir> {
     if hir.properties().explicit_captures_len() == 0 {
         return Some(hir);
     }
@@ -285,7 +356,7 @@ fn put_lists(hir: Hir, lists: &[&ListTree], probe: &Hir) -> Option<Hir> {
             if cap.name.as_deref() != Some(&placeholder_name(i)) || *cap.sub != *probe {
                 return None;
             }
-            lists.get(i)?.hir.clone()?
+            (*lists.get(i)?).clone()
         }
         // The translator leaves out an empty part (a list of no word).
         HirKind::Concat(subs) => Hir::concat(
@@ -441,33 +512,31 @@ fn most_literal_bytes(hir: &Hir) -> Option<usize> {
     }
 }
 
-/// `hir` (the pattern or its ASCII form) compiled. The ASCII form's
-/// automaton was found within the size limit at load; should the whole
-/// regex pass it where that did not (the pattern as written, or a part
-/// built beside the automaton), it is compiled without the limit rather
-/// than leaving a text unsearched.
-fn compile(hir: &Hir, size_limit: usize) -> Regex {
-    build(hir, Some(size_limit))
-        .or_else(|_| build(hir, None))
-        .expect("the pattern parsed and its automaton was built at load")
-}
-
-/// Compile as `regex::Regex` would (leftmost-first, UTF-8), from the syntax
-/// already parsed, keeping no capture groups: only whole matches are used.
-fn build(hir: &Hir, size_limit: Option<usize>) -> Result<Regex, regex::Error> {
+/// `hir` (the pattern or its ASCII form) compiled as `regex::Regex`
+/// would (leftmost-first, UTF-8), from the syntax already parsed, keeping
+/// no capture groups: only whole matches are used. With no size limit: the
+/// ASCII form's automaton was found within it at load, and the limit only
+/// ever fails a build, it never changes one; where the whole regex passes
+/// it (the pattern as written, or the reverse automaton), it is compiled
+/// all the same rather than leaving a text unsearched (before, by a
+/// second build without the limit).
+///
+/// No literal prefilter (`auto_prefilter`): a regex is searched only on a
+/// text the rules' pre-filter found its literals in, and the meta engine's
+/// own prefix and "reverse inner" prefilters cost more to build (each
+/// rebuilds the whole tree) than they saved, and slowed the searches.
+fn compile(hir: &Hir) -> Regex {
     let config = meta::Config::new()
         .match_kind(MatchKind::LeftmostFirst)
         .utf8_empty(true)
         .which_captures(WhichCaptures::Implicit)
-        .nfa_size_limit(size_limit)
-        .hybrid_cache_capacity(LAZY_DFA_CACHE);
+        .nfa_size_limit(None)
+        .hybrid_cache_capacity(LAZY_DFA_CACHE)
+        .auto_prefilter(false);
     meta::Builder::new()
         .configure(config)
         .build_from_hir(hir)
-        .map_err(|e| match e.size_limit() {
-            Some(limit) => regex::Error::CompiledTooBig(limit),
-            None => regex::Error::Syntax(e.to_string()),
-        })
+        .expect("the pattern parsed and its automaton was built at load")
 }
 
 /// True when every word character of `text` (Unicode `\w`) is ASCII, so
@@ -571,6 +640,25 @@ fn narrow(class: &ClassUnicode) -> ClassUnicode {
     } else {
         less
     }
+}
+
+/// Checks that the ASCII form built on first use from `template` and the
+/// lists' ASCII forms ([`Template::ascii_form`]) is the tree narrowing
+/// the whole pattern `source` gives; false when the pattern's ASCII form
+/// is not built from its template.
+#[cfg(test)]
+pub(crate) fn check_ascii_splice(source: &str, template: &str, lists: &[&ListTree]) -> bool {
+    let re = WordRegex::with_lists(source, template, lists, usize::MAX).unwrap();
+    let Some(template) = &re.template else {
+        return false;
+    };
+    let whole = ascii_form(&regex_syntax::parse(source).unwrap());
+    assert!(
+        template.ascii_form().as_ref() == Some(&whole),
+        "the ASCII form spliced differs: {template}",
+        template = template.text
+    );
+    true
 }
 
 /// The least size limit `hir`'s automaton builds within.
