@@ -2,14 +2,15 @@
 //! what batching by sender needs — the source id, where to read the bytes
 //! again ([`Origin`]), its size, the sender key and the de-duplication key —
 //! so that a night of any size never sits in memory whole. Messages are read
-//! in chunks and parsed in parallel ([`super::prepare::identify`], the very
-//! function `prepare` uses, so the census and the triage agree on who sent
-//! what).
+//! in chunks and their headers parsed in parallel
+//! ([`super::prepare::parse_header_fields`], the header fields `prepare`'s
+//! parse gives, then [`super::prepare::identify`], the very function
+//! `prepare` uses, so the census and the triage agree on who sent what).
 //!
 //! IMAP mail is fetched into memory (as before streaming); its census entry
 //! keeps the bytes. So does an unreadable file's (empty bytes, escalated).
 
-use super::prepare::{identify, limits, parse_only};
+use super::prepare::{identify, limits, parse_header_fields};
 use super::Engine;
 use crate::error::{ConfigError, Error, Result};
 use crate::ingest::{open_file_source, Origin, RawMessage};
@@ -84,8 +85,10 @@ impl<'e> Census<'e> {
         }
     }
 
-    /// Parse a chunk of messages (in parallel) and keep their entries; the
-    /// bytes of messages that can be read again are dropped.
+    /// Parse a chunk of messages' headers (in parallel) and keep their
+    /// entries; the bytes of messages that can be read again are dropped.
+    /// Bodies are not decoded nor quotes stripped here: `prepare` does that
+    /// once per message, in its batch.
     pub fn add_chunk(&mut self, chunk: Vec<RawMessage>) {
         let engine = self.engine;
         let limits = limits(engine);
@@ -93,7 +96,7 @@ impl<'e> Census<'e> {
             chunk
                 .into_par_iter()
                 .map(|raw| {
-                    let (parsed, _) = parse_only(&limits, &raw.bytes);
+                    let parsed = parse_header_fields(&limits, &raw.bytes);
                     let id = identify(engine, parsed.as_ref(), &raw.bytes);
                     let size = raw.bytes.len() as u64;
                     let held = match raw.origin {
