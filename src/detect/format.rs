@@ -73,6 +73,10 @@ pub struct RuleDef {
     pub function_words: Option<Spanned<String>>,
     #[serde(default)]
     pub content_min_score: Option<Spanned<f32>>,
+    /// A model rule's unit: 1 (each sentence, the default) or 2 (each two
+    /// adjacent sentences of a paragraph, read as one).
+    #[serde(default)]
+    pub sentences: Option<Spanned<usize>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A condition on the paragraph holding a hit and the one before it (a

@@ -279,6 +279,18 @@ pub fn units(text: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// Every two adjacent sentences of `text` ([`super::sentence::split`]) in
+/// the same paragraph, as the byte range from the first's start to the
+/// second's end.
+pub fn sentence_pairs(text: &str) -> Vec<std::ops::Range<usize>> {
+    let sentences = super::sentence::split(text);
+    sentences
+        .windows(2)
+        .filter(|p| !text[p[0].end..p[1].start].contains('\n'))
+        .map(|p| p[0].start..p[1].end)
+        .collect()
+}
+
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out. ASCII is read byte by
 /// byte; only a non-ASCII character is decoded.
@@ -865,30 +877,81 @@ impl Scorers {
         text: &str,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
+        each: impl FnMut(Range<usize>, &[Option<f32>]),
+    ) {
+        let sentences = super::sentence::split(text);
+        self.screened_spans(text, sentences, scratch, scores, each);
+    }
+
+    /// As [`Scorers::screened_units`], but each unit is two adjacent
+    /// sentences of one paragraph read as one ([`sentence_pairs`]): a
+    /// threat whose target is in one sentence and whose harm is in the
+    /// next ("I know where Mr Hale parks. His face won't look the same.").
+    pub fn screened_pairs(
+        &self,
+        text: &str,
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+        each: impl FnMut(Range<usize>, &[Option<f32>]),
+    ) {
+        self.screened_spans(text, sentence_pairs(text), scratch, scores, each);
+    }
+
+    /// Each span of `spans`, read as a sentence, in its windows.
+    fn screened_spans(
+        &self,
+        text: &str,
+        spans: Vec<Range<usize>>,
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
         mut each: impl FnMut(Range<usize>, &[Option<f32>]),
     ) {
         let mut words: Vec<&str> = Vec::new();
         let mut places = std::mem::take(&mut scratch.places);
-        for sentence in super::sentence::split(text) {
-            let s = &text[sentence.clone()];
-            scratch.spans.clear();
-            scratch.spans.extend(word_spans(s));
-            words.clear();
-            words.extend(scratch.spans.iter().map(|&(a, b)| stem(&s[a..b])));
-            self.look_up(&words, &mut places);
-            for w in window_words(words.len()) {
-                let unit = match w.len() == words.len() {
-                    true => sentence.clone(),
-                    false => {
-                        let (first, last) = (scratch.spans[w.start], scratch.spans[w.end - 1]);
-                        sentence.start + first.0..sentence.start + last.1
-                    }
-                };
-                self.screened_placed(&words[w.clone()], &places[w], scratch, scores);
-                each(unit, scores);
-            }
+        for span in spans {
+            self.screened_span(
+                text,
+                span,
+                &mut words,
+                &mut places,
+                scratch,
+                scores,
+                &mut each,
+            );
         }
         scratch.places = places;
+    }
+
+    /// The units of one span read as a sentence: its words split out,
+    /// stemmed and looked up once, then each window screened.
+    #[allow(clippy::too_many_arguments)]
+    fn screened_span<'t>(
+        &self,
+        text: &'t str,
+        sentence: Range<usize>,
+        words: &mut Vec<&'t str>,
+        places: &mut Vec<Option<usize>>,
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+        each: &mut impl FnMut(Range<usize>, &[Option<f32>]),
+    ) {
+        let s = &text[sentence.clone()];
+        scratch.spans.clear();
+        scratch.spans.extend(word_spans(s));
+        words.clear();
+        words.extend(scratch.spans.iter().map(|&(a, b)| stem(&s[a..b])));
+        self.look_up(words, places);
+        for w in window_words(words.len()) {
+            let unit = match w.len() == words.len() {
+                true => sentence.clone(),
+                false => {
+                    let (first, last) = (scratch.spans[w.start], scratch.spans[w.end - 1]);
+                    sentence.start + first.0..sentence.start + last.1
+                }
+            };
+            self.screened_placed(&words[w.clone()], &places[w], scratch, scores);
+            each(unit, scores);
+        }
     }
 
     /// [`Scorers::screened`] of `words`, whose places ([`Scorers::look_up`])

@@ -87,6 +87,8 @@ struct Rule {
     must_not_match: Vec<(String, usize)>,
     /// A model rule's second bar (`function_words`, `content_min_score`).
     content: Option<ContentBar>,
+    /// A model rule that scores two adjacent sentences as one (`sentences = 2`).
+    pairs: bool,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -500,8 +502,9 @@ impl CompiledRules {
         out
     }
 
-    /// Model rules: every sentence whose score reaches the rule's
-    /// `min_score` is a hit spanning the sentence.
+    /// Model rules: every sentence (or, for `sentences = 2`, every two
+    /// adjacent sentences of a paragraph) whose score reaches the rule's
+    /// `min_score` is a hit spanning it.
     fn model_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.models.is_empty() {
@@ -510,14 +513,26 @@ impl CompiledRules {
         let mut scratch = ScoringScratch::default();
         let mut scores = vec![None; self.scorers.len()];
         // `None`: the sentence cannot reach any rule's `min_score`.
-        self.scorers
-            .screened_units(text, &mut scratch, &mut scores, |unit, scores| {
-                for &(rule, _, min_score, scorer) in &self.models {
-                    if scores[scorer].is_some_and(|score| score >= min_score) {
-                        out.push((rule, unit.start, unit.end));
-                    }
+        let hits = |pairs: bool,
+                    unit: std::ops::Range<usize>,
+                    scores: &[Option<f32>],
+                    out: &mut Vec<_>| {
+            for &(rule, _, min_score, scorer) in &self.models {
+                if self.rules[rule].pairs == pairs
+                    && scores[scorer].is_some_and(|score| score >= min_score)
+                {
+                    out.push((rule, unit.start, unit.end));
                 }
+            }
+        };
+        (self.scorers).screened_units(text, &mut scratch, &mut scores, |unit, scores| {
+            hits(false, unit, scores, &mut out)
+        });
+        if self.models.iter().any(|m| self.rules[m.0].pairs) {
+            (self.scorers).screened_pairs(text, &mut scratch, &mut scores, |unit, scores| {
+                hits(true, unit, scores, &mut out)
             });
+        }
         out
     }
 
@@ -1200,9 +1215,9 @@ impl<'a> Loader<'a> {
             }
         }
         let requires = match &def.requires {
-            Some(re) if def.of.is_some() || def.model.is_some() => {
+            Some(re) if def.of.is_some() => {
                 let reason =
-                    format!("rule `{id}`: `requires` is for regex and word-list rules only");
+                    format!("rule `{id}`: `requires` is for regex, word-list and model rules only");
                 self.err(&p.path, p.line(re), reason);
                 ok = false;
                 None
@@ -1214,6 +1229,27 @@ impl<'a> Loader<'a> {
             }
             None => None,
         };
+        let sentences = def.sentences.as_ref().map(|n| (*n.get_ref(), p.line(n)));
+        match sentences {
+            Some((_, line)) if def.model.is_none() => {
+                self.err(
+                    &p.path,
+                    line,
+                    format!("rule `{id}`: `sentences` is for model rules only"),
+                );
+                ok = false;
+            }
+            Some((n, line)) if !(1..=2).contains(&n) => {
+                self.err(
+                    &p.path,
+                    line,
+                    format!("rule `{id}`: `sentences` must be 1 or 2"),
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+        let sentences = sentences.map(|(n, _)| n);
         let examples = |v: &[Spanned<String>]| -> Vec<(String, usize)> {
             v.iter().map(|e| (e.get_ref().clone(), p.line(e))).collect()
         };
@@ -1230,6 +1266,7 @@ impl<'a> Loader<'a> {
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),
             content: None,
+            pairs: sentences == Some(2),
         })
     }
 

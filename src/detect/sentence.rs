@@ -12,11 +12,13 @@ fn is_end(b: &[u8], i: usize) -> bool {
             && b.get(i + 1).is_none_or(|&n| n == b' ' || n == b'\n'))
 }
 
-/// The sentence holding `s..e`.
+/// The sentence holding `s..e`. A span that ends with its sentence's own
+/// `.`, `!` or `?` (a model hit is a whole sentence) ends there: the
+/// sentence after it is not part of it.
 pub fn around(text: &str, s: usize, e: usize) -> Range<usize> {
     let b = text.as_bytes();
     let start = (0..s).rev().find(|&i| is_end(b, i)).map_or(0, |i| i + 1);
-    let end = (e..b.len())
+    let end = (e.saturating_sub(1).max(s)..b.len())
         .find(|&i| is_end(b, i))
         .map_or(b.len(), |i| i + 1);
     start..end
@@ -78,6 +80,14 @@ mod tests {
         let t = "first one. second one here. third";
         let s = t.find("one here").unwrap();
         assert_eq!(&t[around(t, s, s + 3)], " second one here.");
+        // A span that is a whole sentence, stop included, ends at its stop:
+        // the next sentence ("she tried.") is not read by its guards.
+        let t = "i won't be around tomorrow. thanks to tasha, she tried.";
+        let e = t.find(" thanks").unwrap();
+        assert_eq!(&t[around(t, 0, e)], "i won't be around tomorrow.");
+        // Two sentences read as one (a model pair) are both held.
+        let e = t.len();
+        assert_eq!(&t[around(t, 0, e)], t);
     }
 
     #[test]
