@@ -99,7 +99,10 @@ fn a_threat_in_the_subject_alone_escalates_and_every_output_shows_it_in_the_subj
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("(subject)"), "{text}");
-    assert!(text.contains("in subject: …Your ["), "{text}");
+    assert!(
+        text.contains("in subject: … [Your warden is going to get a kicking]"),
+        "{text}"
+    );
 
     // `triage export` (the customer's subject access request) marks it in
     // the subject, not at those offsets of the text.
