@@ -506,7 +506,7 @@ fn ham_flagged(name: &str) -> Option<(usize, usize)> {
         let Ok(parsed) = crate::parse::parse(&raw, &Default::default()) else {
             continue;
         };
-        let det = engine().detect(&parsed.text, &parsed.segments);
+        let det = engine().detect_message(&parsed.subject, &parsed.text, &parsed.segments);
         for h in &det.hits {
             *fired.entry(h.rule_id.clone()).or_default() += 1;
         }
