@@ -220,7 +220,15 @@ fn hit_lines(w: &mut String, o: &Outcome, h: &RuleHit, rules: &RuleSet) {
     if let Some(d) = rules.description(&h.rule_id) {
         let _ = writeln!(w, "      rule: {d}");
     }
-    let _ = writeln!(w, "      in:   {}", in_context(&o.text, h.start, h.end));
+    if h.in_subject() {
+        let _ = writeln!(
+            w,
+            "      in subject: {}",
+            in_context(&o.subject, h.start, h.end)
+        );
+    } else {
+        let _ = writeln!(w, "      in:   {}", in_context(&o.text, h.start, h.end));
+    }
     if let Some((score, raised_by)) = rules.model_evidence(&h.rule_id, &h.matched) {
         let top: Vec<String> = raised_by
             .iter()

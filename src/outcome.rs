@@ -127,14 +127,18 @@ impl Outcome {
             || !self.routing.reasons.is_empty()
     }
 
-    /// Ids of the rules that counted, first hit first, each once, `;`-joined.
+    /// Ids of the rules that counted, first hit first, each once, `;`-joined;
+    /// a hit in the Subject line as `id@subject`.
     pub fn rules_hit_field(&self) -> String {
         let mut seen = std::collections::HashSet::new();
         self.detection
             .hits
             .iter()
-            .map(|h| h.rule_id.as_str())
-            .filter(|id| seen.insert(*id))
+            .map(|h| match h.in_subject() {
+                true => format!("{}@subject", h.rule_id),
+                false => h.rule_id.clone(),
+            })
+            .filter(|id| seen.insert(id.clone()))
             .collect::<Vec<_>>()
             .join(";")
     }

@@ -120,16 +120,24 @@ fn sample_night_page_shows_every_flagged_item_in_action_order_with_its_evidence(
     assert_eq!(page[0].1, "escalate");
 
     // Each rule hit is highlighted: its matched text lies inside a <mark>
-    // of that item's message text.
+    // of that item's message text, or of its subject heading for a hit in
+    // the Subject line.
     for (source, ..) in &page {
-        let marks = b.eval(&format!(
-            "Array.from(document.querySelectorAll('article.item[data-source={}] .text mark'))\
-             .map(m => m.textContent)",
-            serde_json::json!(source)
-        ));
-        let marks: Vec<String> = marks.as_array().unwrap().iter().map(text).collect();
+        let marks_in = |b: &mut Browser, part: &str| -> Vec<String> {
+            let marks = b.eval(&format!(
+                "Array.from(document.querySelectorAll('article.item[data-source={}] {part} mark'))\
+                 .map(m => m.textContent)",
+                serde_json::json!(source)
+            ));
+            marks.as_array().unwrap().iter().map(text).collect()
+        };
+        let (in_text, in_subject) = (marks_in(&mut b, ".text"), marks_in(&mut b, ".subject"));
         for hit in decisions[source]["detection"]["hits"].as_array().unwrap() {
             let matched = text(&hit["matched"]);
+            let marks = match hit["segment"].as_str() {
+                Some("subject") => &in_subject,
+                _ => &in_text,
+            };
             assert!(
                 marks.iter().any(|m| m.contains(&matched)),
                 "{source}: `{matched}` is not highlighted; marks: {marks:?}"

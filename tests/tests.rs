@@ -18,6 +18,7 @@ mod review_page;
 mod sample_night;
 mod security;
 mod sources;
+mod subject_line;
 mod synth;
 mod torture;
 

@@ -43,13 +43,32 @@ pub struct RuleHit {
     /// `threat_violence`, …, or `urgent_service`.
     pub category: String,
     pub weight: f32,
-    /// Byte offsets into `ParsedMessage::text`.
+    /// Byte offsets into `ParsedMessage::text`, or into
+    /// `ParsedMessage::subject` when `segment` is `Subject`.
     pub start: usize,
     pub end: usize,
-    /// `text[start..end]`.
+    /// `text[start..end]` (`subject[start..end]` for a subject hit).
     pub matched: String,
-    /// Which segment of the message the hit lies in.
+    /// Which segment of the message the hit lies in; `Subject` for the
+    /// Subject line, whose offsets index the subject, not the text.
     pub segment: SegmentKind,
+}
+
+impl RuleHit {
+    /// Whether the hit is in the Subject line (its offsets index the subject).
+    pub fn in_subject(&self) -> bool {
+        self.segment == SegmentKind::Subject
+    }
+
+    /// `" in the subject"` for a subject hit, else nothing: for one-line
+    /// explanations that quote the matched text.
+    pub fn where_suffix(&self) -> &'static str {
+        if self.in_subject() {
+            " in the subject"
+        } else {
+            ""
+        }
+    }
 }
 
 /// A hit that did not count, and why (negated, reported speech, allow-list…).
@@ -92,9 +111,19 @@ impl RuleSet {
         rules::CompiledRules::load_without_models(dir).map(|inner| RuleSet { inner })
     }
 
-    /// Detect over a message's text and its segments.
+    /// Detect over a message's text and its segments (the body only).
     pub fn detect(&self, text: &str, segments: &[Segment]) -> Detection {
-        self.inner.detect(text, segments)
+        self.inner.detect(None, text, segments)
+    }
+
+    /// Detect over a whole message: the body's segments and the Subject
+    /// line when it is the sender's own words ([`crate::parse::subject`]).
+    /// The subject is scanned on its own, as a sentence and paragraph of
+    /// its own, by every rule and guard but the model rules; its hits have
+    /// segment `Subject` and offsets into `subject`.
+    pub fn detect_message(&self, subject: &str, text: &str, segments: &[Segment]) -> Detection {
+        let subject = crate::parse::subject::own_range(subject).map(|r| (subject, r));
+        self.inner.detect(subject, text, segments)
     }
 
     /// Run every rule's own must-match / must-not-match examples.

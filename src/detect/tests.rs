@@ -506,7 +506,7 @@ fn ham_flagged(name: &str) -> Option<(usize, usize)> {
         let Ok(parsed) = crate::parse::parse(&raw, &Default::default()) else {
             continue;
         };
-        let det = engine().detect(&parsed.text, &parsed.segments);
+        let det = engine().detect_message(&parsed.subject, &parsed.text, &parsed.segments);
         for h in &det.hits {
             *fired.entry(h.rule_id.clone()).or_default() += 1;
         }
@@ -660,4 +660,37 @@ fn a_model_rules_content_bar_leaves_out_function_words_alone() {
         err.contains("`function_words` is only for a rule with `model`"),
         "{err}"
     );
+}
+
+/// The Subject line is scanned as the sender's own words on its own, its
+/// hits' offsets into the subject; a reply's or forward's subject is not.
+#[test]
+fn the_subject_line_is_read_unless_it_repeats_an_earlier_subject() {
+    let body = "I parked on Mill Lane and the app crashed before I could pay.";
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..body.len(),
+    }];
+    let subject = "[EXTERNAL] Your warden is going to get a kicking";
+    let det = engine().detect_message(subject, body, &segments);
+    assert!(
+        det.categories.contains(&Category::ThreatViolence),
+        "{det:?}"
+    );
+    let hits: Vec<_> = det.hits.iter().filter(|h| h.in_subject()).collect();
+    assert!(!hits.is_empty(), "{det:?}");
+    for h in hits {
+        assert_eq!(&subject[h.start..h.end], h.matched, "{h:?}");
+        assert!(h.start >= "[EXTERNAL] ".len(), "{h:?}");
+    }
+    assert!(engine().detect(body, &segments).categories.is_empty());
+    for subject in [
+        "Re: Your warden is going to get a kicking",
+        "FW: Your warden is going to get a kicking",
+        "[EXTERNAL] RE: Your warden is going to get a kicking",
+    ] {
+        let det = engine().detect_message(subject, body, &segments);
+        assert!(det.categories.is_empty(), "{subject}: {det:?}");
+        assert!(det.hits.iter().all(|h| !h.in_subject()), "{subject}");
+    }
 }

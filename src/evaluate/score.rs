@@ -8,7 +8,6 @@ use crate::category::Category;
 use crate::detect::RuleSet;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::outcome::Outcome;
-use crate::parse::SegmentKind;
 use crate::route::Queue;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -362,22 +361,24 @@ fn explain_disagreement(
                     .collect();
                 for h in &counted {
                     lines.push(format!(
-                        "{name}: rule {} (+{}) matched {}",
+                        "{name}: rule {} (+{}) matched {}{}",
                         h.rule_id,
                         h.weight,
-                        quote(&h.matched)
+                        quote(&h.matched),
+                        h.where_suffix()
                     ));
                 }
                 for s in o
                     .detection
                     .suppressed
                     .iter()
-                    .filter(|s| s.hit.category == name && s.hit.segment == SegmentKind::Own)
+                    .filter(|s| s.hit.category == name && s.hit.segment.is_own())
                 {
                     lines.push(format!(
-                        "{name}: rule {} matched {} but was suppressed ({})",
+                        "{name}: rule {} matched {}{} but was suppressed ({})",
                         s.hit.rule_id,
                         quote(&s.hit.matched),
+                        s.hit.where_suffix(),
                         s.reason
                     ));
                 }

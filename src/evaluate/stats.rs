@@ -7,7 +7,6 @@ use super::labels::Labels;
 use crate::category::Category;
 use crate::detect::RuleSet;
 use crate::outcome::Outcome;
-use crate::parse::SegmentKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -80,7 +79,7 @@ impl RuleStats {
                 .detection
                 .suppressed
                 .iter()
-                .filter(|s| s.hit.segment == SegmentKind::Own)
+                .filter(|s| s.hit.segment.is_own())
                 .map(|s| s.hit.rule_id.as_str())
                 .filter(|id| !counted.contains(id))
                 .collect();

@@ -74,10 +74,20 @@ impl RegisterRow {
 pub struct Hit {
     pub rule_id: String,
     pub category: String,
-    /// Byte offsets into the message's `text`.
+    /// Byte offsets into the message's `text`, or into its `subject` when
+    /// `segment` is `subject`.
     pub start: usize,
     pub end: usize,
     pub matched: String,
+    /// Where the hit lies: `own` (the text) or `subject` (the Subject line).
+    #[serde(default)]
+    pub segment: String,
+}
+
+impl Hit {
+    pub fn in_subject(&self) -> bool {
+        self.segment == "subject"
+    }
 }
 
 /// One message from the customer.

@@ -83,7 +83,7 @@ fn message_section(page: &mut String, n: usize, m: &ExportedMessage) {
         page,
         "<section class=\"message\" id=\"message-{n}\">\n<h3>{n}. {} — {}</h3>\n<table>",
         escape(&m.local_date),
-        escape(&m.subject)
+        highlighted(&m.subject, &hit_marks(m, true))
     );
     let optional = |v: &Option<String>| v.clone().unwrap_or_default();
     table_rows(
@@ -107,11 +107,7 @@ fn message_section(page: &mut String, n: usize, m: &ExportedMessage) {
             if !m.rule_hits.is_empty() {
                 rule_hits(page, m);
             }
-            let marks: Vec<Mark> = m
-                .rule_hits
-                .iter()
-                .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
-                .collect();
+            let marks = hit_marks(m, false);
             let _ = writeln!(
                 page,
                 "<h4>Text</h4>\n<pre class=\"text\">{}</pre>",
@@ -135,6 +131,15 @@ fn message_section(page: &mut String, n: usize, m: &ExportedMessage) {
     page.push_str("</section>\n");
 }
 
+/// The marks of the hits in the Subject line (`in_subject`), whose offsets
+/// index the subject, or of those in the text.
+fn hit_marks(m: &ExportedMessage, in_subject: bool) -> Vec<Mark> {
+    (m.rule_hits.iter())
+        .filter(|h| h.in_subject() == in_subject)
+        .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
+        .collect()
+}
+
 fn rule_hits(page: &mut String, m: &ExportedMessage) {
     page.push_str(
         "<h4>Rule hits</h4>\n<table class=\"hits\"><tr><th>rule</th><th>category</th>\
@@ -143,12 +148,13 @@ fn rule_hits(page: &mut String, m: &ExportedMessage) {
     for h in &m.rule_hits {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}{}</td></tr>",
             escape(&h.rule_id),
             escape(&h.category),
             escape(&h.matched),
             h.start,
-            h.end
+            h.end,
+            if h.in_subject() { " (subject)" } else { "" }
         );
     }
     page.push_str("</table>\n");

@@ -7,6 +7,7 @@
 //! signature and footer detection lives in [`strip`].
 
 pub mod strip;
+pub mod subject;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use mail_parser::decoders::html::html_to_text;

@@ -25,6 +25,17 @@ pub enum SegmentKind {
     Forwarded,
     Signature,
     Footer,
+    /// The Subject line's own words (see [`super::subject`]): never a
+    /// segment of the body text; a hit with this kind has offsets into the
+    /// decoded subject, not into the text.
+    Subject,
+}
+
+impl SegmentKind {
+    /// The sender's own words: the body's own segments and the subject.
+    pub fn is_own(self) -> bool {
+        matches!(self, SegmentKind::Own | SegmentKind::Subject)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

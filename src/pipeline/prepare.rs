@@ -110,7 +110,7 @@ pub struct Scanned {
 pub fn parse_and_detect(rules: &RuleSet, limits: &ParseLimits, bytes: &[u8]) -> Scanned {
     let (parsed, unparseable) = parse_only(limits, bytes);
     let detection = match (&parsed, &unparseable) {
-        (Some(p), None) => rules.detect(&p.text, &p.segments),
+        (Some(p), None) => rules.detect_message(&p.subject, &p.text, &p.segments),
         _ => Detection::default(),
     };
     Scanned {

@@ -262,7 +262,7 @@ fn push_item(page: &mut String, o: &Outcome, policy: &Policy) {
         subject = if o.subject.is_empty() {
             "(no subject)".to_string()
         } else {
-            escape(&o.subject)
+            highlighted(&o.subject, &hit_marks(o, true))
         },
     );
     let from = if o.from.is_empty() {
@@ -468,15 +468,31 @@ fn push_contact(page: &mut String, o: &Outcome) {
 /// The message's text with every counted rule hit marked (label: category
 /// and rule), and the list of hits below it.
 fn push_text(page: &mut String, o: &Outcome) {
-    if o.text.is_empty() {
-        return;
+    if !o.text.is_empty() {
+        push_highlighted_text(page, o);
     }
-    let marks: Vec<Mark> = o
-        .detection
-        .hits
-        .iter()
-        .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
-        .collect();
+    if !o.detection.hits.is_empty() {
+        page.push_str("<ul class=\"evidence\">");
+        for h in &o.detection.hits {
+            let _ = write!(
+                page,
+                "<li><span class=\"cat cat-{cat}\">{cat}</span> <code>{rule}</code> \
+                 (weight {weight}): “{matched}”{place}</li>",
+                cat = escape(&h.category),
+                rule = escape(&h.rule_id),
+                weight = h.weight,
+                matched = escape(&h.matched),
+                place = h.where_suffix()
+            );
+        }
+        page.push_str("</ul>");
+    }
+}
+
+/// The message's text with the counted hits in it marked, cut after the last
+/// mark when it is long.
+fn push_highlighted_text(page: &mut String, o: &Outcome) {
+    let marks = hit_marks(o, false);
     let last_mark = marks.iter().map(|m| m.end).max().unwrap_or(0);
     let mut shown = o.text.len().min(TEXT_SHOWN_BYTES.max(last_mark + 1024));
     while !o.text.is_char_boundary(shown) {
@@ -495,21 +511,15 @@ fn push_text(page: &mut String, o: &Outcome) {
             o.queue().as_str()
         );
     }
-    if !o.detection.hits.is_empty() {
-        page.push_str("<ul class=\"evidence\">");
-        for h in &o.detection.hits {
-            let _ = write!(
-                page,
-                "<li><span class=\"cat cat-{cat}\">{cat}</span> <code>{rule}</code> \
-                 (weight {weight}): “{matched}”</li>",
-                cat = escape(&h.category),
-                rule = escape(&h.rule_id),
-                weight = h.weight,
-                matched = escape(&h.matched)
-            );
-        }
-        page.push_str("</ul>");
-    }
+}
+
+/// The marks of the counted hits in the Subject line (`in_subject`), whose
+/// offsets index the subject, or of those in the text.
+fn hit_marks(o: &Outcome, in_subject: bool) -> Vec<Mark> {
+    (o.detection.hits.iter())
+        .filter(|h| h.in_subject() == in_subject)
+        .map(|h| Mark::rule_hit(&h.category, &h.rule_id, h.start, h.end))
+        .collect()
 }
 
 /// The officer's verdict on the item, gathered by the page's script into
