@@ -735,6 +735,23 @@ impl SentenceScorer {
     }
 }
 
+/// The sum of weights (bias included) a sentence needs for a score of at
+/// least `least`: `1 / (1 + exp(-z)) >= least`, taken for a score a
+/// millionth less, so that the `f32` arithmetic of the score (a few units
+/// in the last place of a number at most 1) cannot lift a sentence under
+/// the floor to `least`. A least score of a millionth or less screens
+/// nothing; an infinite one (no rule needs the scorer) screens everything.
+fn floor_of(least: f32) -> f64 {
+    let p = f64::from(least) - 1e-6;
+    if p >= 1.0 {
+        f64::INFINITY
+    } else if p > 0.0 {
+        (p / (1.0 - p)).ln()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
 /// The [`SentenceScorer`]s of several weights files over the same
 /// sentences: each word is looked up once, in one vocabulary of all their
 /// words, instead of once per weights file.
@@ -745,6 +762,10 @@ pub struct Scorers {
     /// gives a little less than that score: a sentence whose sum cannot
     /// reach it is not scored.
     floors: Vec<f64>,
+    /// The same for the pair pass ([`Scorers::screened_pairs`]): from the
+    /// least score of the rules that read two sentences as one; infinite
+    /// for a scorer no such rule uses, so the pass scores it on no pair.
+    pair_floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]).
@@ -795,21 +816,7 @@ impl Scorers {
         for (place, numbers) in numbers.iter().enumerate() {
             reach[place] = scorers[place % scorers.len()].reach(numbers);
         }
-        // A score of at least `least` needs `1 / (1 + exp(-z)) >= least`;
-        // the floor is the `z` of a score a millionth less, so that the
-        // `f32` arithmetic of the score (a few units in the last place of
-        // a number at most 1) cannot lift a sentence under the floor to
-        // `least`. A least score of a millionth or less screens nothing.
-        let floors = (least.iter())
-            .map(|&least| f64::from(least) - 1e-6)
-            .map(|p| {
-                if p > 0.0 {
-                    (p / (1.0 - p)).ln()
-                } else {
-                    f64::NEG_INFINITY
-                }
-            })
-            .collect();
+        let floors: Vec<f64> = least.iter().map(|&least| floor_of(least)).collect();
         let skeletons = scorers.iter().any(|s| s.skeletons);
         let outside = (scorers.iter())
             .map(|scorer| Reach {
@@ -819,6 +826,7 @@ impl Scorers {
             .collect();
         Scorers {
             scorers,
+            pair_floors: floors.clone(),
             floors,
             vocabulary,
             numbers,
@@ -849,6 +857,15 @@ impl Scorers {
         scratch.places = places;
     }
 
+    /// `least[k]`: the least score a rule reading two sentences as one
+    /// needs of scorer `k` (infinite where none does): the pair pass
+    /// screens against these instead of every rule's least score.
+    pub fn with_pairs_least(mut self, least: &[f32]) -> Scorers {
+        assert_eq!(self.scorers.len(), least.len(), "a least score per scorer");
+        self.pair_floors = least.iter().map(|&least| floor_of(least)).collect();
+        self
+    }
+
     /// As [`Scorers::score`], but `None` for a scorer the sentence cannot
     /// reach the least score of (given to [`Scorers::new`]), without
     /// scoring it: most sentences are far from every threshold. The screen
@@ -864,7 +881,7 @@ impl Scorers {
     ) {
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
-        self.screened_placed(words, &places, scratch, scores);
+        self.screened_placed(words, &places, &self.floors, scratch, scores);
         scratch.places = places;
     }
 
@@ -880,7 +897,7 @@ impl Scorers {
         each: impl FnMut(Range<usize>, &[Option<f32>]),
     ) {
         let sentences = super::sentence::split(text);
-        self.screened_spans(text, sentences, scratch, scores, each);
+        self.screened_spans(text, sentences, &self.floors, scratch, scores, each);
     }
 
     /// As [`Scorers::screened_units`], but each unit is two adjacent
@@ -894,7 +911,8 @@ impl Scorers {
         scores: &mut [Option<f32>],
         each: impl FnMut(Range<usize>, &[Option<f32>]),
     ) {
-        self.screened_spans(text, sentence_pairs(text), scratch, scores, each);
+        let floors = &self.pair_floors;
+        self.screened_spans(text, sentence_pairs(text), floors, scratch, scores, each);
     }
 
     /// Each span of `spans`, read as a sentence, in its windows.
@@ -902,6 +920,7 @@ impl Scorers {
         &self,
         text: &str,
         spans: Vec<Range<usize>>,
+        floors: &[f64],
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
         mut each: impl FnMut(Range<usize>, &[Option<f32>]),
@@ -914,6 +933,7 @@ impl Scorers {
                 span,
                 &mut words,
                 &mut places,
+                floors,
                 scratch,
                 scores,
                 &mut each,
@@ -931,6 +951,7 @@ impl Scorers {
         sentence: Range<usize>,
         words: &mut Vec<&'t str>,
         places: &mut Vec<Option<usize>>,
+        floors: &[f64],
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
         each: &mut impl FnMut(Range<usize>, &[Option<f32>]),
@@ -949,17 +970,18 @@ impl Scorers {
                     sentence.start + first.0..sentence.start + last.1
                 }
             };
-            self.screened_placed(&words[w.clone()], &places[w], scratch, scores);
+            self.screened_placed(&words[w.clone()], &places[w], floors, scratch, scores);
             each(unit, scores);
         }
     }
 
     /// [`Scorers::screened`] of `words`, whose places ([`Scorers::look_up`])
-    /// are `places`.
+    /// are `places`, against `floors` (one per scorer).
     fn screened_placed(
         &self,
         words: &[&str],
         places: &[Option<usize>],
+        floors: &[f64],
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
     ) {
@@ -1003,7 +1025,7 @@ impl Scorers {
             let largest = f64::from(scorer.largest.max(scorer.bias.abs()));
             let rounding = terms * terms * largest * 2f64.powi(-23);
             let most = f64::from(scorer.bias) + f64::from(most[k]) + rounding;
-            *score = (most >= self.floors[k]).then(|| {
+            *score = (most >= floors[k]).then(|| {
                 self.number_words(k, words, places, scratch);
                 scorer.score_numbered(&scratch.numbers)
             });

@@ -877,9 +877,16 @@ impl<'a> Loader<'a> {
         );
         let sha256 = self.hash();
         let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.requirement()));
-        // Per scorer, the least `min_score` of the rules that share it.
+        // Per scorer, the least `min_score` of the rules that share it: of
+        // those reading one sentence, and of those reading two as one.
         let mut least = vec![f32::INFINITY; scorers.len()];
-        for &(_, _, min_score, scorer) in &models {
+        let mut pairs_least = vec![f32::INFINITY; scorers.len()];
+        for &(rule, _, min_score, scorer) in &models {
+            let least = if rules[rule].pairs {
+                &mut pairs_least
+            } else {
+                &mut least
+            };
             least[scorer] = least[scorer].min(min_score);
         }
         self.errors.into_result(CompiledRules {
@@ -889,7 +896,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
-            scorers: Scorers::new(scorers, &least),
+            scorers: Scorers::new(scorers, &least).with_pairs_least(&pairs_least),
             words,
             word_patterns,
             allow,
