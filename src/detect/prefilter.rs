@@ -29,7 +29,9 @@
 
 use super::literal::{self, Check, EDGE};
 use super::normalize::Squeezed;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::{contiguous, noncontiguous};
+use aho_corasick::{Anchored, MatchKind, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
@@ -124,7 +126,7 @@ impl Compiled {
 /// Which regexes can match a text, from one scan for their literals.
 pub struct Prefilter {
     /// Over the literals' texts (marks taken out), each text once.
-    automaton: AhoCorasick,
+    automaton: Scanner,
     /// Per automaton pattern: what finding its text tells.
     patterns: Vec<Pattern>,
     /// Per literal set: the regexes it names, those whose rarest conjunct
@@ -159,8 +161,8 @@ pub struct Scratch {
     found: Vec<u32>,
     /// Per regex: stamped when a set its requirement names was found.
     named: Vec<u32>,
-    /// Per automaton text: stamped once the sets it needs no check for are
-    /// found (a text met again adds nothing to them).
+    /// Per automaton text: stamped once every set it can name is found (a
+    /// text met again then adds nothing).
     seen: Vec<u32>,
 }
 
@@ -237,14 +239,8 @@ impl Prefilter {
                 pattern.checked.push((checks, sets));
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&texts)
-            .or_else(|_| AhoCorasick::builder().build(&texts))
-            .expect("an automaton over plain literals builds");
         Prefilter {
-            automaton,
+            automaton: Scanner::new(&texts),
             patterns,
             regexes_of,
             always,
@@ -267,31 +263,48 @@ impl Prefilter {
         } = scratch;
         out.clear();
         out.extend_from_slice(&self.always);
-        let mut found_set = |set: usize, out: &mut Vec<usize>| {
+        let regexes_of = &self.regexes_of;
+        // Set `set` found: the regexes it names, once each.
+        let found_set = |found: &mut [u32], named: &mut [u32], set: usize, out: &mut Vec<usize>| {
             if std::mem::replace(&mut found[set], stamp) != stamp {
-                for &regex in &self.regexes_of[set] {
+                for &regex in &regexes_of[set] {
                     if std::mem::replace(&mut named[regex], stamp) != stamp {
                         out.push(regex);
                     }
                 }
             }
         };
-        for m in self.automaton.find_overlapping_iter(&squeezed.text) {
-            let id = m.pattern().as_usize();
+        self.automaton.scan(squeezed.text.as_bytes(), |end, pid| {
+            let id = pid.as_usize();
+            // A text whose sets are all found adds nothing more: its
+            // `Pattern` is not read again.
+            if seen[id] == stamp {
+                return;
+            }
             let pattern = &self.patterns[id];
-            if std::mem::replace(&mut seen[id], stamp) != stamp {
-                for &set in &pattern.sets {
-                    found_set(set, out);
-                }
+            for &set in &pattern.sets {
+                found_set(found, named, set, out);
             }
+            let mut pending = false;
             for (checks, sets) in &pattern.checked {
-                if checks.iter().all(|check| check.holds(squeezed, m.start())) {
+                // The checks only matter while a set of the literal is
+                // still to be found.
+                if sets.iter().all(|&set| found[set] == stamp) {
+                    continue;
+                }
+                let start = end - self.automaton.pattern_len(pid);
+                if checks.iter().all(|check| check.holds(squeezed, start)) {
                     for &set in sets {
-                        found_set(set, out);
+                        found_set(found, named, set, out);
                     }
+                } else {
+                    pending = true;
                 }
             }
-        }
+            if !pending {
+                seen[id] = stamp;
+            }
+        });
         out.retain(|&regex| self.requirements[regex].holds(found, stamp));
         out.sort_unstable();
     }
@@ -300,6 +313,76 @@ impl Prefilter {
     #[cfg(test)]
     pub fn always_run(&self) -> usize {
         self.always.len()
+    }
+}
+
+/// The pre-filter's automaton, walked byte by byte here rather than
+/// through `AhoCorasick`'s overlapping iterator: every text found at each
+/// end, as that iterator reports them, without a call through its dynamic
+/// dispatch and a saved search state for each of the ~0.75 finds a byte.
+enum Scanner {
+    Contiguous(contiguous::NFA),
+    /// Should the contiguous form be too large for its state numbers.
+    Noncontiguous(noncontiguous::NFA),
+}
+
+impl Scanner {
+    fn new(texts: &[String]) -> Scanner {
+        let mut builder = noncontiguous::NFA::builder();
+        // A prefilter would make the start state special, to skip ahead to
+        // where a text may start: nearly every byte is one.
+        builder.match_kind(MatchKind::Standard).prefilter(false);
+        let nfa = builder
+            .build(texts)
+            .expect("an automaton over plain literals builds");
+        match contiguous::NFA::builder().build_from_noncontiguous(&nfa) {
+            Ok(contiguous) => Scanner::Contiguous(contiguous),
+            Err(_) => Scanner::Noncontiguous(nfa),
+        }
+    }
+
+    /// `each(end, text)` for every text found in `haystack`, ending at
+    /// `end`, overlapping finds included.
+    fn scan(&self, haystack: &[u8], each: impl FnMut(usize, PatternID)) {
+        match self {
+            Scanner::Contiguous(nfa) => scan(nfa, haystack, each),
+            Scanner::Noncontiguous(nfa) => scan(nfa, haystack, each),
+        }
+    }
+
+    fn pattern_len(&self, pid: PatternID) -> usize {
+        match self {
+            Scanner::Contiguous(nfa) => nfa.pattern_len(pid),
+            Scanner::Noncontiguous(nfa) => nfa.pattern_len(pid),
+        }
+    }
+}
+
+/// [`Scanner::scan`] on one automaton (standard match semantics,
+/// unanchored).
+#[inline(always)]
+fn scan<A: Automaton>(aut: &A, haystack: &[u8], mut each: impl FnMut(usize, PatternID)) {
+    let Ok(mut sid) = aut.start_state(Anchored::No) else {
+        return;
+    };
+    let mut report = |sid, end| {
+        for index in 0..aut.match_len(sid) {
+            each(end, aut.match_pattern(sid, index));
+        }
+    };
+    if aut.is_match(sid) {
+        report(sid, 0);
+    }
+    for (at, &byte) in haystack.iter().enumerate() {
+        sid = aut.next_state(Anchored::No, sid, byte);
+        if aut.is_special(sid) {
+            if aut.is_dead(sid) {
+                return;
+            }
+            if aut.is_match(sid) {
+                report(sid, at + 1);
+            }
+        }
     }
 }
 
