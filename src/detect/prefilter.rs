@@ -365,24 +365,25 @@ fn scan<A: Automaton>(aut: &A, haystack: &[u8], mut each: impl FnMut(usize, Patt
     let Ok(mut sid) = aut.start_state(Anchored::No) else {
         return;
     };
-    let mut report = |sid, end| {
-        for index in 0..aut.match_len(sid) {
-            each(end, aut.match_pattern(sid, index));
-        }
-    };
-    if aut.is_match(sid) {
-        report(sid, 0);
-    }
-    for (at, &byte) in haystack.iter().enumerate() {
-        sid = aut.next_state(Anchored::No, sid, byte);
+    // One place that reports, the start state's matches (none: no text is
+    // empty) included, so that `each` is inlined there.
+    let mut at = 0;
+    loop {
         if aut.is_special(sid) {
             if aut.is_dead(sid) {
                 return;
             }
             if aut.is_match(sid) {
-                report(sid, at + 1);
+                for index in 0..aut.match_len(sid) {
+                    each(at, aut.match_pattern(sid, index));
+                }
             }
         }
+        let Some(&byte) = haystack.get(at) else {
+            return;
+        };
+        sid = aut.next_state(Anchored::No, sid, byte);
+        at += 1;
     }
 }
 
