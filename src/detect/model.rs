@@ -389,14 +389,6 @@ const TITLES: [&str; 9] = [
 /// the text `norm` was normalised from, its first byte at `base`. `None`
 /// where there is no name (the normalised text as it is).
 pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<String> {
-    if !two_titles_joined(original.as_bytes()) {
-        return None;
-    }
-    names_unread_walk(original, base, norm)
-}
-
-/// [`names_unread`] without its first check ([`two_titles_joined`]).
-pub(super) fn names_unread_walk(original: &str, base: usize, norm: &Normalized) -> Option<String> {
     let o = original.as_bytes();
     // Each word's original span where it is plain title case, else None.
     let title = |s: usize, e: usize| {
@@ -456,35 +448,6 @@ pub(super) fn names_unread_walk(original: &str, base: usize, norm: &Normalized) 
         bytes[s] = bytes[s].to_ascii_uppercase();
     }
     String::from_utf8(bytes).ok()
-}
-
-/// Whether `o` holds somewhere a title-case ASCII word (a capital, then
-/// lower-case letters or apostrophes) followed, across nothing but white
-/// space and hyphens, by a capital: the least a name's run of two words
-/// in [`names_unread`] needs. Most texts hold none, and are then not split
-/// into words to look for a run.
-pub(super) fn two_titles_joined(o: &[u8]) -> bool {
-    let lower = |b: u8| b.is_ascii_lowercase() || b == b'\'';
-    let mut i = 0;
-    while i + 1 < o.len() {
-        if !(o[i].is_ascii_uppercase() && lower(o[i + 1])) {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 2;
-        while j < o.len() && lower(o[j]) {
-            j += 1;
-        }
-        while j < o.len() && (o[j].is_ascii_whitespace() || o[j] == b'-') {
-            j += 1;
-        }
-        if o.get(j).is_some_and(u8::is_ascii_uppercase) {
-            return true;
-        }
-        // `o[j]` is no capital: no title word starts before `j + 1`.
-        i = j + 1;
-    }
-    false
 }
 
 /// The stemmed words of `sentence`, into `out` (cleared first).

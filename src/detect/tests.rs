@@ -86,25 +86,6 @@ fn the_model_screen_leaves_out_only_sentences_under_every_threshold() {
     assert!(left_out * 2 > seen, "only {left_out} of {seen} left out");
 }
 
-/// `names_unread` looks for a name's run only in a text where
-/// `two_titles_joined` finds two title-case words joined: over every rule
-/// example and corpus segment, the walk finds no name in any other text.
-#[test]
-fn a_text_without_two_title_words_joined_has_no_name() {
-    let normalizer = super::normalize::Normalizer::default();
-    let (mut skipped, texts) = (0, examples_and_corpus());
-    for text in &texts {
-        if super::model::two_titles_joined(text.as_bytes()) {
-            continue;
-        }
-        skipped += 1;
-        let norm = normalizer.normalize(text, 0);
-        let walk = super::model::names_unread_walk(text, 0, &norm);
-        assert_eq!(walk, None, "{text:?}");
-    }
-    println!("{skipped} of {} texts not walked", texts.len());
-}
-
 /// The pre-filter only skips a regex where it cannot match: over every
 /// rule's examples and every segment of the labelled corpus (threats,
 /// abuse, ham: several thousand texts), no regex that matches was screened
