@@ -789,8 +789,11 @@ pub struct ScoringScratch {
     numbers: Vec<[Option<u32>; 3]>,
     /// A word's skeleton, worked out in place.
     skeleton: String,
-    /// The word spans of one sentence ([`Scorers::screened_units`]).
+    /// The word spans of a text ([`Scorers::screened_sentences`]).
     spans: Vec<(usize, usize)>,
+    /// Per sentence of that text: the index in `spans` of its first word,
+    /// then the number of words.
+    firsts: Vec<usize>,
     /// Per scorer: the screen's sum ([`Scorers::screened`]).
     most: Vec<f32>,
 }
@@ -879,98 +882,135 @@ impl Scorers {
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
     ) {
+        self.screened_as(false, words, scratch, scores);
+    }
+
+    /// As [`Scorers::screened`], against the pair pass's floors
+    /// ([`Scorers::with_pairs_least`]) where `pair`.
+    pub fn screened_as(
+        &self,
+        pair: bool,
+        words: &[&str],
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
+    ) {
+        let floors = if pair {
+            &self.pair_floors
+        } else {
+            &self.floors
+        };
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
-        self.screened_placed(words, &places, &self.floors, scratch, scores);
+        self.screened_placed(words, &places, floors, scratch, scores);
         scratch.places = places;
     }
 
-    /// [`Scorers::screened`] of every unit of `text` ([`units`]), in order:
-    /// `each` is given the unit's range and its scores. Each word is split
-    /// out, stemmed and looked up once, however many windows of its
-    /// sentence hold it.
-    pub fn screened_units(
+    /// [`Scorers::screened`] of every unit of `text` ([`units`]), in order
+    /// (`each` given `false`, the unit's range and its scores), then, where
+    /// `pairs`, the pair pass (`each` given `true`): each two adjacent
+    /// sentences of one paragraph ([`sentence_pairs`]) read as one sentence,
+    /// in its windows, screened against the floors of the rules that read
+    /// two sentences as one — a threat whose target is in one sentence and
+    /// whose harm is in the next ("I know where Mr Hale parks. His face
+    /// won't look the same."). A scorer no such rule reads is not screened
+    /// on pairs at all.
+    ///
+    /// Each word of `text` is split out, stemmed and looked up once for
+    /// both passes. A pair's words are its first sentence's words then its
+    /// second's: the first ends with its `.`, `!` or `?` (a sentence ended
+    /// by a line break starts no pair), the second starts after white
+    /// space, and what lies between holds no letter or digit (a piece
+    /// without one is no sentence; a run of apostrophes alone is no word),
+    /// so splitting the pair's text gives no other word. Its units and
+    /// scores are those of splitting, stemming and looking up the pair's
+    /// text again, to the bit (the model screen test checks both passes).
+    pub fn screened_sentences(
         &self,
         text: &str,
+        pairs: bool,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
-        each: impl FnMut(Range<usize>, &[Option<f32>]),
+        mut each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
     ) {
         let sentences = super::sentence::split(text);
-        self.screened_spans(text, sentences, &self.floors, scratch, scores, each);
+        let mut spans = std::mem::take(&mut scratch.spans);
+        let mut firsts = std::mem::take(&mut scratch.firsts);
+        let mut places = std::mem::take(&mut scratch.places);
+        spans.clear();
+        firsts.clear();
+        for sentence in &sentences {
+            firsts.push(spans.len());
+            let at = sentence.start;
+            spans.extend(word_spans(&text[sentence.clone()]).map(|(s, e)| (at + s, at + e)));
+        }
+        firsts.push(spans.len());
+        let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
+        self.look_up(&words, &mut places);
+        let placed = Placed {
+            spans: &spans,
+            words: &words,
+            places: &places,
+        };
+        for (i, sentence) in sentences.iter().enumerate() {
+            let of = firsts[i]..firsts[i + 1];
+            self.screened_windows(
+                &placed,
+                sentence.clone(),
+                of,
+                &self.floors,
+                scratch,
+                scores,
+                |unit, scores| each(false, unit, scores),
+            );
+        }
+        if pairs {
+            for (i, two) in sentences.windows(2).enumerate() {
+                if text[two[0].end..two[1].start].contains('\n') {
+                    continue;
+                }
+                let (unit, of) = (two[0].start..two[1].end, firsts[i]..firsts[i + 2]);
+                self.screened_windows(
+                    &placed,
+                    unit,
+                    of,
+                    &self.pair_floors,
+                    scratch,
+                    scores,
+                    |unit, scores| each(true, unit, scores),
+                );
+            }
+        }
+        scratch.spans = spans;
+        scratch.firsts = firsts;
+        scratch.places = places;
     }
 
-    /// As [`Scorers::screened_units`], but each unit is two adjacent
-    /// sentences of one paragraph read as one ([`sentence_pairs`]): a
-    /// threat whose target is in one sentence and whose harm is in the
-    /// next ("I know where Mr Hale parks. His face won't look the same.").
-    pub fn screened_pairs(
+    /// The windows of one span read as a sentence (`unit`, whose words are
+    /// `of` in `placed`), each screened against `floors`.
+    #[allow(clippy::too_many_arguments)]
+    fn screened_windows(
         &self,
-        text: &str,
-        scratch: &mut ScoringScratch,
-        scores: &mut [Option<f32>],
-        each: impl FnMut(Range<usize>, &[Option<f32>]),
-    ) {
-        let floors = &self.pair_floors;
-        self.screened_spans(text, sentence_pairs(text), floors, scratch, scores, each);
-    }
-
-    /// Each span of `spans`, read as a sentence, in its windows.
-    fn screened_spans(
-        &self,
-        text: &str,
-        spans: Vec<Range<usize>>,
+        placed: &Placed,
+        unit: Range<usize>,
+        of: Range<usize>,
         floors: &[f64],
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
         mut each: impl FnMut(Range<usize>, &[Option<f32>]),
     ) {
-        let mut words: Vec<&str> = Vec::new();
-        let mut places = std::mem::take(&mut scratch.places);
-        for span in spans {
-            self.screened_span(
-                text,
-                span,
-                &mut words,
-                &mut places,
+        for w in window_words(of.len()) {
+            let unit = match w.len() == of.len() {
+                true => unit.clone(),
+                false => placed.spans[of.start + w.start].0..placed.spans[of.start + w.end - 1].1,
+            };
+            let w = of.start + w.start..of.start + w.end;
+            self.screened_placed(
+                &placed.words[w.clone()],
+                &placed.places[w],
                 floors,
                 scratch,
                 scores,
-                &mut each,
             );
-        }
-        scratch.places = places;
-    }
-
-    /// The units of one span read as a sentence: its words split out,
-    /// stemmed and looked up once, then each window screened.
-    #[allow(clippy::too_many_arguments)]
-    fn screened_span<'t>(
-        &self,
-        text: &'t str,
-        sentence: Range<usize>,
-        words: &mut Vec<&'t str>,
-        places: &mut Vec<Option<usize>>,
-        floors: &[f64],
-        scratch: &mut ScoringScratch,
-        scores: &mut [Option<f32>],
-        each: &mut impl FnMut(Range<usize>, &[Option<f32>]),
-    ) {
-        let s = &text[sentence.clone()];
-        scratch.spans.clear();
-        scratch.spans.extend(word_spans(s));
-        words.clear();
-        words.extend(scratch.spans.iter().map(|&(a, b)| stem(&s[a..b])));
-        self.look_up(words, places);
-        for w in window_words(words.len()) {
-            let unit = match w.len() == words.len() {
-                true => sentence.clone(),
-                false => {
-                    let (first, last) = (scratch.spans[w.start], scratch.spans[w.end - 1]);
-                    sentence.start + first.0..sentence.start + last.1
-                }
-            };
-            self.screened_placed(&words[w.clone()], &places[w], floors, scratch, scores);
             each(unit, scores);
         }
     }
@@ -1011,6 +1051,11 @@ impl Scorers {
                 places.get(i + 2).map(|_| row(i + 2)),
             );
             for k in 0..n {
+                if floors[k] == f64::INFINITY {
+                    // No rule of this pass needs the scorer (the pair pass
+                    // and a weights file no pair rule reads): never scored.
+                    continue;
+                }
                 let mut sum = most[k] + word[k].single;
                 if let Some(next) = next {
                     sum += word[k].with(&next[k], 0);
@@ -1071,6 +1116,15 @@ impl Scorers {
             scratch.numbers.push(numbers);
         }
     }
+}
+
+/// The words of a text, split out, stemmed and looked up once
+/// ([`Scorers::screened_sentences`]): per word, its byte span in the text,
+/// its stem and its place in the vocabulary.
+struct Placed<'a, 't> {
+    spans: &'a [(usize, usize)],
+    words: &'a [&'t str],
+    places: &'a [Option<usize>],
 }
 
 /// One number for a feature: its kind and its (one or two) words' numbers.

@@ -318,48 +318,65 @@ impl CompiledRules {
         let mut full = vec![0.0; self.scorers.len()];
         let mut screened = vec![None; self.scorers.len()];
         let (mut left_out, mut seen, mut errors) = (0, 0, Vec::new());
-        // The walk detection makes (each word looked up once) gives the
-        // same units and scores as screening each unit on its own.
-        let mut walked = Vec::new();
+        // The walk detection makes (each word looked up once, for both
+        // passes) gives the same units and scores as screening each unit
+        // on its own: each sentence, then each two sentences read as one
+        // (against the pair rules' floors).
+        let mut walked = [Vec::new(), Vec::new()];
         let mut scores = vec![None; self.scorers.len()];
-        (self.scorers).screened_units(&text, &mut scratch, &mut scores, |unit, scores| {
-            walked.push((unit, scores.to_vec()));
+        (self.scorers).screened_sentences(
+            &text,
+            true,
+            &mut scratch,
+            &mut scores,
+            |pair, unit, s| {
+                walked[usize::from(pair)].push((unit, s.to_vec()));
+            },
+        );
+        let pair_units = (model::sentence_pairs(&text).into_iter()).flat_map(|p| {
+            model::windows(&text[p.clone()])
+                .into_iter()
+                .map(move |w| p.start + w.start..p.start + w.end)
         });
-        let units = model::units(&text);
-        if walked.len() != units.len() {
-            errors.push(format!(
-                "{} units walked, {} split",
-                walked.len(),
-                units.len()
-            ));
-        }
-        for (i, unit) in units.into_iter().enumerate() {
-            model::stems(&text[unit.clone()], &mut words);
-            self.scorers.score(&words, &mut scratch, &mut full);
-            self.scorers.screened(&words, &mut scratch, &mut screened);
-            let bits =
-                |s: &[Option<f32>]| s.iter().map(|s| s.map(f32::to_bits)).collect::<Vec<_>>();
-            if walked
-                .get(i)
-                .is_none_or(|(u, s)| *u != unit || bits(s) != bits(&screened))
-            {
-                errors.push(format!("the walk differs at {unit:?}: {:?}", walked.get(i)));
+        for (pair, units) in [(false, model::units(&text)), (true, pair_units.collect())] {
+            let walked = &walked[usize::from(pair)];
+            if walked.len() != units.len() {
+                errors.push(format!(
+                    "{} units walked, {} split (pairs: {pair})",
+                    walked.len(),
+                    units.len()
+                ));
             }
-            for &(rule, _, min_score, scorer) in &self.models {
-                let wrong = match screened[scorer] {
-                    Some(score) => score.to_bits() != full[scorer].to_bits(),
-                    None => full[scorer] >= min_score,
-                };
-                if wrong {
-                    let (id, sentence) = (&self.rules[rule].id, &text[unit.clone()]);
-                    errors.push(format!(
-                        "{id}: {:?} against {} for {sentence:?}",
-                        screened[scorer], full[scorer]
-                    ));
+            for (i, unit) in units.into_iter().enumerate() {
+                model::stems(&text[unit.clone()], &mut words);
+                self.scorers.score(&words, &mut scratch, &mut full);
+                (self.scorers).screened_as(pair, &words, &mut scratch, &mut screened);
+                let bits =
+                    |s: &[Option<f32>]| s.iter().map(|s| s.map(f32::to_bits)).collect::<Vec<_>>();
+                if walked
+                    .get(i)
+                    .is_none_or(|(u, s)| *u != unit || bits(s) != bits(&screened))
+                {
+                    errors.push(format!("the walk differs at {unit:?}: {:?}", walked.get(i)));
+                }
+                for &(rule, _, min_score, scorer) in &self.models {
+                    let wrong = match screened[scorer] {
+                        Some(score) => score.to_bits() != full[scorer].to_bits(),
+                        None => self.rules[rule].pairs == pair && full[scorer] >= min_score,
+                    };
+                    if wrong {
+                        let (id, sentence) = (&self.rules[rule].id, &text[unit.clone()]);
+                        errors.push(format!(
+                            "{id}: {:?} against {} for {sentence:?}",
+                            screened[scorer], full[scorer]
+                        ));
+                    }
+                }
+                if !pair {
+                    seen += screened.len();
+                    left_out += screened.iter().filter(|s| s.is_none()).count();
                 }
             }
-            seen += screened.len();
-            left_out += screened.iter().filter(|s| s.is_none()).count();
         }
         (left_out, seen, errors)
     }
@@ -545,14 +562,14 @@ impl CompiledRules {
                 }
             }
         };
-        (self.scorers).screened_units(text, &mut scratch, &mut scores, |unit, scores| {
-            hits(false, unit, scores, &mut out)
-        });
-        if self.models.iter().any(|m| self.rules[m.0].pairs) {
-            (self.scorers).screened_pairs(text, &mut scratch, &mut scores, |unit, scores| {
-                hits(true, unit, scores, &mut out)
-            });
-        }
+        let pairs = self.models.iter().any(|m| self.rules[m.0].pairs);
+        (self.scorers).screened_sentences(
+            text,
+            pairs,
+            &mut scratch,
+            &mut scores,
+            |pair, unit, scores| hits(pair, unit, scores, &mut out),
+        );
         out
     }
 
