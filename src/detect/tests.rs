@@ -694,3 +694,49 @@ fn the_subject_line_is_read_unless_it_repeats_an_earlier_subject() {
         assert!(det.hits.iter().all(|h| !h.in_subject()), "{subject}");
     }
 }
+
+/// A model rule reads the Subject line only with `subject = true`; the
+/// subject's own words only (not a reply's), on its own, offsets into it.
+#[test]
+fn a_model_rule_reads_the_subject_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap()
+    };
+    write("model/tp.tsv", "(bias)\t-2\nburn\t3\noffice\t1\n");
+    let rule = |extra: &str| {
+        format!("[[rule]]\nid = \"tp.model\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tp.tsv\"\nmin_score = 0.7\n{extra}\nmust_match = [\"I'll burn your office.\"]\n")
+    };
+    let body = "Please call me back about my bins.";
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..body.len(),
+    }];
+    let subject = "[EXTERNAL] I'll burn your office";
+    write("m.toml", &rule(""));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules
+        .detect_message(subject, body, &segments)
+        .hits
+        .is_empty());
+    assert!(rules.subject_sentences(subject).len() == 1);
+    write("m.toml", &rule("subject = true"));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let det = rules.detect_message(subject, body, &segments);
+    assert_eq!(det.hits.len(), 1, "{det:?}");
+    let hit = &det.hits[0];
+    assert!(hit.in_subject() && &subject[hit.start..hit.end] == hit.matched);
+    assert!(det.categories.contains(&Category::ThreatProperty));
+    let reply = "RE: I'll burn your office";
+    assert!(rules.detect_message(reply, body, &segments).hits.is_empty());
+    assert!(rules.subject_sentences(reply).is_empty());
+    // Only on a model rule.
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"r\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nregex = \"burn\"\nsubject = true\nmust_match = [\"burn\"]\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("`subject` is for model rules only"), "{err}");
+}
