@@ -77,6 +77,11 @@ pub struct RuleDef {
     /// adjacent sentences of a paragraph, read as one).
     #[serde(default)]
     pub sentences: Option<Spanned<usize>>,
+    /// A model rule that also scores the Subject line when it is the
+    /// sender's own words (`subject = true`); the regex and word-list
+    /// rules always read it.
+    #[serde(default)]
+    pub subject: Option<Spanned<bool>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A condition on the paragraph holding a hit and the one before it (a

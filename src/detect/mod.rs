@@ -119,7 +119,8 @@ impl RuleSet {
     /// Detect over a whole message: the body's segments and the Subject
     /// line when it is the sender's own words ([`crate::parse::subject`]).
     /// The subject is scanned on its own, as a sentence and paragraph of
-    /// its own, by every rule and guard but the model rules; its hits have
+    /// its own, by every rule and guard but the model rules without
+    /// `subject = true`; its hits have
     /// segment `Subject` and offsets into `subject`.
     pub fn detect_message(&self, subject: &str, text: &str, segments: &[Segment]) -> Detection {
         let subject = crate::parse::subject::own_range(subject).map(|r| (subject, r));
@@ -159,6 +160,12 @@ impl RuleSet {
     /// The sender's own sentences, normalised, as the model reads them.
     pub fn own_sentences(&self, text: &str, segments: &[Segment]) -> Vec<String> {
         self.inner.own_sentences(text, segments)
+    }
+
+    /// The Subject line's sentences as a model rule with `subject = true`
+    /// reads them: none unless it is the sender's own words.
+    pub fn subject_sentences(&self, subject: &str) -> Vec<String> {
+        self.inner.subject_sentences(subject)
     }
 
     /// SHA-256 over the rule files' bytes, for `summary.json`.

@@ -90,6 +90,8 @@ struct Rule {
     content: Option<ContentBar>,
     /// A model rule that scores two adjacent sentences as one (`sentences = 2`).
     pairs: bool,
+    /// A model rule that also scores the Subject line (`subject = true`).
+    subject: bool,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -174,8 +176,8 @@ impl CompiledRules {
     /// Detect over the body text's segments and, when `subject` is given,
     /// the subject's own words (`subject.0[subject.1]`) as one more own
     /// segment of its own: scanned alone (its own sentence and paragraph) by
-    /// every rule but the model rules, its hits' offsets into the subject,
-    /// their segment `Subject`.
+    /// every rule but the model rules without `subject = true`, its hits'
+    /// offsets into the subject, their segment `Subject`.
     pub fn detect(
         &self,
         subject: Option<(&str, Range<usize>)>,
@@ -198,12 +200,13 @@ impl CompiledRules {
                 continue;
             };
             let is_own = kind.is_own();
-            // The model rules do not read the subject: trained on the body's
-            // sentences, they lean on topic words in a headline ("Teen dies of
-            // starvation after stepfather puts him on a bus" in a newsletter
-            // reached tv.model_sure); rules/README.md, *Sixteenth round*.
-            let models = kind != SegmentKind::Subject;
-            for mut f in self.scan(slice, range.start, models) {
+            // Only the model rules with `subject = true` read the subject: a
+            // model trained on the body's sentences alone leans on topic words
+            // in a headline ("Teen dies of starvation after stepfather puts him
+            // on a bus" in a newsletter reached tv.model_sure); rules/README.md,
+            // *Sixteenth round (5 of 5)* and *Seventeenth round (1 of 2)*.
+            let subject = kind == SegmentKind::Subject;
+            for mut f in self.scan(slice, range.start, subject) {
                 let rule = &self.rules[f.rule];
                 if f.suppressed_by.is_none() {
                     let n = counted.entry((f.rule, is_own)).or_default();
@@ -432,15 +435,20 @@ impl CompiledRules {
         self.thresholds.get(&signal).copied().unwrap_or(1.0)
     }
 
-    /// Every rule hit in one segment, guards and allow-list applied.
-    fn scan(&self, text: &str, base: usize, models: bool) -> Vec<Found> {
+    /// Every rule hit in one segment, guards and allow-list applied;
+    /// `subject`: the segment is the Subject line, which only the model
+    /// rules with `subject = true` read.
+    fn scan(&self, text: &str, base: usize, subject: bool) -> Vec<Found> {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_hits(&norm.text, &squeezed);
         raw.extend(self.word_hits(&norm, &squeezed));
         let named = model::names_unread(text, base, &norm);
         let model_text = named.as_deref().unwrap_or(&norm.text);
-        if models {
+        if !subject {
             raw.extend(self.model_hits(model_text));
+        } else if self.models.iter().any(|m| self.rules[m.0].subject) {
+            let hits = self.model_hits(model_text).into_iter();
+            raw.extend(hits.filter(|&(rule, _, _)| self.rules[rule].subject));
         }
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
         dedupe(&mut raw);
@@ -596,14 +604,27 @@ impl CompiledRules {
     pub fn own_sentences(&self, text: &str, segments: &[Segment]) -> Vec<String> {
         let mut out = Vec::new();
         for seg in segments.iter().filter(|s| s.kind == SegmentKind::Own) {
-            let Some(slice) = text.get(seg.range.clone()) else {
-                continue;
-            };
-            let norm = self.normalizer.normalize(slice, seg.range.start);
-            let text = model::names_unread(slice, seg.range.start, &norm).unwrap_or(norm.text);
-            out.extend(model::units(&text).into_iter().map(|u| text[u].to_string()));
+            if let Some(slice) = text.get(seg.range.clone()) {
+                out.extend(self.model_units(slice, seg.range.start));
+            }
         }
         out
+    }
+
+    /// The Subject line's sentences as a model rule with `subject = true`
+    /// reads them (none when the subject is not the sender's own words).
+    pub fn subject_sentences(&self, subject: &str) -> Vec<String> {
+        crate::parse::subject::own_range(subject)
+            .and_then(|r| Some(self.model_units(subject.get(r.clone())?, r.start)))
+            .unwrap_or_default()
+    }
+
+    /// One own segment's sentences as the model reads them.
+    fn model_units(&self, slice: &str, base: usize) -> Vec<String> {
+        let norm = self.normalizer.normalize(slice, base);
+        let text = model::names_unread(slice, base, &norm).unwrap_or(norm.text);
+        let units = model::units(&text);
+        units.into_iter().map(|u| text[u].to_string()).collect()
     }
 
     fn allowed_ranges(&self, text: &str) -> Vec<(usize, usize)> {
@@ -1294,6 +1315,11 @@ impl<'a> Loader<'a> {
             _ => {}
         }
         let sentences = sentences.map(|(n, _)| n);
+        if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
+            let reason = format!("rule `{id}`: `subject` is for model rules only");
+            self.err(&p.path, p.line(subject), reason);
+            ok = false;
+        }
         let examples = |v: &[Spanned<String>]| -> Vec<(String, usize)> {
             v.iter().map(|e| (e.get_ref().clone(), p.line(e))).collect()
         };
@@ -1311,6 +1337,7 @@ impl<'a> Loader<'a> {
             must_not_match: examples(&def.must_not_match),
             content: None,
             pairs: sentences == Some(2),
+            subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
         })
     }
 

@@ -544,14 +544,17 @@ fn hard_ham_corpus_is_rarely_flagged() {
     }
 }
 
+/// Write `body` to `dir/name`, making its folder.
+fn write_file(dir: &std::path::Path, name: &str, body: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, body).unwrap()
+}
+
 #[test]
 fn model_rules_are_validated_with_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, body: &str| {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap()
-    };
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
     write("model/ok.tsv", "# a model\n(bias)\t-1\nburn\t3\n");
     write("model/bad.tsv", "(bias)\t-1\nburn\tlots\n");
     let rule = |id: &str, extra: &str| {
@@ -617,11 +620,7 @@ fn a_model_rule_hits_the_sentence_and_says_why() {
 #[test]
 fn a_model_rules_content_bar_leaves_out_function_words_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, body: &str| {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, body).unwrap()
-    };
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
     write("model/tp.tsv", "(bias)\t-2\nburn\t3\nyour\t3\noffice\t1\n");
     write("model/function.txt", "# pronouns\nyour\ni'll\n");
     let rule = |extra: &str| {
@@ -693,4 +692,46 @@ fn the_subject_line_is_read_unless_it_repeats_an_earlier_subject() {
         assert!(det.categories.is_empty(), "{subject}: {det:?}");
         assert!(det.hits.iter().all(|h| !h.in_subject()), "{subject}");
     }
+}
+
+/// A model rule reads the Subject line only with `subject = true`; the
+/// subject's own words only (not a reply's), on its own, offsets into it.
+#[test]
+fn a_model_rule_reads_the_subject_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    write("model/tp.tsv", "(bias)\t-2\nburn\t3\noffice\t1\n");
+    let rule = |extra: &str| {
+        format!("[[rule]]\nid = \"tp.model\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tp.tsv\"\nmin_score = 0.7\n{extra}\nmust_match = [\"I'll burn your office.\"]\n")
+    };
+    let body = "Please call me back about my bins.";
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..body.len(),
+    }];
+    let subject = "[EXTERNAL] I'll burn your office";
+    write("m.toml", &rule(""));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules
+        .detect_message(subject, body, &segments)
+        .hits
+        .is_empty());
+    assert!(rules.subject_sentences(subject).len() == 1);
+    write("m.toml", &rule("subject = true"));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let det = rules.detect_message(subject, body, &segments);
+    assert_eq!(det.hits.len(), 1, "{det:?}");
+    let hit = &det.hits[0];
+    assert!(hit.in_subject() && subject[hit.start..hit.end] == hit.matched);
+    assert!(det.categories.contains(&Category::ThreatProperty));
+    let reply = "RE: I'll burn your office";
+    assert!(rules.detect_message(reply, body, &segments).hits.is_empty());
+    assert!(rules.subject_sentences(reply).is_empty());
+    // Only on a model rule.
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"r\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nregex = \"burn\"\nsubject = true\nmust_match = [\"burn\"]\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("`subject` is for model rules only"), "{err}");
 }

@@ -48,6 +48,12 @@ struct SpecFile {
     function_words: Option<PathBuf>,
     #[serde(default)]
     function_words_for: Vec<Category>,
+    /// The categories whose models also learn from each message's Subject
+    /// line (when it is the sender's own words, [`crate::parse::subject`]),
+    /// read as one more sentence of the message: for the model rules with
+    /// `subject = true`.
+    #[serde(default)]
+    subjects: Vec<Category>,
     #[serde(rename = "set")]
     sets: Vec<SetDef>,
 }
@@ -123,6 +129,8 @@ pub(super) struct Example {
     /// The message's id within its set's source (its file name).
     pub(super) source_id: String,
     sentences: Vec<Vec<String>>,
+    /// The Subject line's sentences (none when it is not the sender's own).
+    subject: Vec<Vec<String>>,
     categories: BTreeSet<Category>,
     /// The categories it may teach.
     teaches: BTreeSet<Category>,
@@ -151,6 +159,8 @@ pub(super) struct Loaded {
     /// whose models weigh them only in pairs and skips.
     pub(super) function_words: WordClasses,
     pub(super) function_words_for: BTreeSet<Category>,
+    /// The categories whose models also learn from the Subject line.
+    pub(super) subjects_for: BTreeSet<Category>,
     pub(super) examples: Vec<Example>,
     /// The labelled sets that teach every category: (mail folder, labels
     /// file), resolved against the training file's folder.
@@ -188,6 +198,7 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         skeletons_for: file.skeletons.into_iter().collect(),
         function_words,
         function_words_for: file.function_words_for.into_iter().collect(),
+        subjects_for: file.subjects.into_iter().collect(),
         examples,
         full_sets,
     })
@@ -210,6 +221,7 @@ impl Loaded {
             } else {
                 FeatureKinds::words_only().function_words
             },
+            subject: self.subjects_for.contains(&category),
         }
     }
 }
@@ -224,6 +236,8 @@ pub(super) struct FeatureKinds<'a> {
     pub(super) skeletons: bool,
     /// The words it does not weigh alone (only in pairs and skips).
     pub(super) function_words: &'a WordClasses,
+    /// Whether it learns from the Subject line as one more sentence.
+    pub(super) subject: bool,
 }
 
 impl FeatureKinds<'static> {
@@ -234,6 +248,7 @@ impl FeatureKinds<'static> {
             classes: NONE.get_or_init(WordClasses::default),
             skeletons: false,
             function_words: NONE.get_or_init(WordClasses::default),
+            subject: false,
         }
     }
 }
@@ -274,6 +289,11 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         if kinds.skeletons {
             header.push_str(
                 "and each word's letter-skeleton, alone (`~thrtn` for threaten, thretening, threatning).\n",
+            );
+        }
+        if kinds.subject {
+            header.push_str(
+                "and the Subject line, when it is the sender's own words, as one more sentence of the message.\n",
             );
         }
         if !kinds.function_words.of_word.is_empty() {
@@ -445,16 +465,18 @@ fn load_set(
         let Ok(parsed) = parse::parse(&raw.bytes, &limits) else {
             continue;
         };
-        let sentences = rules
-            .own_sentences(&parsed.text, &parsed.segments)
-            .iter()
-            .map(|s| model::features_with(s, classes))
-            .filter(|f| !f.is_empty())
-            .collect();
+        let features = |sentences: Vec<String>| -> Vec<Vec<String>> {
+            sentences
+                .iter()
+                .map(|s| model::features_with(s, classes))
+                .filter(|f| !f.is_empty())
+                .collect()
+        };
         out.push(Example {
             id: format!("{}:{}", set.source.display(), raw.source_id),
             source_id: raw.source_id,
-            sentences,
+            sentences: features(rules.own_sentences(&parsed.text, &parsed.segments)),
+            subject: features(rules.subject_sentences(&parsed.subject)),
             categories,
             teaches: teaches.clone(),
         });
@@ -549,6 +571,19 @@ fn message_score(model: &LinearModel, e: &Example) -> f32 {
         .fold(0.0, f32::max)
 }
 
+impl Example {
+    /// The sentences a model of these feature kinds learns from: the body's,
+    /// then the subject's when it reads the subject.
+    fn read_by(&self, kinds: FeatureKinds) -> impl Iterator<Item = &Vec<String>> {
+        let subject = if kinds.subject {
+            &self.subject[..]
+        } else {
+            &[]
+        };
+        self.sentences.iter().chain(subject)
+    }
+}
+
 /// One sentence for the fit: feature indices, label, weight.
 struct Instance {
     features: Vec<u32>,
@@ -583,7 +618,7 @@ pub(super) fn fit_category(
         .iter()
         .map(|e| {
             (
-                e.sentences.iter().map(|s| index(s)).collect(),
+                e.read_by(kinds).map(|s| index(s)).collect(),
                 e.categories.contains(&category),
             )
         })
@@ -643,7 +678,7 @@ fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashM
     let with_classes = !kinds.classes.of_word.is_empty();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for e in data {
-        for s in &e.sentences {
+        for s in e.read_by(kinds) {
             let distinct: BTreeSet<&str> = s.iter().map(String::as_str).collect();
             for f in distinct {
                 *counts.entry(f).or_default() += 1;
@@ -871,6 +906,40 @@ pub(crate) mod tests {
         };
         let plain = your("0.0001");
         assert!(your("0.5").abs() < plain.abs(), "{plain}");
+    }
+
+    #[test]
+    fn a_model_learns_from_the_subject_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        // A threat carried by the subject alone; a reply's subject is not read.
+        let mail = dir.path().join("mail");
+        let t1 = "From: t1@example.com\nSubject: [EXTERNAL] torch the depot\n\nHello.\n";
+        std::fs::write(mail.join("t1.eml"), t1).unwrap();
+        let n1 = "From: n1@example.com\nSubject: RE: cinders\n\nHello.\n";
+        std::fs::write(mail.join("n1.eml"), n1).unwrap();
+        let spec = dir.path().join("training.toml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        let property = |toml: &str| {
+            std::fs::write(&spec, toml).unwrap();
+            let trained = train(&spec, &rules, false).unwrap();
+            trained
+                .into_iter()
+                .find(|t| t.category == Category::ThreatProperty)
+                .unwrap()
+        };
+        let plain = property(&text);
+        assert!(!plain.model.weights.contains_key("torch"));
+        let read = property(&format!("subjects = [\"threat_property\"]\n{text}"));
+        assert!(
+            read.model.weights["torch"] > 0.0,
+            "{:?}",
+            read.model.weights
+        );
+        assert!(!read.model.weights.contains_key("cinders"));
+        assert!(read.file_text.contains("the Subject line"));
     }
 
     #[test]
