@@ -89,6 +89,11 @@ pub struct RuleDef {
     /// a staff mention before "he's a …", a second clue in the paragraph.
     #[serde(default)]
     pub requires: Option<Spanned<String>>,
+    /// A hit counts only beside another counted hit of its category in its
+    /// own paragraph or the one before or after it (of the same segment):
+    /// half-weight clues spread over a long article do not add up.
+    #[serde(default)]
+    pub together: bool,
     /// At most this many hits of the rule count per message; the rest are
     /// recorded as suppressed (`max_hits`).
     #[serde(default)]

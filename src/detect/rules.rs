@@ -83,6 +83,8 @@ struct Rule {
     unless: Vec<usize>,
     /// Must also match the paragraph holding the hit or the one before (`requires`).
     requires: Option<WordRegex>,
+    /// Counts only beside another hit of its category nearby (`together`).
+    together: bool,
     max_hits: usize,
     must_match: Vec<(String, usize)>,
     must_not_match: Vec<(String, usize)>,
@@ -145,6 +147,8 @@ struct Found {
     rule: usize,
     start: usize,
     end: usize,
+    /// The paragraph of the segment's normalised text holding the hit.
+    paragraph: usize,
     suppressed_by: Option<String>,
 }
 
@@ -453,8 +457,15 @@ impl CompiledRules {
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
         dedupe(&mut raw);
         let allowed = self.allowed_ranges(&norm.text);
+        // Paragraphs are told apart only where a `together` rule hit.
+        let breaks: Vec<usize> = if raw.iter().any(|&(r, _, _)| self.rules[r].together) {
+            memchr::memchr_iter(b'\n', norm.text.as_bytes()).collect()
+        } else {
+            Vec::new()
+        };
         let mut found = Vec::with_capacity(raw.len());
         for (rule, s, e) in raw {
+            let paragraph = breaks.partition_point(|&b| b < s);
             let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
                 Some("allow_list".to_string())
             } else {
@@ -469,6 +480,7 @@ impl CompiledRules {
                             rule: d,
                             start,
                             end,
+                            paragraph,
                             suppressed_by: why,
                         }),
                 );
@@ -477,10 +489,35 @@ impl CompiledRules {
                 rule,
                 start,
                 end,
+                paragraph,
                 suppressed_by,
             });
         }
+        self.alone_apart(&mut found);
         found
+    }
+
+    /// A hit of a `together` rule with no other counted hit of its category
+    /// in its own paragraph or the one before or after it is suppressed
+    /// (`together`): the half-weight discrimination lean counts with a group
+    /// named or a second lean sentence beside it, not with one 1,000
+    /// characters on in a news article (rules/README.md, *Seventeenth round*).
+    fn alone_apart(&self, found: &mut [Found]) {
+        let alone: Vec<usize> = (0..found.len())
+            .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
+            .filter(|&i| {
+                let (f, signal) = (&found[i], self.rules[found[i].rule].signal);
+                !found.iter().enumerate().any(|(j, g)| {
+                    j != i
+                        && g.suppressed_by.is_none()
+                        && self.rules[g.rule].signal == signal
+                        && g.paragraph.abs_diff(f.paragraph) <= 1
+                })
+            })
+            .collect();
+        for i in alone {
+            found[i].suppressed_by = Some("together".to_string());
+        }
     }
 
     /// Derived rules that a counted hit of `rule` at `s..e` sets off: those
@@ -1332,6 +1369,7 @@ impl<'a> Loader<'a> {
             file: p.path.clone(),
             unless,
             requires,
+            together: def.together,
             max_hits: def.max_hits.unwrap_or(usize::MAX),
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),

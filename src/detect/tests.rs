@@ -734,4 +734,25 @@ fn a_model_rule_reads_the_subject_only_when_asked() {
     );
     let err = RuleSet::load(dir.path()).err().unwrap().to_string();
     assert!(err.contains("`subject` is for model rules only"), "{err}");
+
+#[test]
+fn a_together_rule_counts_only_beside_its_categorys_other_evidence_nearby() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.toml"), "[[rule]]\nid = \"d.lean\"\ncategory = \"discrimination\"\nweight = 0.5\ndescription = \"d\"\nwords = [\"lean\"]\ntogether = true\nmust_match = [\"lean and lean\", \"lean group\"]\nmust_not_match = [\"lean\"]\n\n[[rule]]\nid = \"d.group\"\ncategory = \"discrimination\"\nweight = 0.5\nmax_hits = 1\ndescription = \"d\"\nwords = [\"group\"]\nmust_match = [\"group\"]\n").unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let flagged = |text: &str| {
+        let det = own_with(&rules, text);
+        det.categories.contains(&Category::Discrimination)
+    };
+    // Two clues in one paragraph, or in paragraphs side by side, flag…
+    assert!(flagged("A lean one. Then the group."));
+    assert!(flagged("A lean one.\n\nThen the group."));
+    assert!(flagged("A lean one.\n\nAnother lean one."));
+    // …two paragraphs apart they do not: the lean hit is suppressed.
+    let far = "A lean one.\n\nNothing here.\n\nThen the group.";
+    assert!(!flagged(far));
+    let det = own_with(&rules, far);
+    assert!(det.suppressed.iter().any(|s| s.reason == "together"));
+    assert!(!flagged("A lean one.\n\nNothing.\n\nAnother lean one."));
 }
