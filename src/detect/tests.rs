@@ -734,6 +734,7 @@ fn a_model_rule_reads_the_subject_only_when_asked() {
     );
     let err = RuleSet::load(dir.path()).err().unwrap().to_string();
     assert!(err.contains("`subject` is for model rules only"), "{err}");
+}
 
 #[test]
 fn a_together_rule_counts_only_beside_its_categorys_other_evidence_nearby() {
