@@ -286,9 +286,15 @@ pub fn sentence_pairs(text: &str) -> Vec<std::ops::Range<usize>> {
     let sentences = super::sentence::split(text);
     sentences
         .windows(2)
-        .filter(|p| !text[p[0].end..p[1].start].contains('\n'))
+        .filter(|p| paired(text, &p[0], &p[1]))
         .map(|p| p[0].start..p[1].end)
         .collect()
+}
+
+/// Whether two adjacent sentences make a pair: no line break between them
+/// (a sentence ended by a line break starts no pair).
+fn paired(text: &str, first: &Range<usize>, second: &Range<usize>) -> bool {
+    !text[first.end..second.start].contains('\n')
 }
 
 /// Byte spans of the words of `text`: runs of letters, digits and
@@ -965,7 +971,7 @@ impl Scorers {
         }
         if pairs {
             for (i, two) in sentences.windows(2).enumerate() {
-                if text[two[0].end..two[1].start].contains('\n') {
+                if !paired(text, &two[0], &two[1]) {
                     continue;
                 }
                 let (unit, of) = (two[0].start..two[1].end, firsts[i]..firsts[i + 2]);
