@@ -297,18 +297,43 @@ fn paired(text: &str, first: &Range<usize>, second: &Range<usize>) -> bool {
     !text[first.end..second.start].contains('\n')
 }
 
+/// What [`word_spans`] makes of a byte that starts a character: an ASCII
+/// byte is a word's (a letter, a digit or an apostrophe) or not; a
+/// non-ASCII one starts a character that is decoded.
+const NOT_WORD: u8 = 0;
+const WORD: u8 = 1;
+const DECODE: u8 = 2;
+
+/// [`NOT_WORD`], [`WORD`] or [`DECODE`] per byte: one load per ASCII byte.
+static WORD_BYTES: [u8; 256] = {
+    let mut table = [NOT_WORD; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if !byte.is_ascii() {
+            DECODE
+        } else if byte.is_ascii_alphanumeric() || byte == b'\'' {
+            WORD
+        } else {
+            NOT_WORD
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out. ASCII is read byte by
-/// byte; only a non-ASCII character is decoded.
+/// byte ([`WORD_BYTES`]); only a non-ASCII character is decoded.
 fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
     // Whether the character at byte `i` is a word's, and its length.
-    let word_at = move |i: usize| match bytes[i] {
-        b if b.is_ascii() => (b.is_ascii_alphanumeric() || b == b'\'', 1),
-        _ => {
+    let word_at = move |i: usize| match WORD_BYTES[usize::from(bytes[i])] {
+        DECODE => {
             let c = text[i..].chars().next().expect("a character starts here");
             (c.is_alphanumeric(), c.len_utf8())
         }
+        class => (class == WORD, 1),
     };
     let mut at = 0;
     std::iter::from_fn(move || loop {
@@ -418,22 +443,22 @@ pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<St
         }
         true
     };
-    let words: Vec<_> = word_spans(&norm.text)
-        .map(|(s, e)| (s, e, title(s, e)))
+    // Only the title-case words (few), each with its place among all the
+    // words: a run is of words next to each other.
+    let words: Vec<_> = (word_spans(&norm.text).enumerate())
+        .filter_map(|(n, (s, e))| Some((n, s, title(s, e)?)))
         .collect();
     let mut capitals = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let Some((first, first_end)) = words[i].2 else {
-            i += 1;
-            continue;
-        };
+        let (first, first_end) = words[i].2;
         let mut j = i;
-        while let (Some((_, end)), Some(&(_, _, Some((next, _))))) = (words[j].2, words.get(j + 1))
-        {
-            if !o[end..next]
-                .iter()
-                .all(|&b| b.is_ascii_whitespace() || b == b'-')
+        while let Some(&(n, _, (next, _))) = words.get(j + 1) {
+            let (_, end) = words[j].2;
+            if n != words[j].0 + 1
+                || !o[end..next]
+                    .iter()
+                    .all(|&b| b.is_ascii_whitespace() || b == b'-')
             {
                 break;
             }
@@ -441,7 +466,7 @@ pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<St
         }
         let from = if starts_sentence(first) { i + 1 } else { i };
         if !TITLES.contains(&&original[first..first_end]) && j > from {
-            capitals.extend(words[from..=j].iter().map(|w| w.0));
+            capitals.extend(words[from..=j].iter().map(|w| w.1));
         }
         i = j + 1;
     }
@@ -468,19 +493,26 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 /// joined (a skeleton stands alone). The
 /// one walk both [`features_with`] (tokens are names) and
 /// [`SentenceScorer`] (tokens are numbers) make, so they cannot disagree.
+///
+/// Written as plain loops over the fixed three and two tokens, which the
+/// compiler unrolls (iterators flattening the `Option`s were a fifth of
+/// full scoring's instructions).
 fn for_each_feature<T: Copy>(slots: &[[Option<T>; 3]], mut each: impl FnMut(Feature<T>)) {
     for slot in slots {
-        slot.iter()
-            .flatten()
-            .for_each(|&t| each(Feature::Single(t)));
+        for t in slot {
+            let Some(t) = *t else { continue };
+            each(Feature::Single(t));
+        }
     }
     for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
         for (i, first) in slots.iter().enumerate() {
             let Some(second) = slots.get(i + gap) else {
                 break;
             };
-            for &a in first[..2].iter().flatten() {
-                for &b in second[..2].iter().flatten() {
+            for a in &first[..2] {
+                let Some(a) = *a else { continue };
+                for b in &second[..2] {
+                    let Some(b) = *b else { continue };
                     each(Feature::Two(kind, a, b));
                 }
             }
@@ -525,7 +557,7 @@ pub struct SentenceScorer {
     numbered: Vec<Numbered>,
     /// Pair and skip features (their kind and words' numbers, see
     /// [`feature_key`]) → weight.
-    weights: HashMap<u64, f32, FxBuildHasher>,
+    weights: PairWeights,
     /// Whether any feature is a skeleton ([`skeleton`]): if none is, no
     /// word's skeleton is worked out.
     skeletons: bool,
@@ -553,12 +585,108 @@ struct Reach {
     ends: [u8; 2],
 }
 
-impl Reach {
-    /// The most a pair or skip (`pair` 0 or 1) of this word then `next`
-    /// can add.
-    fn with(&self, next: &Reach, pair: usize) -> f32 {
-        let features = self.starts[pair] * next.ends[pair];
-        f32::from(features) * self.first[pair].min(next.second[pair])
+/// How many scorers the screen adds up at once: each scorer's sum is one
+/// lane of a chunk of [`LANES`] ([`Reaches`]), so the compiler adds a
+/// chunk's lanes together.
+const LANES: usize = 8;
+
+/// One word's [`Reach`] in the [`LANES`] scorers of one chunk (lane `l` of
+/// chunk `c` is scorer `c * LANES + l`; a lane past the last scorer is 0),
+/// the counts as floats.
+#[derive(Clone, Copy, Default)]
+struct Reaches {
+    single: [f32; LANES],
+    first: [[f32; LANES]; 2],
+    second: [[f32; LANES]; 2],
+    starts: [[f32; LANES]; 2],
+    ends: [[f32; LANES]; 2],
+}
+
+impl Reaches {
+    /// Into each lane of `sum`, the most a pair or skip (`pair` 0 or 1) of
+    /// this word then `next` can add: `starts × ends` features, each
+    /// weighing at most the smaller largest weight (a count of at most 4,
+    /// so the product is exact, as it was in integers).
+    #[inline(always)]
+    fn add_with(&self, next: &Reaches, pair: usize, sum: &mut [f32; LANES]) {
+        for (l, sum) in sum.iter_mut().enumerate() {
+            let (a, b) = (self.first[pair][l], next.second[pair][l]);
+            let least = if b < a { b } else { a };
+            *sum += self.starts[pair][l] * next.ends[pair][l] * least;
+        }
+    }
+
+    /// Lane `l` set from one scorer's reach.
+    fn set(&mut self, l: usize, reach: &Reach) {
+        self.single[l] = reach.single;
+        for pair in 0..2 {
+            self.first[pair][l] = reach.first[pair];
+            self.second[pair][l] = reach.second[pair];
+            self.starts[pair][l] = f32::from(reach.starts[pair]);
+            self.ends[pair][l] = f32::from(reach.ends[pair]);
+        }
+    }
+}
+
+/// One token of a word in a [`SentenceScorer`] (the word, its class or its
+/// skeleton), as scoring reads it: its number, and its [`Numbered`]
+/// weight alone and places, so that scoring reads no other table for a
+/// word.
+#[derive(Clone, Copy)]
+pub struct Token {
+    number: u32,
+    single: f32,
+    places: u8,
+}
+
+/// A [`SentenceScorer`]'s pair and skip features ([`feature_key`]) and
+/// their weights, in one open-addressed table: a key's first slot is
+/// taken from its top bits after one multiplication, then the slots after
+/// it in turn, until the key or an empty slot (key 0, which no feature's
+/// is: its kind is 1 or 2). At most half full, so a feature that is not
+/// there is found missing after a slot or two.
+#[derive(Default)]
+struct PairWeights {
+    slots: Vec<(u64, f32)>,
+    /// 64 less the bits of a slot's index.
+    shift: u32,
+}
+
+impl PairWeights {
+    fn new(pairs: &[(u64, f32)]) -> PairWeights {
+        let len = (2 * pairs.len()).next_power_of_two().max(2);
+        let mut table = PairWeights {
+            slots: vec![(0, 0.0); len],
+            shift: 64 - len.trailing_zeros(),
+        };
+        for &(key, weight) in pairs {
+            let mut at = table.first_slot(key);
+            while table.slots[at].0 != 0 && table.slots[at].0 != key {
+                at = (at + 1) & (len - 1);
+            }
+            table.slots[at] = (key, weight);
+        }
+        table
+    }
+
+    fn first_slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<f32> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.first_slot(key);
+        loop {
+            let &(k, weight) = self.slots.get(at)?;
+            if k == key {
+                return Some(weight);
+            }
+            if k == 0 {
+                return None;
+            }
+            at = (at + 1) & mask;
+        }
     }
 }
 
@@ -602,13 +730,14 @@ impl SentenceScorer {
             bias: model.bias,
             words: HashMap::default(),
             numbered: Vec::new(),
-            weights: HashMap::default(),
+            weights: PairWeights::default(),
             skeletons: false,
             largest: 0.0,
             skeleton_most: 0.0,
         };
         // Searched for with one finder, not a new searcher per feature.
         let skip = memchr::memmem::Finder::new(SKIP);
+        let mut pairs = Vec::new();
         for (feature, &weight) in &model.weights {
             scorer.skeletons |= feature.starts_with(SKELETON);
             // A name is split the one way a feature's name is built (words
@@ -629,7 +758,7 @@ impl SentenceScorer {
                     let b = scorer.number(second);
                     scorer.numbered[a as usize].places |= self::first(kind);
                     scorer.numbered[b as usize].places |= self::second(kind);
-                    scorer.weights.insert(feature_key(kind, a, b), weight);
+                    pairs.push((feature_key(kind, a, b), weight));
                     let pair = kind as usize - 1;
                     let most = &mut scorer.numbered[a as usize].most_first[pair];
                     *most = most.max(weight);
@@ -642,6 +771,7 @@ impl SentenceScorer {
                 scorer.skeleton_most = scorer.skeleton_most.max(weight);
             }
         }
+        scorer.weights = PairWeights::new(&pairs);
         for (word, class) in &model.classes.of_word {
             if let Some(&[class, _]) = scorer.words.get(class.as_str()) {
                 scorer
@@ -655,11 +785,11 @@ impl SentenceScorer {
 
     /// What a word whose numbers ([`SentenceScorer::numbers_of`]) are
     /// `numbers` can add at most.
-    fn reach(&self, numbers: &[Option<u32>; 3]) -> Reach {
+    fn reach(&self, tokens: &[Option<Token>; 3]) -> Reach {
         let mut reach = Reach::default();
-        for (slot, number) in numbers.iter().enumerate() {
-            let Some(number) = number else { continue };
-            let numbered = &self.numbered[*number as usize];
+        for (slot, token) in tokens.iter().enumerate() {
+            let Some(token) = token else { continue };
+            let numbered = &self.numbered[token.number as usize];
             reach.single += numbered.single;
             if slot == 2 {
                 // A skeleton stands alone.
@@ -691,48 +821,54 @@ impl SentenceScorer {
 
     /// The score of the sentence whose stemmed words ([`stems`]) are
     /// `words`; `numbers` is scratch space.
-    pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<u32>; 3]>) -> f32 {
+    pub fn score(&self, words: &[&str], numbers: &mut Vec<[Option<Token>; 3]>) -> f32 {
         let mut buffer = String::new();
         numbers.clear();
         numbers.extend(words.iter().map(|w| self.numbers_of(w, &mut buffer)));
         self.score_numbered(numbers)
     }
 
-    /// A word's number, its class's and its skeleton's, where some feature
+    /// A word's token, its class's and its skeleton's, where some feature
     /// has them; `buffer` is scratch space for the skeleton.
-    fn numbers_of(&self, word: &str, buffer: &mut String) -> [Option<u32>; 3] {
-        let known = |n: u32| (n != UNKNOWN).then_some(n);
+    fn numbers_of(&self, word: &str, buffer: &mut String) -> [Option<Token>; 3] {
         let [number, class] = self.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
         [
-            known(number),
-            known(class),
+            self.token(number),
+            self.token(class),
             self.skeleton_number(word, buffer),
         ]
     }
 
-    /// The number of a word's skeleton, where some feature is that skeleton.
-    fn skeleton_number(&self, word: &str, buffer: &mut String) -> Option<u32> {
+    /// The token of word number `number` ([`UNKNOWN`]: none).
+    fn token(&self, number: u32) -> Option<Token> {
+        let numbered = self.numbered.get(number as usize)?;
+        Some(Token {
+            number,
+            single: numbered.single,
+            places: numbered.places,
+        })
+    }
+
+    /// The token of a word's skeleton, where some feature is that skeleton.
+    fn skeleton_number(&self, word: &str, buffer: &mut String) -> Option<Token> {
         if !self.skeletons || !skeleton(word, buffer) {
             return None;
         }
-        Some(self.words.get(buffer.as_str())?[0]).filter(|&n| n != UNKNOWN)
+        self.token(self.words.get(buffer.as_str())?[0])
     }
 
-    /// The score of a sentence whose words have the numbers `numbers`
+    /// The score of a sentence whose words have the tokens `numbers`
     /// ([`SentenceScorer::numbers_of`] each).
-    fn score_numbered(&self, numbers: &[[Option<u32>; 3]]) -> f32 {
+    fn score_numbered(&self, numbers: &[[Option<Token>; 3]]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
         for_each_feature(numbers, |feature| match feature {
-            Feature::Single(a) => sum += self.numbered[a as usize].single,
+            Feature::Single(a) => sum += a.single,
             Feature::Two(kind, a, b) => {
-                let can = self.numbered[a as usize].places & first(kind) != 0
-                    && self.numbered[b as usize].places & second(kind) != 0;
-                if let Some(w) = can
-                    .then(|| self.weights.get(&feature_key(kind, a, b)))
-                    .flatten()
-                {
-                    sum += w;
+                if a.places & first(kind) != 0 && b.places & second(kind) != 0 {
+                    if let Some(w) = self.weights.get(feature_key(kind, a.number, b.number)) {
+                        sum += w;
+                    }
                 }
             }
         });
@@ -775,12 +911,14 @@ pub struct Scorers {
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]).
-    numbers: Vec<[Option<u32>; 3]>,
-    /// At the same places: what the word can add at most in scorer `k`.
-    reach: Vec<Reach>,
-    /// Per scorer: what a word outside every vocabulary can add at most
-    /// (its skeleton alone).
-    outside: Vec<Reach>,
+    numbers: Vec<[Option<Token>; 3]>,
+    /// For vocabulary word `i`, at `i * chunks + c`: what the word can add
+    /// at most in the scorers of chunk `c` ([`Reaches`]); after the last
+    /// word, at place [`Scorers::outside`], what a word outside every
+    /// vocabulary can add at most (its skeleton alone).
+    reach: Vec<Reaches>,
+    /// How many chunks of [`LANES`] scorers there are.
+    chunks: usize,
     /// Whether any scorer has a skeleton feature: a word outside the
     /// vocabulary (a misspelling) may still have a known skeleton.
     skeletons: bool,
@@ -790,9 +928,9 @@ pub struct Scorers {
 #[derive(Default)]
 pub struct ScoringScratch {
     /// Per word of the sentence: its place in the vocabulary.
-    places: Vec<Option<usize>>,
+    places: Vec<u32>,
     /// Per word of the sentence: its numbers in one scorer.
-    numbers: Vec<[Option<u32>; 3]>,
+    numbers: Vec<[Option<Token>; 3]>,
     /// A word's skeleton, worked out in place.
     skeleton: String,
     /// The word spans of a text ([`Scorers::screened_sentences`]).
@@ -800,8 +938,11 @@ pub struct ScoringScratch {
     /// Per sentence of that text: the index in `spans` of its first word,
     /// then the number of words.
     firsts: Vec<usize>,
-    /// Per scorer: the screen's sum ([`Scorers::screened`]).
-    most: Vec<f32>,
+    /// Per chunk: the screen's sums ([`Scorers::screened`]).
+    most: Vec<[f32; LANES]>,
+    /// Per sentence of a text, at `i * chunks + c`: the screen's sums of a
+    /// sentence of one window, which the pair pass adds up.
+    sums: Vec<[f32; LANES]>,
 }
 
 impl Scorers {
@@ -814,25 +955,36 @@ impl Scorers {
             let next = vocabulary.len() as u32;
             vocabulary.entry(word.clone()).or_insert(next);
         }
-        let mut numbers = vec![[None; 3]; vocabulary.len() * scorers.len()];
+        assert!(
+            vocabulary.len() < u32::MAX as usize,
+            "a vocabulary of 2^32 words"
+        );
+        let n = scorers.len();
+        let mut numbers = vec![[None; 3]; vocabulary.len() * n];
         let mut buffer = String::new();
         for (word, &place) in &vocabulary {
             for (k, scorer) in scorers.iter().enumerate() {
-                numbers[place as usize * scorers.len() + k] = scorer.numbers_of(word, &mut buffer);
+                numbers[place as usize * n + k] = scorer.numbers_of(word, &mut buffer);
             }
         }
-        let mut reach = vec![Reach::default(); numbers.len()];
-        for (place, numbers) in numbers.iter().enumerate() {
-            reach[place] = scorers[place % scorers.len()].reach(numbers);
+        let chunks = n.div_ceil(LANES);
+        let mut reach = vec![Reaches::default(); (vocabulary.len() + 1) * chunks];
+        for (at, numbers) in numbers.iter().enumerate() {
+            let (place, k) = (at / n, at % n);
+            let reach = &mut reach[place * chunks + k / LANES];
+            reach.set(k % LANES, &scorers[k].reach(numbers));
+        }
+        // Outside every vocabulary: at most a skeleton alone.
+        let outside = vocabulary.len() * chunks;
+        for (k, scorer) in scorers.iter().enumerate() {
+            let most = Reach {
+                single: scorer.skeleton_most,
+                ..Reach::default()
+            };
+            reach[outside + k / LANES].set(k % LANES, &most);
         }
         let floors: Vec<f64> = least.iter().map(|&least| floor_of(least)).collect();
         let skeletons = scorers.iter().any(|s| s.skeletons);
-        let outside = (scorers.iter())
-            .map(|scorer| Reach {
-                single: scorer.skeleton_most,
-                ..Reach::default()
-            })
-            .collect();
         Scorers {
             scorers,
             pair_floors: floors.clone(),
@@ -840,7 +992,7 @@ impl Scorers {
             vocabulary,
             numbers,
             reach,
-            outside,
+            chunks,
             skeletons,
         }
     }
@@ -851,6 +1003,11 @@ impl Scorers {
 
     pub fn is_empty(&self) -> bool {
         self.scorers.is_empty()
+    }
+
+    /// The place of a word outside every vocabulary.
+    fn outside(&self) -> u32 {
+        self.vocabulary.len() as u32
     }
 
     /// Into `scores[k]`, the score of scorer `k` for the sentence whose
@@ -907,6 +1064,7 @@ impl Scorers {
         };
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
+        self.screen(&places, &mut scratch.most);
         self.screened_placed(words, &places, floors, scratch, scores);
         scratch.places = places;
     }
@@ -930,6 +1088,10 @@ impl Scorers {
     /// so splitting the pair's text gives no other word. Its units and
     /// scores are those of splitting, stemming and looking up the pair's
     /// text again, to the bit (the model screen test checks both passes).
+    /// A pair of one window takes its screen's sums from its two
+    /// sentences' (each one window) and the pairs and skips that cross
+    /// between them: the same terms in another order, which the screen's
+    /// room for rounding covers.
     pub fn screened_sentences(
         &self,
         text: &str,
@@ -942,8 +1104,10 @@ impl Scorers {
         let mut spans = std::mem::take(&mut scratch.spans);
         let mut firsts = std::mem::take(&mut scratch.firsts);
         let mut places = std::mem::take(&mut scratch.places);
+        let mut sums = std::mem::take(&mut scratch.sums);
         spans.clear();
         firsts.clear();
+        sums.clear();
         for sentence in &sentences {
             firsts.push(spans.len());
             let at = sentence.start;
@@ -968,27 +1132,80 @@ impl Scorers {
                 scores,
                 |unit, scores| each(false, unit, scores),
             );
+            // A sentence of one window: its sums, for the pairs it is in
+            // (of a longer one: its last window's, never read).
+            sums.extend_from_slice(&scratch.most);
         }
         if pairs {
+            let chunks = self.chunks;
             for (i, two) in sentences.windows(2).enumerate() {
                 if !paired(text, &two[0], &two[1]) {
                     continue;
                 }
                 let (unit, of) = (two[0].start..two[1].end, firsts[i]..firsts[i + 2]);
-                self.screened_windows(
-                    &placed,
-                    unit,
-                    of,
+                if of.len() > WINDOW_WORDS {
+                    self.screened_windows(
+                        &placed,
+                        unit,
+                        of,
+                        &self.pair_floors,
+                        scratch,
+                        scores,
+                        |unit, scores| each(true, unit, scores),
+                    );
+                    continue;
+                }
+                let mut most = std::mem::take(&mut scratch.most);
+                most.clear();
+                let (first, second) = (&sums[i * chunks..][..chunks], &sums[(i + 1) * chunks..]);
+                for (c, (first, second)) in first.iter().zip(second).enumerate() {
+                    let mut sum = [0.0; LANES];
+                    for (l, sum) in sum.iter_mut().enumerate() {
+                        *sum = first[l] + second[l];
+                    }
+                    self.cross(&places, firsts[i + 1], of.clone(), c, &mut sum);
+                    most.push(sum);
+                }
+                scratch.most = most;
+                self.screened_placed(
+                    &words[of.clone()],
+                    &places[of],
                     &self.pair_floors,
                     scratch,
                     scores,
-                    |unit, scores| each(true, unit, scores),
                 );
+                each(true, unit, scores);
             }
         }
         scratch.spans = spans;
         scratch.firsts = firsts;
         scratch.places = places;
+        scratch.sums = sums;
+    }
+
+    /// Into `sum`, chunk `c`'s screen terms of the words `of` (at `places`)
+    /// that pair or skip across `second`, the first word of their second
+    /// sentence.
+    fn cross(
+        &self,
+        places: &[u32],
+        second: usize,
+        of: Range<usize>,
+        c: usize,
+        sum: &mut [f32; LANES],
+    ) {
+        let row = |i: usize| &self.reach[places[i] as usize * self.chunks + c];
+        if second == of.start || second == of.end {
+            return;
+        }
+        let last = row(second - 1);
+        last.add_with(row(second), 0, sum);
+        if second + 1 < of.end {
+            last.add_with(row(second + 1), 1, sum);
+        }
+        if second - 1 > of.start {
+            row(second - 2).add_with(row(second), 1, sum);
+        }
     }
 
     /// The windows of one span read as a sentence (`unit`, whose words are
@@ -1010,6 +1227,7 @@ impl Scorers {
                 false => placed.spans[of.start + w.start].0..placed.spans[of.start + w.end - 1].1,
             };
             let w = of.start + w.start..of.start + w.end;
+            self.screen(&placed.places[w.clone()], &mut scratch.most);
             self.screened_placed(
                 &placed.words[w.clone()],
                 &placed.places[w],
@@ -1021,103 +1239,105 @@ impl Scorers {
         }
     }
 
+    /// Into `most` (one per chunk of scorers), the screen's sums of the
+    /// words at `places` ([`Scorers::look_up`]): what they can add at most.
+    fn screen(&self, places: &[u32], most: &mut Vec<[f32; LANES]>) {
+        // Each scorer's sum, walking the words once for all of them: word
+        // `i`'s reach in every scorer lies together, a chunk of scorers to
+        // a [`Reaches`]. Per scorer the terms are added in the same order
+        // as one walk per scorer would (the word alone, then with the
+        // next, then with the one after).
+        let chunks = self.chunks;
+        let row = |i: usize| &self.reach[places[i] as usize * chunks..][..chunks];
+        most.clear();
+        most.resize(chunks, [-0.0; LANES]);
+        for i in 0..places.len() {
+            let word = row(i);
+            let (next, after) = (
+                places.get(i + 1).map(|_| row(i + 1)),
+                places.get(i + 2).map(|_| row(i + 2)),
+            );
+            for (c, sum) in most.iter_mut().enumerate() {
+                let word = &word[c];
+                for (sum, single) in sum.iter_mut().zip(&word.single) {
+                    *sum += single;
+                }
+                if let Some(next) = next {
+                    word.add_with(&next[c], 0, sum);
+                }
+                if let Some(after) = after {
+                    word.add_with(&after[c], 1, sum);
+                }
+            }
+        }
+    }
+
     /// [`Scorers::screened`] of `words`, whose places ([`Scorers::look_up`])
-    /// are `places`, against `floors` (one per scorer).
+    /// are `places` and whose screen's sums ([`Scorers::screen`]) are
+    /// `scratch.most`, against `floors` (one per scorer): each scorer whose
+    /// sum, with room for rounding, reaches its floor is scored in full;
+    /// the rest `None`.
     fn screened_placed(
         &self,
         words: &[&str],
-        places: &[Option<usize>],
+        places: &[u32],
         floors: &[f64],
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
     ) {
         // Each word brings at most 11 features (3 alone, 4 pairs, 4 skips);
         // the rounding of a sum of `f` terms, each at most `largest`, is
-        // under `f * f * largest * 2^-24`: twice that (one more term for
-        // the bias) covers the screen's sum and the score's.
+        // under `f * f * largest * 2^-24`, in whatever order they are
+        // added: twice that (one more term for the bias) covers the
+        // screen's sum and the score's.
         let terms = (11 * words.len() + 1) as f64;
-        // Each scorer's sum, walking the words once for all of them: word
-        // `i`'s reach in every scorer lies together ([`Scorers::reach`]).
-        // Per scorer the terms are added in the same order as one walk per
-        // scorer would (the word alone, then with the next, then with the
-        // one after), so each sum is the same to the bit.
-        let n = self.scorers.len();
-        let row = |i: usize| match places[i] {
-            Some(p) => &self.reach[p..p + n],
-            // Outside every vocabulary: at most a skeleton alone.
-            None => &self.outside[..],
-        };
-        let mut most = std::mem::take(&mut scratch.most);
-        most.clear();
-        most.resize(n, -0.0f32);
-        for i in 0..words.len() {
-            let word = row(i);
-            let (next, after) = (
-                places.get(i + 1).map(|_| row(i + 1)),
-                places.get(i + 2).map(|_| row(i + 2)),
-            );
-            for k in 0..n {
-                if floors[k] == f64::INFINITY {
-                    // No rule of this pass needs the scorer (the pair pass
-                    // and a weights file no pair rule reads): never scored.
-                    continue;
-                }
-                let mut sum = most[k] + word[k].single;
-                if let Some(next) = next {
-                    sum += word[k].with(&next[k], 0);
-                }
-                if let Some(after) = after {
-                    sum += word[k].with(&after[k], 1);
-                }
-                most[k] = sum;
-            }
-        }
         for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
+            if floors[k] == f64::INFINITY {
+                // No rule of this pass needs the scorer (the pair pass
+                // and a weights file no pair rule reads): never scored.
+                *score = None;
+                continue;
+            }
             let largest = f64::from(scorer.largest.max(scorer.bias.abs()));
             let rounding = terms * terms * largest * 2f64.powi(-23);
-            let most = f64::from(scorer.bias) + f64::from(most[k]) + rounding;
+            let sum = scratch.most[k / LANES][k % LANES];
+            let most = f64::from(scorer.bias) + f64::from(sum) + rounding;
             *score = (most >= floors[k]).then(|| {
                 self.number_words(k, words, places, scratch);
                 scorer.score_numbered(&scratch.numbers)
             });
         }
-        scratch.most = most;
     }
 
-    /// Each word's place in the vocabulary, into `places`.
-    fn look_up(&self, words: &[&str], places: &mut Vec<Option<usize>>) {
-        let n = self.scorers.len();
+    /// Each word's place in the vocabulary, into `places`
+    /// ([`Scorers::outside`] for a word in none).
+    fn look_up(&self, words: &[&str], places: &mut Vec<u32>) {
+        let outside = self.outside();
         places.clear();
         places.extend(
             words
                 .iter()
-                .map(|w| self.vocabulary.get(*w).map(|&p| p as usize * n)),
+                .map(|w| self.vocabulary.get(*w).copied().unwrap_or(outside)),
         );
     }
 
     /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
     /// `words`, whose places ([`Scorers::look_up`]) are `places`, into
     /// `scratch.numbers`.
-    fn number_words(
-        &self,
-        k: usize,
-        words: &[&str],
-        places: &[Option<usize>],
-        scratch: &mut ScoringScratch,
-    ) {
-        let scorer = &self.scorers[k];
+    fn number_words(&self, k: usize, words: &[&str], places: &[u32], scratch: &mut ScoringScratch) {
+        let (scorer, n, outside) = (&self.scorers[k], self.scorers.len(), self.outside());
         scratch.numbers.clear();
-        for (word, place) in words.iter().zip(places) {
+        for (word, &place) in words.iter().zip(places) {
             let numbers = match place {
-                Some(p) => self.numbers[p + k],
                 // Outside every scorer's vocabulary: only its skeleton
                 // can be known.
-                None if self.skeletons => [
+                p if p == outside && self.skeletons => [
                     None,
                     None,
                     scorer.skeleton_number(word, &mut scratch.skeleton),
                 ],
-                None => [None; 3],
+                p if p == outside => [None; 3],
+                p => self.numbers[p as usize * n + k],
             };
             scratch.numbers.push(numbers);
         }
@@ -1130,7 +1350,7 @@ impl Scorers {
 struct Placed<'a, 't> {
     spans: &'a [(usize, usize)],
     words: &'a [&'t str],
-    places: &'a [Option<usize>],
+    places: &'a [u32],
 }
 
 /// One number for a feature: its kind and its (one or two) words' numbers.
