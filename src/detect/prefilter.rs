@@ -111,6 +111,31 @@ impl Compiled {
         }
     }
 
+    /// The parts of every conjunction and alternative put in the order
+    /// that settles it soonest: a conjunction's plain literal sets first,
+    /// rarest first (the rarest is usually the set that named the regex,
+    /// found already; the next rarest is the likeliest to be missing); an
+    /// alternative's plain sets first too, commonest first. Only the order
+    /// of a check with no side effects changes, never its answer.
+    fn order(&mut self, set_cost: &[f64]) {
+        let all = matches!(self, Compiled::All(_));
+        match self {
+            Compiled::True | Compiled::Any(_) => {}
+            Compiled::All(subs) | Compiled::Either(subs) => {
+                subs.iter_mut().for_each(|s| s.order(set_cost));
+                let key = |r: &Compiled| {
+                    let cost = r.cost(set_cost);
+                    let compound = !matches!(r, Compiled::Any(_));
+                    (compound, if all { cost } else { -cost })
+                };
+                subs.sort_by(|a, b| {
+                    let (a, b) = (key(a), key(b));
+                    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
+                });
+            }
+        }
+    }
+
     /// Whether the text holds this: set `i` was found when `found[i]` is
     /// the scan's `stamp`.
     fn holds(&self, found: &[u32], stamp: u32) -> bool {
@@ -219,6 +244,10 @@ impl Prefilter {
             for set in sets {
                 regexes_of[set].push(regex);
             }
+        }
+        let mut requirements = requirements;
+        for req in &mut requirements {
+            req.order(&set_cost);
         }
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::default();
