@@ -904,7 +904,7 @@ pub struct Scorers {
     /// gives a little less than that score: a sentence whose sum cannot
     /// reach it is not scored.
     floors: Vec<f64>,
-    /// The same for the pair pass ([`Scorers::screened_pairs`]): from the
+    /// The same for the pair pass ([`Scorers::screened_sentences`]): from the
     /// least score of the rules that read two sentences as one; infinite
     /// for a scorer no such rule uses, so the pass scores it on no pair.
     pair_floors: Vec<f64>,
@@ -1035,7 +1035,7 @@ impl Scorers {
     /// As [`Scorers::score`], but `None` for a scorer the sentence cannot
     /// reach the least score of (given to [`Scorers::new`]), without
     /// scoring it: most sentences are far from every threshold. The screen
-    /// is [`SentenceScorer::most`], which looks up no pair feature; a
+    /// ([`Scorers::screen`]) looks up no pair feature; a
     /// sentence whose most, with room for the rounding of both sums, is
     /// under the floor cannot score the least score. A score given is the
     /// full one, to the bit.
