@@ -523,8 +523,10 @@ impl CompiledRules {
     /// Derived rules that a counted hit of `rule` at `s..e` sets off: those
     /// following its signal whose sentence regex matches the hit's sentence
     /// (e.g. a hate remark in a sentence aimed at staff is also abuse).
-    /// Only full-weight hits count: a half-weight clue (a group named
-    /// neutrally) is not a hate remark on its own.
+    /// A full-weight derived rule follows only full-weight hits: a
+    /// half-weight clue (a group named neutrally) is not a hate remark on
+    /// its own. A half-weight derived rule follows half-weight hits too, its
+    /// own evidence half as strong.
     fn derived_from<'s>(
         &'s self,
         rule: usize,
@@ -536,7 +538,7 @@ impl CompiledRules {
         let strong = base.weight >= 1.0;
         self.derived
             .iter()
-            .filter(move |(_, of, _)| strong && *of == base.signal)
+            .filter(move |&&(d, of, _)| of == base.signal && (strong || self.rules[d].weight < 1.0))
             .filter(move |(_, _, condition)| {
                 condition.is_match(&text[sentence::around(text, s, e)])
             })

@@ -757,3 +757,23 @@ fn a_together_rule_counts_only_beside_its_categorys_other_evidence_nearby() {
     assert!(det.suppressed.iter().any(|s| s.reason == "together"));
     assert!(!flagged("A lean one.\n\nNothing.\n\nAnother lean one."));
 }
+
+#[test]
+fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = "[[rule]]\nid = \"d.lean\"\ncategory = \"discrimination\"\nweight = 0.5\ndescription = \"d\"\nwords = [\"lean\"]\nmust_match = [\"lean\"]\n\n[[rule]]\nid = \"d.slur\"\ncategory = \"discrimination\"\nweight = 1.0\ndescription = \"d\"\nwords = [\"slur\"]\nmust_match = [\"slur\"]\n\n[[rule]]\nid = \"a.full\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 1.0\ndescription = \"a\"\nregex = '''\\byou\\b'''\nmust_match = [\"you slur\"]\n\n[[rule]]\nid = \"a.half\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 0.5\ndescription = \"a\"\nregex = '''\\byou\\b'''\nmust_match = [\"you lean\"]\n";
+    std::fs::write(dir.path().join("d.toml"), rules).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    let fired = |text: &str| -> Vec<String> {
+        let det = own_with(&rules, text);
+        let mut ids: Vec<String> = det.hits.iter().map(|h| h.rule_id.clone()).collect();
+        ids.retain(|id| id.starts_with("a."));
+        ids
+    };
+    // A half-weight clue aimed at the reader: only the half-weight derived rule.
+    assert_eq!(fired("you are lean"), ["a.half"]);
+    // A full-weight one: both.
+    assert_eq!(fired("you are slur"), ["a.full", "a.half"]);
+    // Not aimed at the reader: neither.
+    assert!(fired("they are lean").is_empty());
+}
