@@ -835,7 +835,7 @@ impl SentenceScorer {
         [
             self.token(number),
             self.token(class),
-            self.skeleton_number(word, buffer),
+            self.skeleton_token(word, buffer),
         ]
     }
 
@@ -850,7 +850,7 @@ impl SentenceScorer {
     }
 
     /// The token of a word's skeleton, where some feature is that skeleton.
-    fn skeleton_number(&self, word: &str, buffer: &mut String) -> Option<Token> {
+    fn skeleton_token(&self, word: &str, buffer: &mut String) -> Option<Token> {
         if !self.skeletons || !skeleton(word, buffer) {
             return None;
         }
@@ -1334,7 +1334,7 @@ impl Scorers {
                 p if p == outside && self.skeletons => [
                     None,
                     None,
-                    scorer.skeleton_number(word, &mut scratch.skeleton),
+                    scorer.skeleton_token(word, &mut scratch.skeleton),
                 ],
                 p if p == outside => [None; 3],
                 p => self.numbers[p as usize * n + k],

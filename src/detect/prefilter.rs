@@ -226,7 +226,7 @@ impl Prefilter {
     /// syntax, as the `regex` crate reads it).
     pub fn new<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> Prefilter {
         let mut numbering = Numbering::default();
-        let requirements: Vec<Compiled> = requirements
+        let mut requirements: Vec<Compiled> = requirements
             .into_iter()
             .map(|req| numbering.compile(req))
             .collect();
@@ -245,7 +245,7 @@ impl Prefilter {
                 regexes_of[set].push(regex);
             }
         }
-        let mut requirements = requirements;
+        // After the triggers are chosen: ordering changes no answer.
         for req in &mut requirements {
             req.order(&set_cost);
         }
