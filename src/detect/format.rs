@@ -39,6 +39,15 @@ pub struct GuardDef {
     /// ("I'm not threatening you, *but*…").
     #[serde(default)]
     pub except: Option<Spanned<String>>,
+    /// A quotation guard: it applies only to a hit inside a double-quoted
+    /// quotation, and its `pattern` and `except` read the words that
+    /// introduce the quotation (from the paragraph before it up to its
+    /// opening mark), not the hit's sentence.
+    #[serde(default)]
+    pub quotation: bool,
+    /// Categories every rule of which has this guard, after its own `unless`.
+    #[serde(default)]
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,7 +21,7 @@ use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -111,6 +111,11 @@ struct Guard {
     name: String,
     pattern: WordRegex,
     except: Option<WordRegex>,
+    /// Reads the words that introduce the quotation holding the hit
+    /// ([`sentence::quotation_frame`]), and only applies inside one.
+    quotation: bool,
+    /// Categories every rule of which has this guard (`categories`).
+    categories: Vec<String>,
 }
 
 /// One word-list entry in the automaton.
@@ -707,12 +712,20 @@ impl CompiledRules {
             return None;
         }
         let sentence = &text[sentence::around(text, s, e)];
+        let frame = OnceCell::new();
         unless
             .iter()
             .map(|&g| &self.guards[g])
             .find(|g| {
-                g.pattern.is_match(sentence)
-                    && !g.except.as_ref().is_some_and(|x| x.is_match(sentence))
+                let read = if g.quotation {
+                    match frame.get_or_init(|| sentence::quotation_frame(text, s)) {
+                        Some(r) => &text[r.clone()],
+                        None => return false,
+                    }
+                } else {
+                    sentence
+                };
+                g.pattern.is_match(read) && !g.except.as_ref().is_some_and(|x| x.is_match(read))
             })
             .map(|g| g.name.clone())
     }
@@ -946,6 +959,14 @@ impl<'a> Loader<'a> {
                 rules.push(rule);
             }
         }
+        // Guards that name categories: every rule of those categories has them.
+        for rule in &mut rules {
+            for (i, g) in guards.iter().enumerate() {
+                if g.categories.contains(&rule.category) && !rule.unless.contains(&i) {
+                    rule.unless.push(i);
+                }
+            }
+        }
         let words = self.automaton(
             word_patterns
                 .iter()
@@ -1047,10 +1068,22 @@ impl<'a> Loader<'a> {
             Some(x) => Some(self.regex(p, x, &format!("guard `{name}` except"))?),
             None => None,
         };
+        for c in &g.categories {
+            if let Err(e) = parse_signal(c) {
+                self.err(
+                    &p.path,
+                    p.line(&g.name),
+                    format!("guard `{name}` categories: {e}"),
+                );
+                return None;
+            }
+        }
         Some(Guard {
             name,
             pattern,
             except,
+            quotation: g.quotation,
+            categories: g.categories.clone(),
         })
     }
 

@@ -38,6 +38,57 @@ pub fn paragraphs_around(text: &str, s: usize, e: usize) -> Range<usize> {
     start..end
 }
 
+/// When `s` lies inside a double-quoted quotation of its paragraph (or at
+/// its opening mark), the words that introduce it: from the start of the
+/// paragraph before the quotation up to its opening mark. Quotations that
+/// directly precede it (nothing but white space between: a run of quoted
+/// lines, or a quotation and its translation in the next paragraph) belong
+/// to the same introduction. `None` when `s` is not inside a quotation
+/// that closes in its paragraph: the scope of a quotation guard
+/// (`quotation = true`), so that "I've typed out what he said word for
+/// word:" judges the voice note under it.
+pub fn quotation_frame(text: &str, s: usize) -> Option<Range<usize>> {
+    let b = text.as_bytes();
+    let marks_before = |from: usize, to: usize| b[from..to].iter().filter(|&&c| c == b'"').count();
+    let paragraph_start = |i: usize| text[..i].rfind('\n').map_or(0, |n| n + 1);
+    let mut open = if marks_before(paragraph_start(s), s) % 2 == 1 {
+        text[..s].rfind('"')?
+    } else if b.get(s) == Some(&b'"') {
+        s
+    } else {
+        return None;
+    };
+    let paragraph_end = text[open + 1..]
+        .find('\n')
+        .map_or(text.len(), |n| open + 1 + n);
+    if !text[open + 1..paragraph_end].contains('"') {
+        return None;
+    }
+    loop {
+        let before = text[..open].trim_end();
+        if !before.ends_with('"') {
+            break;
+        }
+        let close = before.len() - 1;
+        let Some(earlier) = text[..close].rfind('"') else {
+            break;
+        };
+        if text[earlier..close].contains('\n')
+            || marks_before(paragraph_start(earlier), earlier) % 2 == 1
+        {
+            break;
+        }
+        open = earlier;
+    }
+    let this_paragraph = paragraph_start(open);
+    let start = if this_paragraph == 0 {
+        0
+    } else {
+        paragraph_start(this_paragraph - 1)
+    };
+    Some(start..open)
+}
+
 /// Every sentence of `text` that has a letter or digit in it, with leading
 /// and trailing white space trimmed off its range.
 pub fn split(text: &str) -> Vec<Range<usize>> {
@@ -102,5 +153,26 @@ mod tests {
             &t[paragraphs_around(t, s, s + 4)],
             "first para.\nhe was rude."
         );
+    }
+
+    #[test]
+    fn quotation_frame_is_what_introduces_the_quotation_holding_the_hit() {
+        // Inside a quotation: the paragraph before and its own up to the mark.
+        let t = "hello.\nhe left a voice note, word for word:\n\"i'll kill her\" he said. bye";
+        let s = t.find("kill").unwrap();
+        let f = quotation_frame(t, s).unwrap();
+        assert_eq!(&t[f], "he left a voice note, word for word:\n");
+        // A hit that starts at the opening mark is inside it too.
+        let q = t.find('"').unwrap();
+        assert_eq!(quotation_frame(t, q), quotation_frame(t, s));
+        // Outside a quotation (after it closes), or in one never closed: none.
+        assert!(quotation_frame(t, t.find("bye").unwrap()).is_none());
+        let t = "he said \"i'll kill you and never closed";
+        assert!(quotation_frame(t, t.find("kill").unwrap()).is_none());
+        // Quotations that directly precede it share its introduction: a run
+        // of quoted lines, a quotation and its translation below it.
+        let t = "things he said:\n\"one.\" \"two.\"\n\"three, i'll hurt you.\"";
+        let f = quotation_frame(t, t.find("hurt").unwrap()).unwrap();
+        assert_eq!(&t[f], "things he said:\n");
     }
 }

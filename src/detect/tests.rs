@@ -777,3 +777,41 @@ fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_no
     // Not aimed at the reader: neither.
     assert!(fired("they are lean").is_empty());
 }
+
+#[test]
+fn a_quotation_guard_reads_what_introduces_the_quotation_for_every_rule_of_its_categories() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = r#"[[guard]]
+name = "others"
+description = "d"
+quotation = true
+categories = ["threat_violence"]
+pattern = '''\bhe\s+said\s*:?\s*$'''
+
+[[rule]]
+id = "t.kill"
+category = "threat_violence"
+weight = 1.0
+description = "t"
+words = ["kill"]
+must_match = ["i will kill you"]
+"#;
+    std::fs::write(dir.path().join("t.toml"), files).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let flagged = |text: &str| {
+        let det = own_with(&rules, text);
+        det.categories.contains(&Category::ThreatViolence)
+    };
+    // The rule has no `unless`; the guard applies through `categories`.
+    assert!(!flagged(
+        "My neighbour came out and he said \"I will kill you\" to me."
+    ));
+    assert!(!flagged(
+        "What he said:\n\n\"I will kill her.\"\n\nPlease help."
+    ));
+    // The sender's own words, or a quotation introduced otherwise, still count.
+    assert!(flagged("I will kill you."));
+    assert!(flagged("So I said \"I will kill you\" and I meant it."));
+    assert!(flagged("He said nothing. I will kill him, \"officer\"."));
+}
