@@ -214,14 +214,11 @@ impl Normalized {
                 prev = b;
                 continue;
             }
-            let v = if b.is_ascii_whitespace() || b == 0x0b {
-                b' '
-            } else {
-                b
-            };
+            let squeezed = SQUEEZE[usize::from(b)];
+            let v = squeezed & 0x7f;
             out[kept] = v;
             starts[kept] = i;
-            kept += usize::from(!(prev == v && (v.is_ascii_alphabetic() || v == b' ')));
+            kept += usize::from(!(prev == v && squeezed & 0x80 != 0));
             prev = v;
         }
         out.truncate(kept);
@@ -273,6 +270,24 @@ impl Normalized {
         s
     }
 }
+
+/// What an ASCII byte is in the squeezed view ([`squeezed_char`]), with
+/// the top bit set where a run of it is squeezed ([`continues_run`]: a
+/// letter or a space).
+static SQUEEZE: [u8; 128] = {
+    let mut squeeze = [0; 128];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        squeeze[b] = match c {
+            _ if c.is_ascii_whitespace() || c == 0x0b => b' ' | 0x80,
+            _ if c.is_ascii_alphabetic() => c | 0x80,
+            _ => c,
+        };
+        b += 1;
+    }
+    squeeze
+};
 
 /// The length of the UTF-8 character whose first byte is `lead` (not ASCII).
 fn utf8_len(lead: u8) -> usize {
@@ -355,18 +370,26 @@ fn normalize_plain(
     let mut symbols = false;
     let mut i = 0;
     while i < bytes.len() {
-        // A run of ASCII bytes other than white space: each folds to one
-        // byte ([`FOLD`]) and comes from the one original byte there.
-        let run = bytes[i..].iter().position(|&b| FOLD[usize::from(b)] == 0);
-        let run_end = run.map_or(bytes.len(), |run| i + run);
-        if run_end > i {
-            folded.extend(bytes[i..run_end].iter().map(|&b| FOLD[usize::from(b)]));
-            starts.extend(base + i..base + run_end);
-            if wide {
-                ends.extend(base + i + 1..base + run_end + 1);
+        // A run of bytes that each fold to one byte ([`FOLD`]) from the one
+        // original byte there: ASCII other than white space, and spaces
+        // not after white space (the code below takes the rest).
+        let (run, mut last) = (i, if in_space { b' ' } else { 0 });
+        while let Some(&b) = bytes.get(i) {
+            let f = FOLD[usize::from(b)];
+            if f == 0 || f == b' ' && last == b' ' {
+                break;
             }
-            (in_space, newlines) = (false, 0);
-            i = run_end;
+            (last, i) = (f, i + 1);
+        }
+        if i > run {
+            folded.extend(bytes[run..i].iter().map(|&b| FOLD[usize::from(b)]));
+            starts.extend(base + run..base + i);
+            if wide {
+                ends.extend(base + run + 1..base + i + 1);
+            }
+            // `newlines` counts only within white space that began
+            // before a newline: a space before it starts from none.
+            (in_space, newlines) = (last == b' ', 0);
             if i == bytes.len() {
                 break;
             }
@@ -474,8 +497,9 @@ static CLASS: [u8; 256] = {
 };
 
 /// What an ASCII byte other than white space folds to in the fast path
-/// ([`fold_char`]: lower case, `` ` `` a quote); 0 for white space, a
-/// non-ASCII byte and NUL, which the per-character code takes.
+/// ([`fold_char`]: lower case, `` ` `` a quote), and a space to itself;
+/// 0 for other white space, a non-ASCII byte and NUL, which the
+/// per-character code takes.
 static FOLD: [u8; 256] = {
     let mut fold = [0; 256];
     let mut b = 1;
@@ -483,6 +507,7 @@ static FOLD: [u8; 256] = {
         let c = b as u8;
         fold[b] = match c {
             b'`' => b'\'',
+            b' ' => b' ',
             _ if c.is_ascii_whitespace() || c == 0x0b => 0,
             _ => c.to_ascii_lowercase(),
         };
@@ -1047,7 +1072,7 @@ mod tests {
             assert_eq!(class & LEET != 0, ascii && leet, "{b}");
             let mut folded = String::new();
             fold_char(c, |f| folded.push(f));
-            let plain = ascii && b != 0 && !c.is_whitespace();
+            let plain = ascii && b != 0 && (!c.is_whitespace() || c == ' ');
             let expected = if plain { folded.as_bytes()[0] } else { 0 };
             assert_eq!(FOLD[usize::from(b)], expected, "{b}");
         }
@@ -1084,6 +1109,11 @@ mod tests {
     /// The byte-wise squeeze gives what the character-wise one gives.
     #[test]
     fn the_byte_squeeze_agrees_with_the_char_squeeze() {
+        // Every ASCII byte twice, then after a space.
+        let every: String = (0..128u8)
+            .flat_map(|b| [b, b, b' ', b])
+            .map(char::from)
+            .collect();
         for text in [
             "",
             " ",
@@ -1091,6 +1121,7 @@ mod tests {
             "fuuuck  yoooou\n\nx",
             "£££ aa££bb € x\u{1F600}y",
             "\x0b\x0b\0\0",
+            &every,
         ] {
             let n = Normalized {
                 text: text.to_string(),
