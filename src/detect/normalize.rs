@@ -193,21 +193,63 @@ impl Normalized {
         (self.starts[start], end)
     }
 
-    /// The squeezed view of an ASCII normalised text, byte by byte.
-    fn squeeze_ascii(text: &[u8]) -> Squeezed {
-        let mut s = Squeezed::with_capacity(text.len());
-        let mut prev = None;
+    /// The squeezed view of a normalised text byte by byte: an ASCII text,
+    /// or one of the fast path ([`normalize_plain`]), whose only non-ASCII
+    /// characters are kept symbols (no letter, no white space: never
+    /// squeezed, each byte from the whole character).
+    fn squeeze_bytes(text: &[u8]) -> Squeezed {
+        // Written in place, the next slot overwritten when a byte is
+        // squeezed away: no branch on it.
+        let (mut out, mut starts) = (vec![0u8; text.len()], vec![0usize; text.len()]);
+        let mut kept = 0;
+        let (mut prev, mut symbol) = (0u8, 0);
         for (i, &b) in text.iter().enumerate() {
-            s.push_ascii(b, i, &mut prev);
+            if !b.is_ascii() {
+                if b >= 0xc0 {
+                    symbol = i;
+                }
+                out[kept] = b;
+                starts[kept] = symbol;
+                kept += 1;
+                prev = b;
+                continue;
+            }
+            let squeezed = SQUEEZE[usize::from(b)];
+            let v = squeezed & 0x7f;
+            out[kept] = v;
+            starts[kept] = i;
+            kept += usize::from(!(prev == v && squeezed & 0x80 != 0));
+            prev = v;
         }
-        s
+        out.truncate(kept);
+        starts.truncate(kept);
+        // Each squeezed character ends where the next starts.
+        let mut ends = Vec::with_capacity(kept);
+        ends.extend_from_slice(starts.get(1..).unwrap_or_default());
+        ends.push(text.len());
+        ends.truncate(kept);
+        if !text.is_ascii() {
+            // Every byte of a symbol ends where the symbol does.
+            for (j, &b) in out.iter().enumerate() {
+                if !b.is_ascii() {
+                    ends[j] = starts[j] + utf8_len(text[starts[j]]);
+                }
+            }
+        }
+        let text = String::from_utf8(out).expect("whole characters were kept");
+        Squeezed { text, starts, ends }
     }
 
     /// The squeezed view of this text.
     pub fn squeeze(&self) -> Squeezed {
-        if self.text.is_ascii() {
-            return Normalized::squeeze_ascii(self.text.as_bytes());
+        match self.text.is_ascii() {
+            true => Normalized::squeeze_bytes(self.text.as_bytes()),
+            false => self.squeeze_chars(),
         }
+    }
+
+    /// [`Normalized::squeeze`] character by character, for any text.
+    fn squeeze_chars(&self) -> Squeezed {
         let mut s = Squeezed::with_capacity(self.text.len());
         let mut prev: Option<char> = None;
         for (i, c) in self.text.char_indices() {
@@ -226,6 +268,33 @@ impl Normalized {
             prev = Some(v);
         }
         s
+    }
+}
+
+/// What an ASCII byte is in the squeezed view ([`squeezed_char`]), with
+/// the top bit set where a run of it is squeezed ([`continues_run`]: a
+/// letter or a space).
+static SQUEEZE: [u8; 128] = {
+    let mut squeeze = [0; 128];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        squeeze[b] = match c {
+            _ if c.is_ascii_whitespace() || c == 0x0b => b' ' | 0x80,
+            _ if c.is_ascii_alphabetic() => c | 0x80,
+            _ => c,
+        };
+        b += 1;
+    }
+    squeeze
+};
+
+/// The length of the UTF-8 character whose first byte is `lead` (not ASCII).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        _ => 2,
     }
 }
 
@@ -253,26 +322,6 @@ impl Squeezed {
             starts: Vec::with_capacity(len),
             ends: Vec::with_capacity(len),
         }
-    }
-
-    /// The normalised byte `b`, at `at` of an ASCII normalised text, at the
-    /// end: squeezed away ([`continues_run`]) when it repeats `prev`, the
-    /// squeezed view's last byte (kept up to date here).
-    #[inline]
-    fn push_ascii(&mut self, b: u8, at: usize, prev: &mut Option<u8>) {
-        let v = if b.is_ascii_whitespace() || b == 0x0b {
-            b' '
-        } else {
-            b
-        };
-        if *prev == Some(v) && (v.is_ascii_alphabetic() || v == b' ') {
-            *self.ends.last_mut().expect("a byte before") = at + 1;
-            return;
-        }
-        self.text.push(char::from(v));
-        self.starts.push(at);
-        self.ends.push(at + 1);
-        *prev = Some(v);
     }
 
     /// The normalised byte range of the squeezed byte range `start..end`.
@@ -321,6 +370,30 @@ fn normalize_plain(
     let mut symbols = false;
     let mut i = 0;
     while i < bytes.len() {
+        // A run of bytes that each fold to one byte ([`FOLD`]) from the one
+        // original byte there: ASCII other than white space, and spaces
+        // not after white space (the code below takes the rest).
+        let (run, mut last) = (i, if in_space { b' ' } else { 0 });
+        while let Some(&b) = bytes.get(i) {
+            let f = FOLD[usize::from(b)];
+            if f == 0 || f == b' ' && last == b' ' {
+                break;
+            }
+            (last, i) = (f, i + 1);
+        }
+        if i > run {
+            folded.extend(bytes[run..i].iter().map(|&b| FOLD[usize::from(b)]));
+            starts.extend(base + run..base + i);
+            if wide {
+                ends.extend(base + run + 1..base + i + 1);
+            }
+            // `newlines` counts only within white space that began
+            // before a newline: a space before it starts from none.
+            (in_space, newlines) = (last == b' ', 0);
+            if i == bytes.len() {
+                break;
+            }
+        }
         let b = bytes[i];
         let (b, len) = if b.is_ascii() {
             (b, 1)
@@ -380,23 +453,120 @@ fn normalize_plain(
             ends.push(base + i);
         }
     }
-    // A kept symbol's bytes (all non-ASCII) part tokens, as the symbol
-    // does: it is no token character.
-    let disguised = folded
-        .split(|&b| !(b.is_ascii() && is_token_char(char::from(b))))
-        .any(|token| may_be_disguised(&token[trim_edges(token)]));
-    if disguised || has_spaced_letters(&folded, symbols) {
+    if needs_general_path(&folded, symbols) {
         return None;
     }
     let text = String::from_utf8(folded).expect("whole characters were folded");
     let norm = Normalized { text, starts, ends };
     // Squeezed only now: some segments end up on the general path, which
     // squeezes its own text.
-    let squeezed = squeeze.then(|| match symbols {
-        false => Normalized::squeeze_ascii(norm.text.as_bytes()),
-        true => norm.squeeze(),
-    });
+    let squeezed = squeeze.then(|| Normalized::squeeze_bytes(norm.text.as_bytes()));
     Some((norm, squeezed))
+}
+
+/// A byte of a folded text as [`needs_general_path`] reads it: a letter,
+/// a digit, a token character ([`is_token_char`]), one that leet or a mask
+/// may stand for a letter ([`leet_letter`], [`is_mask`]). Non-ASCII bytes
+/// are none of these (a kept symbol parts tokens).
+const ALPHA: u8 = 1;
+const DIGIT: u8 = 2;
+const TOKEN: u8 = 4;
+const LEET: u8 = 8;
+
+static CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8 as char;
+        class[b] = if c.is_ascii_alphabetic() {
+            ALPHA | TOKEN
+        } else if c.is_ascii_digit() {
+            DIGIT | TOKEN
+        } else if is_token_symbol(c) {
+            TOKEN
+        } else {
+            0
+        } | if leet_letter(c).is_some() || is_mask(c) {
+            LEET
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
+
+/// What an ASCII byte other than white space folds to in the fast path
+/// ([`fold_char`]: lower case, `` ` `` a quote), and a space to itself;
+/// 0 for other white space, a non-ASCII byte and NUL, which the
+/// per-character code takes.
+static FOLD: [u8; 256] = {
+    let mut fold = [0; 256];
+    let mut b = 1;
+    while b < 0x80 {
+        let c = b as u8;
+        fold[b] = match c {
+            b'`' => b'\'',
+            b' ' => b' ',
+            _ if c.is_ascii_whitespace() || c == 0x0b => 0,
+            _ => c.to_ascii_lowercase(),
+        };
+        b += 1;
+    }
+    fold
+};
+
+/// Whether the fast path leaves a folded text to the general path, in one
+/// pass over its bytes: a token (a run of token characters; a kept
+/// symbol's bytes part tokens, as the symbol does) that may be disguised
+/// ([`may_be_disguised`], asked only of a token holding a letter and a
+/// character leet or a mask stands for, as it needs both), or single
+/// letters to join ([`has_spaced_letters`]).
+fn needs_general_path(folded: &[u8], symbols: bool) -> bool {
+    // The token so far: where it starts and its bytes' classes together.
+    let (mut token, mut kinds) = (0, 0);
+    // The letters or digits so far, and the last two single letters.
+    let mut alnum = 0;
+    let (mut last, mut before) = (usize::MAX, usize::MAX);
+    for (i, &b) in folded.iter().enumerate() {
+        let class = CLASS[usize::from(b)];
+        if class & TOKEN != 0 {
+            kinds |= class;
+        } else {
+            if kinds & (ALPHA | LEET) == ALPHA | LEET && token_may_be_disguised(&folded[token..i]) {
+                return true;
+            }
+            (token, kinds) = (i + 1, 0);
+        }
+        if class & (ALPHA | DIGIT) != 0 {
+            alnum += 1;
+            continue;
+        }
+        if alnum == 1 && CLASS[usize::from(folded[i - 1])] & ALPHA != 0 {
+            // `i - 1` is a single letter, `b` the byte after it.
+            let at = i - 1;
+            if symbols && !b.is_ascii()
+                || at >= 4 && last == at - 2 && before == at - 4 && folded[at - 1] == folded[at - 3]
+            {
+                return true;
+            }
+            (last, before) = (at, last);
+        }
+        alnum = 0;
+    }
+    let end = folded.len();
+    kinds & (ALPHA | LEET) == ALPHA | LEET && token_may_be_disguised(&folded[token..])
+        || alnum == 1
+            && CLASS[usize::from(folded[end - 1])] & ALPHA != 0
+            && end >= 5
+            && last == end - 3
+            && before == end - 5
+            && folded[end - 2] == folded[end - 4]
+}
+
+/// [`may_be_disguised`] for a token of a folded text, edges trimmed.
+fn token_may_be_disguised(token: &[u8]) -> bool {
+    may_be_disguised(&token[trim_edges(token)])
 }
 
 /// What `c` (not white space) folds to ([`fold_char`]) when that is one
@@ -431,6 +601,7 @@ fn may_be_disguised<L: Letter>(token: &[L]) -> bool {
 /// passes that join spaced letters start from. With `symbols` (non-ASCII
 /// symbols kept, each a separator of several bytes), also whether a single
 /// letter stands right before one (`a£b£c`): the general path decides those.
+#[cfg(test)]
 fn has_spaced_letters(folded: &[u8], symbols: bool) -> bool {
     let single = |i: usize| {
         folded[i].is_ascii_alphabetic()
@@ -564,15 +735,20 @@ fn confusable(c: char) -> char {
 }
 
 fn is_token_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '@' | '$' | '!' | '*' | '#' | '_' | '|' | '+')
+    c.is_alphanumeric() || is_token_symbol(c)
+}
+
+/// The symbols that are token characters ([`is_token_char`]).
+const fn is_token_symbol(c: char) -> bool {
+    matches!(c, '@' | '$' | '!' | '*' | '#' | '_' | '|' | '+')
 }
 
 /// Characters that stand for a hidden letter.
-fn is_mask(c: char) -> bool {
+const fn is_mask(c: char) -> bool {
     matches!(c, '*' | '#' | '_')
 }
 
-fn leet_letter(c: char) -> Option<char> {
+const fn leet_letter(c: char) -> Option<char> {
     Some(match c {
         '@' | '4' => 'a',
         '$' | '5' => 's',
@@ -835,6 +1011,10 @@ mod tests {
             assert_eq!(squeezed.text, again.text, "{text:?}");
             assert_eq!(squeezed.starts, again.starts, "{text:?}");
             assert_eq!(squeezed.ends, again.ends, "{text:?}");
+            let chars = alone.squeeze_chars();
+            assert_eq!(squeezed.text, chars.text, "{text:?}");
+            assert_eq!(squeezed.starts, chars.starts, "{text:?}");
+            assert_eq!(squeezed.ends, chars.ends, "{text:?}");
             let Some((plain, _)) = normalize_plain(text, 7, false) else {
                 continue;
             };
@@ -873,6 +1053,88 @@ mod tests {
             "paid £45 (€50) at 20°",
         ] {
             assert!(normalize_plain(text, 0, true).is_some(), "{text:?}");
+        }
+    }
+
+    /// The fast path's byte tables and its one pass of checks say what the
+    /// functions they stand for say, on every short text over the bytes
+    /// that matter and on every `corpus/train` segment's bytes.
+    #[test]
+    fn the_fast_path_checks_agree_with_the_functions() {
+        for b in 0..=255u8 {
+            let c = char::from(b);
+            let class = CLASS[usize::from(b)];
+            let ascii = b.is_ascii();
+            assert_eq!(class & ALPHA != 0, ascii && c.is_alphabetic(), "{b}");
+            assert_eq!(class & DIGIT != 0, ascii && c.is_numeric(), "{b}");
+            assert_eq!(class & TOKEN != 0, ascii && is_token_char(c), "{b}");
+            let leet = leet_letter(c).is_some() || is_mask(c);
+            assert_eq!(class & LEET != 0, ascii && leet, "{b}");
+            let mut folded = String::new();
+            fold_char(c, |f| folded.push(f));
+            let plain = ascii && b != 0 && (!c.is_whitespace() || c == ' ');
+            let expected = if plain { folded.as_bytes()[0] } else { 0 };
+            assert_eq!(FOLD[usize::from(b)], expected, "{b}");
+        }
+        let before = |folded: &[u8], symbols: bool| {
+            folded
+                .split(|&b| !(b.is_ascii() && is_token_char(char::from(b))))
+                .any(|token| may_be_disguised(&token[trim_edges(token)]))
+                || has_spaced_letters(folded, symbols)
+        };
+        let alphabet: &[&[u8]] = &[b"a", b"b", b"1", b"@", b"*", b" ", b".", "£".as_bytes()];
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut last = texts.clone();
+        for _ in 0..6 {
+            last = (last.iter())
+                .flat_map(|t| alphabet.iter().map(move |a| [t.as_slice(), a].concat()))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/train");
+        for raw in crate::pipeline::read_sources(&[corpus]).unwrap() {
+            if let Ok(parsed) = crate::parse::parse(&raw.bytes, &Default::default()) {
+                for seg in &parsed.segments {
+                    texts.push(parsed.text[seg.range.clone()].to_lowercase().into_bytes());
+                }
+            }
+        }
+        for text in &texts {
+            let symbols = !text.is_ascii();
+            let (new, old) = (needs_general_path(text, symbols), before(text, symbols));
+            assert_eq!(new, old, "{:?}", String::from_utf8_lossy(text));
+        }
+    }
+
+    /// The byte-wise squeeze gives what the character-wise one gives.
+    #[test]
+    fn the_byte_squeeze_agrees_with_the_char_squeeze() {
+        // Every ASCII byte twice, then after a space.
+        let every: String = (0..128u8)
+            .flat_map(|b| [b, b, b' ', b])
+            .map(char::from)
+            .collect();
+        for text in [
+            "",
+            " ",
+            "aa",
+            "fuuuck  yoooou\n\nx",
+            "£££ aa££bb € x\u{1F600}y",
+            "\x0b\x0b\0\0",
+            &every,
+        ] {
+            let n = Normalized {
+                text: text.to_string(),
+                starts: (0..text.len()).collect(),
+                ends: Vec::new(),
+            };
+            let (bytes, chars) = (
+                Normalized::squeeze_bytes(text.as_bytes()),
+                n.squeeze_chars(),
+            );
+            assert_eq!(bytes.text, chars.text, "{text:?}");
+            assert_eq!(bytes.starts, chars.starts, "{text:?}");
+            assert_eq!(bytes.ends, chars.ends, "{text:?}");
         }
     }
 
