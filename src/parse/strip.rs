@@ -1006,7 +1006,8 @@ mod tests {
                 texts.push(parsed.text);
             }
         }
-        let checks: [(&str, fn(&str) -> bool, &Regex); 8] = [
+        type Check<'a> = (&'a str, fn(&str) -> bool, &'a Regex);
+        let checks: [Check; 8] = [
             ("quoted", is_quoted, &QUOTED),
             ("forward marker", is_forward_marker, &FORWARD_MARKER),
             ("original message", is_original_message, &ORIGINAL_MESSAGE),
