@@ -14,6 +14,7 @@ use mail_parser::decoders::html::html_to_text;
 use mail_parser::{
     HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
+use std::borrow::Cow;
 use std::ops::Range;
 
 pub use strip::{Segment, SegmentKind};
@@ -342,8 +343,9 @@ fn fill_body(message: &Message<'_>, parsed: &mut ParsedMessage) {
     parsed.problems = problems(message, &parsed.text);
 }
 
-struct Body {
-    text: String,
+struct Body<'a> {
+    /// The one text part's own text, borrowed, or the parts joined.
+    text: Cow<'a, str>,
     html_only: bool,
 }
 
@@ -351,40 +353,52 @@ struct Body {
 /// one side of each multipart/alternative (the text/plain one when there is
 /// one, else the HTML) and leaves attached messages out, so joining it gives
 /// one text per alternative. HTML parts are turned into text.
-fn body_text(message: &Message<'_>) -> Body {
+fn body_text<'a>(message: &'a Message<'a>) -> Body<'a> {
     let mut parts = body_parts(message.text_bodies());
     if parts.is_empty() {
         parts = body_parts(message.html_bodies());
     }
     let html_only = !parts.is_empty() && parts.iter().all(|(_, html)| *html);
-    let texts: Vec<String> = parts
+    let mut texts: Vec<Cow<'a, str>> = parts
         .into_iter()
         .map(|(t, _)| t)
         .filter(|t| !t.trim().is_empty())
         .collect();
-    Body {
-        text: texts.join("\n\n"),
-        html_only,
-    }
+    let text = match texts.len() {
+        0 => Cow::Borrowed(""),
+        1 => texts.pop().unwrap_or_default(),
+        _ => Cow::Owned(texts.join("\n\n")),
+    };
+    Body { text, html_only }
 }
 
 /// Each part's text, and whether it came from HTML.
-fn body_parts<'a>(parts: impl Iterator<Item = &'a MessagePart<'a>>) -> Vec<(String, bool)> {
+fn body_parts<'a>(parts: impl Iterator<Item = &'a MessagePart<'a>>) -> Vec<(Cow<'a, str>, bool)> {
     parts
         .filter_map(|part| match &part.body {
-            PartType::Text(t) => Some((t.to_string(), false)),
-            PartType::Html(h) => Some((html_to_text(h), true)),
+            PartType::Text(t) => Some((Cow::Borrowed(t.as_ref()), false)),
+            PartType::Html(h) => Some((Cow::Owned(html_to_text(h)), true)),
             _ => None,
         })
         .collect()
 }
 
 /// CRLF and lone CR become LF, so offsets mean the same on every platform.
+/// One copy: a CR before an LF is dropped, any other CR becomes an LF (what
+/// replacing every CRLF and then every CR left gives).
 fn normalize_newlines(text: &str) -> String {
-    if !text.contains('\r') {
-        return text.to_string();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for cr in memchr::memchr_iter(b'\r', bytes) {
+        out.push_str(&text[start..cr]);
+        if bytes.get(cr + 1) != Some(&b'\n') {
+            out.push('\n');
+        }
+        start = cr + 1;
     }
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    out.push_str(&text[start..]);
+    out
 }
 
 /// File names of attachments, as given by the sender (never used as paths).
@@ -478,6 +492,26 @@ mod tests {
         assert_eq!(m.text, "Hello\n");
         assert!(!m.html_only);
         assert_eq!(m.own_text(), "Hello");
+    }
+
+    #[test]
+    fn newlines_are_normalized_as_two_replacements_did() {
+        for text in [
+            "",
+            "a",
+            "\r",
+            "\n",
+            "\r\n",
+            "\n\r",
+            "\r\r\n",
+            "\r\n\r",
+            "a\rb\r\nc\n\rd\r",
+            "é\r\n£\r€",
+            "\r\r\r\n\n\r",
+        ] {
+            let two = text.replace("\r\n", "\n").replace('\r', "\n");
+            assert_eq!(normalize_newlines(text), two, "{text:?}");
+        }
     }
 
     #[test]

@@ -118,6 +118,8 @@ fn merge_segments(lines: &[Line], labels: &[SegmentKind]) -> Vec<Segment> {
 // ---------------------------------------------------------------- patterns
 
 /// `>` quoting at any depth, also Supercite's "JM> " initials prefix.
+/// [`is_quoted`] reads it without the regex; this is what it is checked against.
+#[cfg(test)]
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[A-Za-z]{1,4})?>").unwrap());
 
 /// "---------- Forwarded message ---------" (Gmail), "-------- Forwarded
@@ -217,8 +219,43 @@ fn is_blank(line: &str) -> bool {
     line.trim().is_empty()
 }
 
+/// [`QUOTED`] without the regex: after the white space, `>` right away or
+/// after one to four ASCII letters. (More letters cannot be the prefix, and
+/// leaving white space out cannot help, as the next character would be white
+/// space, neither a letter nor `>`.)
 fn is_quoted(line: &str) -> bool {
-    QUOTED.is_match(line)
+    let rest = line.trim_start().as_bytes();
+    let letters = rest
+        .iter()
+        .take(5)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    letters <= 4 && rest.get(letters) == Some(&b'>')
+}
+
+// ------------------------------------------------------------------ screens
+//
+// Every line is tried against several patterns, and nearly every line
+// matches none. Each pattern starts `^\s*` (or `^--`) and then a character
+// from a short list, or needs a byte such as `>` or `:` somewhere in the
+// line, so a check of the line's first byte after its white space, or one
+// `memchr`, rules most lines out before the regex runs. A screen only says
+// "cannot match": a line it lets through is still decided by the regex.
+
+/// The first byte of `line` after its leading white space, `None` for a
+/// blank line. `trim_start` strips what `char::is_whitespace` calls white
+/// space, Unicode's `White_Space`, which is what the regexes' `\s` matches.
+fn lead(line: &str) -> Option<u8> {
+    line.trim_start().as_bytes().first().copied()
+}
+
+/// Can a pattern whose first character after `^\s*` is one of `first`
+/// (ASCII; both cases listed where the pattern ignores case) match `line`?
+/// A non-ASCII first character is always let through: under `(?i)` the
+/// regexes take `ſ` for `s` and the Kelvin sign for `k`
+/// (`white_space_and_case_folding_as_the_screens_assume`).
+fn may_lead(line: &str, first: &[u8]) -> bool {
+    lead(line).is_some_and(|b| b >= 0x80 || first.contains(&b))
 }
 
 // ------------------------------------------------------------ block shapes
@@ -262,7 +299,7 @@ fn header_block(lines: &[&str], i: usize) -> Option<HeaderBlock> {
             continue;
         }
         blanks = 0;
-        if let Some(c) = HEADER_LINE.captures(line) {
+        if let Some(c) = header_line(line) {
             let key = c[1].to_lowercase();
             if keys.contains(&key) {
                 // A second From (or To…) is a new block, not this one.
@@ -297,15 +334,16 @@ fn attribution(lines: &[&str], i: usize) -> Option<(usize, bool)> {
     if first.len() > MAX_ATTRIBUTION_CHARS {
         return None;
     }
-    // A one-line attribution names its verb; a wrapped one has a digit or
-    // `@` on its first line, which starts "On", "Le" or "Am" (an anchored
-    // regex that stops within a few bytes). Most lines have no verb: the
-    // regexes that read the whole line do not run on them.
-    let names_a_verb = may_name_a_verb(first);
+    // A one-line attribution ends in `:` (then white space at most) and
+    // names its verb; a wrapped one starts "On", "Le" or "Am" (an anchored
+    // regex that stops within a few bytes) and has a digit or `@` on its
+    // first line. Most lines end in no `:` and have no verb: the regexes
+    // that read the whole line do not run on them.
+    let names_a_verb = first.trim_end().ends_with(':') && may_name_a_verb(first);
     if names_a_verb && ATTRIBUTION_ON.is_match(first) {
         return Some((1, MACHINE_MARK.is_match(first)));
     }
-    if first.bytes().any(|b| b.is_ascii_digit() || b == b'@') && ATTRIBUTION_START.is_match(first) {
+    if starts_attribution(first) && first.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
         let mut joined = first.trim_end().to_string();
         for (n, next) in lines.iter().enumerate().skip(i + 1).take(2) {
             if is_blank(next) || is_quoted(next) {
@@ -369,13 +407,53 @@ fn is_bar_quoted(line: &str) -> bool {
 
 /// A "From:" header line (any language): the start of an Outlook block.
 fn from_line(line: &str) -> bool {
-    HEADER_LINE
-        .captures(line)
-        .is_some_and(|c| matches!(c[1].to_lowercase().as_str(), "from" | "de" | "von"))
+    header_line(line).is_some_and(|c| matches!(c[1].to_lowercase().as_str(), "from" | "de" | "von"))
+}
+
+/// [`HEADER_LINE`]'s captures in `line`.
+fn header_line(line: &str) -> Option<regex::Captures<'_>> {
+    may_be_header_line(line)
+        .then(|| HEADER_LINE.captures(line))
+        .flatten()
+}
+
+/// [`HEADER_LINE`] needs a `:`, and its line starts (after white space) with
+/// `*` or the first letter of a field name.
+fn may_be_header_line(line: &str) -> bool {
+    may_lead(line, b"*FSDTCBRIEAOVGfsdtcbrieaovg")
+        && memchr::memchr(b':', line.as_bytes()).is_some()
+}
+
+fn is_forward_marker(line: &str) -> bool {
+    may_lead(line, b"-BbFf") && FORWARD_MARKER.is_match(line)
+}
+
+fn is_original_message(line: &str) -> bool {
+    may_lead(line, b"-") && ORIGINAL_MESSAGE.is_match(line)
+}
+
+fn is_header_line(line: &str) -> bool {
+    may_be_header_line(line) && HEADER_LINE.is_match(line)
+}
+
+fn starts_attribution(line: &str) -> bool {
+    may_lead(line, b"OoLlAa") && ATTRIBUTION_START.is_match(line)
+}
+
+fn is_mobile_footer(line: &str) -> bool {
+    may_lead(line, b"SsGg") && MOBILE_FOOTER.is_match(line)
+}
+
+fn is_separator(line: &str) -> bool {
+    may_lead(line, b"-_=*~#") && SEPARATOR.is_match(line)
+}
+
+fn is_sig_delimiter(line: &str) -> bool {
+    line.starts_with("--") && SIG_DELIMITER.is_match(line)
 }
 
 fn is_paragraph_start(lines: &[&str], i: usize) -> bool {
-    i == 0 || is_blank(lines[i - 1]) || SEPARATOR.is_match(lines[i - 1])
+    i == 0 || is_blank(lines[i - 1]) || is_separator(lines[i - 1])
 }
 
 /// Does a footer start at `i`? Footer phrases wrap, so the line is read
@@ -458,10 +536,10 @@ impl<'a> Labeller<'a> {
         if is_blank(line) {
             return None;
         }
-        if FORWARD_MARKER.is_match(line) {
+        if is_forward_marker(line) {
             return Some(Block::ToEnd(i, SegmentKind::Forwarded));
         }
-        if ORIGINAL_MESSAGE.is_match(line) {
+        if is_original_message(line) {
             let forward = header_block(lines, i + 1).is_some_and(|b| b.forward);
             return Some(Block::ToEnd(i, reply_or_forward(forward)));
         }
@@ -512,11 +590,11 @@ impl<'a> Labeller<'a> {
             Mode::Footer => return SegmentKind::Footer,
             _ => self.mode = Mode::Normal,
         }
-        if SIG_DELIMITER.is_match(line) {
+        if is_sig_delimiter(line) {
             self.mode = Mode::Signature(MAX_SIGNATURE_LINES);
             return SegmentKind::Signature;
         }
-        if MOBILE_FOOTER.is_match(line) {
+        if is_mobile_footer(line) {
             return SegmentKind::Signature;
         }
         // A footer needs some own words above it: a message that *starts*
@@ -537,10 +615,7 @@ impl<'a> Labeller<'a> {
         while j > 0 && is_blank(self.lines[j - 1]) {
             j -= 1;
         }
-        if j > 0
-            && SEPARATOR.is_match(self.lines[j - 1])
-            && !SIG_DELIMITER.is_match(self.lines[j - 1])
-        {
+        if j > 0 && is_separator(self.lines[j - 1]) && !is_sig_delimiter(self.lines[j - 1]) {
             for label in &mut self.labels[j - 1..start] {
                 *label = kind;
             }
@@ -561,6 +636,9 @@ fn reply_or_forward(forward: bool) -> SegmentKind {
 /// Addresses in attribution lines and in From: lines of quoted or forwarded
 /// header blocks, at any quoting depth, lower-cased, first-seen order.
 fn quoted_authors(lines: &[&str], labels: &[SegmentKind]) -> Vec<String> {
+    if labels.iter().all(|&kind| kind == SegmentKind::Own) {
+        return Vec::new();
+    }
     let dequoted: Vec<&str> = lines.iter().map(|l| dequote(l)).collect();
     let mut authors: Vec<String> = Vec::new();
     let mut i = 0;
@@ -586,7 +664,7 @@ fn quoted_authors(lines: &[&str], labels: &[SegmentKind]) -> Vec<String> {
 /// How many lines from `i` name an author (0 when none): a From: header
 /// line or an attribution.
 fn author_lines_at(lines: &[&str], i: usize) -> usize {
-    if HEADER_LINE.is_match(lines[i]) {
+    if is_header_line(lines[i]) {
         return usize::from(from_line(lines[i]));
     }
     attribution(lines, i).map_or(0, |(n, _)| n)
@@ -871,6 +949,95 @@ mod tests {
         let s = check(&t);
         assert_eq!(kind_of(&t, &s, "line 0\n"), Signature);
         assert_eq!(kind_of(&t, &s, "line 19"), Own);
+    }
+
+    /// The screens assume the regexes' `\s` is `char::is_whitespace` and
+    /// that, under `(?i)`, no non-ASCII character but `ſ` and the Kelvin
+    /// sign matches an ASCII letter. Checked over every character.
+    #[test]
+    fn white_space_and_case_folding_as_the_screens_assume() {
+        let all: String = (0x80..=0x10FFFF).filter_map(char::from_u32).collect();
+        let folded: Vec<char> = Regex::new("(?i)[a-z]")
+            .unwrap()
+            .find_iter(&all)
+            .flat_map(|m| m.as_str().chars())
+            .collect();
+        assert_eq!(folded, ['\u{17F}', '\u{212A}']);
+        let all: String = (0..=0x10FFFF).filter_map(char::from_u32).collect();
+        let spaces: Vec<char> = Regex::new(r"\s")
+            .unwrap()
+            .find_iter(&all)
+            .flat_map(|m| m.as_str().chars())
+            .collect();
+        let white: Vec<char> = all.chars().filter(|c| c.is_whitespace()).collect();
+        assert_eq!(spaces, white);
+    }
+
+    /// Each screened check says what its regex alone says, and every line
+    /// one of the attribution regexes matches passes their screens: on
+    /// every line of `corpus/train`, `corpus/dev`, the shared test data and
+    /// the awkward lines below.
+    #[test]
+    fn the_screens_agree_with_the_regexes() {
+        let mut texts: Vec<String> = [
+            "Jo Bloggs <jo@x.org> writeſ:\nJO <JO@X.ORG> WROTE:\nſent from my phone",
+            "\u{00A0}\u{2003}> quoted\n\u{2003}From: a@b.c\n\u{3000}-----Original Message-----",
+            "\u{00A0}-- forwarded message --\n\u{00A0}sent from my iPhone\nGet Outlook for iOS",
+            "\u{00A0}on 3 Nov 2025, Jo <a@b.c> wrote:\nÖn 3 Nov, Jo wrote:\n\u{FEFF}From: x",
+            "*From:* a@b.c\n** Subject **: x\nÀm 3.11.2025 schrieb Jo <a@b.c>:\nà: x\n\u{212A}>",
+            "ab>\nabcde> x\n  -- \n--\n-- \t\n______\n~ ~ ~\n - - -\n#\t#\t#",
+            "Le 3 nov. 2025 à 10:02, Jo <a@b.c> a écrit :\nLE 3 NOV. 2025, JO A ÉCRIT :",
+            "Am 3.11.2025 um 10:02 ſchrieb Jo <a@b.c>:\npeter@x.ie ſaid:\nJo sai\u{212A}:",
+            "Begin forwarded message:\n---------- Forwarded message ---------\nforwarded message:",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = vec![root.join("corpus/train"), root.join("corpus/dev")];
+        for shared in ["ham/easy-ham-1", "ham/hard-ham-1", "parser-torture"] {
+            let dir = root.join("../shared/testdata").join(shared);
+            if dir.is_dir() {
+                sources.push(dir);
+            }
+        }
+        for raw in crate::pipeline::read_sources(&sources).unwrap() {
+            if let Ok(parsed) = crate::parse::parse(&raw.bytes, &Default::default()) {
+                texts.push(parsed.text);
+            }
+        }
+        type Check<'a> = (&'a str, fn(&str) -> bool, &'a Regex);
+        let checks: [Check; 8] = [
+            ("quoted", is_quoted, &QUOTED),
+            ("forward marker", is_forward_marker, &FORWARD_MARKER),
+            ("original message", is_original_message, &ORIGINAL_MESSAGE),
+            ("header line", is_header_line, &HEADER_LINE),
+            ("separator", is_separator, &SEPARATOR),
+            ("signature delimiter", is_sig_delimiter, &SIG_DELIMITER),
+            ("mobile footer", is_mobile_footer, &MOBILE_FOOTER),
+            ("attribution start", starts_attribution, &ATTRIBUTION_START),
+        ];
+        let mut matched = [0; 8];
+        for text in &texts {
+            for line in split_lines(text) {
+                let line = &text[line.content.clone()];
+                for (n, (name, screened, regex)) in checks.iter().enumerate() {
+                    let expected = regex.is_match(line);
+                    assert_eq!(screened(line), expected, "{name}: {line:?}");
+                    matched[n] += usize::from(expected);
+                }
+                if ATTRIBUTION_ON.is_match(line) || ATTRIBUTION_NAME.is_match(line) {
+                    assert!(line.trim_end().ends_with(':'), "{line:?}");
+                    assert!(may_name_a_verb(line), "no verb found: {line:?}");
+                }
+                let from = HEADER_LINE
+                    .captures(line)
+                    .is_some_and(|c| matches!(c[1].to_lowercase().as_str(), "from" | "de" | "von"));
+                assert_eq!(from_line(line), from, "{line:?}");
+            }
+        }
+        // Each check met lines it matches, so the comparison meant something.
+        assert!(matched.iter().all(|&n| n > 0), "{matched:?}");
     }
 
     #[test]
