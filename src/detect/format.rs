@@ -93,6 +93,12 @@ pub struct RuleDef {
     pub subject: Option<Spanned<bool>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
+    /// A derived rule (`of`) with guards named here follows the hits of its
+    /// `of` category that one of these guards suppressed, and no counted
+    /// hit: a self-harm statement the guards read as someone else's is a
+    /// person at risk reported by the sender.
+    #[serde(default)]
+    pub when_suppressed_by: Vec<Spanned<String>>,
     /// A condition on the paragraph holding a hit and the one before it (a
     /// regex that must also match there) that is not part of the highlighted span:
     /// a staff mention before "he's a …", a second clue in the paragraph.

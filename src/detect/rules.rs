@@ -81,6 +81,10 @@ struct Rule {
     file: PathBuf,
     /// Indices into `CompiledRules::guards`.
     unless: Vec<usize>,
+    /// A derived rule that follows suppressed hits: the guards whose
+    /// suppression it follows (`when_suppressed_by`); empty, it follows
+    /// counted hits.
+    when_suppressed_by: Vec<usize>,
     /// Must also match the paragraph holding the hit or the one before (`requires`).
     requires: Option<WordRegex>,
     /// Counts only beside another hit of its category nearby (`together`).
@@ -478,18 +482,16 @@ impl CompiledRules {
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
             };
             let (start, end) = norm.original(s, e);
-            if suppressed_by.is_none() {
-                found.extend(
-                    self.derived_from(rule, &norm.text, s, e)
-                        .map(|(d, why)| Found {
-                            rule: d,
-                            start,
-                            end,
-                            paragraph,
-                            suppressed_by: why,
-                        }),
-                );
-            }
+            found.extend(
+                self.derived_from(rule, suppressed_by.as_deref(), &norm.text, s, e)
+                    .map(|(d, why)| Found {
+                        rule: d,
+                        start,
+                        end,
+                        paragraph,
+                        suppressed_by: why,
+                    }),
+            );
             found.push(Found {
                 rule,
                 start,
@@ -531,10 +533,12 @@ impl CompiledRules {
     /// A full-weight derived rule follows only full-weight hits: a
     /// half-weight clue (a group named neutrally) is not a hate remark on
     /// its own. A half-weight derived rule follows half-weight hits too, its
-    /// own evidence half as strong.
+    /// own evidence half as strong. A rule with `when_suppressed_by` follows
+    /// instead the hits that one of those guards suppressed (`suppressed_by`).
     fn derived_from<'s>(
         &'s self,
         rule: usize,
+        suppressed_by: Option<&'s str>,
         text: &'s str,
         s: usize,
         e: usize,
@@ -543,7 +547,17 @@ impl CompiledRules {
         let strong = base.weight >= 1.0;
         self.derived
             .iter()
-            .filter(move |&&(d, of, _)| of == base.signal && (strong || self.rules[d].weight < 1.0))
+            .filter(move |&&(d, of, _)| {
+                let follower = &self.rules[d];
+                let follows = match suppressed_by {
+                    None => follower.when_suppressed_by.is_empty(),
+                    Some(why) => follower
+                        .when_suppressed_by
+                        .iter()
+                        .any(|&g| self.guards[g].name == why),
+                };
+                of == base.signal && follows && (strong || follower.weight < 1.0)
+            })
             .filter(move |(_, _, condition)| {
                 condition.is_match(&text[sentence::around(text, s, e)])
             })
@@ -1351,6 +1365,26 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        let mut when_suppressed_by = Vec::new();
+        for g in &def.when_suppressed_by {
+            match guards.get(g.get_ref().as_str()) {
+                Some(_) if def.of.is_none() => {
+                    let reason =
+                        format!("rule `{id}`: `when_suppressed_by` is for rules with `of` only");
+                    self.err(&p.path, p.line(g), reason);
+                    ok = false;
+                }
+                Some(&i) => when_suppressed_by.push(i),
+                None => {
+                    let reason = format!(
+                        "rule `{id}`: unknown guard `{}` in when_suppressed_by",
+                        g.get_ref()
+                    );
+                    self.err(&p.path, p.line(g), reason);
+                    ok = false;
+                }
+            }
+        }
         let requires = match &def.requires {
             Some(re) if def.of.is_some() => {
                 let reason =
@@ -1403,6 +1437,7 @@ impl<'a> Loader<'a> {
             description: def.description.clone(),
             file: p.path.clone(),
             unless,
+            when_suppressed_by,
             requires,
             together: def.together,
             max_hits: def.max_hits.unwrap_or(usize::MAX),

@@ -370,6 +370,22 @@ fn urgent_service_need() {
         assert!(det.categories.is_empty(), "{text}");
     }
     assert!(!own("The heating bill is too high.").urgent_service);
+    // Someone else at risk, reported by the sender: urgent, and no threat of
+    // the sender's own (SPEC §5 row 7, "a child or adult at risk").
+    for text in [
+        "My son told me last night that he is going to end it all.",
+        "My daughter has been self-harming since we moved into the hostel.",
+    ] {
+        let det = own(text);
+        assert!(det.urgent_service, "{text}");
+        assert!(det.categories.is_empty(), "{text}");
+    }
+    for text in [
+        "My husband took his own life last year and I need to close his account.",
+        "We train staff to respond when a caller says something like \"I want to kill myself\".",
+    ] {
+        assert!(!own(text).urgent_service, "{text}");
+    }
 }
 
 #[test]
@@ -776,6 +792,75 @@ fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_no
     assert_eq!(fired("you are slur"), ["a.full", "a.half"]);
     // Not aimed at the reader: neither.
     assert!(fired("they are lean").is_empty());
+}
+
+#[test]
+fn a_derived_rule_can_follow_the_hits_a_named_guard_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = r#"[[guard]]
+name = "theirs"
+description = "d"
+pattern = '''\bhe\s+said\b'''
+
+[[guard]]
+name = "joking"
+description = "d"
+pattern = '''\bjoking\b'''
+
+[[rule]]
+id = "s.end"
+category = "threat_self_harm"
+weight = 1.0
+description = "s"
+words = ["end it"]
+unless = ["joking", "theirs"]
+must_match = ["i will end it"]
+
+[[rule]]
+id = "u.reported"
+category = "urgent_service"
+of = "threat_self_harm"
+weight = 1.0
+description = "u"
+when_suppressed_by = ["theirs"]
+regex = '''\b\w'''
+must_match = ["he said he will end it"]
+must_not_match = ["i will end it"]
+"#;
+    std::fs::write(dir.path().join("s.toml"), files).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    // Someone else's words, set aside by the named guard: urgent, not self-harm.
+    let det = own_with(&rules, "He said he will end it tonight.");
+    assert!(det.urgent_service);
+    assert!(det.categories.is_empty());
+    // The sender's own words: self-harm, and the follower stays silent.
+    let det = own_with(&rules, "I will end it tonight.");
+    assert!(!det.urgent_service);
+    assert!(det.categories.contains(&Category::ThreatSelfHarm));
+    // Set aside by another guard: nothing.
+    let det = own_with(&rules, "Only joking, I will end it.");
+    assert!(!det.urgent_service && det.categories.is_empty());
+}
+
+#[test]
+fn when_suppressed_by_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = "[[rule]]\nid = \"u1\"\ncategory = \"urgent_service\"\nweight = 1.0\ndescription = \"d\"\nregex = \"gas\"\nwhen_suppressed_by = [\"quoted\"]\nmust_match = [\"gas\"]\n\n[[guard]]\nname = \"quoted\"\ndescription = \"d\"\npattern = \"said\"\n\n[[rule]]\nid = \"u2\"\ncategory = \"urgent_service\"\nof = \"threat_self_harm\"\nweight = 1.0\ndescription = \"d\"\nregex = \"x\"\nwhen_suppressed_by = [\"ghost\"]\nmust_match = [\"x\"]\n";
+    std::fs::write(dir.path().join("u.toml"), files).unwrap();
+    let text = match RuleSet::load(dir.path()) {
+        Ok(_) => panic!("broken rules loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        text.contains("u.toml:7")
+            && text.contains("`when_suppressed_by` is for rules with `of` only"),
+        "{text}"
+    );
+    assert!(
+        text.contains("u.toml:22") && text.contains("unknown guard `ghost` in when_suppressed_by"),
+        "{text}"
+    );
 }
 
 #[test]
