@@ -325,43 +325,79 @@ static WORD_BYTES: [u8; 256] = {
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out. ASCII is read byte by
 /// byte ([`WORD_BYTES`]); only a non-ASCII character is decoded.
-fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let bytes = text.as_bytes();
-    // Whether the character at byte `i` is a word's, and its length.
-    let word_at = move |i: usize| match WORD_BYTES[usize::from(bytes[i])] {
-        DECODE => {
-            let c = text[i..].chars().next().expect("a character starts here");
-            (c.is_alphanumeric(), c.len_utf8())
-        }
-        class => (class == WORD, 1),
-    };
-    let mut at = 0;
-    std::iter::from_fn(move || loop {
-        while at < bytes.len() {
-            let (word, len) = word_at(at);
-            if word {
-                break;
+fn word_spans(text: &str) -> WordSpans<'_> {
+    WordSpans { text, at: 0 }
+}
+
+/// The iterator of [`word_spans`]: a struct rather than a closure, so that
+/// the two loops over the bytes (what is no word's, then the word) are
+/// plain loops with one table load a byte, not a call per byte.
+struct WordSpans<'t> {
+    text: &'t str,
+    /// Where the next search starts.
+    at: usize,
+}
+
+impl WordSpans<'_> {
+    /// Whether the non-ASCII character at byte `i` is a word's, and its
+    /// length.
+    #[cold]
+    fn decode(&self, i: usize) -> (bool, usize) {
+        let c = self.text[i..]
+            .chars()
+            .next()
+            .expect("a character starts here");
+        (c.is_alphanumeric(), c.len_utf8())
+    }
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = (usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        loop {
+            // What is no word's.
+            let start = loop {
+                let Some(&b) = bytes.get(at) else {
+                    self.at = at;
+                    return None;
+                };
+                match WORD_BYTES[usize::from(b)] {
+                    NOT_WORD => at += 1,
+                    WORD => break at,
+                    _ => match self.decode(at) {
+                        (true, _) => break at,
+                        (false, len) => at += len,
+                    },
+                }
+            };
+            // The word.
+            while let Some(&b) = bytes.get(at) {
+                match WORD_BYTES[usize::from(b)] {
+                    WORD => at += 1,
+                    NOT_WORD => break,
+                    _ => match self.decode(at) {
+                        (true, len) => at += len,
+                        (false, _) => break,
+                    },
+                }
             }
-            at += len;
-        }
-        if at == bytes.len() {
-            return None;
-        }
-        let start = at;
-        while at < bytes.len() {
-            let (word, len) = word_at(at);
-            if !word {
-                break;
+            let w = &bytes[start..at];
+            if w[0] != b'\'' && w[w.len() - 1] != b'\'' {
+                self.at = at;
+                return Some((start, at));
             }
-            at += len;
+            let lead = w.iter().take_while(|&&b| b == b'\'').count();
+            let trail = w.iter().rev().take_while(|&&b| b == b'\'').count();
+            if lead + trail < w.len() {
+                self.at = at;
+                return Some((start + lead, at - trail));
+            }
         }
-        let w = &bytes[start..at];
-        let lead = w.iter().take_while(|&&b| b == b'\'').count();
-        let trail = w.iter().rev().take_while(|&&b| b == b'\'').count();
-        if lead + trail < w.len() {
-            return Some((start + lead, at - trail));
-        }
-    })
+    }
 }
 
 /// The features of one normalised sentence without word classes.
@@ -1392,22 +1428,35 @@ const NUMBER: &str = "<n>";
 /// come off long enough words. Crude, but it lets `burning`, `burned` and
 /// `burns` share what the model learnt about `burn`.
 fn stem(word: &str) -> &str {
-    if word.chars().all(|c| c.is_ascii_digit()) {
+    // Bytes, not characters, where it gives the same answer: a digit is
+    // one byte, and a suffix is ASCII; the length in characters (the
+    // bytes that start one) is counted only where a suffix is there.
+    if word.bytes().all(|b| b.is_ascii_digit()) {
         return NUMBER;
     }
     let w = word.strip_suffix("'s").unwrap_or(word);
-    let n = w.chars().count();
-    if n >= 6 && w.ends_with("ing") {
+    let chars = || w.bytes().filter(|&b| !is_continuation(b)).count();
+    if w.ends_with("ing") && chars() >= 6 {
         return &w[..w.len() - 3];
     }
-    if n >= 5 && w.ends_with("ed") {
+    if w.ends_with("ed") && chars() >= 5 {
         return &w[..w.len() - 2];
     }
-    if n >= 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
+    if w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+        && chars() >= 4
     {
         return &w[..w.len() - 1];
     }
     w
+}
+
+/// Whether a byte of UTF-8 continues a character (`10xxxxxx`) rather than
+/// starting one: a text's length in characters is the count of the rest.
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
 }
 
 #[cfg(test)]
