@@ -426,7 +426,7 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
         .map(|(&w, s)| [Some(w), classes.of(w), s.as_deref()])
         .collect();
     let mut out = Vec::new();
-    for_each_feature(&slots, |parts| out.push(parts.concat()));
+    for_each_feature(slots.len(), |i| &slots[i], |parts| out.push(parts.concat()));
     out
 }
 
@@ -523,8 +523,8 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
     out.extend(word_spans(sentence).map(|(s, e)| stem(&sentence[s..e])));
 }
 
-/// Call `each` with every feature of a sentence, in order: `slots` holds
-/// each word's three tokens (the word, its class, its skeleton), any of
+/// Call `each` with every feature of a sentence of `len` words, in order:
+/// `slot(i)` is word `i`'s three tokens (the word, its class, its skeleton), any of
 /// which may be missing; a feature is a token, or two words or classes
 /// joined (a skeleton stands alone). The
 /// one walk both [`features_with`] (tokens are names) and
@@ -533,18 +533,20 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 /// Written as plain loops over the fixed three and two tokens, which the
 /// compiler unrolls (iterators flattening the `Option`s were a fifth of
 /// full scoring's instructions).
-fn for_each_feature<T: Copy>(slots: &[[Option<T>; 3]], mut each: impl FnMut(Feature<T>)) {
-    for slot in slots {
-        for t in slot {
+fn for_each_feature<'s, T: Copy + 's>(
+    len: usize,
+    slot: impl Fn(usize) -> &'s [Option<T>; 3],
+    mut each: impl FnMut(Feature<T>),
+) {
+    for i in 0..len {
+        for t in slot(i) {
             let Some(t) = *t else { continue };
             each(Feature::Single(t));
         }
     }
     for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
-        for (i, first) in slots.iter().enumerate() {
-            let Some(second) = slots.get(i + gap) else {
-                break;
-            };
+        for i in gap..len {
+            let (first, second) = (slot(i - gap), slot(i));
             for a in &first[..2] {
                 let Some(a) = *a else { continue };
                 for b in &second[..2] {
@@ -896,9 +898,16 @@ impl SentenceScorer {
     /// The score of a sentence whose words have the tokens `numbers`
     /// ([`SentenceScorer::numbers_of`] each).
     fn score_numbered(&self, numbers: &[[Option<Token>; 3]]) -> f32 {
+        self.score_by(numbers.len(), |i| &numbers[i])
+    }
+
+    /// The score of a sentence of `len` words whose word `i` has the
+    /// tokens `slot(i)` ([`SentenceScorer::numbers_of`]).
+    #[inline]
+    fn score_by<'s>(&self, len: usize, slot: impl Fn(usize) -> &'s [Option<Token>; 3]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
-        for_each_feature(numbers, |feature| match feature {
+        for_each_feature(len, slot, |feature| match feature {
             Feature::Single(a) => sum += a.single,
             Feature::Two(kind, a, b) => {
                 if a.places & first(kind) != 0 && b.places & second(kind) != 0 {
@@ -946,7 +955,8 @@ pub struct Scorers {
     pair_floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
-    /// in scorer `k` ([`SentenceScorer::numbers_of`]).
+    /// in scorer `k` ([`SentenceScorer::numbers_of`]); after the last
+    /// word, at place [`Scorers::outside`], none.
     numbers: Vec<[Option<Token>; 3]>,
     /// For vocabulary word `i`, at `i * chunks + c`: what the word can add
     /// at most in the scorers of chunk `c` ([`Reaches`]); after the last
@@ -996,7 +1006,10 @@ impl Scorers {
             "a vocabulary of 2^32 words"
         );
         let n = scorers.len();
-        let mut numbers = vec![[None; 3]; vocabulary.len() * n];
+        // After the last word, at place `outside`: a word outside every
+        // vocabulary, none of whose tokens is known (its skeleton, where a
+        // scorer has skeletons, is worked out when scored).
+        let mut numbers = vec![[None; 3]; (vocabulary.len() + 1) * n];
         let mut buffer = String::new();
         for (word, &place) in &vocabulary {
             for (k, scorer) in scorers.iter().enumerate() {
@@ -1005,7 +1018,7 @@ impl Scorers {
         }
         let chunks = n.div_ceil(LANES);
         let mut reach = vec![Reaches::default(); (vocabulary.len() + 1) * chunks];
-        for (at, numbers) in numbers.iter().enumerate() {
+        for (at, numbers) in numbers[..vocabulary.len() * n].iter().enumerate() {
             let (place, k) = (at / n, at % n);
             let reach = &mut reach[place * chunks + k / LANES];
             reach.set(k % LANES, &scorers[k].reach(numbers));
@@ -1284,17 +1297,15 @@ impl Scorers {
         // as one walk per scorer would (the word alone, then with the
         // next, then with the one after).
         let chunks = self.chunks;
-        let row = |i: usize| &self.reach[places[i] as usize * chunks..][..chunks];
         most.clear();
         most.resize(chunks, [-0.0; LANES]);
-        for i in 0..places.len() {
-            let word = row(i);
-            let (next, after) = (
-                places.get(i + 1).map(|_| row(i + 1)),
-                places.get(i + 2).map(|_| row(i + 2)),
-            );
+        // Each word's row is found once: the rows of the word, the next
+        // and the one after slide along.
+        let mut rows = (places.iter()).map(|&p| &self.reach[p as usize * chunks..][..chunks]);
+        let (mut word, mut next, mut after) = (rows.next(), rows.next(), rows.next());
+        while let Some(this) = word {
             for (c, sum) in most.iter_mut().enumerate() {
-                let word = &word[c];
+                let word = &this[c];
                 for (sum, single) in sum.iter_mut().zip(&word.single) {
                     *sum += single;
                 }
@@ -1305,6 +1316,7 @@ impl Scorers {
                     word.add_with(&after[c], 1, sum);
                 }
             }
+            (word, next, after) = (next, after, rows.next());
         }
     }
 
@@ -1338,11 +1350,31 @@ impl Scorers {
             let rounding = terms * terms * largest * 2f64.powi(-23);
             let sum = scratch.most[k / LANES][k % LANES];
             let most = f64::from(scorer.bias) + f64::from(sum) + rounding;
-            *score = (most >= floors[k]).then(|| {
-                self.number_words(k, words, places, scratch);
-                scorer.score_numbered(&scratch.numbers)
-            });
+            *score = (most >= floors[k]).then(|| self.score_placed(k, words, places, scratch));
         }
+    }
+
+    /// Scorer `k`'s score of `words`, whose places ([`Scorers::look_up`])
+    /// are `places`: [`SentenceScorer::score_numbered`] of their
+    /// [`Scorers::number_words`], to the bit, with each word's tokens read
+    /// where they lie in `numbers` rather than copied. Only where the
+    /// scorer has skeletons and a word is outside every vocabulary (whose
+    /// skeleton may still be known) are they copied, as before.
+    fn score_placed(
+        &self,
+        k: usize,
+        words: &[&str],
+        places: &[u32],
+        scratch: &mut ScoringScratch,
+    ) -> f32 {
+        let scorer = &self.scorers[k];
+        if scorer.skeletons && places.contains(&self.outside()) {
+            self.number_words(k, words, places, scratch);
+            return scorer.score_numbered(&scratch.numbers);
+        }
+        let n = self.scorers.len();
+        let numbers = &self.numbers[k..];
+        scorer.score_by(places.len(), |i| &numbers[places[i] as usize * n])
     }
 
     /// Each word's place in the vocabulary, into `places`
