@@ -325,43 +325,79 @@ static WORD_BYTES: [u8; 256] = {
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out. ASCII is read byte by
 /// byte ([`WORD_BYTES`]); only a non-ASCII character is decoded.
-fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let bytes = text.as_bytes();
-    // Whether the character at byte `i` is a word's, and its length.
-    let word_at = move |i: usize| match WORD_BYTES[usize::from(bytes[i])] {
-        DECODE => {
-            let c = text[i..].chars().next().expect("a character starts here");
-            (c.is_alphanumeric(), c.len_utf8())
-        }
-        class => (class == WORD, 1),
-    };
-    let mut at = 0;
-    std::iter::from_fn(move || loop {
-        while at < bytes.len() {
-            let (word, len) = word_at(at);
-            if word {
-                break;
+fn word_spans(text: &str) -> WordSpans<'_> {
+    WordSpans { text, at: 0 }
+}
+
+/// The iterator of [`word_spans`]: a struct rather than a closure, so that
+/// the two loops over the bytes (what is no word's, then the word) are
+/// plain loops with one table load a byte, not a call per byte.
+struct WordSpans<'t> {
+    text: &'t str,
+    /// Where the next search starts.
+    at: usize,
+}
+
+impl WordSpans<'_> {
+    /// Whether the non-ASCII character at byte `i` is a word's, and its
+    /// length.
+    #[cold]
+    fn decode(&self, i: usize) -> (bool, usize) {
+        let c = self.text[i..]
+            .chars()
+            .next()
+            .expect("a character starts here");
+        (c.is_alphanumeric(), c.len_utf8())
+    }
+}
+
+impl Iterator for WordSpans<'_> {
+    type Item = (usize, usize);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        loop {
+            // What is no word's.
+            let start = loop {
+                let Some(&b) = bytes.get(at) else {
+                    self.at = at;
+                    return None;
+                };
+                match WORD_BYTES[usize::from(b)] {
+                    NOT_WORD => at += 1,
+                    WORD => break at,
+                    _ => match self.decode(at) {
+                        (true, _) => break at,
+                        (false, len) => at += len,
+                    },
+                }
+            };
+            // The word.
+            while let Some(&b) = bytes.get(at) {
+                match WORD_BYTES[usize::from(b)] {
+                    WORD => at += 1,
+                    NOT_WORD => break,
+                    _ => match self.decode(at) {
+                        (true, len) => at += len,
+                        (false, _) => break,
+                    },
+                }
             }
-            at += len;
-        }
-        if at == bytes.len() {
-            return None;
-        }
-        let start = at;
-        while at < bytes.len() {
-            let (word, len) = word_at(at);
-            if !word {
-                break;
+            let w = &bytes[start..at];
+            if w[0] != b'\'' && w[w.len() - 1] != b'\'' {
+                self.at = at;
+                return Some((start, at));
             }
-            at += len;
+            let lead = w.iter().take_while(|&&b| b == b'\'').count();
+            let trail = w.iter().rev().take_while(|&&b| b == b'\'').count();
+            if lead + trail < w.len() {
+                self.at = at;
+                return Some((start + lead, at - trail));
+            }
         }
-        let w = &bytes[start..at];
-        let lead = w.iter().take_while(|&&b| b == b'\'').count();
-        let trail = w.iter().rev().take_while(|&&b| b == b'\'').count();
-        if lead + trail < w.len() {
-            return Some((start + lead, at - trail));
-        }
-    })
+    }
 }
 
 /// The features of one normalised sentence without word classes.
@@ -390,7 +426,7 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
         .map(|(&w, s)| [Some(w), classes.of(w), s.as_deref()])
         .collect();
     let mut out = Vec::new();
-    for_each_feature(&slots, |parts| out.push(parts.concat()));
+    for_each_feature(slots.len(), |i| &slots[i], |parts| out.push(parts.concat()));
     out
 }
 
@@ -487,8 +523,8 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
     out.extend(word_spans(sentence).map(|(s, e)| stem(&sentence[s..e])));
 }
 
-/// Call `each` with every feature of a sentence, in order: `slots` holds
-/// each word's three tokens (the word, its class, its skeleton), any of
+/// Call `each` with every feature of a sentence of `len` words, in order:
+/// `slot(i)` is word `i`'s three tokens (the word, its class, its skeleton), any of
 /// which may be missing; a feature is a token, or two words or classes
 /// joined (a skeleton stands alone). The
 /// one walk both [`features_with`] (tokens are names) and
@@ -497,18 +533,20 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 /// Written as plain loops over the fixed three and two tokens, which the
 /// compiler unrolls (iterators flattening the `Option`s were a fifth of
 /// full scoring's instructions).
-fn for_each_feature<T: Copy>(slots: &[[Option<T>; 3]], mut each: impl FnMut(Feature<T>)) {
-    for slot in slots {
-        for t in slot {
+fn for_each_feature<'s, T: Copy + 's>(
+    len: usize,
+    slot: impl Fn(usize) -> &'s [Option<T>; 3],
+    mut each: impl FnMut(Feature<T>),
+) {
+    for i in 0..len {
+        for t in slot(i) {
             let Some(t) = *t else { continue };
             each(Feature::Single(t));
         }
     }
     for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
-        for (i, first) in slots.iter().enumerate() {
-            let Some(second) = slots.get(i + gap) else {
-                break;
-            };
+        for i in gap..len {
+            let (first, second) = (slot(i - gap), slot(i));
             for a in &first[..2] {
                 let Some(a) = *a else { continue };
                 for b in &second[..2] {
@@ -860,9 +898,16 @@ impl SentenceScorer {
     /// The score of a sentence whose words have the tokens `numbers`
     /// ([`SentenceScorer::numbers_of`] each).
     fn score_numbered(&self, numbers: &[[Option<Token>; 3]]) -> f32 {
+        self.score_by(numbers.len(), |i| &numbers[i])
+    }
+
+    /// The score of a sentence of `len` words whose word `i` has the
+    /// tokens `slot(i)` ([`SentenceScorer::numbers_of`]).
+    #[inline]
+    fn score_by<'s>(&self, len: usize, slot: impl Fn(usize) -> &'s [Option<Token>; 3]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
-        for_each_feature(numbers, |feature| match feature {
+        for_each_feature(len, slot, |feature| match feature {
             Feature::Single(a) => sum += a.single,
             Feature::Two(kind, a, b) => {
                 if a.places & first(kind) != 0 && b.places & second(kind) != 0 {
@@ -910,7 +955,8 @@ pub struct Scorers {
     pair_floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
-    /// in scorer `k` ([`SentenceScorer::numbers_of`]).
+    /// in scorer `k` ([`SentenceScorer::numbers_of`]); after the last
+    /// word, at place [`Scorers::outside`], none.
     numbers: Vec<[Option<Token>; 3]>,
     /// For vocabulary word `i`, at `i * chunks + c`: what the word can add
     /// at most in the scorers of chunk `c` ([`Reaches`]); after the last
@@ -960,7 +1006,10 @@ impl Scorers {
             "a vocabulary of 2^32 words"
         );
         let n = scorers.len();
-        let mut numbers = vec![[None; 3]; vocabulary.len() * n];
+        // After the last word, at place `outside`: a word outside every
+        // vocabulary, none of whose tokens is known (its skeleton, where a
+        // scorer has skeletons, is worked out when scored).
+        let mut numbers = vec![[None; 3]; (vocabulary.len() + 1) * n];
         let mut buffer = String::new();
         for (word, &place) in &vocabulary {
             for (k, scorer) in scorers.iter().enumerate() {
@@ -969,7 +1018,7 @@ impl Scorers {
         }
         let chunks = n.div_ceil(LANES);
         let mut reach = vec![Reaches::default(); (vocabulary.len() + 1) * chunks];
-        for (at, numbers) in numbers.iter().enumerate() {
+        for (at, numbers) in numbers[..vocabulary.len() * n].iter().enumerate() {
             let (place, k) = (at / n, at % n);
             let reach = &mut reach[place * chunks + k / LANES];
             reach.set(k % LANES, &scorers[k].reach(numbers));
@@ -1248,17 +1297,15 @@ impl Scorers {
         // as one walk per scorer would (the word alone, then with the
         // next, then with the one after).
         let chunks = self.chunks;
-        let row = |i: usize| &self.reach[places[i] as usize * chunks..][..chunks];
         most.clear();
         most.resize(chunks, [-0.0; LANES]);
-        for i in 0..places.len() {
-            let word = row(i);
-            let (next, after) = (
-                places.get(i + 1).map(|_| row(i + 1)),
-                places.get(i + 2).map(|_| row(i + 2)),
-            );
+        // Each word's row is found once: the rows of the word, the next
+        // and the one after slide along.
+        let mut rows = (places.iter()).map(|&p| &self.reach[p as usize * chunks..][..chunks]);
+        let (mut word, mut next, mut after) = (rows.next(), rows.next(), rows.next());
+        while let Some(this) = word {
             for (c, sum) in most.iter_mut().enumerate() {
-                let word = &word[c];
+                let word = &this[c];
                 for (sum, single) in sum.iter_mut().zip(&word.single) {
                     *sum += single;
                 }
@@ -1269,6 +1316,7 @@ impl Scorers {
                     word.add_with(&after[c], 1, sum);
                 }
             }
+            (word, next, after) = (next, after, rows.next());
         }
     }
 
@@ -1302,11 +1350,31 @@ impl Scorers {
             let rounding = terms * terms * largest * 2f64.powi(-23);
             let sum = scratch.most[k / LANES][k % LANES];
             let most = f64::from(scorer.bias) + f64::from(sum) + rounding;
-            *score = (most >= floors[k]).then(|| {
-                self.number_words(k, words, places, scratch);
-                scorer.score_numbered(&scratch.numbers)
-            });
+            *score = (most >= floors[k]).then(|| self.score_placed(k, words, places, scratch));
         }
+    }
+
+    /// Scorer `k`'s score of `words`, whose places ([`Scorers::look_up`])
+    /// are `places`: [`SentenceScorer::score_numbered`] of their
+    /// [`Scorers::number_words`], to the bit, with each word's tokens read
+    /// where they lie in `numbers` rather than copied. Only where the
+    /// scorer has skeletons and a word is outside every vocabulary (whose
+    /// skeleton may still be known) are they copied, as before.
+    fn score_placed(
+        &self,
+        k: usize,
+        words: &[&str],
+        places: &[u32],
+        scratch: &mut ScoringScratch,
+    ) -> f32 {
+        let scorer = &self.scorers[k];
+        if scorer.skeletons && places.contains(&self.outside()) {
+            self.number_words(k, words, places, scratch);
+            return scorer.score_numbered(&scratch.numbers);
+        }
+        let n = self.scorers.len();
+        let numbers = &self.numbers[k..];
+        scorer.score_by(places.len(), |i| &numbers[places[i] as usize * n])
     }
 
     /// Each word's place in the vocabulary, into `places`
@@ -1392,22 +1460,35 @@ const NUMBER: &str = "<n>";
 /// come off long enough words. Crude, but it lets `burning`, `burned` and
 /// `burns` share what the model learnt about `burn`.
 fn stem(word: &str) -> &str {
-    if word.chars().all(|c| c.is_ascii_digit()) {
+    // Bytes, not characters, where it gives the same answer: a digit is
+    // one byte, and a suffix is ASCII; the length in characters (the
+    // bytes that start one) is counted only where a suffix is there.
+    if word.bytes().all(|b| b.is_ascii_digit()) {
         return NUMBER;
     }
     let w = word.strip_suffix("'s").unwrap_or(word);
-    let n = w.chars().count();
-    if n >= 6 && w.ends_with("ing") {
+    let chars = || w.bytes().filter(|&b| !is_continuation(b)).count();
+    if w.ends_with("ing") && chars() >= 6 {
         return &w[..w.len() - 3];
     }
-    if n >= 5 && w.ends_with("ed") {
+    if w.ends_with("ed") && chars() >= 5 {
         return &w[..w.len() - 2];
     }
-    if n >= 4 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is")
+    if w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+        && chars() >= 4
     {
         return &w[..w.len() - 1];
     }
     w
+}
+
+/// Whether a byte of UTF-8 continues a character (`10xxxxxx`) rather than
+/// starting one: a text's length in characters is the count of the rest.
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
 }
 
 #[cfg(test)]
