@@ -180,10 +180,22 @@ impl Check {
     pub fn holds(self, squeezed: &Squeezed, start: usize) -> bool {
         match self {
             Check::Edge(at) => {
+                // A find starts on a character boundary, and so does each
+                // edge in its text. An ASCII byte either side (nearly
+                // always) is read as it is, without decoding.
                 let at = start + at as usize;
-                let before = squeezed.text[..at].chars().next_back();
-                let after = squeezed.text[at..].chars().next();
-                before.is_some_and(is_word) != after.is_some_and(is_word)
+                let text = &squeezed.text;
+                let before = match at.checked_sub(1).map(|i| text.as_bytes()[i]) {
+                    None => false,
+                    Some(b) if b.is_ascii() => is_word(char::from(b)),
+                    Some(_) => text[..at].chars().next_back().is_some_and(is_word),
+                };
+                let after = match text.as_bytes().get(at) {
+                    None => false,
+                    Some(&b) if b.is_ascii() => is_word(char::from(b)),
+                    Some(_) => text[at..].chars().next().is_some_and(is_word),
+                };
+                before != after
             }
             Check::Run(at, n) => squeezed.run_len(start + at as usize) >= n as usize,
         }

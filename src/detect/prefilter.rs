@@ -13,7 +13,7 @@
 //! hides ([`super::literal`]): the word edges `\b` puts around it, and the
 //! least length of each run of a letter (`as` of `a+s{2,}` needs two `s`),
 //! checked where the literal is found. [`Prefilter`] puts the literals of
-//! all regexes into one aho-corasick automaton, scans a squeezed text once,
+//! all regexes into one Aho–Corasick automaton ([`Scanner`]), scans a squeezed text once,
 //! and says which regexes can match in the text at all: a regex whose
 //! requirement the text does not meet cannot match there, so skipping it
 //! changes nothing. Only the regexes named by a set found are worked out,
@@ -29,9 +29,6 @@
 
 use super::literal::{self, Check, EDGE};
 use super::normalize::Squeezed;
-use aho_corasick::automaton::Automaton;
-use aho_corasick::nfa::{contiguous, noncontiguous};
-use aho_corasick::{Anchored, MatchKind, PatternID};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
@@ -303,8 +300,7 @@ impl Prefilter {
                 }
             }
         };
-        self.automaton.scan(squeezed.text.as_bytes(), |end, pid| {
-            let id = pid.as_usize();
+        self.automaton.scan(squeezed.text.as_bytes(), |end, id| {
             // A text whose sets are all found adds nothing more: its
             // `Pattern` is not read again.
             if seen[id] == stamp {
@@ -321,7 +317,7 @@ impl Prefilter {
                 if sets.iter().all(|&set| found[set] == stamp) {
                     continue;
                 }
-                let start = end - self.automaton.pattern_len(pid);
+                let start = end - self.automaton.pattern_len(id);
                 if checks.iter().all(|check| check.holds(squeezed, start)) {
                     for &set in sets {
                         found_set(found, named, set, out);
@@ -345,67 +341,193 @@ impl Prefilter {
     }
 }
 
-/// The pre-filter's automaton, walked byte by byte here rather than
-/// through `AhoCorasick`'s overlapping iterator: every text found at each
-/// end, as that iterator reports them, without a call through its dynamic
-/// dispatch and a saved search state for each of the ~0.75 finds a byte.
-/// Always the contiguous NFA: one form, so that the loop's body is inlined
-/// into the one walk. (It fails only past `StateID::MAX` words, about
-/// 8 GB; the rules' is 11 MB.)
-struct Scanner(contiguous::NFA);
-
-impl Scanner {
-    fn new(texts: &[String]) -> Scanner {
-        let mut builder = noncontiguous::NFA::builder();
-        // A prefilter would make the start state special, to skip ahead to
-        // where a text may start: nearly every byte is one.
-        builder.match_kind(MatchKind::Standard).prefilter(false);
-        let nfa = builder
-            .build(texts)
-            .expect("an automaton over plain literals builds");
-        let contiguous = contiguous::NFA::builder()
-            .build_from_noncontiguous(&nfa)
-            .expect("the literals' automaton fits its state numbers");
-        Scanner(contiguous)
-    }
-
-    /// `each(end, text)` for every text found in `haystack`, ending at
-    /// `end`, overlapping finds included.
-    fn scan(&self, haystack: &[u8], each: impl FnMut(usize, PatternID)) {
-        scan(&self.0, haystack, each)
-    }
-
-    fn pattern_len(&self, pid: PatternID) -> usize {
-        self.0.pattern_len(pid)
-    }
+/// The pre-filter's automaton: Aho–Corasick over the literals' texts
+/// (standard semantics: every text found at every end, overlapping finds
+/// included), built here rather than taken from the `aho-corasick` crate
+/// so that its first states can be a table. The states are numbered
+/// breadth first from the root, so the shallow states, where a walk over
+/// ordinary text spends nearly all its bytes, come first: each of the
+/// first [`DENSE_STATES`] has a full row of next states with its failures
+/// already followed (one read a byte), and only a deeper state searches its
+/// few children and falls back along its failure links, which soon reach
+/// a state with a row. The crate's contiguous NFA followed failure links
+/// from every state, ~3 states visited a byte; its full DFA (a row for
+/// every state) was 303 MB.
+struct Scanner {
+    /// Byte → class: each byte some text holds has a class of its own,
+    /// every other byte class 0 (from any state, to the root).
+    class: [u8; 256],
+    classes: usize,
+    /// How many of the first states have a row in `rows`.
+    dense: usize,
+    /// Row `s * classes + c`: the state after a byte of class `c` in state
+    /// `s` (< `dense`), failures followed.
+    rows: Vec<u32>,
+    /// Per state: its children are `first_child[s]..first_child[s + 1]`
+    /// (breadth first, a state's children are numbered together), in
+    /// order of their byte.
+    first_child: Vec<u32>,
+    /// Per state: the byte that leads to it from its parent.
+    byte: Vec<u8>,
+    /// Per state: the state of its text's longest proper suffix that is
+    /// a state (the root's, the root).
+    fail: Vec<u32>,
+    /// Per state: the first state of its failure chain, itself first, at
+    /// which a text ends; [`NONE`] when none does.
+    report: Vec<u32>,
+    /// Per state: the text ending there, or [`NONE`] (texts are distinct).
+    text_at: Vec<u32>,
+    /// Per text: its length in bytes.
+    lens: Vec<u32>,
 }
 
-/// [`Scanner::scan`] on one automaton (standard match semantics,
-/// unanchored).
-#[inline(always)]
-fn scan<A: Automaton>(aut: &A, haystack: &[u8], mut each: impl FnMut(usize, PatternID)) {
-    let Ok(mut sid) = aut.start_state(Anchored::No) else {
-        return;
-    };
-    // One place that reports, the start state's matches (none: no text is
-    // empty) included, so that `each` is inlined there.
-    let mut at = 0;
-    loop {
-        if aut.is_special(sid) {
-            if aut.is_dead(sid) {
-                return;
+/// No state, no text.
+const NONE: u32 = u32::MAX;
+
+/// How many of the automaton's first (shallowest) states have a full row
+/// of next states: `classes` × 4 bytes each (~70 classes for the rules).
+const DENSE_STATES: usize = 1 << 15;
+
+impl Scanner {
+    /// Over `texts`: distinct, none empty.
+    fn new(texts: &[String]) -> Scanner {
+        let text = |t: u32| texts[t as usize].as_bytes();
+        let mut class = [0u8; 256];
+        let mut classes = 1;
+        for b in texts.iter().flat_map(|t| t.bytes()) {
+            if class[usize::from(b)] == 0 {
+                // UTF-8 never holds 0xC0, 0xC1 or 0xF5..: at most 243 bytes.
+                class[usize::from(b)] = u8::try_from(classes).expect("under 256 classes");
+                classes += 1;
             }
-            if aut.is_match(sid) {
-                for index in 0..aut.match_len(sid) {
-                    each(at, aut.match_pattern(sid, index));
+        }
+        let mut order: Vec<u32> = (0..texts.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| text(a).cmp(text(b)));
+        // Breadth first, a state is the range of `order` whose texts start
+        // with its text, and its depth: its children split the range by
+        // the next byte; a text as long as the depth ends there (sorted
+        // first, being a prefix of the others).
+        let mut queue: Vec<(u32, u32, u32)> = vec![(0, order.len() as u32, 0)];
+        let (mut first_child, mut byte, mut text_at) = (Vec::new(), vec![0u8], Vec::new());
+        let mut next = 0;
+        while let Some(&(lo, hi, depth)) = queue.get(next) {
+            next += 1;
+            first_child.push(queue.len() as u32);
+            let depth_len = depth as usize;
+            let mut i = lo;
+            if i < hi && text(order[i as usize]).len() == depth_len {
+                text_at.push(order[i as usize]);
+                i += 1;
+            } else {
+                text_at.push(NONE);
+            }
+            while i < hi {
+                let b = text(order[i as usize])[depth_len];
+                let start = i;
+                while i < hi && text(order[i as usize])[depth_len] == b {
+                    i += 1;
+                }
+                queue.push((start, i, depth + 1));
+                byte.push(b);
+            }
+        }
+        let states = queue.len();
+        assert!(
+            states < NONE as usize,
+            "the literals' automaton fits u32 states"
+        );
+        drop(queue);
+        first_child.push(states as u32);
+        let dense = states.min(DENSE_STATES);
+        let mut scanner = Scanner {
+            class,
+            classes,
+            dense,
+            rows: vec![0; dense * classes],
+            first_child,
+            byte,
+            fail: vec![0; states],
+            report: vec![NONE; states],
+            text_at,
+            lens: texts.iter().map(|t| t.len() as u32).collect(),
+        };
+        // In breadth-first order a state's failure (shallower) and its
+        // failure's row and report come before it.
+        for s in 0..states {
+            let fail = scanner.fail[s] as usize;
+            scanner.report[s] = if scanner.text_at[s] != NONE {
+                s as u32
+            } else if s == 0 {
+                NONE
+            } else {
+                scanner.report[fail]
+            };
+            let children = scanner.children(s as u32);
+            for child in children.clone() {
+                scanner.fail[child as usize] = if s == 0 {
+                    0
+                } else {
+                    scanner.next(fail as u32, scanner.byte[child as usize])
+                };
+            }
+            if s < dense {
+                let row = s * classes;
+                if s != 0 {
+                    scanner
+                        .rows
+                        .copy_within(fail * classes..fail * classes + classes, row);
+                }
+                for child in children {
+                    let c = usize::from(scanner.class[usize::from(scanner.byte[child as usize])]);
+                    scanner.rows[row + c] = child;
                 }
             }
         }
-        let Some(&byte) = haystack.get(at) else {
-            return;
-        };
-        sid = aut.next_state(Anchored::No, sid, byte);
-        at += 1;
+        scanner
+    }
+
+    fn children(&self, s: u32) -> std::ops::Range<u32> {
+        self.first_child[s as usize]..self.first_child[s as usize + 1]
+    }
+
+    /// The state after `b` in state `s`.
+    #[inline(always)]
+    fn next(&self, mut s: u32, b: u8) -> u32 {
+        let c = usize::from(self.class[usize::from(b)]);
+        if c == 0 {
+            return 0;
+        }
+        loop {
+            if (s as usize) < self.dense {
+                return self.rows[s as usize * self.classes + c];
+            }
+            for child in self.children(s) {
+                if self.byte[child as usize] == b {
+                    return child;
+                }
+            }
+            s = self.fail[s as usize];
+        }
+    }
+
+    /// `each(end, text)` for every text found in `haystack`, ending at
+    /// `end`, overlapping finds included (in no particular order at one
+    /// end).
+    #[inline(always)]
+    fn scan(&self, haystack: &[u8], mut each: impl FnMut(usize, usize)) {
+        let mut s = 0;
+        for (at, &b) in haystack.iter().enumerate() {
+            s = self.next(s, b);
+            let mut m = self.report[s as usize];
+            while m != NONE {
+                each(at + 1, self.text_at[m as usize] as usize);
+                m = self.report[self.fail[m as usize] as usize];
+            }
+        }
+    }
+
+    fn pattern_len(&self, text: usize) -> usize {
+        self.lens[text] as usize
     }
 }
 
@@ -1198,5 +1320,62 @@ mod tests {
             vec![false, false, false, false, true, false, true],
             "ass never stands alone"
         );
+    }
+    /// Every (end, text) the crate's overlapping search finds, as
+    /// [`Scanner::scan`] finds them: texts sharing prefixes and suffixes,
+    /// more states than have rows (a small `dense` for the test), bytes no
+    /// text holds, multi-byte characters.
+    #[test]
+    fn the_scanner_finds_what_aho_corasick_finds() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let alphabet = ["a", "b", "c", " ", "é", "ab"];
+        let pick = |len: usize, next: &mut dyn FnMut(usize) -> usize| {
+            (0..len)
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect::<String>()
+        };
+        for round in 0..40 {
+            let mut texts: Vec<String> = (0..1 + round * 5)
+                .map(|_| {
+                    let len = 1 + next(6);
+                    pick(len, &mut next)
+                })
+                .filter(|t| t.len() >= MIN_LITERAL)
+                .collect();
+            texts.sort();
+            texts.dedup();
+            let mut scanner = Scanner::new(&texts);
+            if round % 2 == 1 {
+                // A row for the root alone: the sparse states' walk.
+                scanner.dense = 1;
+                scanner.rows.truncate(scanner.classes);
+            }
+            let ac = aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::Standard)
+                .build(&texts)
+                .unwrap();
+            for _ in 0..20 {
+                let len = next(40);
+                let haystack = pick(len, &mut next) + if next(3) == 0 { "xyz" } else { "" };
+                let mut want: Vec<(usize, usize)> = ac
+                    .find_overlapping_iter(&haystack)
+                    .map(|m| (m.end(), m.pattern().as_usize()))
+                    .collect();
+                let mut got = Vec::new();
+                scanner.scan(haystack.as_bytes(), |end, text| {
+                    assert_eq!(scanner.pattern_len(text), texts[text].len());
+                    got.push((end, text))
+                });
+                want.sort_unstable();
+                got.sort_unstable();
+                assert_eq!(got, want, "{texts:?} in {haystack:?}");
+            }
+        }
     }
 }
