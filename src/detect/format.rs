@@ -82,6 +82,19 @@ pub struct RuleDef {
     pub function_words: Option<Spanned<String>>,
     #[serde(default)]
     pub content_min_score: Option<Spanned<f32>>,
+    /// A model rule's rival: another category's weights file (relative to
+    /// the rules directory); a hit whose span that file scores higher than
+    /// the rule's own file, by more than `rival_margin` in log-odds
+    /// (default 0), does not count: the sentence reads as the other
+    /// category's.
+    #[serde(default)]
+    pub rival: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rival_margin: Option<Spanned<f32>>,
+    /// A regex on the hit's span that keeps the hit from its rival: the
+    /// words by which the sentence is also the rule's own category's.
+    #[serde(default)]
+    pub rival_except: Option<Spanned<String>>,
     /// A model rule's unit: 1 (each sentence, the default) or 2 (each two
     /// adjacent sentences of a paragraph, read as one).
     #[serde(default)]

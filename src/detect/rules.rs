@@ -94,6 +94,9 @@ struct Rule {
     must_not_match: Vec<(String, usize)>,
     /// A model rule's second bar (`function_words`, `content_min_score`).
     content: Option<ContentBar>,
+    /// A model rule whose hit does not count where another category's
+    /// model scores it higher (`rival`, `rival_margin`).
+    rival: Option<Rival>,
     /// A model rule that scores two adjacent sentences as one (`sentences = 2`).
     pairs: bool,
     /// A model rule that also scores the Subject line (`subject = true`).
@@ -109,6 +112,27 @@ struct ContentBar {
     weights: Arc<LinearModel>,
     function_words: Arc<WordClasses>,
     min_score: f32,
+}
+
+/// The log-odds of a model's score, `ln(p / (1 - p))`, with `p` kept off
+/// 0 and 1 (a score near 1 is rounded to 1 in `f32`).
+fn log_odds(p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+/// A model rule's rival ([`RuleDef::rival`](super::format::RuleDef)):
+/// a hit's span scored by the rule's own weights and by another
+/// category's; where the other's log-odds are higher by more than `margin`,
+/// the span reads as the other category's (a van to be burnt is a threat
+/// to property, not violence) and the hit is suppressed.
+struct Rival {
+    own: Arc<LinearModel>,
+    other: Arc<LinearModel>,
+    file: String,
+    margin: f32,
+    /// A hit whose span this matches keeps counting (`rival_except`).
+    except: Option<WordRegex>,
 }
 
 struct Guard {
@@ -480,6 +504,7 @@ impl CompiledRules {
             } else {
                 self.guard_against(rule, &norm.text, s, e)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
+                    .or_else(|| self.rival_higher(rule, &model_text[s..e]))
             };
             let (start, end) = norm.original(s, e);
             found.extend(
@@ -718,6 +743,24 @@ impl CompiledRules {
         })
     }
 
+    /// For a model rule with a [`Rival`]: why its hit on `sentence` does not
+    /// count, when the rival model scores the sentence higher than the
+    /// rule's own by more than the margin.
+    fn rival_higher(&self, rule: usize, sentence: &str) -> Option<String> {
+        let rival = self.rules[rule].rival.as_ref()?;
+        if rival
+            .except
+            .as_ref()
+            .is_some_and(|re| re.is_match(sentence))
+        {
+            return None;
+        }
+        let own = rival.own.score(&rival.own.features(sentence));
+        let other = rival.other.score(&rival.other.features(sentence));
+        (log_odds(other) > log_odds(own) + rival.margin)
+            .then(|| format!("rival: {} scores it {other:.3}, over {own:.3}", rival.file))
+    }
+
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit.
     fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
@@ -943,11 +986,18 @@ impl<'a> Loader<'a> {
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
                     }
-                    Some(Matcher::Model(weights, min_score, content)) => {
+                    Some(Matcher::Model(weights, min_score, content, rival)) => {
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
                             weights: weights.clone(),
                             function_words,
                             min_score,
+                        });
+                        rule.rival = rival.map(|(other, file, margin, except)| Rival {
+                            own: weights.clone(),
+                            other,
+                            file,
+                            margin,
+                            except,
                         });
                         let shared = models.iter().find(|m: &&(_, Arc<LinearModel>, _, _)| {
                             Arc::ptr_eq(&m.1, &weights) || m.1 == weights
@@ -1444,6 +1494,7 @@ impl<'a> Loader<'a> {
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),
             content: None,
+            rival: None,
             pairs: sentences == Some(2),
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
         })
@@ -1484,6 +1535,9 @@ impl<'a> Loader<'a> {
             ("min_score", def.min_score.is_some()),
             ("function_words", def.function_words.is_some()),
             ("content_min_score", def.content_min_score.is_some()),
+            ("rival", def.rival.is_some()),
+            ("rival_margin", def.rival_margin.is_some()),
+            ("rival_except", def.rival_except.is_some()),
         ];
         if let Some((key, _)) = model_only
             .iter()
@@ -1529,6 +1583,45 @@ impl<'a> Loader<'a> {
             return None;
         };
         let min = self.unit_score(p, min_score, "min_score", what)?;
+        let weights = self.weights_file(p, file, what);
+        let content = self.content_bar(p, def, what)?;
+        let rival = match &def.rival {
+            Some(rival) => {
+                let margin = match &def.rival_margin {
+                    Some(m) if !(0.0..=10.0).contains(m.get_ref()) => {
+                        let reason =
+                            format!("{what}: `rival_margin` (log-odds) must lie between 0 and 10");
+                        self.err(&p.path, p.line(m), reason);
+                        return None;
+                    }
+                    Some(m) => *m.get_ref(),
+                    None => 0.0,
+                };
+                let except = match &def.rival_except {
+                    Some(re) => Some(self.regex(p, re, &format!("{what} rival_except"))?),
+                    None => None,
+                };
+                let other = self.weights_file(p, rival, what)?;
+                Some((other, rival.get_ref().clone(), margin, except))
+            }
+            None if def.rival_margin.is_some() || def.rival_except.is_some() => {
+                let reason = format!("{what}: `rival_margin` and `rival_except` need `rival`");
+                self.err(&p.path, p.line(&def.id), reason);
+                return None;
+            }
+            None => None,
+        };
+        Some(Matcher::Model(weights?, min, content, rival))
+    }
+
+    /// A weights file, read and parsed once however many rules name it;
+    /// `None` on an error (reported).
+    fn weights_file(
+        &mut self,
+        p: &Parsed,
+        file: &Spanned<String>,
+        what: &str,
+    ) -> Option<Arc<LinearModel>> {
         let path = self.dir.join(file.get_ref());
         // A file read and parsed for an earlier rule is not read again (its
         // bytes are already in the hash).
@@ -1542,9 +1635,8 @@ impl<'a> Loader<'a> {
                 parsed
             }
         };
-        let content = self.content_bar(p, def, what)?;
         match parsed {
-            Ok(weights) => Some(Matcher::Model(weights, min, content)),
+            Ok(weights) => Some(weights),
             Err((line, reason)) => {
                 self.err(&path, line, reason);
                 None
@@ -1642,7 +1734,14 @@ enum Matcher {
     /// A derived rule: the signal it follows and its sentence condition.
     Derived(Signal, WordRegex),
     Words(Vec<Entry>),
-    /// A model rule: its weights, the score a sentence needs, and its
-    /// second bar's function words and score ([`ContentBar`]).
-    Model(Arc<LinearModel>, f32, Option<(Arc<WordClasses>, f32)>),
+    /// A model rule: its weights, the score a sentence needs, its second
+    /// bar's function words and score ([`ContentBar`]), and its rival's
+    /// weights, file name, margin and exception ([`Rival`]).
+    #[allow(clippy::type_complexity)]
+    Model(
+        Arc<LinearModel>,
+        f32,
+        Option<(Arc<WordClasses>, f32)>,
+        Option<(Arc<LinearModel>, String, f32, Option<WordRegex>)>,
+    ),
 }

@@ -677,6 +677,58 @@ fn a_model_rules_content_bar_leaves_out_function_words_alone() {
     );
 }
 
+/// A model rule with a `rival`: its hit does not count where the rival
+/// model's log-odds for the same span are higher by more than the margin,
+/// unless `rival_except` matches the span.
+#[test]
+fn a_model_rules_rival_takes_a_sentence_it_scores_higher() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    write("model/tv.tsv", "(bias)\t-2\nsmash\t3\nyour\t1\n");
+    write("model/tp.tsv", "(bias)\t-2\nvan\t4\nsmash\t1\n");
+    let rule = |extra: &str| {
+        format!("[[rule]]\nid = \"tv.model\"\ncategory = \"threat_violence\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tv.tsv\"\nmin_score = 0.7\nrival = \"model/tp.tsv\"\n{extra}\nmust_match = [\"I'll smash your face.\"]\n")
+    };
+    write("m.toml", &rule(""));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    // tv 0.88, tp 0.27: counts.
+    assert_eq!(own_with(&rules, "I'll smash your face.").hits.len(), 1);
+    // tv 0.88 (log-odds 2), tp 0.95 (log-odds 3): the van's.
+    let det = own_with(&rules, "I'll smash your van.");
+    assert!(det.hits.is_empty(), "{det:?}");
+    assert!(
+        det.suppressed[0]
+            .reason
+            .starts_with("rival: model/tp.tsv scores it 0.953, over 0.881"),
+        "{}",
+        det.suppressed[0].reason
+    );
+    // A margin of 1.5 log-odds keeps it; so does the exception.
+    write("m.toml", &rule("rival_margin = 1.5"));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert_eq!(own_with(&rules, "I'll smash your van.").hits.len(), 1);
+    write(
+        "m.toml",
+        &rule("rival_except = '''\\bwith\\s+you\\s+in\\s+it\\b'''"),
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(own_with(&rules, "I'll smash your van.").hits.is_empty());
+    assert_eq!(
+        own_with(&rules, "I'll smash your van with you in it.")
+            .hits
+            .len(),
+        1
+    );
+    // The margin and the exception only with a rival.
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"tv.model\"\ncategory = \"threat_violence\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tv.tsv\"\nmin_score = 0.7\nrival_margin = 1.0\nmust_match = [\"I'll smash your face.\"]\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("need `rival`"), "{err}");
+}
+
 /// The Subject line is scanned as the sender's own words on its own, its
 /// hits' offsets into the subject; a reply's or forward's subject is not.
 #[test]
