@@ -505,7 +505,7 @@ impl Prefilter {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    u32::from((state >> 32) % (2 << (round % 4)) == 0)
+                    u32::from((state >> 32).is_multiple_of(2 << (round % 4)))
                 })
                 .collect();
             for (regex, tree) in self.trees.iter().enumerate() {
