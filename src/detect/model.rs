@@ -325,14 +325,14 @@ static WORD_BYTES: [u8; 256] = {
 /// Byte spans of the words of `text`: runs of letters, digits and
 /// apostrophes, apostrophes at either end left out. ASCII is read byte by
 /// byte ([`WORD_BYTES`]); only a non-ASCII character is decoded.
-fn word_spans(text: &str) -> WordSpans<'_> {
+pub(crate) fn word_spans(text: &str) -> WordSpans<'_> {
     WordSpans { text, at: 0 }
 }
 
 /// The iterator of [`word_spans`]: a struct rather than a closure, so that
 /// the two loops over the bytes (what is no word's, then the word) are
 /// plain loops with one table load a byte, not a call per byte.
-struct WordSpans<'t> {
+pub(crate) struct WordSpans<'t> {
     text: &'t str,
     /// Where the next search starts.
     at: usize,
@@ -456,9 +456,25 @@ const TITLES: [&str; 9] = [
 /// the text `norm` was normalised from, its first byte at `base`. `None`
 /// where there is no name (the normalised text as it is).
 pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<String> {
+    let words: Vec<(usize, usize)> = word_spans(&norm.text).collect();
+    names_unread_in(original, base, norm, &words)
+}
+
+/// [`names_unread`], given the word spans of `norm.text` ([`word_spans`]).
+pub fn names_unread_in(
+    original: &str,
+    base: usize,
+    norm: &Normalized,
+    words: &[(usize, usize)],
+) -> Option<String> {
     let o = original.as_bytes();
     // Each word's original span where it is plain title case, else None.
     let title = |s: usize, e: usize| {
+        // Most words start in lower case: told at their first byte.
+        let first = norm.original_start(s).checked_sub(base)?;
+        if !o.get(first)?.is_ascii_uppercase() {
+            return None;
+        }
         let (os, oe) = norm.original(s, e);
         let (os, oe) = (os.checked_sub(base)?, oe.checked_sub(base)?);
         let w = o.get(os..oe)?;
@@ -481,8 +497,8 @@ pub fn names_unread(original: &str, base: usize, norm: &Normalized) -> Option<St
     };
     // Only the title-case words (few), each with its place among all the
     // words: a run is of words next to each other.
-    let words: Vec<_> = (word_spans(&norm.text).enumerate())
-        .filter_map(|(n, (s, e))| Some((n, s, title(s, e)?)))
+    let words: Vec<_> = (words.iter().enumerate())
+        .filter_map(|(n, &(s, e))| Some((n, s, title(s, e)?)))
         .collect();
     let mut capitals = Vec::new();
     let mut i = 0;
@@ -981,6 +997,8 @@ pub struct ScoringScratch {
     skeleton: String,
     /// The word spans of a text ([`Scorers::screened_sentences`]).
     spans: Vec<(usize, usize)>,
+    /// The sentences of that text ([`super::sentence::split_at_words`]).
+    sentences: Vec<Range<usize>>,
     /// Per sentence of that text: the index in `spans` of its first word,
     /// then the number of words.
     firsts: Vec<usize>,
@@ -1147,26 +1165,41 @@ impl Scorers {
         pairs: bool,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
+        each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
+    ) {
+        let mut spans = std::mem::take(&mut scratch.spans);
+        spans.clear();
+        spans.extend(word_spans(text));
+        self.screened_words(text, &spans, pairs, scratch, scores, each);
+        scratch.spans = spans;
+    }
+
+    /// [`Scorers::screened_sentences`] of a text whose word spans
+    /// ([`word_spans`]) are `spans`: split out once for the model and
+    /// for [`names_unread_in`], whose text differs from the model's only in
+    /// the case of ASCII letters (the same words, the same sentence ends).
+    /// The sentences are found from the words
+    /// ([`super::sentence::split_at_words`]), and each sentence's words are
+    /// those of splitting it on its own.
+    pub fn screened_words(
+        &self,
+        text: &str,
+        spans: &[(usize, usize)],
+        pairs: bool,
+        scratch: &mut ScoringScratch,
+        scores: &mut [Option<f32>],
         mut each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
     ) {
-        let sentences = super::sentence::split(text);
-        let mut spans = std::mem::take(&mut scratch.spans);
+        let mut sentences = std::mem::take(&mut scratch.sentences);
         let mut firsts = std::mem::take(&mut scratch.firsts);
         let mut places = std::mem::take(&mut scratch.places);
         let mut sums = std::mem::take(&mut scratch.sums);
-        spans.clear();
-        firsts.clear();
         sums.clear();
-        for sentence in &sentences {
-            firsts.push(spans.len());
-            let at = sentence.start;
-            spans.extend(word_spans(&text[sentence.clone()]).map(|(s, e)| (at + s, at + e)));
-        }
-        firsts.push(spans.len());
+        super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
         let placed = Placed {
-            spans: &spans,
+            spans,
             words: &words,
             places: &places,
         };
@@ -1226,7 +1259,7 @@ impl Scorers {
                 each(true, unit, scores);
             }
         }
-        scratch.spans = spans;
+        scratch.sentences = sentences;
         scratch.firsts = firsts;
         scratch.places = places;
         scratch.sums = sums;

@@ -183,6 +183,12 @@ impl Normalized {
         }
     }
 
+    /// Where in the original the character that byte `start` of `text`
+    /// came from starts: the first of [`Normalized::original`].
+    pub fn original_start(&self, start: usize) -> usize {
+        self.starts[start]
+    }
+
     /// The original byte range of the normalised byte range `start..end`.
     pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
         debug_assert!(start < end && end <= self.text.len());

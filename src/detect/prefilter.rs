@@ -134,13 +134,114 @@ impl Compiled {
     }
 
     /// Whether the text holds this: set `i` was found when `found[i]` is
-    /// the scan's `stamp`.
+    /// the scan's `stamp`. (Detection reads the [`Formulas`] made from it,
+    /// which give the same answer.)
+    #[cfg(test)]
     fn holds(&self, found: &[u32], stamp: u32) -> bool {
         match self {
             Compiled::True => true,
             Compiled::Any(set) => found[*set] == stamp,
             Compiled::All(subs) => subs.iter().all(|r| r.holds(found, stamp)),
             Compiled::Either(subs) => subs.iter().any(|r| r.holds(found, stamp)),
+        }
+    }
+
+    /// This, appended to `ops` in [`Formulas`]' form (a node, then its
+    /// parts, in order).
+    fn flatten(&self, ops: &mut Vec<u32>) {
+        let at = ops.len();
+        match self {
+            Compiled::True => ops.push(Formulas::TRUE << Formulas::SHIFT),
+            Compiled::Any(set) => ops.push(Formulas::arg(*set)),
+            Compiled::All(subs) | Compiled::Either(subs) => {
+                let kind = match self {
+                    Compiled::All(_) => Formulas::ALL,
+                    _ => Formulas::EITHER,
+                };
+                ops.push(0);
+                subs.iter().for_each(|r| r.flatten(ops));
+                ops[at] = kind << Formulas::SHIFT | Formulas::arg(ops.len());
+            }
+        }
+    }
+}
+
+/// Every regex's requirement ([`Compiled`], its parts in the order that
+/// settles it soonest) in one array, read in place: a node is one `u32`,
+/// its kind in the top two bits; a literal set's node holds the set's
+/// number, a conjunction's or an alternative's the index just past its
+/// parts, which follow it in order. Checking a requirement reads a few
+/// adjacent words rather than following a boxed tree's pointers, and a
+/// part that is a literal set (most) is checked in the loop, without a
+/// call; the parts are checked in the same order and stop at the same
+/// part as the tree's `all` and `any`, so the answer is the same.
+#[derive(Default)]
+struct Formulas {
+    ops: Vec<u32>,
+    /// Per regex: the index of its requirement's node.
+    root: Vec<u32>,
+}
+
+impl Formulas {
+    const SHIFT: u32 = 30;
+    const SET: u32 = 0;
+    const ALL: u32 = 1;
+    const EITHER: u32 = 2;
+    const TRUE: u32 = 3;
+    const ARG: u32 = (1 << Formulas::SHIFT) - 1;
+
+    /// A node's argument (a set's number, an index), checked to fit.
+    fn arg(n: usize) -> u32 {
+        assert!(
+            n <= Formulas::ARG as usize,
+            "over 2^30 literal sets or nodes"
+        );
+        n as u32
+    }
+
+    fn new(requirements: &[Compiled]) -> Formulas {
+        let mut formulas = Formulas::default();
+        for req in requirements {
+            formulas.root.push(Formulas::arg(formulas.ops.len()));
+            req.flatten(&mut formulas.ops);
+        }
+        formulas
+    }
+
+    /// Whether the text holds regex `regex`'s requirement
+    /// ([`Compiled::holds`]).
+    #[inline]
+    fn holds(&self, regex: usize, found: &[u32], stamp: u32) -> bool {
+        self.node_holds(self.root[regex] as usize, found, stamp)
+    }
+
+    /// Whether the text holds the node at `at`.
+    fn node_holds(&self, at: usize, found: &[u32], stamp: u32) -> bool {
+        let op = self.ops[at];
+        let (kind, arg) = (op >> Formulas::SHIFT, (op & Formulas::ARG) as usize);
+        match kind {
+            Formulas::SET => found[arg] == stamp,
+            Formulas::TRUE => true,
+            // A conjunction fails at its first part that fails; an
+            // alternative holds at its first part that holds.
+            _ => {
+                let all = kind == Formulas::ALL;
+                let mut part = at + 1;
+                while part < arg {
+                    let op = self.ops[part];
+                    let (kind, next) = (op >> Formulas::SHIFT, (op & Formulas::ARG) as usize);
+                    let (holds, after) = match kind {
+                        Formulas::SET => (found[next] == stamp, part + 1),
+                        Formulas::TRUE => (true, part + 1),
+                        _ => (self.node_holds(part, found, stamp), next),
+                    };
+                    if holds != all {
+                        return holds;
+                    }
+                    part = after;
+                }
+                all
+            }
         }
     }
 }
@@ -156,8 +257,14 @@ pub struct Prefilter {
     regexes_of: Vec<Vec<usize>>,
     /// The regexes whose requirement is true: they always run.
     always: Vec<usize>,
+    /// Per automaton text: the word list word it also is
+    /// ([`Prefilter::with_words`]), or [`NONE`].
+    word_of: Vec<u32>,
     /// Per regex, what a text must hold for it to match.
-    requirements: Vec<Compiled>,
+    requirements: Formulas,
+    /// The same as trees, for the tests to check the array against.
+    #[cfg(test)]
+    trees: Vec<Compiled>,
 }
 
 /// What finding one text of the automaton tells.
@@ -221,7 +328,22 @@ struct Numbering {
 impl Prefilter {
     /// `requirements[i]` is that of regex `i` ([`Requirement::of`] its
     /// syntax, as the `regex` crate reads it).
+    #[cfg(test)]
     pub fn new<'a>(requirements: impl IntoIterator<Item = &'a Requirement>) -> Prefilter {
+        Prefilter::with_words(requirements, &[])
+    }
+
+    /// As `Prefilter::new`, its automaton also finding `words` (distinct,
+    /// none empty: the word lists' words in the squeezed view), which
+    /// [`Prefilter::candidates_and_words`] reports: the word lists' rules
+    /// and the pre-filter read the same squeezed text, so one walk over it
+    /// finds both. A text's finds do not depend on the other texts of an
+    /// automaton (every text is found at every end), so the pre-filter's
+    /// are the same with the words as without them.
+    pub fn with_words<'a>(
+        requirements: impl IntoIterator<Item = &'a Requirement>,
+        words: &[String],
+    ) -> Prefilter {
         let mut numbering = Numbering::default();
         let mut requirements: Vec<Compiled> = requirements
             .into_iter()
@@ -265,12 +387,27 @@ impl Prefilter {
                 pattern.checked.push((checks, sets));
             }
         }
+        let mut word_of = vec![NONE; texts.len()];
+        for (word, text) in words.iter().enumerate() {
+            assert!(!text.is_empty(), "an empty word");
+            let id = *text_ids.entry(text.clone()).or_insert_with_key(|text| {
+                texts.push(text.clone());
+                patterns.push(Pattern::default());
+                word_of.push(NONE);
+                texts.len() - 1
+            });
+            assert_eq!(word_of[id], NONE, "a word given twice");
+            word_of[id] = u32::try_from(word).expect("under 2^32 words");
+        }
         Prefilter {
             automaton: Scanner::new(&texts),
+            word_of,
             patterns,
             regexes_of,
             always,
-            requirements,
+            requirements: Formulas::new(&requirements),
+            #[cfg(test)]
+            trees: requirements,
         }
     }
 
@@ -278,10 +415,25 @@ impl Prefilter {
     /// text whose squeezed view is `squeezed`; a regex left out certainly
     /// cannot. Only the requirements named by a literal set the text holds
     /// are worked out: any other (not true) needs a set the text lacks.
+    #[cfg(test)]
     pub fn candidates(&self, squeezed: &Squeezed, scratch: &mut Scratch, out: &mut Vec<usize>) {
+        self.candidates_and_words(squeezed, scratch, out, |_, _, _| {});
+    }
+
+    /// [`Prefilter::candidates`], and `each_word(start, end, word)` for
+    /// every find of a word given to [`Prefilter::with_words`] (its byte
+    /// range in the squeezed text; every find, overlapping ones included,
+    /// in order of their end, in no particular order at one end).
+    pub fn candidates_and_words(
+        &self,
+        squeezed: &Squeezed,
+        scratch: &mut Scratch,
+        out: &mut Vec<usize>,
+        mut each_word: impl FnMut(usize, usize, usize),
+    ) {
         let stamp = scratch.start(
             self.regexes_of.len(),
-            self.requirements.len(),
+            self.requirements.root.len(),
             self.patterns.len(),
         );
         let Scratch {
@@ -301,6 +453,11 @@ impl Prefilter {
             }
         };
         self.automaton.scan(squeezed.text.as_bytes(), |end, id| {
+            let word = self.word_of[id];
+            if word != NONE {
+                let start = end - self.automaton.pattern_len(id);
+                each_word(start, end, word as usize);
+            }
             // A text whose sets are all found adds nothing more: its
             // `Pattern` is not read again.
             if seen[id] == stamp {
@@ -330,8 +487,39 @@ impl Prefilter {
                 seen[id] = stamp;
             }
         });
-        out.retain(|&regex| self.requirements[regex].holds(found, stamp));
+        out.retain(|&regex| self.requirements.holds(regex, found, stamp));
         out.sort_unstable();
+    }
+
+    /// The requirements' array ([`Formulas`]) against their trees, over
+    /// `rounds` random choices of the literal sets found (from one in two
+    /// to one in sixteen found): how many answers were true and false
+    /// alike, and the regexes whose answers differed (always none).
+    #[cfg(test)]
+    pub fn check_formulas(&self, rounds: u32) -> (usize, usize, Vec<usize>) {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let (mut held, mut failed, mut differ) = (0, 0, Vec::new());
+        for round in 0..rounds {
+            let found: Vec<u32> = (0..self.regexes_of.len())
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    u32::from((state >> 32).is_multiple_of(2 << (round % 4)))
+                })
+                .collect();
+            for (regex, tree) in self.trees.iter().enumerate() {
+                match (
+                    tree.holds(&found, 1),
+                    self.requirements.holds(regex, &found, 1),
+                ) {
+                    (true, true) => held += 1,
+                    (false, false) => failed += 1,
+                    _ => differ.push(regex),
+                }
+            }
+        }
+        (held, failed, differ)
     }
 
     /// How many regexes always run (nothing is required of a text).

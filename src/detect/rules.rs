@@ -153,6 +153,14 @@ struct WordPattern {
     prefix: bool,
 }
 
+impl WordPattern {
+    /// What the automaton looks for: the word's letters in the squeezed
+    /// view, each run of one letter as one.
+    fn text(&self) -> String {
+        self.runs.iter().map(|&(c, _)| c).collect()
+    }
+}
+
 pub struct CompiledRules {
     rules: Vec<Rule>,
     guards: Vec<Guard>,
@@ -167,7 +175,10 @@ pub struct CompiledRules {
     models: Vec<(usize, Arc<LinearModel>, f32, usize)>,
     /// One per distinct weights file (rules may share one, at two scores).
     scorers: Scorers,
-    words: AhoCorasick,
+    /// Per word the pre-filter finds ([`Prefilter::with_words`]: the word
+    /// lists' words, each text once, the squeezed view's letters of a
+    /// word, runs as one): the word patterns with that text.
+    word_texts: Vec<Vec<usize>>,
     word_patterns: Vec<WordPattern>,
     allow: AhoCorasick,
     normalizer: Normalizer,
@@ -421,6 +432,18 @@ impl CompiledRules {
         (left_out, seen, errors)
     }
 
+    /// The regexes' pre-filter.
+    #[cfg(test)]
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// The normaliser segments are read through.
+    #[cfg(test)]
+    pub fn normalizer(&self) -> &Normalizer {
+        &self.normalizer
+    }
+
     /// Every rule's examples, must match and must not match.
     #[cfg(test)]
     pub fn examples(&self) -> impl Iterator<Item = &str> {
@@ -477,14 +500,17 @@ impl CompiledRules {
     /// rules with `subject = true` read.
     fn scan(&self, text: &str, base: usize, subject: bool) -> Vec<Found> {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
-        let mut raw = self.regex_hits(&norm.text, &squeezed);
-        raw.extend(self.word_hits(&norm, &squeezed));
-        let named = model::names_unread(text, base, &norm);
+        let mut raw = self.regex_and_word_hits(&norm, &squeezed);
+        // The words are split out once, for the names and the model: the
+        // model's text differs from the normalised one only in the case of
+        // ASCII letters, so its words lie where they do.
+        let words: Vec<(usize, usize)> = model::word_spans(&norm.text).collect();
+        let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
         if !subject {
-            raw.extend(self.model_hits(model_text));
+            raw.extend(self.model_hits(model_text, &words));
         } else if self.models.iter().any(|m| self.rules[m.0].subject) {
-            let hits = self.model_hits(model_text).into_iter();
+            let hits = self.model_hits(model_text, &words).into_iter();
             raw.extend(hits.filter(|&(rule, _, _)| self.rules[rule].subject));
         }
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
@@ -592,17 +618,26 @@ impl CompiledRules {
     /// Regex rules on the normalised view: each regex the literal
     /// pre-filter lets through runs on its own. (A combined `RegexSet`
     /// pre-filter was tried and, with ~140 rules of long alternations, its
-    /// lazy DFA thrashed and made detection 3x slower.)
-    fn regex_hits(&self, text: &str, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
+    /// lazy DFA thrashed and made detection 3x slower.) Then the word-list
+    /// rules, whose words the pre-filter's walk finds on the squeezed view
+    /// ([`CompiledRules::word_hit`]).
+    fn regex_and_word_hits(
+        &self,
+        norm: &Normalized,
+        squeezed: &Squeezed,
+    ) -> Vec<(usize, usize, usize)> {
         thread_local! {
             /// The pre-filter's scratch space and its list of regexes,
             /// reused from segment to segment on each worker thread.
             static SCRATCH: RefCell<(Scratch, Vec<usize>)> = RefCell::default();
         }
-        let mut out = Vec::new();
+        let text = &norm.text;
+        let (mut out, mut words) = (Vec::new(), Vec::new());
         let ascii_words = ascii_words_only(text);
         SCRATCH.with_borrow_mut(|(scratch, may_match)| {
-            self.prefilter.candidates(squeezed, scratch, may_match);
+            let word =
+                |start, end, word| self.word_hit(norm, squeezed, start, end, word, &mut words);
+            (self.prefilter).candidates_and_words(squeezed, scratch, may_match, word);
             for (rule, re) in may_match.iter().map(|&i| &self.regexes[i]) {
                 for m in re.for_text(ascii_words).find_iter(text) {
                     if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
@@ -611,29 +646,83 @@ impl CompiledRules {
                 }
             }
         });
+        out.extend(words);
         out
     }
 
-    /// Word-list rules: automaton on the squeezed view, then run lengths and
-    /// word edges checked on the normalised view.
-    fn word_hits(&self, norm: &Normalized, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
-        let mut out = Vec::new();
-        for m in self.words.find_overlapping_iter(&squeezed.text) {
-            let wp = &self.word_patterns[m.pattern().as_usize()];
-            let (s, e) = squeezed.normalized(m.start(), m.end());
+    /// Word-list rules: the word `word` ([`Prefilter::with_words`]) found
+    /// at `start..end` of the squeezed view, then run lengths and word
+    /// edges checked on the normalised view, into `out`. (The finds' order
+    /// at one end differs from the `aho-corasick` crate's, which found them
+    /// before, and nothing depends on it: `dedupe` sorts the hits.)
+    fn word_hit(
+        &self,
+        norm: &Normalized,
+        squeezed: &Squeezed,
+        start: usize,
+        end: usize,
+        word: usize,
+        out: &mut Vec<(usize, usize, usize)>,
+    ) {
+        for &wp in &self.word_texts[word] {
+            let wp = &self.word_patterns[wp];
+            let (s, e) = squeezed.normalized(start, end);
             if lists::is_word_edge(&norm.text, s, e, wp.prefix)
                 && lists::runs_fit(&wp.runs, &norm.text[s..e])
             {
                 out.push((wp.rule, s, e));
             }
         }
+    }
+
+    /// The word-list rules' hits alone ([`CompiledRules::word_hit`]).
+    #[cfg(test)]
+    fn word_hits(&self, norm: &Normalized, squeezed: &Squeezed) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
+        let word = |start, end, word| self.word_hit(norm, squeezed, start, end, word, &mut out);
+        (self.prefilter).candidates_and_words(squeezed, &mut scratch, &mut may_match, word);
         out
+    }
+
+    /// [`CompiledRules::word_hits`] against the `aho-corasick` crate's
+    /// overlapping search over the same words, as they were found before,
+    /// on each of `texts` (normalised as a segment is): the texts where the
+    /// hits differ as sets (always none), and how many hits there were.
+    #[cfg(test)]
+    pub fn word_hits_against_crate(&self, texts: &[String]) -> (Vec<String>, usize) {
+        let crate_words = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(self.word_patterns.iter().map(|w| w.text()))
+            .unwrap();
+        let (mut differ, mut hits) = (Vec::new(), 0);
+        for text in texts {
+            let (norm, squeezed) = self.normalizer.normalize_squeezed(text, 0);
+            let mut ours = self.word_hits(&norm, &squeezed);
+            let mut theirs = Vec::new();
+            for m in crate_words.find_overlapping_iter(&squeezed.text) {
+                let wp = &self.word_patterns[m.pattern().as_usize()];
+                let (s, e) = squeezed.normalized(m.start(), m.end());
+                if lists::is_word_edge(&norm.text, s, e, wp.prefix)
+                    && lists::runs_fit(&wp.runs, &norm.text[s..e])
+                {
+                    theirs.push((wp.rule, s, e));
+                }
+            }
+            ours.sort_unstable();
+            theirs.sort_unstable();
+            hits += ours.len();
+            if ours != theirs {
+                differ.push(text.clone());
+            }
+        }
+        (differ, hits)
     }
 
     /// Model rules: every sentence (or, for `sentences = 2`, every two
     /// adjacent sentences of a paragraph) whose score reaches the rule's
-    /// `min_score` is a hit spanning it.
-    fn model_hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
+    /// `min_score` is a hit spanning it. `words`: the word spans of `text`.
+    fn model_hits(&self, text: &str, words: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.models.is_empty() {
             return out;
@@ -654,8 +743,9 @@ impl CompiledRules {
             }
         };
         let pairs = self.models.iter().any(|m| self.rules[m.0].pairs);
-        (self.scorers).screened_sentences(
+        (self.scorers).screened_words(
             text,
+            words,
             pairs,
             &mut scratch,
             &mut scores,
@@ -808,6 +898,24 @@ fn dedupe(hits: &mut Vec<(usize, usize, usize)>) {
         true
     });
     hits.sort_by_key(|h| (h.1, h.2, h.0));
+}
+
+/// What the pre-filter finds for the word lists' rules
+/// ([`Prefilter::with_words`]): each distinct text of `patterns` once, and
+/// per text the patterns with it. (A list word is never empty:
+/// `lists::parse` leaves out an empty line.)
+fn word_texts(patterns: &[WordPattern]) -> (Vec<String>, Vec<Vec<usize>>) {
+    let (mut texts, mut of) = (Vec::new(), Vec::<Vec<usize>>::new());
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for (i, pattern) in patterns.iter().enumerate() {
+        let id = *ids.entry(pattern.text()).or_insert_with_key(|text| {
+            texts.push(text.clone());
+            of.push(Vec::new());
+            texts.len() - 1
+        });
+        of[id].push(i);
+    }
+    (texts, of)
 }
 
 /// Checks [`WordRegex::with_lists`] on every pattern of the rule files in
@@ -1031,14 +1139,10 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        let words = self.automaton(
-            word_patterns
-                .iter()
-                .map(|w| w.runs.iter().map(|&(c, _)| c).collect::<String>()),
-            MatchKind::Standard,
-        );
+        let (words, word_texts) = word_texts(&word_patterns);
         let sha256 = self.hash();
-        let prefilter = Prefilter::new(regexes.iter().map(|(_, re)| re.requirement()));
+        let requirements = regexes.iter().map(|(_, re)| re.requirement());
+        let prefilter = Prefilter::with_words(requirements, &words);
         // Per scorer, the least `min_score` of the rules that share it: of
         // those reading one sentence, and of those reading two as one.
         let mut least = vec![f32::INFINITY; scorers.len()];
@@ -1059,7 +1163,7 @@ impl<'a> Loader<'a> {
             derived,
             models,
             scorers: Scorers::new(scorers, &least).with_pairs_least(&pairs_least),
-            words,
+            word_texts,
             word_patterns,
             allow,
             normalizer,

@@ -105,14 +105,123 @@ pub fn split(text: &str) -> Vec<Range<usize>> {
     out
 }
 
-fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
-    let s = &text[r.clone()];
-    if !s.chars().any(char::is_alphanumeric) {
-        return;
+/// [`split`] of a text whose words (runs of letters, digits and
+/// apostrophes, the model's `word_spans`) lie at `words`, in order, into
+/// `sentences` (cleared first); into `firsts` (cleared first), per sentence,
+/// the index in `words` of its first word, then `words.len()`. The same
+/// sentences, without reading a word's bytes again: a sentence ends only at
+/// a byte that is no word's (a line break, `.`, `!` or `?`), so only the
+/// bytes between words are read for ends; and a piece holds a letter or
+/// digit exactly when it holds a word (a letter or digit is always in a
+/// word, a word always has one), so a piece is kept when a word starts in
+/// it. Every word lies in one sentence, so a sentence's words are
+/// `words[firsts[i]..firsts[i + 1]]`.
+pub fn split_at_words(
+    text: &str,
+    words: &[(usize, usize)],
+    sentences: &mut Vec<Range<usize>>,
+    firsts: &mut Vec<usize>,
+) {
+    let b = text.as_bytes();
+    sentences.clear();
+    firsts.clear();
+    // The piece being read starts at `start`; its first word is `first`.
+    let (mut start, mut first) = (0, 0);
+    let mut gap = 0;
+    for w in 0..=words.len() {
+        let gap_end = words.get(w).map_or(b.len(), |&(s, _)| s);
+        for i in gap..gap_end {
+            if END_BYTES[usize::from(b[i])] && is_end(b, i) {
+                // The piece `start..=i` holds words `first..w`.
+                if w > first {
+                    sentences.push(trimmed_ascii(text, start..i + 1));
+                    firsts.push(first);
+                }
+                (start, first) = (i + 1, w);
+            }
+        }
+        if let Some(&(_, e)) = words.get(w) {
+            gap = e;
+        }
     }
+    if words.len() > first {
+        sentences.push(trimmed_ascii(text, start..b.len()));
+        firsts.push(first);
+    }
+    firsts.push(words.len());
+}
+
+/// The bytes that may end a sentence ([`is_end`]).
+static END_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\n' as usize] = true;
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table
+};
+
+/// `r` with leading and trailing white space trimmed off.
+fn trimmed(text: &str, r: Range<usize>) -> Range<usize> {
+    let s = &text[r.clone()];
     let lead = s.len() - s.trim_start().len();
     let trail = s.len() - s.trim_end().len();
-    out.push(r.start + lead..r.end - trail);
+    r.start + lead..r.end - trail
+}
+
+/// [`trimmed`], reading ASCII white space byte by byte (`char::is_whitespace`
+/// of an ASCII character: space, tab, line feed, vertical tab, form feed,
+/// carriage return) and leaving any other white space to [`trimmed`] once a
+/// non-ASCII byte is met at either end.
+fn trimmed_ascii(text: &str, r: Range<usize>) -> Range<usize> {
+    let b = text.as_bytes();
+    let (mut start, mut end) = (r.start, r.end);
+    while start < end && matches!(b[start], b' ' | b'\t'..=b'\r') {
+        start += 1;
+    }
+    while end > start && matches!(b[end - 1], b' ' | b'\t'..=b'\r') {
+        end -= 1;
+    }
+    let ascii = |i: usize| b.get(i).is_none_or(u8::is_ascii);
+    if start < end && !(ascii(start) && ascii(end - 1)) {
+        return trimmed(text, start..end);
+    }
+    start..end
+}
+
+fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    if !text[r.clone()].chars().any(char::is_alphanumeric) {
+        return;
+    }
+    out.push(trimmed(text, r));
+}
+
+/// Whether [`split_at_words`] gives what [`split`] gives, and as each
+/// sentence's words those of splitting the sentence on its own.
+#[cfg(test)]
+pub fn check_split_at_words(text: &str) -> Result<(), String> {
+    let words: Vec<(usize, usize)> = super::model::word_spans(text).collect();
+    let (mut sentences, mut firsts) = (Vec::new(), Vec::new());
+    split_at_words(text, &words, &mut sentences, &mut firsts);
+    let want = split(text);
+    if sentences != want {
+        return Err(format!("{text:?}: {sentences:?} against {want:?}"));
+    }
+    if firsts.len() != want.len() + 1 || firsts.last() != Some(&words.len()) {
+        return Err(format!(
+            "{text:?}: firsts {firsts:?} of {} words",
+            words.len()
+        ));
+    }
+    for (i, s) in want.iter().enumerate() {
+        let of: Vec<_> = super::model::word_spans(&text[s.clone()])
+            .map(|(a, b)| (s.start + a, s.start + b))
+            .collect();
+        if words[firsts[i]..firsts[i + 1]] != of[..] {
+            return Err(format!("{text:?}: the words of {s:?} are not {of:?}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -124,6 +233,28 @@ mod tests {
         let t = "i paid 2.50 today. why?\nno reply! ok";
         let got: Vec<&str> = split(t).into_iter().map(|r| &t[r]).collect();
         assert_eq!(got, ["i paid 2.50 today.", "why?", "no reply!", "ok"]);
+    }
+
+    #[test]
+    fn split_at_words_is_split() {
+        for t in [
+            "",
+            " ",
+            "...",
+            "''' '''. ''",
+            "i paid 2.50 today. why?\nno reply! ok",
+            "  leading space. trailing space.  \n\n  ",
+            "\"quoted.\" he said! 'it's' -- fine?\n.",
+            "a.b.c. d",
+            "end.",
+            "end. ",
+            "x\u{2019}s caf\u{e9} \u{2014} na\u{ef}ve. \u{a3}5! \u{3000}word\u{3000}",
+            "!?.\n\n",
+            "'' . ''a''. b",
+            "one\ntwo\n\nthree",
+        ] {
+            check_split_at_words(t).unwrap();
+        }
     }
 
     #[test]

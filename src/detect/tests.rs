@@ -86,6 +86,55 @@ fn the_model_screen_leaves_out_only_sentences_under_every_threshold() {
     assert!(left_out * 2 > seen, "only {left_out} of {seen} left out");
 }
 
+/// The sentences found from the words are those [`sentence::split`] finds,
+/// and the names left unread change no word's place: over every rule
+/// example and corpus segment, raw and normalised, the model reads the
+/// same sentences and words as splitting its own text again would give.
+#[test]
+fn sentences_from_the_words_are_the_split_sentences() {
+    let rules = &engine().inner;
+    for text in &examples_and_corpus() {
+        sentence::check_split_at_words(text).unwrap();
+        let norm = rules.normalizer().normalize(text, 0);
+        sentence::check_split_at_words(&norm.text).unwrap();
+        let words: Vec<_> = model::word_spans(&norm.text).collect();
+        if let Some(named) = model::names_unread_in(text, 0, &norm, &words) {
+            let named_words: Vec<_> = model::word_spans(&named).collect();
+            assert_eq!(named_words, words, "{text:?}");
+            sentence::check_split_at_words(&named).unwrap();
+        }
+    }
+}
+
+/// The pre-filter's requirements, read as one array, give the answers of
+/// their trees: for every rule regex, over random choices of the literal
+/// sets found, both answers seen many times.
+#[test]
+fn the_requirements_array_answers_as_the_trees_do() {
+    let (held, failed, differ) = engine().inner.prefilter().check_formulas(64);
+    assert!(differ.is_empty(), "regexes {differ:?} differ");
+    println!("{held} held, {failed} failed");
+    assert!(held > 1000 && failed > 1000, "{held} held, {failed} failed");
+}
+
+/// The word lists' words are found by the pre-filter's kind of automaton:
+/// the same hits as the `aho-corasick` crate's overlapping search gave, on
+/// every rule example and corpus segment.
+#[test]
+fn the_word_automaton_finds_what_the_crate_found() {
+    let (differ, hits) = engine()
+        .inner
+        .word_hits_against_crate(&examples_and_corpus());
+    assert!(
+        differ.is_empty(),
+        "{} texts differ: {:?}",
+        differ.len(),
+        &differ[..differ.len().min(3)]
+    );
+    // 775 word hits when written: enough that a walk finding none would fail.
+    assert!(hits > 500, "only {hits} word hits");
+}
+
 /// The pre-filter only skips a regex where it cannot match: over every
 /// rule's examples and every segment of the labelled corpus (threats,
 /// abuse, ham: several thousand texts), no regex that matches was screened
