@@ -586,6 +586,9 @@ impl CompiledRules {
     /// its own. A half-weight derived rule follows half-weight hits too, its
     /// own evidence half as strong. A rule with `when_suppressed_by` follows
     /// instead the hits that one of those guards suppressed (`suppressed_by`).
+    /// A derived rule with `requires` follows only hits whose paragraph, or
+    /// the one before it, also meets that condition (a hate remark about
+    /// "her" after "your warden" is aimed at staff).
     fn derived_from<'s>(
         &'s self,
         rule: usize,
@@ -612,6 +615,7 @@ impl CompiledRules {
             .filter(move |(_, _, condition)| {
                 condition.is_match(&text[sentence::around(text, s, e)])
             })
+            .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
             .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
@@ -1540,13 +1544,6 @@ impl<'a> Loader<'a> {
             }
         }
         let requires = match &def.requires {
-            Some(re) if def.of.is_some() => {
-                let reason =
-                    format!("rule `{id}`: `requires` is for regex, word-list and model rules only");
-                self.err(&p.path, p.line(re), reason);
-                ok = false;
-                None
-            }
             Some(re) => {
                 let compiled = self.regex(p, re, &format!("rule `{id}` requires"));
                 ok &= compiled.is_some();

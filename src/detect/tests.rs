@@ -896,6 +896,44 @@ fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_no
 }
 
 #[test]
+fn a_derived_rule_with_requires_follows_only_hits_near_its_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = r#"[[rule]]
+id = "d.slur"
+category = "discrimination"
+weight = 1.0
+description = "d"
+words = ["slur"]
+must_match = ["slur"]
+
+[[rule]]
+id = "a.at_staff"
+category = "abuse"
+of = "discrimination"
+weight = 1.0
+description = "a"
+regex = '''\bshe\b'''
+requires = '''\bwarden\b'''
+must_match = ["Your warden gave me a ticket. She is a slur."]
+must_not_match = ["She is a slur.", "Your warden gave me a ticket.\n\nOk.\n\nShe is a slur."]
+"#;
+    std::fs::write(dir.path().join("d.toml"), rules).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let abuse = |text: &str| own_with(&rules, text).categories.contains(&Category::Abuse);
+    // The staff member named in the paragraph: the hate remark about "her" is aimed at staff.
+    assert!(abuse("Your warden gave me a ticket. She is a slur."));
+    // In the paragraph before: still.
+    assert!(abuse("Your warden gave me a ticket.\n\nShe is a slur."));
+    // No staff named nearby, or the sentence condition unmet: discrimination only.
+    assert!(!abuse("My neighbour parks badly. She is a slur."));
+    assert!(!abuse("Your warden gave me a ticket. They are slur."));
+    assert!(own_with(&rules, "She is a slur.")
+        .categories
+        .contains(&Category::Discrimination));
+}
+
+#[test]
 fn a_derived_rule_can_follow_the_hits_a_named_guard_set_aside() {
     let dir = tempfile::tempdir().unwrap();
     let files = r#"[[guard]]

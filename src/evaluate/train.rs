@@ -153,6 +153,9 @@ pub(super) struct Loaded {
     pub(super) classes: WordClasses,
     /// The categories whose models use `classes`.
     pub(super) classes_for: BTreeSet<Category>,
+    /// The classes (`[you]`, brackets included) that weigh only in pairs and
+    /// skips, never alone (`alone = false` in classes.toml).
+    pub(super) pairs_only: BTreeSet<String>,
     /// The categories whose models see letter-skeletons.
     pub(super) skeletons_for: BTreeSet<Category>,
     /// The function words (one class, `[function]`), and the categories
@@ -173,7 +176,7 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
     let file: SpecFile = toml::from_str(&text)
         .map_err(|e| Error::Config(ConfigError::from_toml(spec, &text, &e).into()))?;
     let base = spec.parent().unwrap_or(Path::new("."));
-    let (classes, classes_for) = match &file.classes {
+    let (classes, classes_for, pairs_only) = match &file.classes {
         Some(path) => load_classes(&base.join(path))?,
         None => Default::default(),
     };
@@ -195,6 +198,7 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         fit: file.fit,
         classes,
         classes_for,
+        pairs_only,
         skeletons_for: file.skeletons.into_iter().collect(),
         function_words,
         function_words_for: file.function_words_for.into_iter().collect(),
@@ -215,6 +219,11 @@ impl Loaded {
             } else {
                 FeatureKinds::words_only().classes
             },
+            pairs_only: if self.classes_for.contains(&category) {
+                &self.pairs_only
+            } else {
+                FeatureKinds::words_only().pairs_only
+            },
             skeletons: self.skeletons_for.contains(&category),
             function_words: if self.function_words_for.contains(&category) {
                 &self.function_words
@@ -232,6 +241,8 @@ impl Loaded {
 pub(super) struct FeatureKinds<'a> {
     /// The word classes it sees (none: no class features).
     pub(super) classes: &'a WordClasses,
+    /// The classes of `classes` it weighs only in pairs and skips (`[you]`).
+    pub(super) pairs_only: &'a BTreeSet<String>,
     /// Whether it sees each word's letter-skeleton (`~thrtn`).
     pub(super) skeletons: bool,
     /// The words it does not weigh alone (only in pairs and skips).
@@ -244,8 +255,10 @@ impl FeatureKinds<'static> {
     /// Words only: no classes, no skeletons.
     fn words_only() -> Self {
         static NONE: std::sync::OnceLock<WordClasses> = std::sync::OnceLock::new();
+        static NO_CLASSES: BTreeSet<String> = BTreeSet::new();
         FeatureKinds {
             classes: NONE.get_or_init(WordClasses::default),
+            pairs_only: &NO_CLASSES,
             skeletons: false,
             function_words: NONE.get_or_init(WordClasses::default),
             subject: false,
@@ -294,6 +307,14 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         if kinds.subject {
             header.push_str(
                 "and the Subject line, when it is the sender's own words, as one more sentence of the message.\n",
+            );
+        }
+        if !kinds.pairs_only.is_empty() {
+            let names: Vec<&str> = kinds.pairs_only.iter().map(String::as_str).collect();
+            let _ = writeln!(
+                header,
+                "The classes {} weigh only in pairs and skips, not alone (classes.toml's `alone = false`).",
+                names.join(", ")
             );
         }
         if !kinds.function_words.of_word.is_empty() {
@@ -381,16 +402,27 @@ struct ClassDef {
     words: Vec<String>,
     #[serde(default)]
     lists: Vec<PathBuf>,
+    /// Whether the class weighs alone as well as in pairs and skips; with
+    /// `alone = false` only in pairs and skips (`of [you]`, `[you] lot`), so
+    /// a sentence that says "you" five times does not gain five times the
+    /// class's weight whatever it says.
+    #[serde(default = "yes")]
+    alone: bool,
 }
 
-/// Read the word classes file at `path`: the classes, and the categories
-/// that use them.
-fn load_classes(path: &Path) -> Result<(WordClasses, BTreeSet<Category>)> {
+fn yes() -> bool {
+    true
+}
+
+/// Read the word classes file at `path`: the classes, the categories
+/// that use them, and the classes that weigh only in pairs (`[you]`).
+fn load_classes(path: &Path) -> Result<(WordClasses, BTreeSet<Category>, BTreeSet<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let file: ClassesFile = toml::from_str(&text)
         .map_err(|e| Error::Config(ConfigError::from_toml(path, &text, &e).into()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut classes = WordClasses::default();
+    let mut pairs_only = BTreeSet::new();
     for class in &file.classes {
         let bad_name = class.name.is_empty()
             || !class
@@ -408,8 +440,11 @@ fn load_classes(path: &Path) -> Result<(WordClasses, BTreeSet<Category>)> {
             let text = std::fs::read_to_string(&list_path).map_err(|e| Error::io(&list_path, e))?;
             classes.add_list(&class.name, &text);
         }
+        if !class.alone {
+            pairs_only.insert(format!("[{}]", class.name));
+        }
     }
-    Ok((classes, file.categories.into_iter().collect()))
+    Ok((classes, file.categories.into_iter().collect(), pairs_only))
 }
 
 fn load_set(
@@ -673,7 +708,8 @@ pub(super) fn fit_category(
 /// Features in at least `min_count` sentences, numbered in name order;
 /// none made of a class (`[name]`) for a model without classes, no
 /// skeleton (`~thrtn`) for one without skeletons, no function word alone
-/// (`your`, but `your van` stays) for one with function words.
+/// (`your`, but `your van` stays) for one with function words, no class
+/// alone that weighs only in pairs (`[you]`, but `of [you]` stays).
 fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashMap<&'a str, u32> {
     let with_classes = !kinds.classes.of_word.is_empty();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -692,6 +728,7 @@ fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashM
                 && (with_classes || !f.contains('['))
                 && (kinds.skeletons || !f.starts_with(model::SKELETON))
                 && (fit.function_l2.is_some() || kinds.function_words.of(f).is_none())
+                && !kinds.pairs_only.contains(*f)
         })
         .enumerate()
         .map(|(i, (f, _))| (f, i as u32))
@@ -906,6 +943,47 @@ pub(crate) mod tests {
         };
         let plain = your("0.0001");
         assert!(your("0.5").abs() < plain.abs(), "{plain}");
+    }
+
+    #[test]
+    fn a_class_with_alone_false_weighs_only_in_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        let classes = |you_alone: &str| {
+            format!(
+                "categories = [\"threat_property\"]\n\n[[class]]\nname = \"you\"\nwords = [\"your\"]\n{you_alone}\n[[class]]\nname = \"fire\"\nwords = [\"burn\"]\n"
+            )
+        };
+        let spec = dir.path().join("training.toml");
+        let text = format!(
+            "classes = \"classes.toml\"\n{}",
+            std::fs::read_to_string(&spec).unwrap()
+        );
+        std::fs::write(&spec, &text).unwrap();
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        let property = |classes_toml: &str| {
+            std::fs::write(dir.path().join("classes.toml"), classes_toml).unwrap();
+            train(&spec, &rules, false)
+                .unwrap()
+                .into_iter()
+                .find(|t| t.category == Category::ThreatProperty)
+                .unwrap()
+        };
+        let alone = property(&classes(""));
+        assert!(
+            alone.model.weights.contains_key("[you]"),
+            "{:?}",
+            alone.model.weights
+        );
+        let paired = property(&classes("alone = false\n"));
+        let weights = &paired.model.weights;
+        assert!(!weights.contains_key("[you]"), "{weights:?}");
+        assert!(weights.contains_key("[you] office"), "{weights:?}");
+        // The word itself and the other classes still weigh alone.
+        assert!(weights.contains_key("[fire]") && weights.contains_key("your"));
+        assert!(paired.file_text.contains("[you] weigh only in pairs"));
+        assert!(!alone.file_text.contains("weigh only in pairs"));
     }
 
     #[test]
