@@ -9,11 +9,11 @@ for line in open(sys.argv[1]):
     rules = {h['rule_id'] for h in d['detection']['hits']}
     us = sorted(r for r in rules if r.startswith('us.'))
     risk = lab[s]['note'].startswith('RISK')
-    urgent = d.get('priority') == 'urgent'
+    urgent = d['detection'].get('urgent_service', False) or d['routing'].get('priority') == 'urgent'
     if risk:
         if us or urgent: found += 1
         else: miss += 1
-        print(('FOUND ' if (us or urgent) else 'miss  ') + s, us, d.get('priority'), d.get('queue'))
+        print(('FOUND ' if (us or urgent) else 'miss  ') + s, us, urgent, d['routing']['queue'])
     elif any(r in ('us.reported_risk', 'us.third_person_risk') for r in us):
         other.append((s, us, lab[s]['kind'], lab[s]['categories']))
 print(f"RISK messages found {found} of {found+miss}")
