@@ -290,7 +290,11 @@ fn explain_and_eval_agree_on_a_quoted_threat_in_a_base64_body() {
     let name = "nmx-047-police-liaison-wharfside.eml";
     std::fs::copy(repo.join("corpus/train/mail").join(name), mail.join(name)).unwrap();
     let labels = dir.path().join("labels.csv");
-    std::fs::write(&labels, format!("source,queue,categories\n{name},respond,\n")).unwrap();
+    std::fs::write(
+        &labels,
+        format!("source,queue,categories\n{name},respond,\n"),
+    )
+    .unwrap();
     let rules = repo.join("rules");
     let out = run_args(
         &repo,
@@ -308,7 +312,9 @@ fn explain_and_eval_agree_on_a_quoted_threat_in_a_base64_body() {
         .split_once("RULE HITS THAT DID NOT COUNT")
         .expect("a trace with hits that did not count");
     assert!(!counted.contains("tv.people_in_it"), "{text}");
-    let hit = not_counted.find("tv.people_in_it").expect("the hit, suppressed");
+    let hit = not_counted
+        .find("tv.people_in_it")
+        .expect("the hit, suppressed");
     let why = not_counted[hit..].find("why not: ").unwrap() + hit;
     assert!(
         not_counted[why..].starts_with("why not: others_quoted"),
