@@ -27,20 +27,20 @@ pub fn around(text: &str, s: usize, e: usize) -> Range<usize> {
 }
 
 /// What a context guard (and a derived rule's condition) reads for a hit at
-/// `s..e`: the sentence holding it
-/// ([`around`]), with two exceptions for a message that does not punctuate
-/// its sentences. A dictated one writes its stops out ("… next week full
-/// stop I mean it full stop", [`DICTATED_STOPS`]): the guard reads the
-/// dictated sentence holding the hit. And a run-on sentence (longer than the
-/// model's window of [`WINDOW_WORDS`] words, with no comma, semicolon,
-/// colon, quotation mark or bracket in it: all lower case with no punctuation at all, or dictated)
-/// is read in a window of [`WINDOW_WORDS`] words centred on the hit (the
-/// hit's own words when it has that many already: a model hit on one window
-/// of it is read as that window; near an end of the sentence the window
-/// takes its words from the other side). Read whole, one "i never hurt him"
-/// or "she keeps saying" in a hundred words would suppress every threat in
-/// them, however far away; a punctuated sentence, however long, is read
-/// whole (a report framed by "He said" at its start reaches to its end).
+/// `s..e`: the sentence holding it ([`around`]), with two exceptions for a
+/// message that does not punctuate its sentences. A dictated one writes its
+/// stops out ("… next week full stop I mean it full stop",
+/// [`DICTATED_STOPS`]): the guard reads the dictated sentence holding the
+/// hit. And a run-on sentence (longer than the model's window of
+/// [`WINDOW_WORDS`] words, with no comma, semicolon, colon, quotation mark or
+/// bracket in it: all lower case with no punctuation at all, or dictated) is
+/// read in a window of [`WINDOW_WORDS`] words centred on the hit (the hit's
+/// own words when it has that many already: a model hit on one window of it
+/// is read as that window; near an end of the sentence the window takes its
+/// words from the other side). Read whole, one "i never hurt him" or "she
+/// keeps saying" in a hundred words would suppress every threat in them,
+/// however far away; a punctuated sentence, however long, is read whole (a
+/// report framed by "He said" at its start reaches to its end).
 pub fn guard_scope(text: &str, s: usize, e: usize) -> Range<usize> {
     let sentence = around(text, s, e);
     let words: Vec<(usize, usize)> = word_spans(&text[sentence.clone()])
