@@ -274,3 +274,67 @@ fn rules_stats_counts_hits_per_rule_and_how_often_each_was_right() {
     assert!(text.contains("HITS"), "{text}");
     assert!(text.contains("ab.insult_you"), "{text}");
 }
+
+/// `triage explain` and `triage eval` read a message alike: on `nmx-047` (a
+/// police officer's report of a threat made by a man arrested, in a base64
+/// body), the quotation guard `others_quoted` suppresses `tv.people_in_it` in
+/// both, so the trace lists the hit as not counted and eval flags nothing. (A
+/// disagreement was reported in the twenty-first round; it came from the
+/// guard's `telling X` being added in that round, not from the two paths.)
+#[test]
+fn explain_and_eval_agree_on_a_quoted_threat_in_a_base64_body() {
+    let repo = repo();
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    let name = "nmx-047-police-liaison-wharfside.eml";
+    std::fs::copy(repo.join("corpus/train/mail").join(name), mail.join(name)).unwrap();
+    let labels = dir.path().join("labels.csv");
+    std::fs::write(
+        &labels,
+        format!("source,queue,categories\n{name},respond,\n"),
+    )
+    .unwrap();
+    let rules = repo.join("rules");
+    let out = run_args(
+        &repo,
+        &[
+            "explain",
+            mail.join(name).to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+            "--now",
+            NOW,
+        ],
+    );
+    let text = stdout(&out);
+    let (counted, not_counted) = text
+        .split_once("RULE HITS THAT DID NOT COUNT")
+        .expect("a trace with hits that did not count");
+    assert!(!counted.contains("tv.people_in_it"), "{text}");
+    let hit = not_counted
+        .find("tv.people_in_it")
+        .expect("the hit, suppressed");
+    let why = not_counted[hit..].find("why not: ").unwrap() + hit;
+    assert!(
+        not_counted[why..].starts_with("why not: others_quoted"),
+        "{text}"
+    );
+    let out = run_args(
+        &repo,
+        &[
+            "eval",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--source",
+            mail.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clean_flagged"], 0, "{report}");
+}

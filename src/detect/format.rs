@@ -19,6 +19,11 @@ pub struct RuleFile {
     /// Phrases inside which no hit counts (place, street and surnames).
     #[serde(default)]
     pub allow: Vec<Spanned<String>>,
+    /// Named regex fragments, spliced into any pattern of the rules folder
+    /// as `{{name}}` (a name with no `/`; a list is `{{lists/x.txt}}`): one
+    /// regex several rules share is written once.
+    #[serde(default)]
+    pub patterns: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub guard: Vec<GuardDef>,
     #[serde(default)]

@@ -580,6 +580,7 @@ impl CompiledRules {
 
     /// Derived rules that a counted hit of `rule` at `s..e` sets off: those
     /// following its signal whose sentence regex matches the hit's sentence
+    /// (as its guards read it: [`sentence::guard_scope`])
     /// (e.g. a hate remark in a sentence aimed at staff is also abuse).
     /// A full-weight derived rule follows only full-weight hits: a
     /// half-weight clue (a group named neutrally) is not a hate remark on
@@ -613,7 +614,7 @@ impl CompiledRules {
                 of == base.signal && follows && (strong || follower.weight < 1.0)
             })
             .filter(move |(_, _, condition)| {
-                condition.is_match(&text[sentence::around(text, s, e)])
+                condition.is_match(&text[sentence::guard_scope(text, s, e)])
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
             .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
@@ -856,13 +857,14 @@ impl CompiledRules {
     }
 
     /// The name of the first of the rule's guards that matches the
-    /// sentence holding the hit.
+    /// sentence holding the hit (in a sentence longer than the model's
+    /// window, the window around the hit: [`sentence::guard_scope`]).
     fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
         let unless = &self.rules[rule].unless;
         if unless.is_empty() {
             return None;
         }
-        let sentence = &text[sentence::around(text, s, e)];
+        let sentence = &text[sentence::guard_scope(text, s, e)];
         let frame = OnceCell::new();
         unless
             .iter()
@@ -935,7 +937,7 @@ pub(crate) fn check_splices(dir: &Path) -> (usize, Vec<String>) {
     let trees = loader.list_trees(&patterns);
     let mut parsed_whole = Vec::new();
     for (source, template, names) in &patterns {
-        let lists: Vec<&ListTree> = names.iter().map(|name| &trees[name]).collect();
+        let lists: Vec<&ListTree> = names.iter().map(|name| &trees[name.as_str()]).collect();
         match word_regex::splice(template, &lists) {
             Some(hir) => {
                 assert!(
@@ -1009,6 +1011,9 @@ struct Loader<'a> {
     weights: HashMap<PathBuf, Result<Arc<LinearModel>, (usize, String)>>,
     /// Function-word lists read (`function_words`), by path.
     function_words: HashMap<PathBuf, Arc<WordClasses>>,
+    /// The rule files' named patterns (`[patterns]`), by name, as spliced
+    /// in for `{{name}}` ([`Loader::named_patterns`]).
+    named: HashMap<String, String>,
 }
 
 /// One parsed rule file with its text (for line numbers).
@@ -1052,6 +1057,7 @@ impl<'a> Loader<'a> {
             with_models,
             weights: HashMap::new(),
             function_words: HashMap::new(),
+            named: HashMap::new(),
         }
     }
 
@@ -1061,6 +1067,7 @@ impl<'a> Loader<'a> {
 
     fn load(mut self) -> Result<CompiledRules, ConfigErrors> {
         let files = self.read_rule_files();
+        self.named_patterns(&files);
         self.precompile(&files);
         let guards = self.compile_guards(&files);
         let guard_index: HashMap<&str, usize> = guards
@@ -1259,6 +1266,66 @@ impl<'a> Loader<'a> {
         })
     }
 
+    /// Every file's `[patterns]`, by name: a name is a word of letters,
+    /// digits and `_`, given once in the folder; a pattern splices in lists
+    /// but no other named pattern.
+    fn named_patterns(&mut self, files: &[Parsed]) {
+        let mut named = HashMap::new();
+        for p in files {
+            for (name, pat) in &p.file.patterns {
+                let line = p.line(pat);
+                let fine = !name.is_empty()
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !fine {
+                    let reason = format!("pattern `{name}`: a name is letters, digits and `_`");
+                    self.err(&p.path, line, reason);
+                } else if named.contains_key(name) {
+                    self.err(&p.path, line, format!("duplicate pattern `{name}`"));
+                } else if let Some(inner) =
+                    pieces(pat.get_ref()).iter().find_map(|piece| match piece {
+                        Piece::List(n) if !n.contains('/') => Some(n.to_string()),
+                        _ => None,
+                    })
+                {
+                    let reason = format!("pattern `{name}`: splices in pattern `{inner}`");
+                    self.err(&p.path, line, reason);
+                } else {
+                    named.insert(name.clone(), pat.get_ref().clone());
+                }
+            }
+        }
+        self.named = named;
+    }
+
+    /// `pat` with each `{{name}}` of a named pattern replaced by that
+    /// pattern as a group of its own, free-spacing mode off inside it
+    /// (`(?-x:…)`), so it reads the same in a `(?x)` pattern; a name that
+    /// is no pattern is left for [`Loader::spliced`] to report.
+    fn with_named<'p>(&self, pat: &'p str) -> std::borrow::Cow<'p, str> {
+        if self.named.is_empty() || !pat.contains("{{") {
+            return pat.into();
+        }
+        let mut out = String::with_capacity(pat.len());
+        for piece in pieces(pat) {
+            match piece {
+                Piece::Text(text) => out.push_str(text),
+                Piece::List(name) => match self.named.get(name) {
+                    Some(named) => {
+                        out.push_str("(?-x:");
+                        out.push_str(named);
+                        out.push(')');
+                    }
+                    None => {
+                        out.push_str("{{");
+                        out.push_str(name);
+                        out.push_str("}}");
+                    }
+                },
+            }
+        }
+        out.into()
+    }
+
     /// Compile every regex of the rule files (guards and rules, lists
     /// spliced in) ahead of the checks that use them, in parallel: most of
     /// loading is compiling them. Problems are not reported here but where
@@ -1269,7 +1336,8 @@ impl<'a> Loader<'a> {
         self.compiled = patterns
             .into_par_iter()
             .map(|(source, template, names)| {
-                let lists: Vec<&ListTree> = names.iter().map(|name| &trees[name]).collect();
+                let lists: Vec<&ListTree> =
+                    names.iter().map(|name| &trees[name.as_str()]).collect();
                 let compiled = WordRegex::with_lists(&source, &template, &lists, REGEX_SIZE_LIMIT);
                 (source, compiled)
             })
@@ -1279,7 +1347,7 @@ impl<'a> Loader<'a> {
     /// Every pattern of the rule files (guards and rules) whose lists are
     /// there, once: its source, and its template with the names of the
     /// lists its placeholders stand for ([`WordRegex::with_lists`]).
-    fn templates<'f>(&mut self, files: &'f [Parsed]) -> Vec<(String, String, Vec<&'f str>)> {
+    fn templates(&mut self, files: &[Parsed]) -> Vec<(String, String, Vec<String>)> {
         let mut patterns = Vec::new();
         for p in files {
             let guards = p.file.guard.iter();
@@ -1290,14 +1358,15 @@ impl<'a> Loader<'a> {
                 let Ok(source) = self.spliced(pat.get_ref()) else {
                     continue;
                 };
-                let mut template = String::with_capacity(pat.get_ref().len());
+                let pat = self.with_named(pat.get_ref()).into_owned();
+                let mut template = String::with_capacity(pat.len());
                 let mut names = Vec::new();
-                for piece in pieces(pat.get_ref()) {
+                for piece in pieces(&pat) {
                     match piece {
                         Piece::Text(text) => template.push_str(text),
                         Piece::List(name) => {
                             template.push_str(&word_regex::placeholder(names.len()));
-                            names.push(name);
+                            names.push(name.to_string());
                         }
                     }
                 }
@@ -1313,16 +1382,16 @@ impl<'a> Loader<'a> {
     /// alternation parsed once, for every pattern it is in. On this thread,
     /// not the pool: parsed there, the trees' memory stayed in the pool's
     /// heaps once freed, and peak RSS grew by 6 MB.
-    fn list_trees<'f>(
-        &self,
-        patterns: &[(String, String, Vec<&'f str>)],
-    ) -> HashMap<&'f str, ListTree> {
-        let mut names: Vec<&str> = patterns.iter().flat_map(|p| p.2.iter().copied()).collect();
+    fn list_trees(&self, patterns: &[(String, String, Vec<String>)]) -> HashMap<String, ListTree> {
+        let mut names: Vec<&str> = patterns
+            .iter()
+            .flat_map(|p| p.2.iter().map(String::as_str))
+            .collect();
         names.sort_unstable();
         names.dedup();
         names
             .into_iter()
-            .map(|name| (name, ListTree::new(&self.alternations[name])))
+            .map(|name| (name.to_string(), ListTree::new(&self.alternations[name])))
             .collect()
     }
 
@@ -1358,11 +1427,13 @@ impl<'a> Loader<'a> {
             .ok()
     }
 
-    /// Replace each `{{lists/x.txt}}` with that list as an elastic
-    /// alternation; `Err` names a list that is not there.
+    /// Replace each `{{name}}` with its named pattern ([`Loader::with_named`])
+    /// and each `{{lists/x.txt}}` with that list as an elastic alternation;
+    /// `Err` names a list that is not there.
     fn spliced(&mut self, pat: &str) -> Result<String, String> {
+        let pat = self.with_named(pat).into_owned();
         let mut out = String::with_capacity(pat.len());
-        for piece in pieces(pat) {
+        for piece in pieces(&pat) {
             match piece {
                 Piece::Text(text) => out.push_str(text),
                 Piece::List(name) => {

@@ -1,9 +1,11 @@
-//! Sentences of the normalised text: the scope of context guards, of derived
-//! rules' conditions and of the linear model's scores.
+//! Sentences of the normalised text: the scope of context guards and of
+//! derived rules' conditions (a dictated sentence, or a run-on sentence's
+//! window around the hit: [`guard_scope`]) and of the linear model's scores.
 //!
 //! A sentence ends at a line break (the normalised view keeps only
 //! paragraph breaks) or at `.`, `!` or `?` followed by white space.
 
+use super::model::{word_spans, WINDOW_WORDS};
 use std::ops::Range;
 
 fn is_end(b: &[u8], i: usize) -> bool {
@@ -22,6 +24,99 @@ pub fn around(text: &str, s: usize, e: usize) -> Range<usize> {
         .find(|&i| is_end(b, i))
         .map_or(b.len(), |i| i + 1);
     start..end
+}
+
+/// What a context guard (and a derived rule's condition) reads for a hit at
+/// `s..e`: the sentence holding it ([`around`]), with two exceptions for a
+/// message that does not punctuate its sentences. A dictated one writes its
+/// stops out ("… next week full stop I mean it full stop",
+/// [`DICTATED_STOPS`]): the guard reads the dictated sentence holding the
+/// hit. And a run-on sentence (longer than the model's window of
+/// [`WINDOW_WORDS`] words, with no comma, semicolon, colon, quotation mark or
+/// bracket in it: all lower case with no punctuation at all, or dictated) is
+/// read in a window of [`WINDOW_WORDS`] words centred on the hit (the hit's
+/// own words when it has that many already: a model hit on one window of it
+/// is read as that window; near an end of the sentence the window takes its
+/// words from the other side). Read whole, one "i never hurt him" or "she
+/// keeps saying" in a hundred words would suppress every threat in them,
+/// however far away; a punctuated sentence, however long, is read whole (a
+/// report framed by "He said" at its start reaches to its end).
+pub fn guard_scope(text: &str, s: usize, e: usize) -> Range<usize> {
+    let sentence = around(text, s, e);
+    let words: Vec<(usize, usize)> = word_spans(&text[sentence.clone()])
+        .map(|(a, b)| (sentence.start + a, sentence.start + b))
+        .collect();
+    // The hit's words: those overlapping `s..e`.
+    let first = words.partition_point(|&(_, we)| we <= s);
+    let end = words.partition_point(|&(ws, _)| ws < e);
+    if first >= end {
+        return sentence;
+    }
+    // The dictated sentence holding the hit: from the word after the last
+    // dictated stop before it to the end of the first one after it.
+    let ends = dictated_ends(text, &words);
+    let lo = ends
+        .iter()
+        .rev()
+        .find(|&&k| k <= first)
+        .copied()
+        .unwrap_or(0);
+    let hi = ends
+        .iter()
+        .find(|&&k| k >= end)
+        .copied()
+        .unwrap_or(words.len());
+    let piece = match (lo, hi) {
+        (0, n) if n == words.len() => sentence,
+        _ => words[lo].0.min(s)..words[hi - 1].1.max(e),
+    };
+    let words = &words[lo..hi];
+    let (first, end) = (first - lo, end - lo);
+    if words.len() <= WINDOW_WORDS || text[piece.clone()].contains(INNER_MARKS) {
+        return piece;
+    }
+    let spare = WINDOW_WORDS.saturating_sub(end - first);
+    let before = (spare / 2).min(first);
+    let after = (spare - before).min(words.len() - end);
+    let before = (spare - after).min(first);
+    let (from, to) = (first - before, end + after);
+    words[from].0.min(s)..words[to - 1].1.max(e)
+}
+
+/// Punctuation inside a sentence: a sentence with any of it is punctuated
+/// ([`guard_scope`]).
+const INNER_MARKS: [char; 8] = [',', ';', ':', '"', '(', ')', '\u{201c}', '\u{201d}'];
+
+/// Punctuation said aloud and written out by speech-to-text: two words
+/// that end a sentence ("full stop", "new paragraph"), unless an article or
+/// "no" comes before them ("came to a full stop", "put a question mark
+/// over it").
+pub const DICTATED_STOPS: [(&str, &str); 6] = [
+    ("full", "stop"),
+    ("question", "mark"),
+    ("exclamation", "mark"),
+    ("exclamation", "point"),
+    ("new", "line"),
+    ("new", "paragraph"),
+];
+
+/// The indices into `words` (spans of `text`) of the words that follow a
+/// dictated stop ([`DICTATED_STOPS`]), in order.
+fn dictated_ends(text: &str, words: &[(usize, usize)]) -> Vec<usize> {
+    let word = |i: usize| &text[words[i].0..words[i].1];
+    (1..words.len())
+        .filter(|&i| {
+            let (a, b) = (word(i - 1), word(i));
+            DICTATED_STOPS
+                .iter()
+                .any(|&(x, y)| a.eq_ignore_ascii_case(x) && b.eq_ignore_ascii_case(y))
+                && (i < 2
+                    || !["a", "an", "the", "no", "any", "big"]
+                        .iter()
+                        .any(|w| word(i - 2).eq_ignore_ascii_case(w)))
+        })
+        .map(|i| i + 1)
+        .collect()
 }
 
 /// The paragraph holding `s..e` and the paragraph before it (the normalised
@@ -270,6 +365,52 @@ mod tests {
         // Two sentences read as one (a model pair) are both held.
         let e = t.len();
         assert_eq!(&t[around(t, 0, e)], t);
+    }
+
+    #[test]
+    fn guard_scope_is_the_sentence_or_a_long_ones_window_round_the_hit() {
+        // A sentence the model reads whole: all of it.
+        let t = "first. i would never hurt anyone but i will kill you. last";
+        let s = t.find("i will kill").unwrap();
+        assert_eq!(guard_scope(t, s, s + 16), around(t, s, s + 16));
+        // A run-on sentence of 60 words: the 30 words centred on the hit.
+        let filler: Vec<String> = (0..24).map(|i| format!("w{i}")).collect();
+        let t = format!(
+            "i never hurt him {} im gonna do her in {} end",
+            filler.join(" "),
+            filler.join(" ")
+        );
+        let s = t.find("im gonna").unwrap();
+        let e = s + "im gonna do her in".len();
+        let scope = &t[guard_scope(&t, s, e)];
+        assert_eq!(super::word_spans(scope).count(), WINDOW_WORDS);
+        assert!(scope.contains("im gonna do her in"));
+        assert!(!scope.contains("never hurt"));
+        // Near the sentence's start the window takes its words after the hit.
+        let scope = &t[guard_scope(&t, 0, "i never hurt him".len())];
+        assert!(scope.starts_with("i never hurt him w0"));
+        assert_eq!(super::word_spans(scope).count(), WINDOW_WORDS);
+        // A hit as long as the window (a model hit on one window) is itself.
+        let words: Vec<_> = super::word_spans(&t).collect();
+        let (s, e) = (words[10].0, words[10 + WINDOW_WORDS - 1].1);
+        assert_eq!(guard_scope(&t, s, e), s..e);
+        // A long sentence with a comma is punctuated: read whole.
+        let t = t.replacen(" w3 ", ", w3 ", 1);
+        let s = t.find("im gonna").unwrap();
+        assert_eq!(guard_scope(&t, s, s + 8), 0..t.len());
+        // A dictated sentence: up to and from its spoken stops.
+        let t = "she keeps saying im in breach full stop new line tell dawn if she comes \
+                 again i will knock her in two full stop I mean it";
+        let s = t.find("if she").unwrap();
+        let e = t.find(" knock").unwrap();
+        assert_eq!(
+            &t[guard_scope(t, s, e)],
+            "tell dawn if she comes again i will knock her in two full stop"
+        );
+        // Not where an article makes the words a noun phrase.
+        let t = "the traffic came to a full stop and he said he would hurt me";
+        let s = t.find("hurt").unwrap();
+        assert_eq!(guard_scope(t, s, s + 4), 0..t.len());
     }
 
     #[test]

@@ -778,6 +778,66 @@ fn a_model_rules_rival_takes_a_sentence_it_scores_higher() {
     assert!(err.contains("need `rival`"), "{err}");
 }
 
+/// A named pattern (`[patterns]`) is written once and spliced into any
+/// pattern of the folder as `{{name}}`: a rule's regex (in `(?x)` mode or
+/// not), a guard, another file's `rival_except`; it may splice in lists,
+/// not another named pattern; a name is given once.
+#[test]
+fn a_named_pattern_is_written_once_and_spliced_where_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    write("lists/weapons.txt", "knife\nmachete\n");
+    write(
+        "a.toml",
+        r#"[patterns]
+armed = '''with a {{lists/weapons.txt}}'''
+
+[[guard]]
+name = "g"
+description = "d"
+pattern = '''\bkitchen\s+{{armed}}'''
+"#,
+    );
+    write(
+        "b.toml",
+        r#"[[rule]]
+id = "tv.armed"
+category = "threat_violence"
+weight = 1.0
+description = "d"
+regex = '''(?x) \bcoming \s+ round \s+ {{armed}}'''
+unless = ["g"]
+must_match = ["I'm coming round with a machete."]
+must_not_match = ["I'm coming round with a spade.", "I'm coming round withaknife."]
+"#,
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    // Free-spacing is off inside the pattern: its spaces are spaces in a
+    // `(?x)` rule too.
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    assert_eq!(own_with(&rules, "coming round with a knife").hits.len(), 1);
+    // The guard reads the same pattern.
+    let det = own_with(
+        &rules,
+        "coming round with a knife to the kitchen with a knife",
+    );
+    assert!(det.hits.is_empty(), "{det:?}");
+    // A name given twice, a bad name, a pattern in a pattern: each an error.
+    write("c.toml", "[patterns]\narmed = 'x'\n");
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("duplicate pattern `armed`"), "{err}");
+    write(
+        "c.toml",
+        "[patterns]\n\"a b\" = 'x'\nnested = '{{armed}}'\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("pattern `a b`: a name is"), "{err}");
+    assert!(
+        err.contains("pattern `nested`: splices in pattern `armed`"),
+        "{err}"
+    );
+}
+
 /// The Subject line is scanned as the sender's own words on its own, its
 /// hits' offsets into the subject; a reply's or forward's subject is not.
 #[test]
