@@ -250,16 +250,13 @@ impl Formulas {
 pub struct Prefilter {
     /// Over the literals' texts (marks taken out), each text once.
     automaton: Scanner,
-    /// Per automaton pattern: what finding its text tells.
-    patterns: Vec<Pattern>,
+    /// Per automaton text: what finding it tells.
+    patterns: Patterns,
     /// Per literal set: the regexes it names, those whose rarest conjunct
     /// holds it ([`Compiled::triggers`]).
     regexes_of: Vec<Vec<usize>>,
     /// The regexes whose requirement is true: they always run.
     always: Vec<usize>,
-    /// Per automaton text: the word list word it also is
-    /// ([`Prefilter::with_words`]), or [`NONE`].
-    word_of: Vec<u32>,
     /// Per regex, what a text must hold for it to match.
     requirements: Formulas,
     /// The same as trees, for the tests to check the array against.
@@ -267,7 +264,8 @@ pub struct Prefilter {
     trees: Vec<Compiled>,
 }
 
-/// What finding one text of the automaton tells.
+/// What finding one text of the automaton tells (while the pre-filter is
+/// built; a scan reads them flat, [`Patterns`]).
 #[derive(Default)]
 struct Pattern {
     /// The literal sets holding a literal with this text and no marks to
@@ -276,6 +274,84 @@ struct Pattern {
     /// The literals with this text and marks: what to check where the text
     /// is found, and the literal sets holding the literal.
     checked: Vec<(Vec<Check>, Vec<usize>)>,
+}
+
+/// Every text's [`Pattern`] in a few flat arrays, so that a text found
+/// reads its sets from one place rather than following a `Vec` per text
+/// and per checked literal (on a night those reads were cache misses,
+/// `perf annotate`).
+struct Patterns {
+    /// Per text `t` (one more at the end): its plain sets are
+    /// `sets[at[t].0..at[t + 1].0]`, its checked literals
+    /// `checked[at[t].1..at[t + 1].1]`.
+    at: Vec<(u32, u32)>,
+    /// Each text's plain sets (literal set numbers), in turn.
+    sets: Vec<u32>,
+    checked: Vec<Checked>,
+    /// Each checked literal's checks, in turn.
+    checks: Vec<Check>,
+    /// Each checked literal's sets, in turn.
+    checked_sets: Vec<u32>,
+}
+
+/// A literal with marks: what to check where its text is found, and the
+/// literal sets holding it (ranges of [`Patterns`]' `checks` and
+/// `checked_sets`).
+struct Checked {
+    checks: (u32, u32),
+    sets: (u32, u32),
+}
+
+impl Patterns {
+    fn new(patterns: &[Pattern]) -> Patterns {
+        let mut flat = Patterns {
+            at: Vec::with_capacity(patterns.len() + 1),
+            sets: Vec::new(),
+            checked: Vec::new(),
+            checks: Vec::new(),
+            checked_sets: Vec::new(),
+        };
+        let number = |i: usize| u32::try_from(i).expect("under 2^32 entries");
+        for pattern in patterns {
+            flat.at
+                .push((number(flat.sets.len()), number(flat.checked.len())));
+            flat.sets
+                .extend(pattern.sets.iter().map(|&set| number(set)));
+            for (checks, sets) in &pattern.checked {
+                let checks_from = number(flat.checks.len());
+                flat.checks.extend(checks.iter().copied());
+                let sets_from = number(flat.checked_sets.len());
+                flat.checked_sets
+                    .extend(sets.iter().map(|&set| number(set)));
+                flat.checked.push(Checked {
+                    checks: (checks_from, number(flat.checks.len())),
+                    sets: (sets_from, number(flat.checked_sets.len())),
+                });
+            }
+        }
+        flat.at
+            .push((number(flat.sets.len()), number(flat.checked.len())));
+        flat
+    }
+
+    /// How many texts.
+    fn len(&self) -> usize {
+        self.at.len() - 1
+    }
+
+    /// Text `t`'s plain sets and checked literals.
+    #[inline(always)]
+    fn of(&self, t: usize) -> (&[u32], &[Checked]) {
+        let ((sets, checked), (sets_end, checked_end)) = (self.at[t], self.at[t + 1]);
+        (
+            &self.sets[sets as usize..sets_end as usize],
+            &self.checked[checked as usize..checked_end as usize],
+        )
+    }
+
+    fn range<T>(items: &[T], (from, to): (u32, u32)) -> &[T] {
+        &items[from as usize..to as usize]
+    }
 }
 
 /// Scratch space for [`Prefilter::candidates`], reused from text to text
@@ -400,9 +476,9 @@ impl Prefilter {
             word_of[id] = u32::try_from(word).expect("under 2^32 words");
         }
         Prefilter {
-            automaton: Scanner::new(&texts),
-            word_of,
-            patterns,
+            // Each find carries the word list word its text also is.
+            automaton: Scanner::new(&texts, &word_of, DENSE_STATES),
+            patterns: Patterns::new(&patterns),
             regexes_of,
             always,
             requirements: Formulas::new(&requirements),
@@ -452,41 +528,43 @@ impl Prefilter {
                 }
             }
         };
-        self.automaton.scan(squeezed.text.as_bytes(), |end, id| {
-            let word = self.word_of[id];
-            if word != NONE {
-                let start = end - self.automaton.pattern_len(id);
-                each_word(start, end, word as usize);
-            }
-            // A text whose sets are all found adds nothing more: its
-            // `Pattern` is not read again.
-            if seen[id] == stamp {
-                return;
-            }
-            let pattern = &self.patterns[id];
-            for &set in &pattern.sets {
-                found_set(found, named, set, out);
-            }
-            let mut pending = false;
-            for (checks, sets) in &pattern.checked {
-                // The checks only matter while a set of the literal is
-                // still to be found.
-                if sets.iter().all(|&set| found[set] == stamp) {
-                    continue;
+        self.automaton
+            .scan(squeezed.text.as_bytes(), |end, id, word| {
+                if word != NONE {
+                    let start = end - self.automaton.pattern_len(id);
+                    each_word(start, end, word as usize);
                 }
-                let start = end - self.automaton.pattern_len(id);
-                if checks.iter().all(|check| check.holds(squeezed, start)) {
-                    for &set in sets {
-                        found_set(found, named, set, out);
+                // A text whose sets are all found adds nothing more: its
+                // pattern is not read again.
+                if seen[id] == stamp {
+                    return;
+                }
+                let (sets, checked) = self.patterns.of(id);
+                for &set in sets {
+                    found_set(found, named, set as usize, out);
+                }
+                let mut pending = false;
+                for literal in checked {
+                    // The checks only matter while a set of the literal is
+                    // still to be found.
+                    let sets = Patterns::range(&self.patterns.checked_sets, literal.sets);
+                    if sets.iter().all(|&set| found[set as usize] == stamp) {
+                        continue;
                     }
-                } else {
-                    pending = true;
+                    let start = end - self.automaton.pattern_len(id);
+                    let checks = Patterns::range(&self.patterns.checks, literal.checks);
+                    if checks.iter().all(|check| check.holds(squeezed, start)) {
+                        for &set in sets {
+                            found_set(found, named, set as usize, out);
+                        }
+                    } else {
+                        pending = true;
+                    }
                 }
-            }
-            if !pending {
-                seen[id] = stamp;
-            }
-        });
+                if !pending {
+                    seen[id] = stamp;
+                }
+            });
         out.retain(|&regex| self.requirements.holds(regex, found, stamp));
         out.sort_unstable();
     }
@@ -541,6 +619,14 @@ impl Prefilter {
 /// a state with a row. The crate's contiguous NFA followed failure links
 /// from every state, ~3 states visited a byte; its full DFA (a row for
 /// every state) was 303 MB.
+///
+/// What a state reports is one contiguous run of [`Out`]s (its own text
+/// and those of its failure chain, with each text's tag), and a row's entry
+/// says in its top bit ([`REPORTS`]) whether the state it leads to reports
+/// anything: a byte after which no text ends (most bytes) reads nothing
+/// but its row, and one after which texts end reads them side by side
+/// rather than walking failure links through three arrays. On a night's walk
+/// those arrays' reads were the scan's cache misses (`perf annotate`).
 struct Scanner {
     /// Byte → class: each byte some text holds has a class of its own,
     /// every other byte class 0 (from any state, to the root).
@@ -549,7 +635,8 @@ struct Scanner {
     /// How many of the first states have a row in `rows`.
     dense: usize,
     /// Row `s * classes + c`: the state after a byte of class `c` in state
-    /// `s` (< `dense`), failures followed.
+    /// `s` (< `dense`), failures followed, with [`REPORTS`] set when that
+    /// state reports a text.
     rows: Vec<u32>,
     /// Per state: its children are `first_child[s]..first_child[s + 1]`
     /// (breadth first, a state's children are numbered together), in
@@ -560,14 +647,24 @@ struct Scanner {
     /// Per state: the state of its text's longest proper suffix that is
     /// a state (the root's, the root).
     fail: Vec<u32>,
-    /// Per state: the first state of its failure chain, itself first, at
-    /// which a text ends; [`NONE`] when none does.
-    report: Vec<u32>,
-    /// Per state: the text ending there, or [`NONE`] (texts are distinct).
-    text_at: Vec<u32>,
+    /// Per state: what it reports is `outs[out_at[s]..out_at[s + 1]]`.
+    out_at: Vec<u32>,
+    /// Every text ending at each state in turn: the state's own, then those
+    /// of its failure chain, nearest first.
+    outs: Vec<Out>,
     /// Per text: its length in bytes.
     lens: Vec<u32>,
 }
+
+/// A text found at a state, with the tag given for it ([`Scanner::new`]).
+#[derive(Clone, Copy)]
+struct Out {
+    text: u32,
+    tag: u32,
+}
+
+/// In a row's entry, beside the next state: that state reports a text.
+const REPORTS: u32 = 1 << 31;
 
 /// No state, no text.
 const NONE: u32 = u32::MAX;
@@ -577,8 +674,9 @@ const NONE: u32 = u32::MAX;
 const DENSE_STATES: usize = 1 << 15;
 
 impl Scanner {
-    /// Over `texts`: distinct, none empty.
-    fn new(texts: &[String]) -> Scanner {
+    /// Over `texts`: distinct, none empty; `tags[t]` comes with each find
+    /// of text `t`. The first `dense_states` states have rows.
+    fn new(texts: &[String], tags: &[u32], dense_states: usize) -> Scanner {
         let text = |t: u32| texts[t as usize].as_bytes();
         let mut class = [0u8; 256];
         let mut classes = 1;
@@ -621,12 +719,12 @@ impl Scanner {
         }
         let states = queue.len();
         assert!(
-            states < NONE as usize,
-            "the literals' automaton fits u32 states"
+            states < REPORTS as usize,
+            "the literals' automaton fits 31-bit states"
         );
         drop(queue);
         first_child.push(states as u32);
-        let dense = states.min(DENSE_STATES);
+        let dense = states.min(dense_states.max(1));
         let mut scanner = Scanner {
             class,
             classes,
@@ -635,27 +733,30 @@ impl Scanner {
             first_child,
             byte,
             fail: vec![0; states],
-            report: vec![NONE; states],
-            text_at,
+            out_at: Vec::with_capacity(states + 1),
+            outs: Vec::new(),
             lens: texts.iter().map(|t| t.len() as u32).collect(),
         };
+        // Per state: the first state of its failure chain, itself first,
+        // at which a text ends; NONE when none does.
+        let mut report = vec![NONE; states];
         // In breadth-first order a state's failure (shallower) and its
         // failure's row and report come before it.
         for s in 0..states {
             let fail = scanner.fail[s] as usize;
-            scanner.report[s] = if scanner.text_at[s] != NONE {
+            report[s] = if text_at[s] != NONE {
                 s as u32
             } else if s == 0 {
                 NONE
             } else {
-                scanner.report[fail]
+                report[fail]
             };
             let children = scanner.children(s as u32);
             for child in children.clone() {
                 scanner.fail[child as usize] = if s == 0 {
                     0
                 } else {
-                    scanner.next(fail as u32, scanner.byte[child as usize])
+                    scanner.follow(fail as u32, scanner.byte[child as usize], |c| c)
                 };
             }
             if s < dense {
@@ -671,16 +772,57 @@ impl Scanner {
                 }
             }
         }
+        for &first in &report {
+            scanner.out_at.push(scanner.outs.len() as u32);
+            let mut m = first;
+            while m != NONE {
+                let text = text_at[m as usize];
+                let tag = tags.get(text as usize).copied().unwrap_or(NONE);
+                scanner.outs.push(Out { text, tag });
+                m = report[scanner.fail[m as usize] as usize];
+            }
+        }
+        scanner.out_at.push(scanner.outs.len() as u32);
+        assert!(
+            scanner.outs.len() < u32::MAX as usize,
+            "the automaton's reports fit u32 offsets"
+        );
+        // Only now: the failures above were found through unmarked rows.
+        for s in 0..scanner.rows.len() {
+            let next = scanner.rows[s];
+            scanner.rows[s] |= scanner.reports(next);
+        }
         scanner
+    }
+
+    /// [`REPORTS`] when state `s` reports a text, else 0.
+    #[inline(always)]
+    fn reports(&self, s: u32) -> u32 {
+        let s = s as usize;
+        if self.out_at[s] != self.out_at[s + 1] {
+            REPORTS
+        } else {
+            0
+        }
     }
 
     fn children(&self, s: u32) -> std::ops::Range<u32> {
         self.first_child[s as usize]..self.first_child[s as usize + 1]
     }
 
-    /// The state after `b` in state `s`.
+    /// The state after `b` in state `s`, with [`REPORTS`] set when it
+    /// reports a text (the root never does: no text is empty).
     #[inline(always)]
-    fn next(&self, mut s: u32, b: u8) -> u32 {
+    fn next(&self, s: u32, b: u8) -> u32 {
+        self.follow(s, b, |child| child | self.reports(child))
+    }
+
+    /// The state after `b` in state `s`: a row's entry as it is, or
+    /// `child(c)` for a child `c` found by a state without a row. (While
+    /// the automaton is built no row is marked yet, and `child` is the
+    /// identity.)
+    #[inline(always)]
+    fn follow(&self, mut s: u32, b: u8, child: impl Fn(u32) -> u32) -> u32 {
         let c = usize::from(self.class[usize::from(b)]);
         if c == 0 {
             return 0;
@@ -689,9 +831,9 @@ impl Scanner {
             if (s as usize) < self.dense {
                 return self.rows[s as usize * self.classes + c];
             }
-            for child in self.children(s) {
-                if self.byte[child as usize] == b {
-                    return child;
+            for next in self.children(s) {
+                if self.byte[next as usize] == b {
+                    return child(next);
                 }
             }
             s = self.fail[s as usize];
@@ -702,14 +844,16 @@ impl Scanner {
     /// `end`, overlapping finds included (in no particular order at one
     /// end).
     #[inline(always)]
-    fn scan(&self, haystack: &[u8], mut each: impl FnMut(usize, usize)) {
+    fn scan(&self, haystack: &[u8], mut each: impl FnMut(usize, usize, u32)) {
         let mut s = 0;
         for (at, &b) in haystack.iter().enumerate() {
-            s = self.next(s, b);
-            let mut m = self.report[s as usize];
-            while m != NONE {
-                each(at + 1, self.text_at[m as usize] as usize);
-                m = self.report[self.fail[m as usize] as usize];
+            let next = self.next(s, b);
+            s = next & !REPORTS;
+            if next & REPORTS != 0 {
+                let (lo, hi) = (self.out_at[s as usize], self.out_at[s as usize + 1]);
+                for out in &self.outs[lo as usize..hi as usize] {
+                    each(at + 1, out.text as usize, out.tag);
+                }
             }
         }
     }
@@ -1538,12 +1682,11 @@ mod tests {
                 .collect();
             texts.sort();
             texts.dedup();
-            let mut scanner = Scanner::new(&texts);
-            if round % 2 == 1 {
-                // A row for the root alone: the sparse states' walk.
-                scanner.dense = 1;
-                scanner.rows.truncate(scanner.classes);
-            }
+            let tags: Vec<u32> = (0..texts.len() as u32).map(|t| t * 3).collect();
+            // Every other round, a row for the root alone: the sparse
+            // states' walk.
+            let dense = if round % 2 == 1 { 1 } else { DENSE_STATES };
+            let scanner = Scanner::new(&texts, &tags, dense);
             let ac = aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::Standard)
                 .build(&texts)
@@ -1556,8 +1699,9 @@ mod tests {
                     .map(|m| (m.end(), m.pattern().as_usize()))
                     .collect();
                 let mut got = Vec::new();
-                scanner.scan(haystack.as_bytes(), |end, text| {
+                scanner.scan(haystack.as_bytes(), |end, text, tag| {
                     assert_eq!(scanner.pattern_len(text), texts[text].len());
+                    assert_eq!(tag, tags[text]);
                     got.push((end, text))
                 });
                 want.sort_unstable();
