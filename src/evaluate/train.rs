@@ -969,6 +969,17 @@ pub(crate) mod tests {
         assert!(abuse.model.weights.is_empty());
     }
 
+    /// The property model trained from `spec` (no cross-validation).
+    fn property_model(spec: &Path) -> Trained {
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        train(spec, &rules, false)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.category == Category::ThreatProperty)
+            .unwrap()
+    }
+
     #[test]
     fn a_feature_of_one_writers_positives_is_left_out() {
         let dir = tempfile::tempdir().unwrap();
@@ -977,31 +988,25 @@ pub(crate) mod tests {
         std::fs::write(dir.path().join("rounds.txt"), "t1+t2\nt3+t4\n").unwrap();
         let spec = dir.path().join("training.toml");
         let text = std::fs::read_to_string(&spec).unwrap();
-        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
-        let weights = |min_writers: usize| {
+        let with = |min_writers: usize| {
             let toml = format!("writers = \"rounds.txt\"\n{text}min_writers = {min_writers}\n");
             std::fs::write(&spec, toml).unwrap();
-            let trained = train(&spec, &rules, false).unwrap();
-            let tp = trained
-                .into_iter()
-                .find(|t| t.category == Category::ThreatProperty)
-                .unwrap();
-            (tp.model.weights, tp.file_text)
+            property_model(&spec)
         };
-        let (all, _) = weights(1);
+        let all = with(1).model.weights;
         assert!(all.contains_key("depot") && all.contains_key("smash"));
-        let (two, file_text) = weights(2);
+        let two = with(2);
+        let weights = &two.model.weights;
         // "depot" (t2) and "smash" (t3) were each one writer's word.
-        assert!(!two.contains_key("depot") && !two.contains_key("smash"));
+        assert!(!weights.contains_key("depot") && !weights.contains_key("smash"));
         // "burn" (t1, t2, t4) and "office" (t1, t3) were both writers'.
         assert!(
-            two.contains_key("burn") && two.contains_key("office"),
-            "{two:?}"
+            weights.contains_key("burn") && weights.contains_key("office"),
+            "{weights:?}"
         );
         // A word of negatives only is not affected.
-        assert!(two.contains_key("please"));
-        assert!(file_text.contains("at least 2 writers"));
+        assert!(weights.contains_key("please"));
+        assert!(two.file_text.contains("at least 2 writers"));
     }
 
     #[test]
@@ -1015,13 +1020,7 @@ pub(crate) mod tests {
             std::fs::read_to_string(&spec).unwrap()
         );
         std::fs::write(&spec, &text).unwrap();
-        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
-        let trained = train(&spec, &rules, false).unwrap();
-        let tp = trained
-            .iter()
-            .find(|t| t.category == Category::ThreatProperty)
-            .unwrap();
+        let tp = property_model(&spec);
         let weights = &tp.model.weights;
         assert!(!weights.contains_key("your") && !weights.contains_key("i"));
         assert!(weights.contains_key("your office"), "{weights:?}");
@@ -1032,11 +1031,7 @@ pub(crate) mod tests {
         let your = |function_l2: &str| {
             let toml = format!("{text}function_l2 = {function_l2}\n");
             std::fs::write(&spec, toml).unwrap();
-            let trained = train(&spec, &rules, false).unwrap();
-            let tp = trained
-                .into_iter()
-                .find(|t| t.category == Category::ThreatProperty)
-                .unwrap();
+            let tp = property_model(&spec);
             tp.model.weights.get("your").copied().unwrap_or(0.0)
         };
         let plain = your("0.0001");
