@@ -54,6 +54,13 @@ struct SpecFile {
     /// `subject = true`.
     #[serde(default)]
     subjects: Vec<Category>,
+    /// A file of writing rounds (relative to the training file), one per
+    /// line, each a file-name prefix or several joined by `+`
+    /// (`hdi+hmx+hshp+htv`): the messages of one round are one writer for
+    /// [`Fit::min_writers`]. A message of no listed round is its own
+    /// writer by its file name's prefix before the first `-` (`zo`, `tv`).
+    #[serde(default)]
+    writers: Option<PathBuf>,
     #[serde(rename = "set")]
     sets: Vec<SetDef>,
 }
@@ -104,6 +111,12 @@ pub struct Fit {
     /// `function_words`) in the models that name them; none: such a word
     /// alone is not a feature at all.
     pub function_l2: Option<f32>,
+    /// A feature found in a category's positive messages must be found
+    /// there in the mail of at least this many writers (training.toml's
+    /// `writers`), or it is left out of that category's model: one
+    /// writer's habit is memorised, not learnt. Features found only in
+    /// negatives are not affected. 1: off.
+    pub min_writers: usize,
 }
 
 impl Default for Fit {
@@ -119,6 +132,7 @@ impl Default for Fit {
             folds: 5,
             prune: 0.01,
             function_l2: None,
+            min_writers: 1,
         }
     }
 }
@@ -128,6 +142,9 @@ pub(super) struct Example {
     id: String,
     /// The message's id within its set's source (its file name).
     pub(super) source_id: String,
+    /// Who wrote it, for [`Fit::min_writers`]: its round (training.toml's
+    /// `writers`), else its set and file-name prefix.
+    writer: String,
     sentences: Vec<Vec<String>>,
     /// The Subject line's sentences (none when it is not the sender's own).
     subject: Vec<Vec<String>>,
@@ -186,10 +203,22 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         function_words.add_list("function", &text);
     }
+    let rounds: Vec<Vec<String>> = match &file.writers {
+        Some(path) => {
+            let path = base.join(path);
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| l.split('+').map(str::to_string).collect())
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let mut examples = Vec::new();
     let mut full_sets = Vec::new();
     for set in &file.sets {
-        examples.extend(load_set(spec, base, set, rules, &classes)?);
+        examples.extend(load_set(spec, base, set, rules, &classes, &rounds)?);
         if let (None, Some(labels)) = (&set.categories, &set.labels) {
             full_sets.push((base.join(&set.source), base.join(labels)));
         }
@@ -299,6 +328,13 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
             fit.rounds,
             fit.keep,
         );
+        if fit.min_writers > 1 {
+            let _ = writeln!(
+                header,
+                "A feature found in the messages with the category is kept only if found there in the mail of at least {} writers.",
+                fit.min_writers
+            );
+        }
         if kinds.skeletons {
             header.push_str(
                 "and each word's letter-skeleton, alone (`~thrtn` for threaten, thretening, threatning).\n",
@@ -453,6 +489,7 @@ fn load_set(
     set: &SetDef,
     rules: &RuleSet,
     classes: &WordClasses,
+    rounds: &[Vec<String>],
 ) -> Result<Vec<Example>> {
     let teaches: BTreeSet<Category> = match &set.categories {
         None => Category::CONTENT.into_iter().collect(),
@@ -507,8 +544,20 @@ fn load_set(
                 .filter(|f| !f.is_empty())
                 .collect()
         };
+        let name = raw.source_id.rsplit('/').next().unwrap_or(&raw.source_id);
+        let writer = match rounds
+            .iter()
+            .find(|r| r.iter().any(|p| name.starts_with(p.as_str())))
+        {
+            Some(round) => round.join("+"),
+            None => {
+                let prefix = name.split('-').next().unwrap_or(name);
+                format!("{}:{prefix}", set.source.display())
+            }
+        };
         out.push(Example {
             id: format!("{}:{}", set.source.display(), raw.source_id),
+            writer,
             source_id: raw.source_id,
             sentences: features(rules.own_sentences(&parsed.text, &parsed.segments)),
             subject: features(rules.subject_sentences(&parsed.subject)),
@@ -633,7 +682,7 @@ pub(super) fn fit_category(
     fit: &Fit,
     kinds: FeatureKinds,
 ) -> LinearModel {
-    let vocab = vocabulary(data, fit, kinds);
+    let vocab = vocabulary(data, category, fit, kinds);
     // Each feature's L2 penalty: a function word alone (kept only when
     // `function_l2` is set) is held closer to 0 than the rest.
     let mut l2 = vec![fit.l2; vocab.len()];
@@ -709,15 +758,28 @@ pub(super) fn fit_category(
 /// none made of a class (`[name]`) for a model without classes, no
 /// skeleton (`~thrtn`) for one without skeletons, no function word alone
 /// (`your`, but `your van` stays) for one with function words, no class
-/// alone that weighs only in pairs (`[you]`, but `of [you]` stays).
-fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashMap<&'a str, u32> {
+/// alone that weighs only in pairs (`[you]`, but `of [you]` stays), none
+/// found in `category`'s positive messages of fewer than `min_writers`
+/// writers.
+fn vocabulary<'a>(
+    data: &[&'a Example],
+    category: Category,
+    fit: &Fit,
+    kinds: FeatureKinds,
+) -> HashMap<&'a str, u32> {
     let with_classes = !kinds.classes.of_word.is_empty();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    // The writers of the positive messages each feature is found in.
+    let mut writers: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     for e in data {
+        let positive = fit.min_writers > 1 && e.categories.contains(&category);
         for s in e.read_by(kinds) {
             let distinct: BTreeSet<&str> = s.iter().map(String::as_str).collect();
             for f in distinct {
                 *counts.entry(f).or_default() += 1;
+                if positive {
+                    writers.entry(f).or_default().insert(e.writer.as_str());
+                }
             }
         }
     }
@@ -725,6 +787,7 @@ fn vocabulary<'a>(data: &[&'a Example], fit: &Fit, kinds: FeatureKinds) -> HashM
         .into_iter()
         .filter(|(f, n)| {
             *n >= fit.min_count
+                && writers.get(f).is_none_or(|w| w.len() >= fit.min_writers)
                 && (with_classes || !f.contains('['))
                 && (kinds.skeletons || !f.starts_with(model::SKELETON))
                 && (fit.function_l2.is_some() || kinds.function_words.of(f).is_none())
@@ -906,6 +969,46 @@ pub(crate) mod tests {
         assert!(abuse.model.weights.is_empty());
     }
 
+    /// The property model trained from `spec` (no cross-validation).
+    fn property_model(spec: &Path) -> Trained {
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        train(spec, &rules, false)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.category == Category::ThreatProperty)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_feature_of_one_writers_positives_is_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        // Two writers: t1 and t2 wrote together, t3 and t4 together.
+        std::fs::write(dir.path().join("rounds.txt"), "t1+t2\nt3+t4\n").unwrap();
+        let spec = dir.path().join("training.toml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let with = |min_writers: usize| {
+            let toml = format!("writers = \"rounds.txt\"\n{text}min_writers = {min_writers}\n");
+            std::fs::write(&spec, toml).unwrap();
+            property_model(&spec)
+        };
+        let all = with(1).model.weights;
+        assert!(all.contains_key("depot") && all.contains_key("smash"));
+        let two = with(2);
+        let weights = &two.model.weights;
+        // "depot" (t2) and "smash" (t3) were each one writer's word.
+        assert!(!weights.contains_key("depot") && !weights.contains_key("smash"));
+        // "burn" (t1, t2, t4) and "office" (t1, t3) were both writers'.
+        assert!(
+            weights.contains_key("burn") && weights.contains_key("office"),
+            "{weights:?}"
+        );
+        // A word of negatives only is not affected.
+        assert!(weights.contains_key("please"));
+        assert!(two.file_text.contains("at least 2 writers"));
+    }
+
     #[test]
     fn function_words_weigh_only_in_pairs() {
         let dir = tempfile::tempdir().unwrap();
@@ -917,13 +1020,7 @@ pub(crate) mod tests {
             std::fs::read_to_string(&spec).unwrap()
         );
         std::fs::write(&spec, &text).unwrap();
-        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
-        let trained = train(&spec, &rules, false).unwrap();
-        let tp = trained
-            .iter()
-            .find(|t| t.category == Category::ThreatProperty)
-            .unwrap();
+        let tp = property_model(&spec);
         let weights = &tp.model.weights;
         assert!(!weights.contains_key("your") && !weights.contains_key("i"));
         assert!(weights.contains_key("your office"), "{weights:?}");
@@ -934,11 +1031,7 @@ pub(crate) mod tests {
         let your = |function_l2: &str| {
             let toml = format!("{text}function_l2 = {function_l2}\n");
             std::fs::write(&spec, toml).unwrap();
-            let trained = train(&spec, &rules, false).unwrap();
-            let tp = trained
-                .into_iter()
-                .find(|t| t.category == Category::ThreatProperty)
-                .unwrap();
+            let tp = property_model(&spec);
             tp.model.weights.get("your").copied().unwrap_or(0.0)
         };
         let plain = your("0.0001");
