@@ -566,36 +566,42 @@ impl CompiledRules {
     /// named or a second lean sentence beside it, not with one 1,000
     /// characters on in a news article (rules/README.md, *Seventeenth round*).
     fn alone_apart(&self, found: &mut [Found]) {
+        // A together model hit whose own words its model's other tier
+        // read: that tier's hit is the evidence, and this one counts
+        // elsewhere or not at all (set aside first, so that it is no one's
+        // other evidence either).
+        let again: Vec<usize> = (0..found.len())
+            .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
+            .filter(|&i| {
+                let f = &found[i];
+                found.iter().any(|g| {
+                    g.rule != f.rule && g.suppressed_by.is_none() && self.same_reading(f, g)
+                })
+            })
+            .collect();
+        for i in again {
+            found[i].suppressed_by = Some("together".to_string());
+        }
         let alone: Vec<usize> = (0..found.len())
             .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
             .filter(|&i| {
                 let (f, signal) = (&found[i], self.rules[found[i].rule].signal);
-                // Its own words read again by its model's other tier: that
-                // tier's hit is the evidence, and this one counts elsewhere
-                // or not at all.
-                let again = |(j, g): (usize, &Found)| {
+                !found.iter().enumerate().any(|(j, g)| {
                     j != i
-                        && g.rule != f.rule
                         && g.suppressed_by.is_none()
-                        && self.same_reading(f, g)
-                };
-                found.iter().enumerate().any(again)
-                    || !found.iter().enumerate().any(|(j, g)| {
-                        j != i
-                            && g.suppressed_by.is_none()
-                            && self.rules[g.rule].signal == signal
-                            && g.paragraph.abs_diff(f.paragraph) <= 1
-                            && !self.same_reading(f, g)
-                            && !(self.rules[f.rule].together_not_with)
-                                .iter()
-                                .any(|(id, _)| *id == self.rules[g.rule].id)
-                            && self.rules[f.rule].together_within.is_none_or(|within| {
-                                g.start
-                                    .saturating_sub(f.end)
-                                    .max(f.start.saturating_sub(g.end))
-                                    <= within
-                            })
-                    })
+                        && self.rules[g.rule].signal == signal
+                        && g.paragraph.abs_diff(f.paragraph) <= 1
+                        && !self.same_reading(f, g)
+                        && !(self.rules[f.rule].together_not_with)
+                            .iter()
+                            .any(|(id, _)| *id == self.rules[g.rule].id)
+                        && self.rules[f.rule].together_within.is_none_or(|within| {
+                            g.start
+                                .saturating_sub(f.end)
+                                .max(f.start.saturating_sub(g.end))
+                                <= within
+                        })
+                })
             })
             .collect();
         for i in alone {
