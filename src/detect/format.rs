@@ -127,6 +127,17 @@ pub struct RuleDef {
     /// half-weight clues spread over a long article do not add up.
     #[serde(default)]
     pub together: bool,
+    /// With `together`: the other hit must also lie within this many bytes
+    /// of the hit (the gap between the two spans), not merely in a
+    /// neighbouring paragraph: a newsletter without blank lines is one
+    /// long paragraph.
+    #[serde(default)]
+    pub together_within: Option<Spanned<usize>>,
+    /// With `together`: rules (by id) whose hits do not count as the other
+    /// evidence (a seriousness marker, "I mean it", goes with any threat,
+    /// to oneself or to a van as much as to a person).
+    #[serde(default)]
+    pub together_not_with: Vec<Spanned<String>>,
     /// At most this many hits of the rule count per message; the rest are
     /// recorded as suppressed (`max_hits`).
     #[serde(default)]

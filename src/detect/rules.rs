@@ -89,6 +89,11 @@ struct Rule {
     requires: Option<WordRegex>,
     /// Counts only beside another hit of its category nearby (`together`).
     together: bool,
+    /// With `together`: the other hit lies within this many bytes (`together_within`).
+    together_within: Option<usize>,
+    /// With `together`: rule ids whose hits are not the other evidence
+    /// (`together_not_with`), each with its line for errors.
+    together_not_with: Vec<(String, usize)>,
     max_hits: usize,
     must_match: Vec<(String, usize)>,
     must_not_match: Vec<(String, usize)>,
@@ -561,6 +566,22 @@ impl CompiledRules {
     /// named or a second lean sentence beside it, not with one 1,000
     /// characters on in a news article (rules/README.md, *Seventeenth round*).
     fn alone_apart(&self, found: &mut [Found]) {
+        // A together model hit whose own words its model's other tier
+        // read: that tier's hit is the evidence, and this one counts
+        // elsewhere or not at all (set aside first, so that it is no one's
+        // other evidence either).
+        let again: Vec<usize> = (0..found.len())
+            .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
+            .filter(|&i| {
+                let f = &found[i];
+                found.iter().any(|g| {
+                    g.rule != f.rule && g.suppressed_by.is_none() && self.same_reading(f, g)
+                })
+            })
+            .collect();
+        for i in again {
+            found[i].suppressed_by = Some("together".to_string());
+        }
         let alone: Vec<usize> = (0..found.len())
             .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
             .filter(|&i| {
@@ -570,12 +591,36 @@ impl CompiledRules {
                         && g.suppressed_by.is_none()
                         && self.rules[g.rule].signal == signal
                         && g.paragraph.abs_diff(f.paragraph) <= 1
+                        && !self.same_reading(f, g)
+                        && !(self.rules[f.rule].together_not_with)
+                            .iter()
+                            .any(|(id, _)| *id == self.rules[g.rule].id)
+                        && self.rules[f.rule].together_within.is_none_or(|within| {
+                            g.start
+                                .saturating_sub(f.end)
+                                .max(f.start.saturating_sub(g.end))
+                                <= within
+                        })
                 })
             })
             .collect();
         for i in alone {
             found[i].suppressed_by = Some("together".to_string());
         }
+    }
+
+    /// Two hits that are one piece of evidence: the same model (a tier
+    /// of it) reading overlapping words. A lean model sentence that is
+    /// `together` needs evidence beside it other than its own words scored
+    /// again at another tier (`tv.model_lean` beside `tv.model` on the
+    /// same sentence is one lean, not two; rules/README.md, *Twenty-fifth
+    /// round*).
+    fn same_reading(&self, f: &Found, g: &Found) -> bool {
+        let scorer = |rule: usize| self.models.iter().find(|m| m.0 == rule).map(|m| m.3);
+        f.start < g.end
+            && g.start < f.end
+            && scorer(f.rule).is_some()
+            && scorer(f.rule) == scorer(g.rule)
     }
 
     /// Derived rules that a counted hit of `rule` at `s..e` sets off: those
@@ -1142,6 +1187,22 @@ impl<'a> Loader<'a> {
                 rules.push(rule);
             }
         }
+        // `together_not_with` names rules that exist.
+        let ids: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        let unknown: Vec<(PathBuf, usize, String)> = (rules.iter())
+            .flat_map(|r| r.together_not_with.iter().map(move |w| (r, w)))
+            .filter(|(_, (other, _))| !ids.contains(other.as_str()))
+            .map(|(r, (other, line))| {
+                let reason = format!(
+                    "rule `{}`: unknown rule `{other}` in together_not_with",
+                    r.id
+                );
+                (r.file.clone(), *line, reason)
+            })
+            .collect();
+        for (file, line, reason) in unknown {
+            self.err(&file, line, reason);
+        }
         // Guards that name categories: every rule of those categories has them.
         for rule in &mut rules {
             for (i, g) in guards.iter().enumerate() {
@@ -1622,6 +1683,13 @@ impl<'a> Loader<'a> {
             }
             None => None,
         };
+        let alone_keys = def.together_within.as_ref().map(|w| p.line(w));
+        let alone_keys = alone_keys.or(def.together_not_with.first().map(|w| p.line(w)));
+        if let Some(line) = alone_keys.filter(|_| !def.together) {
+            let reason = "`together_within` and `together_not_with` need `together = true`";
+            self.err(&p.path, line, format!("rule `{id}`: {reason}"));
+            ok = false;
+        }
         let sentences = def.sentences.as_ref().map(|n| (*n.get_ref(), p.line(n)));
         match sentences {
             Some((_, line)) if def.model.is_none() => {
@@ -1662,6 +1730,10 @@ impl<'a> Loader<'a> {
             when_suppressed_by,
             requires,
             together: def.together,
+            together_within: def.together_within.as_ref().map(|w| *w.get_ref()),
+            together_not_with: (def.together_not_with.iter())
+                .map(|id| (id.get_ref().clone(), p.line(id)))
+                .collect(),
             max_hits: def.max_hits.unwrap_or(usize::MAX),
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),

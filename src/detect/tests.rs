@@ -936,6 +936,40 @@ fn a_together_rule_counts_only_beside_its_categorys_other_evidence_nearby() {
 }
 
 #[test]
+fn together_within_and_together_not_with_narrow_the_other_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let lean = "[[rule]]\nid = \"d.lean\"\ncategory = \"discrimination\"\nweight = 0.5\ndescription = \"d\"\nwords = [\"lean\"]\ntogether = true\ntogether_within = 20\ntogether_not_with = [\"d.marker\"]\nmust_match = [\"lean group\"]\n";
+    let others = "[[rule]]\nid = \"d.group\"\ncategory = \"discrimination\"\nweight = 0.5\nmax_hits = 1\ndescription = \"d\"\nwords = [\"group\"]\nmust_match = [\"group\"]\n\n[[rule]]\nid = \"d.marker\"\ncategory = \"discrimination\"\nweight = 0.5\nmax_hits = 1\ndescription = \"d\"\nwords = [\"marker\"]\nmust_match = [\"marker\"]\n";
+    std::fs::write(dir.path().join("d.toml"), format!("{lean}\n{others}")).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let flagged = |text: &str| {
+        let det = own_with(&rules, text);
+        det.categories.contains(&Category::Discrimination)
+    };
+    // Within 20 bytes of the other clue it counts; further off in the same
+    // paragraph it does not.
+    assert!(flagged("A lean one. The group."));
+    assert!(!flagged(
+        "A lean one. Nothing at all here, nothing. The group."
+    ));
+    // A hit of a rule named in together_not_with is not the other evidence.
+    assert!(!flagged("A lean one. The marker."));
+    // Both keys need `together`; the rules named must exist.
+    let plain = lean.replace("together = true\n", "");
+    std::fs::write(dir.path().join("d.toml"), format!("{plain}\n{others}")).unwrap();
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("need `together = true`"), "{err}");
+    let unknown = lean.replace("d.marker", "d.nothing");
+    std::fs::write(dir.path().join("d.toml"), format!("{unknown}\n{others}")).unwrap();
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(
+        err.contains("unknown rule `d.nothing` in together_not_with"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let rules = "[[rule]]\nid = \"d.lean\"\ncategory = \"discrimination\"\nweight = 0.5\ndescription = \"d\"\nwords = [\"lean\"]\nmust_match = [\"lean\"]\n\n[[rule]]\nid = \"d.slur\"\ncategory = \"discrimination\"\nweight = 1.0\ndescription = \"d\"\nwords = [\"slur\"]\nmust_match = [\"slur\"]\n\n[[rule]]\nid = \"a.full\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 1.0\ndescription = \"a\"\nregex = '''\\byou\\b'''\nmust_match = [\"you slur\"]\n\n[[rule]]\nid = \"a.half\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 0.5\ndescription = \"a\"\nregex = '''\\byou\\b'''\nmust_match = [\"you lean\"]\n";
