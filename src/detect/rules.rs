@@ -613,8 +613,8 @@ impl CompiledRules {
     /// of it) reading overlapping words. A lean model sentence that is
     /// `together` needs evidence beside it other than its own words scored
     /// again at another tier (`tv.model_lean` beside `tv.model` on the
-    /// same sentence is one lean, not two; rules/README.md, *Twenty-fifth
-    /// round*).
+    /// same sentence is one lean, not two; rules/README.md, *Twenty-third
+    /// round (detect38)*).
     fn same_reading(&self, f: &Found, g: &Found) -> bool {
         let scorer = |rule: usize| self.models.iter().find(|m| m.0 == rule).map(|m| m.3);
         f.start < g.end
