@@ -582,6 +582,8 @@ impl CompiledRules {
         for i in again {
             found[i].suppressed_by = Some("together".to_string());
         }
+        // No hit counted below reads the same words as a together hit
+        // still counted: the pass above set that together hit aside.
         let alone: Vec<usize> = (0..found.len())
             .filter(|&i| self.rules[found[i].rule].together && found[i].suppressed_by.is_none())
             .filter(|&i| {
@@ -591,7 +593,6 @@ impl CompiledRules {
                         && g.suppressed_by.is_none()
                         && self.rules[g.rule].signal == signal
                         && g.paragraph.abs_diff(f.paragraph) <= 1
-                        && !self.same_reading(f, g)
                         && !(self.rules[f.rule].together_not_with)
                             .iter()
                             .any(|(id, _)| *id == self.rules[g.rule].id)

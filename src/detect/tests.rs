@@ -969,6 +969,41 @@ fn together_within_and_together_not_with_narrow_the_other_evidence() {
     );
 }
 
+/// A `together` model rule is not its own other evidence: where another
+/// tier of the same model reads the same words, that tier's hit is the
+/// evidence and the together hit is set aside (`tv.model_lean` beside
+/// `tv.model` on one sentence is one lean, not two).
+#[test]
+fn a_together_model_hit_is_not_evidence_for_itself_at_another_tier() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    // "Hit you." scores 0.95 (both tiers); "Walk home." 0.62 (the lean tier only).
+    write("model/tv.tsv", "(bias)\t-2\nhit\t5\nwalk\t2.5\n");
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"v.model\"\ncategory = \"threat_violence\"\nweight = 0.5\ndescription = \"d\"\nmodel = \"model/tv.tsv\"\nmin_score = 0.9\nmust_match = [\"Hit you.\"]\n\n[[rule]]\nid = \"v.lean\"\ncategory = \"threat_violence\"\nweight = 0.5\ndescription = \"d\"\nmodel = \"model/tv.tsv\"\nmin_score = 0.5\ntogether = true\nmust_match = [\"Walk home. Accidents happen.\"]\nmust_not_match = [\"Walk home.\"]\n\n[[rule]]\nid = \"v.hint\"\ncategory = \"threat_violence\"\nweight = 0.5\ndescription = \"d\"\nwords = [\"accidents\"]\nmust_match = [\"accidents\"]\n",
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let flagged = |text: &str| {
+        let det = own_with(&rules, text);
+        det.categories.contains(&Category::ThreatViolence)
+    };
+    // The lean tier beside other evidence counts; alone it does not.
+    assert!(flagged("Walk home. Accidents happen."));
+    assert!(!flagged("Walk home."));
+    // Both tiers on one sentence: one half-weight reading, not two.
+    let det = own_with(&rules, "Hit you.");
+    assert!(
+        !det.categories.contains(&Category::ThreatViolence),
+        "{det:?}"
+    );
+    assert!(det.hits.iter().any(|h| h.rule_id == "v.model"));
+    assert!(det.suppressed.iter().any(|s| s.reason == "together"));
+    // With evidence of its own beside it, the sentence flags.
+    assert!(flagged("Hit you. Accidents happen."));
+}
+
 #[test]
 fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_not() {
     let dir = tempfile::tempdir().unwrap();
