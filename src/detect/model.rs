@@ -657,16 +657,18 @@ struct Reaches {
 }
 
 impl Reaches {
-    /// Into each lane of `sum`, the most a pair or skip (`pair` 0 or 1) of
-    /// this word then `next` can add: `starts × ends` features, each
-    /// weighing at most the smaller largest weight (a count of at most 4,
-    /// so the product is exact, as it was in integers).
+    /// Into each lane of `sum` named in `lanes` ([`PairGate::lanes`]), the
+    /// most a pair or skip (`pair` 0 or 1) of this word then `next` can
+    /// add: `starts × ends` features, each weighing at most the smaller
+    /// largest weight (a count of at most 4, so the product is exact, as it
+    /// was in integers); 0 in the other lanes.
     #[inline(always)]
-    fn add_with(&self, next: &Reaches, pair: usize, sum: &mut [f32; LANES]) {
+    fn add_in(&self, next: &Reaches, pair: usize, lanes: u8, sum: &mut [f32; LANES]) {
+        let factors = &LANE_FACTORS[usize::from(lanes)];
         for (l, sum) in sum.iter_mut().enumerate() {
             let (a, b) = (self.first[pair][l], next.second[pair][l]);
             let least = if b < a { b } else { a };
-            *sum += self.starts[pair][l] * next.ends[pair][l] * least;
+            *sum += self.starts[pair][l] * next.ends[pair][l] * least * factors[l];
         }
     }
 
@@ -984,7 +986,167 @@ pub struct Scorers {
     /// Whether any scorer has a skeleton feature: a word outside the
     /// vocabulary (a misspelling) may still have a known skeleton.
     skeletons: bool,
+    /// Which scorers two words in a row (or one apart) can raise at all:
+    /// the screen counts a pair's or skip's most only for those.
+    gate: PairGate,
 }
+
+/// For the screen ([`Scorers::screen`]): which scorers have a pair or skip
+/// feature of positive weight that two given vocabulary words make, so
+/// that the screen counts what a pair of words can add
+/// ([`Reaches::add_in`]) only where some feature of the two can add
+/// anything. Without it the screen let through nearly every sentence
+/// holding a word that starts some heavy pair ("you", "will") and one
+/// that ends some heavy pair, whatever the two words were, and full
+/// scoring then found 99.5% of those under every floor.
+///
+/// A table of lane masks (bit `k % LANES` for scorer `k`) indexed by a
+/// hash of (kind, first token, second token), the tokens named by their
+/// vocabulary places: a collision only sets more bits, so a clear bit
+/// means that no feature of that scorer made of those tokens weighs more
+/// than 0, and the pair's terms cannot raise that scorer's sum (a sound
+/// bound still). A word's tokens are itself and its class in every
+/// scorer ([`SentenceScorer::numbers_of`], the skeleton aside: it stands
+/// alone).
+#[derive(Default)]
+struct PairGate {
+    /// Per vocabulary place (the place [`Scorers::outside`] last, with no
+    /// token): its tokens ([`GateWord`]).
+    words: Vec<GateWord>,
+    /// Lane masks, a power of two of them.
+    masks: Vec<u8>,
+    /// 64 less the bits of a mask's index.
+    shift: u32,
+}
+
+/// One vocabulary word as [`PairGate`] reads it.
+#[derive(Clone, Copy)]
+struct GateWord {
+    /// The vocabulary places of its tokens, [`UNKNOWN`] after the last.
+    tokens: [u32; 2],
+    /// The [`first`] and [`second`] bits of every kind any of its tokens
+    /// holds in any scorer, so that two words of which the first ends no
+    /// pair or the second starts none read no mask.
+    places: u8,
+    /// More than two tokens (scorers with other classes for the word): the
+    /// gate opens every lane for its pairs.
+    many: bool,
+}
+
+impl PairGate {
+    fn new(
+        scorers: &[SentenceScorer],
+        vocabulary: &HashMap<Box<str>, u32, FxBuildHasher>,
+        numbers: &[[Option<Token>; 3]],
+    ) -> PairGate {
+        let (n, len) = (scorers.len(), vocabulary.len());
+        // Per scorer: each word number's vocabulary place.
+        let place_of: Vec<Vec<u32>> = (scorers.iter())
+            .map(|scorer| {
+                let mut place_of = vec![UNKNOWN; scorer.numbered.len()];
+                for (word, &[number, _]) in &scorer.words {
+                    if number != UNKNOWN {
+                        place_of[number as usize] = vocabulary[word];
+                    }
+                }
+                place_of
+            })
+            .collect();
+        let none = GateWord {
+            tokens: [UNKNOWN; 2],
+            places: 0,
+            many: false,
+        };
+        let mut gate = PairGate {
+            words: vec![none; len + 1],
+            ..PairGate::default()
+        };
+        for (place, word) in gate.words[..len].iter_mut().enumerate() {
+            let mut tokens = Vec::new();
+            for (k, numbers) in numbers[place * n..][..n].iter().enumerate() {
+                for token in numbers[..2].iter().flatten() {
+                    word.places |= token.places;
+                    let at = place_of[k][token.number as usize];
+                    if !tokens.contains(&at) {
+                        tokens.push(at);
+                    }
+                }
+            }
+            word.many = tokens.len() > 2;
+            for (slot, token) in word.tokens.iter_mut().zip(tokens) {
+                *slot = token;
+            }
+        }
+        let mut raising = Vec::new();
+        for (k, scorer) in scorers.iter().enumerate() {
+            for &(key, weight) in &scorer.weights.slots {
+                if key != 0 && weight > 0.0 {
+                    let (a, b) = (
+                        (key >> 31) as u32 & (u32::MAX >> 1),
+                        key as u32 & (u32::MAX >> 1),
+                    );
+                    let key = feature_key_of(
+                        (key >> 62) as u8,
+                        place_of[k][a as usize],
+                        place_of[k][b as usize],
+                    );
+                    raising.push((key, 1u8 << (k % LANES)));
+                }
+            }
+        }
+        let size = (8 * raising.len()).next_power_of_two().max(64);
+        gate.masks = vec![0; size];
+        gate.shift = 64 - size.trailing_zeros();
+        for (key, bit) in raising {
+            let at = gate.slot(key);
+            gate.masks[at] |= bit;
+        }
+        gate
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The lanes whose scorers some feature of kind `kind` (pair or skip)
+    /// made of the words `a` then `b` can raise.
+    #[inline]
+    fn lanes(&self, kind: Kind, a: &GateWord, b: &GateWord) -> u8 {
+        if a.places & first(kind) == 0 || b.places & second(kind) == 0 {
+            return 0;
+        }
+        if a.many || b.many {
+            return u8::MAX;
+        }
+        let mut lanes = 0;
+        for &x in a.tokens.iter().take_while(|&&x| x != UNKNOWN) {
+            for &y in b.tokens.iter().take_while(|&&y| y != UNKNOWN) {
+                let at = self.slot(feature_key_of(kind as u8, x, y));
+                lanes |= self.masks.get(at).copied().unwrap_or(u8::MAX);
+            }
+        }
+        lanes
+    }
+}
+
+/// Per lane mask ([`PairGate::lanes`]): 1 in its lanes, 0 in the others,
+/// to multiply a pair's most by.
+static LANE_FACTORS: [[f32; LANES]; 256] = {
+    let mut factors = [[0.0; LANES]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let mut l = 0;
+        while l < LANES {
+            if mask >> l & 1 != 0 {
+                factors[mask][l] = 1.0;
+            }
+            l += 1;
+        }
+        mask += 1;
+    }
+    factors
+};
 
 /// Scratch space for [`Scorers::score`], reused from sentence to sentence.
 #[derive(Default)]
@@ -1004,6 +1166,9 @@ pub struct ScoringScratch {
     firsts: Vec<usize>,
     /// Per chunk: the screen's sums ([`Scorers::screened`]).
     most: Vec<[f32; LANES]>,
+    /// Per word: the lanes its pair with the next word and its skip to the
+    /// one after can raise ([`Scorers::gate_lanes`]).
+    lanes: Vec<[u8; 2]>,
     /// Per sentence of a text, at `i * chunks + c`: the screen's sums of a
     /// sentence of one window, which the pair pass adds up.
     sums: Vec<[f32; LANES]>,
@@ -1052,7 +1217,9 @@ impl Scorers {
         }
         let floors: Vec<f64> = least.iter().map(|&least| floor_of(least)).collect();
         let skeletons = scorers.iter().any(|s| s.skeletons);
+        let gate = PairGate::new(&scorers, &vocabulary, &numbers);
         Scorers {
+            gate,
             scorers,
             pair_floors: floors.clone(),
             floors,
@@ -1131,7 +1298,8 @@ impl Scorers {
         };
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
-        self.screen(&places, &mut scratch.most);
+        self.gate_lanes(&places, &mut scratch.lanes);
+        self.screen(&places, &scratch.lanes, &mut scratch.most);
         self.screened_placed(words, &places, floors, scratch, scores);
         scratch.places = places;
     }
@@ -1194,14 +1362,19 @@ impl Scorers {
         let mut firsts = std::mem::take(&mut scratch.firsts);
         let mut places = std::mem::take(&mut scratch.places);
         let mut sums = std::mem::take(&mut scratch.sums);
+        let mut lanes = std::mem::take(&mut scratch.lanes);
         sums.clear();
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
+        // Across sentence ends too: a window's screen reads only its own
+        // words' pairs, the pair pass the ones between its two sentences.
+        self.gate_lanes(&places, &mut lanes);
         let placed = Placed {
             spans,
             words: &words,
             places: &places,
+            lanes: &lanes,
         };
         for (i, sentence) in sentences.iter().enumerate() {
             let of = firsts[i]..firsts[i + 1];
@@ -1245,7 +1418,7 @@ impl Scorers {
                     for (l, sum) in sum.iter_mut().enumerate() {
                         *sum = first[l] + second[l];
                     }
-                    self.cross(&places, firsts[i + 1], of.clone(), c, &mut sum);
+                    self.cross(&placed, firsts[i + 1], of.clone(), c, &mut sum);
                     most.push(sum);
                 }
                 scratch.most = most;
@@ -1263,6 +1436,7 @@ impl Scorers {
         scratch.firsts = firsts;
         scratch.places = places;
         scratch.sums = sums;
+        scratch.lanes = lanes;
     }
 
     /// Into `sum`, chunk `c`'s screen terms of the words `of` (at `places`)
@@ -1270,23 +1444,24 @@ impl Scorers {
     /// sentence.
     fn cross(
         &self,
-        places: &[u32],
+        placed: &Placed,
         second: usize,
         of: Range<usize>,
         c: usize,
         sum: &mut [f32; LANES],
     ) {
-        let row = |i: usize| &self.reach[places[i] as usize * self.chunks + c];
+        let row = |i: usize| &self.reach[placed.places[i] as usize * self.chunks + c];
+        let lanes = placed.lanes;
         if second == of.start || second == of.end {
             return;
         }
         let last = row(second - 1);
-        last.add_with(row(second), 0, sum);
+        last.add_in(row(second), 0, lanes[second - 1][0], sum);
         if second + 1 < of.end {
-            last.add_with(row(second + 1), 1, sum);
+            last.add_in(row(second + 1), 1, lanes[second - 1][1], sum);
         }
         if second - 1 > of.start {
-            row(second - 2).add_with(row(second), 1, sum);
+            row(second - 2).add_in(row(second), 1, lanes[second - 2][1], sum);
         }
     }
 
@@ -1309,7 +1484,8 @@ impl Scorers {
                 false => placed.spans[of.start + w.start].0..placed.spans[of.start + w.end - 1].1,
             };
             let w = of.start + w.start..of.start + w.end;
-            self.screen(&placed.places[w.clone()], &mut scratch.most);
+            let (places, lanes) = (&placed.places[w.clone()], &placed.lanes[w.clone()]);
+            self.screen(places, lanes, &mut scratch.most);
             self.screened_placed(
                 &placed.words[w.clone()],
                 &placed.places[w],
@@ -1323,7 +1499,7 @@ impl Scorers {
 
     /// Into `most` (one per chunk of scorers), the screen's sums of the
     /// words at `places` ([`Scorers::look_up`]): what they can add at most.
-    fn screen(&self, places: &[u32], most: &mut Vec<[f32; LANES]>) {
+    fn screen(&self, places: &[u32], lanes: &[[u8; 2]], most: &mut Vec<[f32; LANES]>) {
         // Each scorer's sum, walking the words once for all of them: word
         // `i`'s reach in every scorer lies together, a chunk of scorers to
         // a [`Reaches`]. Per scorer the terms are added in the same order
@@ -1333,23 +1509,45 @@ impl Scorers {
         most.clear();
         most.resize(chunks, [-0.0; LANES]);
         // Each word's row is found once: the rows of the word, the next
-        // and the one after slide along.
+        // and the one after slide along. A pair's or skip's most counts
+        // only in the lanes whose scorers some feature of its two words can
+        // raise ([`PairGate`]); the lanes of the last word or two name
+        // words past `places`, and are not read.
         let mut rows = (places.iter()).map(|&p| &self.reach[p as usize * chunks..][..chunks]);
         let (mut word, mut next, mut after) = (rows.next(), rows.next(), rows.next());
-        while let Some(this) = word {
+        let mut lanes = lanes.iter();
+        while let (Some(this), Some(&[to_next, to_after])) = (word, lanes.next()) {
             for (c, sum) in most.iter_mut().enumerate() {
                 let word = &this[c];
                 for (sum, single) in sum.iter_mut().zip(&word.single) {
                     *sum += single;
                 }
-                if let Some(next) = next {
-                    word.add_with(&next[c], 0, sum);
+                if let Some(next) = next.filter(|_| to_next != 0) {
+                    word.add_in(&next[c], 0, to_next, sum);
                 }
-                if let Some(after) = after {
-                    word.add_with(&after[c], 1, sum);
+                if let Some(after) = after.filter(|_| to_after != 0) {
+                    word.add_in(&after[c], 1, to_after, sum);
                 }
             }
             (word, next, after) = (next, after, rows.next());
+        }
+    }
+
+    /// Per word at `places`, into `lanes`: the lanes ([`PairGate::lanes`])
+    /// of its pair with the next word and of its skip to the one after (0
+    /// past the last).
+    fn gate_lanes(&self, places: &[u32], lanes: &mut Vec<[u8; 2]>) {
+        lanes.clear();
+        let gate = &self.gate;
+        let word = |i: usize| places.get(i).map(|&p| &gate.words[p as usize]);
+        let (mut next, mut after) = (word(1), word(2));
+        for (i, &p) in places.iter().enumerate() {
+            let this = &gate.words[p as usize];
+            lanes.push([
+                next.map_or(0, |next| gate.lanes(Kind::Pair, this, next)),
+                after.map_or(0, |after| gate.lanes(Kind::Skip, this, after)),
+            ]);
+            (next, after) = (after, word(i + 3));
         }
     }
 
@@ -1452,11 +1650,18 @@ struct Placed<'a, 't> {
     spans: &'a [(usize, usize)],
     words: &'a [&'t str],
     places: &'a [u32],
+    /// Per word: [`Scorers::gate_lanes`].
+    lanes: &'a [[u8; 2]],
 }
 
 /// One number for a feature: its kind and its (one or two) words' numbers.
 fn feature_key(kind: Kind, first: u32, second: u32) -> u64 {
-    (kind as u64) << 62 | u64::from(first) << 31 | u64::from(second)
+    feature_key_of(kind as u8, first, second)
+}
+
+/// [`feature_key`] of a kind given as its number.
+fn feature_key_of(kind: u8, first: u32, second: u32) -> u64 {
+    u64::from(kind) << 62 | u64::from(first) << 31 | u64::from(second)
 }
 
 /// A word's letter-skeleton, into `out` (cleared first), as a feature name:
