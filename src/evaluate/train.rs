@@ -83,6 +83,13 @@ struct SetDef {
     /// category, not checked for the others) names just that one.
     #[serde(default)]
     categories: Option<Vec<String>>,
+    /// How much each of the set's messages weighs in the fit against a
+    /// message of another set on the same side (positive or negative): 2
+    /// counts every sentence twice. Ordinary English from outside councils
+    /// is weighted up so that the words every letter uses (pronouns,
+    /// auxiliaries) are not learnt as threats. Default 1.
+    #[serde(default)]
+    weight: Option<f32>,
 }
 
 /// Fitting settings, with the defaults used for the shipped models.
@@ -151,6 +158,8 @@ pub(super) struct Example {
     categories: BTreeSet<Category>,
     /// The categories it may teach.
     teaches: BTreeSet<Category>,
+    /// Its set's `weight`.
+    weight: f32,
 }
 
 /// What training produced for one category.
@@ -515,6 +524,11 @@ fn load_set(
         .as_deref()
         .map(|p| parse_part(spec, p))
         .transpose()?;
+    let weight = set.weight.unwrap_or(1.0);
+    if !(weight.is_finite() && weight > 0.0) {
+        let reason = format!("set weight {weight}: expected a number above 0");
+        return Err(Error::Config(ConfigError::new(spec, 0, reason).into()));
+    }
     let raws = read_sources(&[base.join(&set.source)])?;
     let mut errors = ConfigErrors::default();
     let mut out = Vec::new();
@@ -563,6 +577,7 @@ fn load_set(
             subject: features(rules.subject_sentences(&parsed.subject)),
             categories,
             teaches: teaches.clone(),
+            weight,
         });
     }
     errors.into_result(out).map_err(Error::Config)
@@ -698,25 +713,26 @@ pub(super) fn fit_category(
             .filter_map(|f| vocab.get(f.as_str()).copied())
             .collect()
     };
-    let indexed: Vec<(Vec<Vec<u32>>, bool)> = data
+    let indexed: Vec<(Vec<Vec<u32>>, bool, f32)> = data
         .iter()
         .map(|e| {
             (
                 e.read_by(kinds).map(|s| index(s)).collect(),
                 e.categories.contains(&category),
+                e.weight,
             )
         })
         .collect();
     // Round 0: every sentence of a positive message, down-weighted.
     let mut chosen: Vec<Vec<usize>> = indexed
         .iter()
-        .map(|(s, _)| (0..s.len()).collect())
+        .map(|(s, _, _)| (0..s.len()).collect())
         .collect();
     let mut weights = vec![0f32; vocab.len()];
     let mut bias = 0f32;
     for round in 0..=fit.rounds {
         if round > 0 {
-            for (i, (sentences, positive)) in indexed.iter().enumerate() {
+            for (i, (sentences, positive, _)) in indexed.iter().enumerate() {
                 if !*positive {
                     continue;
                 }
@@ -801,14 +817,14 @@ fn vocabulary<'a>(
 /// The round's instances, positives weighted to `positive_share` of the
 /// total, so a rare category is not drowned by ordinary sentences.
 fn instances(
-    indexed: &[(Vec<Vec<u32>>, bool)],
+    indexed: &[(Vec<Vec<u32>>, bool, f32)],
     chosen: &[Vec<usize>],
     positive_share: f32,
 ) -> Vec<Instance> {
     let mut out = Vec::new();
-    for ((sentences, positive), keep) in indexed.iter().zip(chosen) {
+    for ((sentences, positive, weight), keep) in indexed.iter().zip(chosen) {
         if *positive {
-            let share = 1.0 / keep.len().max(1) as f32;
+            let share = weight / keep.len().max(1) as f32;
             out.extend(keep.iter().map(|&j| Instance {
                 features: sentences[j].clone(),
                 positive: true,
@@ -818,7 +834,7 @@ fn instances(
             out.extend(sentences.iter().map(|s| Instance {
                 features: s.clone(),
                 positive: false,
-                weight: 1.0,
+                weight: *weight,
             }));
         }
     }
@@ -1111,6 +1127,46 @@ pub(crate) mod tests {
         );
         assert!(!read.model.weights.contains_key("cinders"));
         assert!(read.file_text.contains("the Subject line"));
+    }
+
+    #[test]
+    fn a_weighted_set_of_ordinary_mail_holds_its_words_back() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        // Ordinary English from outside councils that uses "your" as every
+        // letter does, with no category.
+        let ham = dir.path().join("ham");
+        std::fs::create_dir(&ham).unwrap();
+        for (i, body) in [
+            "Your order has been sent.",
+            "Reset your password here.",
+            "Your newsletter for this week.",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let text = format!("From: list@example.org\nSubject: s\n\n{body}\n");
+            std::fs::write(ham.join(format!("h{i}.eml")), text).unwrap();
+        }
+        let spec = dir.path().join("training.toml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let your = |weight: &str| {
+            let set = format!("[[set]]\nsource = \"ham\"\n{weight}\n");
+            std::fs::write(&spec, format!("{set}{text}")).unwrap();
+            let tp = property_model(&spec);
+            tp.model.weights.get("your").copied().unwrap_or(0.0)
+        };
+        let plain = your("");
+        assert!(your("weight = 5") < plain, "{plain}");
+        std::fs::write(
+            &spec,
+            format!("[[set]]\nsource = \"ham\"\nweight = 0\n{text}"),
+        )
+        .unwrap();
+        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = RuleSet::load_without_models(&rules_dir).unwrap();
+        let err = train(&spec, &rules, false).err().unwrap().to_string();
+        assert!(err.contains("set weight 0"), "{err}");
     }
 
     #[test]
