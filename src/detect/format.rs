@@ -50,6 +50,18 @@ pub struct GuardDef {
     /// opening mark), not the hit's sentence.
     #[serde(default)]
     pub quotation: bool,
+    /// A guard on what follows a quotation: it applies only to a hit inside
+    /// a double-quoted quotation, and its `pattern` and `except` read the
+    /// words after the closing mark, to the end of their sentence ("…," he
+    /// writes), not the hit's sentence.
+    #[serde(default)]
+    pub after_quotation: bool,
+    /// A link guard: its `pattern` and `except` read the word holding the
+    /// hit (when it holds more than the hit) and the words beside the hit
+    /// that contain its letters, each on its own; it applies when one of
+    /// them matches (a web address: a link list's names).
+    #[serde(default)]
+    pub link: bool,
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,

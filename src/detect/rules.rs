@@ -144,11 +144,26 @@ struct Guard {
     name: String,
     pattern: WordRegex,
     except: Option<WordRegex>,
-    /// Reads the words that introduce the quotation holding the hit
-    /// ([`sentence::quotation_frame`]), and only applies inside one.
-    quotation: bool,
+    /// What the guard's pattern reads.
+    scope: GuardScope,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
+}
+
+/// What a guard's `pattern` and `except` read (rules/README.md, "Guards").
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GuardScope {
+    /// The hit's sentence ([`sentence::guard_scope`]).
+    Sentence,
+    /// The words that introduce the quotation holding the hit
+    /// ([`sentence::quotation_frame`]); only inside one (`quotation`).
+    QuotationFrame,
+    /// The words after the closing mark of the quotation holding the hit
+    /// ([`sentence::quotation_tail`]); only inside one (`after_quotation`).
+    QuotationTail,
+    /// The words in or beside the hit that may be a link naming it
+    /// ([`sentence::link_words`]), each on its own (`link`).
+    Link,
 }
 
 /// One word-list entry in the automaton.
@@ -911,20 +926,30 @@ impl CompiledRules {
             return None;
         }
         let sentence = &text[sentence::guard_scope(text, s, e)];
-        let frame = OnceCell::new();
+        let (frame, tail, links) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
+        let holds = |g: &Guard, read: &str| {
+            g.pattern.is_match(read) && !g.except.as_ref().is_some_and(|x| x.is_match(read))
+        };
         unless
             .iter()
             .map(|&g| &self.guards[g])
             .find(|g| {
-                let read = if g.quotation {
-                    match frame.get_or_init(|| sentence::quotation_frame(text, s)) {
-                        Some(r) => &text[r.clone()],
-                        None => return false,
-                    }
-                } else {
-                    sentence
+                let within = |r: &Option<std::ops::Range<usize>>| {
+                    r.as_ref().is_some_and(|r| holds(g, &text[r.clone()]))
                 };
-                g.pattern.is_match(read) && !g.except.as_ref().is_some_and(|x| x.is_match(read))
+                match g.scope {
+                    GuardScope::Sentence => holds(g, sentence),
+                    GuardScope::QuotationFrame => {
+                        within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
+                    }
+                    GuardScope::QuotationTail => {
+                        within(tail.get_or_init(|| sentence::quotation_tail(text, s)))
+                    }
+                    GuardScope::Link => links
+                        .get_or_init(|| sentence::link_words(text, s, e))
+                        .iter()
+                        .any(|r| holds(g, &text[r.clone()])),
+                }
             })
             .map(|g| g.name.clone())
     }
@@ -1322,11 +1347,25 @@ impl<'a> Loader<'a> {
                 return None;
             }
         }
+        let scope = match (g.quotation, g.after_quotation, g.link) {
+            (false, false, false) => GuardScope::Sentence,
+            (true, false, false) => GuardScope::QuotationFrame,
+            (false, true, false) => GuardScope::QuotationTail,
+            (false, false, true) => GuardScope::Link,
+            _ => {
+                self.err(
+                    &p.path,
+                    p.line(&g.name),
+                    format!("guard `{name}`: at most one of quotation, after_quotation, link"),
+                );
+                return None;
+            }
+        };
         Some(Guard {
             name,
             pattern,
             except,
-            quotation: g.quotation,
+            scope,
             categories: g.categories.clone(),
         })
     }

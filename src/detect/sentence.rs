@@ -146,19 +146,7 @@ pub fn quotation_frame(text: &str, s: usize) -> Option<Range<usize>> {
     let b = text.as_bytes();
     let marks_before = |from: usize, to: usize| b[from..to].iter().filter(|&&c| c == b'"').count();
     let paragraph_start = |i: usize| text[..i].rfind('\n').map_or(0, |n| n + 1);
-    let mut open = if marks_before(paragraph_start(s), s) % 2 == 1 {
-        text[..s].rfind('"')?
-    } else if b.get(s) == Some(&b'"') {
-        s
-    } else {
-        return None;
-    };
-    let paragraph_end = text[open + 1..]
-        .find('\n')
-        .map_or(text.len(), |n| open + 1 + n);
-    if !text[open + 1..paragraph_end].contains('"') {
-        return None;
-    }
+    let (mut open, _) = quotation_open(text, s)?;
     loop {
         let before = text[..open].trim_end();
         if !before.ends_with('"') {
@@ -183,6 +171,120 @@ pub fn quotation_frame(text: &str, s: usize) -> Option<Range<usize>> {
     };
     Some(start..open)
 }
+
+/// The opening mark of the double-quoted quotation holding `s` (or at
+/// its opening mark) and the end of its paragraph, when the quotation
+/// closes in that paragraph.
+fn quotation_open(text: &str, s: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let paragraph_start = text[..s].rfind('\n').map_or(0, |n| n + 1);
+    let marks = b[paragraph_start..s].iter().filter(|&&c| c == b'"').count();
+    let open = if marks % 2 == 1 {
+        text[..s].rfind('"')?
+    } else if b.get(s) == Some(&b'"') {
+        s
+    } else {
+        return None;
+    };
+    let paragraph_end = text[open + 1..]
+        .find('\n')
+        .map_or(text.len(), |n| open + 1 + n);
+    text[open + 1..paragraph_end]
+        .contains('"')
+        .then_some((open, paragraph_end))
+}
+
+/// When `s` lies inside a double-quoted quotation that closes in its
+/// paragraph, the words that follow its closing mark, where a writer names
+/// whose words they were ("…," he writes; "…," says Bronson; "…" is the
+/// opening paragraph penned by Bronson): from the closing mark to the end
+/// of that sentence (a `.`, `!` or `?` before white space), the next
+/// opening mark or the paragraph's end, at most [`TAIL_BYTES`] bytes on.
+/// `None` outside a closed quotation: the scope of a guard with
+/// `after_quotation = true`.
+pub fn quotation_tail(text: &str, s: usize) -> Option<Range<usize>> {
+    let (open, paragraph_end) = quotation_open(text, s)?;
+    let b = text.as_bytes();
+    let close = open + 1 + text[open + 1..paragraph_end].find('"')?;
+    let from = close + 1;
+    let limit = paragraph_end.min(from + TAIL_BYTES);
+    let to = (from..limit)
+        .find(|&i| b[i] == b'"' || is_end(b, i))
+        .map_or(limit, |i| if b[i] == b'"' { i } else { i + 1 });
+    // Cut on a character boundary (the limit may fall inside one).
+    let to = (to..=text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    Some(from..to)
+}
+
+/// How far after a quotation's closing mark [`quotation_tail`] reads.
+pub const TAIL_BYTES: usize = 160;
+
+/// The words a link guard (`link = true`) reads for a hit at `s..e`: the
+/// word (a run of non-space characters) holding the hit when it holds more
+/// than the hit ("pixel.kicks-ass.org"), and the [`LINK_WORDS_AFTER`] words
+/// after the hit and the one word before it, of those that contain the
+/// hit's letters and digits (at least [`LINK_MIN_LETTERS`] of them) among
+/// theirs ("spastic yak http://www.spasticyak.com/"): a link's name is its
+/// address's words. Nearest first; the guard applies when its pattern
+/// matches one of them (a web address).
+pub fn link_words(text: &str, s: usize, e: usize) -> Vec<Range<usize>> {
+    let b = text.as_bytes();
+    let word_start = |i: usize| {
+        (0..i)
+            .rev()
+            .find(|&k| b[k].is_ascii_whitespace())
+            .map_or(0, |k| k + 1)
+    };
+    let word_end = |i: usize| {
+        (i..b.len())
+            .find(|&k| b[k].is_ascii_whitespace())
+            .unwrap_or(b.len())
+    };
+    let key = |r: &str| -> String {
+        r.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let hit = key(&text[s..e]);
+    let mut out = Vec::new();
+    let (ws, we) = (word_start(s), word_end(e.max(s)));
+    if ws < s || we > e {
+        out.push(ws..we);
+    }
+    if hit.chars().count() < LINK_MIN_LETTERS {
+        return out;
+    }
+    let names = |r: &Range<usize>| key(&text[r.clone()]).contains(&hit);
+    let mut at = we;
+    for _ in 0..LINK_WORDS_AFTER {
+        let Some(next) = (at..b.len()).find(|&k| !b[k].is_ascii_whitespace()) else {
+            break;
+        };
+        let word = next..word_end(next);
+        at = word.end;
+        if names(&word) {
+            out.push(word);
+        }
+    }
+    let before_end = text[..ws].trim_end().len();
+    if before_end > 0 {
+        let word = word_start(before_end)..before_end;
+        if names(&word) {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// How many words after a hit [`link_words`] looks for its link.
+pub const LINK_WORDS_AFTER: usize = 4;
+
+/// The fewest letters and digits a hit must have for [`link_words`] to
+/// look for them in a link beside it ("ass" is in too many addresses).
+pub const LINK_MIN_LETTERS: usize = 4;
 
 /// Every sentence of `text` that has a letter or digit in it, with leading
 /// and trailing white space trimmed off its range.
@@ -446,5 +548,51 @@ mod tests {
         let t = "things he said:\n\"one.\" \"two.\"\n\"three, i'll hurt you.\"";
         let f = quotation_frame(t, t.find("hurt").unwrap()).unwrap();
         assert_eq!(&t[f], "things he said:\n");
+    }
+
+    #[test]
+    fn quotation_tail_is_what_follows_the_closing_mark_to_the_end_of_its_sentence() {
+        let t = "\"i wipe my arse with it,\" is the opening penned by bronson. \"it's a con.\"";
+        let f = quotation_tail(t, t.find("arse").unwrap()).unwrap();
+        assert_eq!(&t[f], " is the opening penned by bronson.");
+        // Up to the next opening mark when no sentence ends first.
+        let t = "\"a load of bollocks,\" he writes \"and a racket\"";
+        let f = quotation_tail(t, t.find("bollocks").unwrap()).unwrap();
+        assert_eq!(&t[f], " he writes ");
+        // Outside a quotation, or in one that never closes: none.
+        assert!(quotation_tail(t, t.find("writes").unwrap()).is_none());
+        let t = "he said \"you idiot and never closed";
+        assert!(quotation_tail(t, t.find("idiot").unwrap()).is_none());
+    }
+
+    #[test]
+    fn link_words_are_the_address_holding_the_hit_or_one_beside_it_spelling_it() {
+        let words = |t: &str, w: &str| -> Vec<String> {
+            let s = t.find(w).unwrap();
+            let found = link_words(t, s, s + w.len());
+            found.into_iter().map(|r| t[r].to_string()).collect()
+        };
+        // The word holding the hit, when it holds more than the hit.
+        assert_eq!(
+            words("journal http://pixel.kicks-ass.org/index.php next", "ass"),
+            ["http://pixel.kicks-ass.org/index.php"]
+        );
+        // An address a few words on, or just before, that spells the hit.
+        assert_eq!(
+            words("spastic yak http://www.spasticyak.com/ sfsu", "spastic"),
+            ["http://www.spasticyak.com/"]
+        );
+        let t = "http://www.happyretard.com/ retard";
+        let s = t.rfind("retard").unwrap();
+        let found: Vec<&str> = link_words(t, s, t.len())
+            .into_iter()
+            .map(|r| &t[r])
+            .collect();
+        assert_eq!(found, ["http://www.happyretard.com/"]);
+        // Not an address that does not spell it, nor one too far on, nor a
+        // hit too short to look for.
+        assert!(words("daily shite http://www.hypothoseefilms.com/", "shite").is_empty());
+        assert!(words("retard and a b c d http://retard.com/", "retard").is_empty());
+        assert!(words("kiss my ass http://www.classic-ass.com/", "ass").is_empty());
     }
 }

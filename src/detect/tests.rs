@@ -1171,3 +1171,73 @@ must_match = ["i will kill you"]
     assert!(flagged("So I said \"I will kill you\" and I meant it."));
     assert!(flagged("He said nothing. I will kill him, \"officer\"."));
 }
+
+#[test]
+fn after_quotation_and_link_guards_read_the_words_after_a_quotation_and_a_link_beside_the_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = r#"[[guard]]
+name = "after"
+description = "d"
+after_quotation = true
+categories = ["abuse"]
+pattern = '''^\W*(?:he|she)\s+(?:writes|said)\b'''
+
+[[guard]]
+name = "link"
+description = "d"
+link = true
+categories = ["abuse"]
+pattern = '''https?://'''
+
+[[rule]]
+id = "a.idiot"
+category = "abuse"
+weight = 1.0
+description = "a"
+words = ["idiots"]
+must_match = ["you idiots"]
+"#;
+    std::fs::write(dir.path().join("a.toml"), files).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let flagged = |text: &str| {
+        let det = own_with(&rules, text);
+        det.categories.contains(&Category::Abuse)
+    };
+    // A quotation whose speaker is named after it; a link list's name.
+    assert!(!flagged(
+        "\"They are idiots,\" he writes, in an honest style."
+    ));
+    assert!(!flagged(
+        "Blogs: idiots united http://www.idiotsunited.com/ more"
+    ));
+    assert!(!flagged("see http://www.idiots.org/page for it"));
+    // The sender's own words: outside the quotation, a quotation not
+    // followed by its speaker, an address that does not spell the word.
+    assert!(flagged("He writes \"hello\". You idiots."));
+    assert!(flagged("\"You idiots,\" I said, and I meant it."));
+    assert!(flagged(
+        "You idiots, see http://www.council.gov.uk/complaints"
+    ));
+}
+
+#[test]
+fn a_guard_reads_one_scope_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = r#"[[guard]]
+name = "both"
+description = "d"
+quotation = true
+link = true
+pattern = '''x'''
+"#;
+    std::fs::write(dir.path().join("a.toml"), files).unwrap();
+    let Err(errors) = RuleSet::load(dir.path()) else {
+        panic!("two scopes loaded");
+    };
+    let text = errors.to_string();
+    assert!(
+        text.contains("at most one of quotation, after_quotation, link"),
+        "{text}"
+    );
+}
