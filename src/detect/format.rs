@@ -50,6 +50,11 @@ pub struct GuardDef {
     /// opening mark), not the hit's sentence.
     #[serde(default)]
     pub quotation: bool,
+    /// The guard applies only when this also matches the paragraph holding
+    /// the hit or the one before it: the sentence's "them" names pests two
+    /// sentences back ("rats under the decking … I'd strangle the lot of them").
+    #[serde(default)]
+    pub requires: Option<Spanned<String>>,
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,

@@ -147,6 +147,9 @@ struct Guard {
     /// Reads the words that introduce the quotation holding the hit
     /// ([`sentence::quotation_frame`]), and only applies inside one.
     quotation: bool,
+    /// Must also match the paragraph holding the hit or the one before
+    /// (`requires`).
+    requires: Option<WordRegex>,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
 }
@@ -216,10 +219,11 @@ impl CompiledRules {
     /// Every rule regex: guards and their exceptions, rules, `requires`.
     #[cfg(test)]
     pub fn word_regexes(&self) -> impl Iterator<Item = &WordRegex> {
-        let guards = self
-            .guards
-            .iter()
-            .flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+        let guards = self.guards.iter().flat_map(|g| {
+            std::iter::once(&g.pattern)
+                .chain(&g.except)
+                .chain(&g.requires)
+        });
         let rules = self.regexes.iter().map(|(_, re)| re);
         let derived = self.derived.iter().map(|(_, _, re)| re);
         let requires = self.rules.iter().filter_map(|r| r.requires.as_ref());
@@ -924,7 +928,11 @@ impl CompiledRules {
                 } else {
                     sentence
                 };
-                g.pattern.is_match(read) && !g.except.as_ref().is_some_and(|x| x.is_match(read))
+                g.pattern.is_match(read)
+                    && !g.except.as_ref().is_some_and(|x| x.is_match(read))
+                    && g.requires.as_ref().is_none_or(|re| {
+                        re.is_match(&text[sentence::paragraphs_around(text, s, e)])
+                    })
             })
             .map(|g| g.name.clone())
     }
@@ -1312,6 +1320,10 @@ impl<'a> Loader<'a> {
             Some(x) => Some(self.regex(p, x, &format!("guard `{name}` except"))?),
             None => None,
         };
+        let requires = match &g.requires {
+            Some(x) => Some(self.regex(p, x, &format!("guard `{name}` requires"))?),
+            None => None,
+        };
         for c in &g.categories {
             if let Err(e) = parse_signal(c) {
                 self.err(
@@ -1327,6 +1339,7 @@ impl<'a> Loader<'a> {
             pattern,
             except,
             quotation: g.quotation,
+            requires,
             categories: g.categories.clone(),
         })
     }
@@ -1416,7 +1429,11 @@ impl<'a> Loader<'a> {
         let mut patterns = Vec::new();
         for p in files {
             let guards = p.file.guard.iter();
-            let guard_patterns = guards.flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+            let guard_patterns = guards.flat_map(|g| {
+                std::iter::once(&g.pattern)
+                    .chain(&g.except)
+                    .chain(&g.requires)
+            });
             let rules = p.file.rule.iter();
             let rule_patterns = rules.flat_map(|r| r.regex.iter().chain(&r.requires));
             for pat in guard_patterns.chain(rule_patterns) {
