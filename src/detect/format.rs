@@ -62,6 +62,11 @@ pub struct GuardDef {
     /// them matches (a web address: a link list's names).
     #[serde(default)]
     pub link: bool,
+    /// The guard applies only when this also matches the paragraph holding
+    /// the hit or the one before it: the sentence's "them" names pests two
+    /// sentences back ("rats under the decking … I'd strangle the lot of them").
+    #[serde(default)]
+    pub requires: Option<Spanned<String>>,
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,

@@ -146,6 +146,9 @@ struct Guard {
     except: Option<WordRegex>,
     /// What the guard's pattern reads.
     scope: GuardScope,
+    /// Must also match the paragraph holding the hit or the one before
+    /// (`requires`).
+    requires: Option<WordRegex>,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
 }
@@ -231,10 +234,11 @@ impl CompiledRules {
     /// Every rule regex: guards and their exceptions, rules, `requires`.
     #[cfg(test)]
     pub fn word_regexes(&self) -> impl Iterator<Item = &WordRegex> {
-        let guards = self
-            .guards
-            .iter()
-            .flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+        let guards = self.guards.iter().flat_map(|g| {
+            std::iter::once(&g.pattern)
+                .chain(&g.except)
+                .chain(&g.requires)
+        });
         let rules = self.regexes.iter().map(|(_, re)| re);
         let derived = self.derived.iter().map(|(_, _, re)| re);
         let requires = self.rules.iter().filter_map(|r| r.requires.as_ref());
@@ -937,7 +941,7 @@ impl CompiledRules {
                 let within = |r: &Option<std::ops::Range<usize>>| {
                     r.as_ref().is_some_and(|r| holds(g, &text[r.clone()]))
                 };
-                match g.scope {
+                let applies = match g.scope {
                     GuardScope::Sentence => holds(g, sentence),
                     GuardScope::QuotationFrame => {
                         within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
@@ -949,7 +953,11 @@ impl CompiledRules {
                         .get_or_init(|| sentence::link_words(text, s, e))
                         .iter()
                         .any(|r| holds(g, &text[r.clone()])),
-                }
+                };
+                applies
+                    && g.requires.as_ref().is_none_or(|re| {
+                        re.is_match(&text[sentence::paragraphs_around(text, s, e)])
+                    })
             })
             .map(|g| g.name.clone())
     }
@@ -1337,6 +1345,10 @@ impl<'a> Loader<'a> {
             Some(x) => Some(self.regex(p, x, &format!("guard `{name}` except"))?),
             None => None,
         };
+        let requires = match &g.requires {
+            Some(x) => Some(self.regex(p, x, &format!("guard `{name}` requires"))?),
+            None => None,
+        };
         for c in &g.categories {
             if let Err(e) = parse_signal(c) {
                 self.err(
@@ -1366,6 +1378,7 @@ impl<'a> Loader<'a> {
             pattern,
             except,
             scope,
+            requires,
             categories: g.categories.clone(),
         })
     }
@@ -1455,7 +1468,11 @@ impl<'a> Loader<'a> {
         let mut patterns = Vec::new();
         for p in files {
             let guards = p.file.guard.iter();
-            let guard_patterns = guards.flat_map(|g| std::iter::once(&g.pattern).chain(&g.except));
+            let guard_patterns = guards.flat_map(|g| {
+                std::iter::once(&g.pattern)
+                    .chain(&g.except)
+                    .chain(&g.requires)
+            });
             let rules = p.file.rule.iter();
             let rule_patterns = rules.flat_map(|r| r.regex.iter().chain(&r.requires));
             for pat in guard_patterns.chain(rule_patterns) {

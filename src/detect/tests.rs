@@ -1241,3 +1241,44 @@ pattern = '''x'''
         "{text}"
     );
 }
+
+#[test]
+fn a_guard_with_requires_applies_only_beside_its_paragraph_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = r#"[[guard]]
+name = "pests_them"
+description = "d"
+pattern = '''\bkill\s+the\s+lot\s+of\s+them\b'''
+requires = '''\brats\b'''
+
+[[rule]]
+id = "v.kill"
+category = "threat_violence"
+weight = 1.0
+description = "v"
+regex = '''\bkill\s+the\s+lot\s+of\s+them\b'''
+unless = ["pests_them"]
+must_match = ["Your officers are useless. I'll kill the lot of them."]
+must_not_match = ["There are rats under the decking. I'd kill the lot of them."]
+"#;
+    std::fs::write(dir.path().join("v.toml"), files).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let violent = |text: &str| {
+        own_with(&rules, text)
+            .categories
+            .contains(&Category::ThreatViolence)
+    };
+    // The pests named in the paragraph before: set aside.
+    assert!(!violent(
+        "We have rats in the loft.\n\nI'd kill the lot of them myself."
+    ));
+    // No pests in the paragraph or the one before: a threat.
+    assert!(violent(
+        "Your officers are useless. I'll kill the lot of them."
+    ));
+    // Pests two paragraphs up are out of scope.
+    assert!(violent(
+        "We have rats in the loft.\n\nYour officers never came.\n\nI'll kill the lot of them."
+    ));
+}
