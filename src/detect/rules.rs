@@ -778,7 +778,12 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        let mut scratch = ScoringScratch::default();
+        thread_local! {
+            /// The model's scratch space, reused from segment to segment on
+            /// each worker thread: fresh for each, its buffers grew from
+            /// nothing every time (a few `realloc`s per buffer a segment).
+            static SCRATCH: RefCell<ScoringScratch> = RefCell::default();
+        }
         let mut scores = vec![None; self.scorers.len()];
         // `None`: the sentence cannot reach any rule's `min_score`.
         let hits = |pairs: bool,
@@ -794,14 +799,16 @@ impl CompiledRules {
             }
         };
         let pairs = self.models.iter().any(|m| self.rules[m.0].pairs);
-        (self.scorers).screened_words(
-            text,
-            words,
-            pairs,
-            &mut scratch,
-            &mut scores,
-            |pair, unit, scores| hits(pair, unit, scores, &mut out),
-        );
+        SCRATCH.with_borrow_mut(|scratch| {
+            (self.scorers).screened_words(
+                text,
+                words,
+                pairs,
+                scratch,
+                &mut scores,
+                |pair, unit, scores| hits(pair, unit, scores, &mut out),
+            )
+        });
         out
     }
 
