@@ -509,7 +509,10 @@ impl CompiledRules {
         // The words are split out once, for the names and the model: the
         // model's text differs from the normalised one only in the case of
         // ASCII letters, so its words lie where they do.
-        let words: Vec<(usize, usize)> = model::word_spans(&norm.text).collect();
+        // Room for a word every five bytes (council mail averages about six
+        // with its space), so the spans are rarely copied as they grow.
+        let mut words: Vec<(usize, usize)> = Vec::with_capacity(norm.text.len() / 5 + 1);
+        words.extend(model::word_spans(&norm.text));
         let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
         if !subject {
