@@ -241,17 +241,32 @@ fn content_tokens(text: &str) -> Vec<u64> {
         word.clear();
         *has_digit = false;
     };
-    for c in text.chars() {
-        // ASCII first: the same answers as the Unicode tests below, without
-        // their table look-ups for nearly every character of council mail.
-        if c.is_ascii_alphanumeric() {
-            has_digit |= c.is_ascii_digit();
-            word.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII first, a byte at a time: the same answers as the Unicode
+        // tests below, without decoding a character or their table
+        // look-ups for nearly every character of council mail.
+        let b = bytes[i];
+        if b.is_ascii() {
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                has_digit |= b.is_ascii_digit();
+                word.push(char::from(b.to_ascii_lowercase()));
+            } else if b == b'\'' && !word.is_empty() {
+                // Inside a word: `don't` → `dont`, `council's` → `councils`.
+            } else {
+                flush(&mut word, &mut has_digit);
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
+        i += c.len_utf8();
+        if c.is_alphanumeric() {
             has_digit |= c.is_numeric();
             word.extend(c.to_lowercase());
-        } else if (c == '\'' || c == '\u{2019}') && !word.is_empty() {
-            // Inside a word: `don't` → `dont`, `council's` → `councils`.
+        } else if c == '\u{2019}' && !word.is_empty() {
+            // `don’t`, as above.
         } else {
             flush(&mut word, &mut has_digit);
         }
