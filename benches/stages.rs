@@ -1,7 +1,7 @@
 //! Throughput of each stage of the pipeline on synthetic council mail
 //! (`triage synth`, 2,000 messages, seed 1): parse + strip, normalise +
-//! detect, history lookup, index add, history consult + route, and the
-//! sinks. Each stage reports messages/s (elements) and MB/s (bytes of the
+//! detect, history lookup, the fingerprint a lookup compares, index add,
+//! history consult + route, and the sinks. Each stage reports messages/s (elements) and MB/s (bytes of the
 //! original messages). Run: `cargo bench --bench stages`; the end-to-end
 //! figures come from `scripts/bench-e2e`.
 //!
@@ -196,6 +196,18 @@ fn stages(c: &mut Criterion) {
                 },
             );
         }
+        // What consulting the history computes of each night message before
+        // comparing it with the sender's earlier mail (part of the lookup
+        // above; here alone, with no history read).
+        group.bench_function(format!("fingerprint ({unit})"), |b| {
+            b.iter(|| {
+                night
+                    .entries
+                    .iter()
+                    .map(|e| Fingerprint::new(&e.body).words().len())
+                    .sum::<usize>()
+            })
+        });
         group.bench_function(format!("index add ({unit})"), |b| {
             b.iter_batched(
                 || tempfile::tempdir().unwrap(),

@@ -528,7 +528,10 @@ impl CompiledRules {
         // The words are split out once, for the names and the model: the
         // model's text differs from the normalised one only in the case of
         // ASCII letters, so its words lie where they do.
-        let words: Vec<(usize, usize)> = model::word_spans(&norm.text).collect();
+        // Room for a word every five bytes (council mail averages about six
+        // with its space), so the spans are rarely copied as they grow.
+        let mut words: Vec<(usize, usize)> = Vec::with_capacity(norm.text.len() / 5 + 1);
+        words.extend(model::word_spans(&norm.text));
         let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
         if !subject {
@@ -797,7 +800,12 @@ impl CompiledRules {
         if self.models.is_empty() {
             return out;
         }
-        let mut scratch = ScoringScratch::default();
+        thread_local! {
+            /// The model's scratch space, reused from segment to segment on
+            /// each worker thread: fresh for each, its buffers grew from
+            /// nothing every time (a few `realloc`s per buffer a segment).
+            static SCRATCH: RefCell<ScoringScratch> = RefCell::default();
+        }
         let mut scores = vec![None; self.scorers.len()];
         // `None`: the sentence cannot reach any rule's `min_score`.
         let hits = |pairs: bool,
@@ -813,14 +821,16 @@ impl CompiledRules {
             }
         };
         let pairs = self.models.iter().any(|m| self.rules[m.0].pairs);
-        (self.scorers).screened_words(
-            text,
-            words,
-            pairs,
-            &mut scratch,
-            &mut scores,
-            |pair, unit, scores| hits(pair, unit, scores, &mut out),
-        );
+        SCRATCH.with_borrow_mut(|scratch| {
+            (self.scorers).screened_words(
+                text,
+                words,
+                pairs,
+                scratch,
+                &mut scores,
+                |pair, unit, scores| hits(pair, unit, scores, &mut out),
+            )
+        });
         out
     }
 

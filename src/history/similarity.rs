@@ -58,6 +58,8 @@
 //! through.
 
 use super::HistoryEntry;
+use rustc_hash::FxHashSet;
+use std::sync::LazyLock;
 
 /// Suggested `repeat_complaint` threshold for [`similarity`].
 pub const SUGGESTED_THRESHOLD: f32 = 0.6;
@@ -231,24 +233,40 @@ fn content_tokens(text: &str) -> Vec<u64> {
     let mut flush = |word: &mut String, has_digit: &mut bool| {
         if !word.is_empty() && !*has_digit && word.chars().nth(1).is_some() && !is_stop_word(word) {
             let stem = light_stem(word);
-            if !is_stop_word(stem) {
+            // A word left as it was is already known not to be one.
+            if stem.len() == word.len() || !is_stop_word(stem) {
                 out.push(fnv1a(stem.as_bytes()));
             }
         }
         word.clear();
         *has_digit = false;
     };
-    for c in text.chars() {
-        // ASCII first: the same answers as the Unicode tests below, without
-        // their table look-ups for nearly every character of council mail.
-        if c.is_ascii_alphanumeric() {
-            has_digit |= c.is_ascii_digit();
-            word.push(c.to_ascii_lowercase());
-        } else if c.is_alphanumeric() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII first, a byte at a time: the same answers as the Unicode
+        // tests below, without decoding a character or their table
+        // look-ups for nearly every character of council mail.
+        let b = bytes[i];
+        if b.is_ascii() {
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                has_digit |= b.is_ascii_digit();
+                word.push(char::from(b.to_ascii_lowercase()));
+            } else if b == b'\'' && !word.is_empty() {
+                // Inside a word: `don't` → `dont`, `council's` → `councils`.
+            } else {
+                flush(&mut word, &mut has_digit);
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a character starts here");
+        i += c.len_utf8();
+        if c.is_alphanumeric() {
             has_digit |= c.is_numeric();
             word.extend(c.to_lowercase());
-        } else if (c == '\'' || c == '\u{2019}') && !word.is_empty() {
-            // Inside a word: `don't` → `dont`, `council's` → `councils`.
+        } else if c == '\u{2019}' && !word.is_empty() {
+            // `don’t`, as above.
         } else {
             flush(&mut word, &mut has_digit);
         }
@@ -275,50 +293,49 @@ fn light_stem(word: &str) -> &str {
 
 /// English function words and council-mail boilerplate (lower case, no
 /// apostrophes).
+#[rustfmt::skip]
+const STOP_WORDS: &[&str] = &[
+    // function words
+    "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are",
+    "arent", "as", "at", "be", "because", "been", "before", "being", "between", "both", "but",
+    "by", "can", "cannot", "cant", "could", "couldnt", "did", "didnt", "do", "does", "doesnt",
+    "doing", "dont", "down", "during", "each", "either", "even", "ever", "every", "few", "for",
+    "from", "further", "get", "got", "had", "hadnt", "has", "hasnt", "have", "havent", "having",
+    "he", "hed", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "id",
+    "if", "ill", "im", "in", "into", "is", "isnt", "it", "its", "itself", "ive", "just", "let",
+    "lets", "me", "might", "more", "most", "much", "must", "my", "myself", "neither", "no", "nor",
+    "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves",
+    "out", "over", "own", "same", "shall", "she", "should", "shouldnt", "so", "some", "such",
+    "than", "that", "thats", "the", "their", "theirs", "them", "themselves", "then", "there",
+    "theres", "these", "they", "theyre", "this", "those", "though", "through", "to", "too",
+    "under", "until", "up", "upon", "us", "very", "was", "wasnt", "we", "were", "werent", "weve",
+    "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "wont",
+    "would", "wouldnt", "yet", "you", "youd", "youll", "youre", "your", "yours", "yourself",
+    "yourselves", "youve",
+    // greetings, sign-offs and courtesy
+    "dear", "sir", "sirs", "madam", "mr", "mrs", "ms", "miss", "dr", "hi", "hello", "hey", "good",
+    "morning", "afternoon", "evening", "regards", "regard", "kind", "kindest", "best", "warm",
+    "many", "thanks", "thank", "sincerely", "faithfully", "cheers", "please", "look", "forward",
+    "hearing", "soon", "possible", "asap",
+    // who the mail goes to, and how
+    "council", "councils", "borough", "city", "county", "district", "email", "emails", "mail",
+    "message", "sent", "iphone", "android", "re", "fw", "fwd", "attachment", "attached",
+    // dates
+    "today", "yesterday", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "st", "nd", "rd", "th", "pm",
+];
+
+/// [`STOP_WORDS`] as a set: one hash and probe a word, where a `match` on
+/// the strings compared a word with many of them in turn (about 140
+/// instructions a call, most of [`Fingerprint::new`]'s tokenising).
+static STOP_SET: LazyLock<FxHashSet<&'static str>> =
+    LazyLock::new(|| STOP_WORDS.iter().copied().collect());
+
 fn is_stop_word(w: &str) -> bool {
-    matches!(
-        w,
-        // function words
-        "about" | "above" | "after" | "again" | "against" | "all" | "also" | "am" | "an"
-            | "and" | "any" | "are" | "arent" | "as" | "at" | "be" | "because" | "been"
-            | "before" | "being" | "between" | "both" | "but" | "by" | "can" | "cannot"
-            | "cant" | "could" | "couldnt" | "did" | "didnt" | "do" | "does" | "doesnt"
-            | "doing" | "dont" | "down" | "during" | "each" | "either" | "even" | "ever"
-            | "every" | "few" | "for" | "from" | "further" | "get" | "got" | "had" | "hadnt"
-            | "has" | "hasnt" | "have" | "havent" | "having" | "he" | "hed" | "her" | "here"
-            | "hers" | "herself" | "him" | "himself" | "his" | "how" | "however" | "id"
-            | "if" | "ill" | "im" | "in" | "into" | "is" | "isnt" | "it" | "its" | "itself"
-            | "ive" | "just" | "let" | "lets" | "me" | "might" | "more" | "most" | "much"
-            | "must" | "my" | "myself" | "neither" | "no" | "nor" | "not" | "now" | "of"
-            | "off" | "on" | "once" | "only" | "or" | "other" | "our" | "ours" | "ourselves"
-            | "out" | "over" | "own" | "same" | "shall" | "she" | "should" | "shouldnt"
-            | "so" | "some" | "such" | "than" | "that" | "thats" | "the" | "their"
-            | "theirs" | "them" | "themselves" | "then" | "there" | "theres" | "these"
-            | "they" | "theyre" | "this" | "those" | "though" | "through" | "to" | "too"
-            | "under" | "until" | "up" | "upon" | "us" | "very" | "was" | "wasnt" | "we"
-            | "were" | "werent" | "weve" | "what" | "when" | "where" | "which" | "while"
-            | "who" | "whom" | "why" | "will" | "with" | "wont" | "would" | "wouldnt"
-            | "yet" | "you" | "youd" | "youll" | "youre" | "your" | "yours" | "yourself"
-            | "yourselves" | "youve"
-            // greetings, sign-offs and courtesy
-            | "dear" | "sir" | "sirs" | "madam" | "mr" | "mrs" | "ms" | "miss" | "dr"
-            | "hi" | "hello" | "hey" | "good" | "morning" | "afternoon" | "evening"
-            | "regards" | "regard" | "kind" | "kindest" | "best" | "warm" | "many"
-            | "thanks" | "thank" | "sincerely" | "faithfully" | "cheers" | "please"
-            | "look" | "forward" | "hearing" | "soon" | "possible" | "asap"
-            // who the mail goes to, and how
-            | "council" | "councils" | "borough" | "city" | "county" | "district"
-            | "email" | "emails" | "mail" | "message" | "sent" | "iphone" | "android"
-            | "re" | "fw" | "fwd" | "attachment" | "attached"
-            // dates
-            | "today" | "yesterday" | "tomorrow" | "monday" | "tuesday" | "wednesday"
-            | "thursday" | "friday" | "saturday" | "sunday" | "mon" | "tue" | "tues"
-            | "wed" | "thu" | "thur" | "thurs" | "fri" | "sat" | "sun" | "january"
-            | "february" | "march" | "april" | "may" | "june" | "july" | "august"
-            | "september" | "october" | "november" | "december" | "jan" | "feb" | "mar"
-            | "apr" | "jun" | "jul" | "aug" | "sep" | "sept" | "oct" | "nov" | "dec"
-            | "st" | "nd" | "rd" | "th" | "pm"
-    )
+    STOP_SET.contains(w)
 }
 
 #[cfg(test)]
