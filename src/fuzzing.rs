@@ -8,15 +8,17 @@
 //! - a message: its segments cover its text in order without gaps, every
 //!   rule hit (counted or suppressed) is a span of the text on character
 //!   boundaries whose text is what the hit says it matched, and an
-//!   unparseable message has no hits (its body was not scanned);
+//!   unparseable message has no hits (its body was not scanned), and the
+//!   census's header-only parse reads the header fields the full parse
+//!   keeps (unless mail-parser panicked on the body);
 //! - the register: every address it accepts leads back to its customer, and
 //!   every problem names a line of the file;
 //! - a rule file: every problem names the file, and a rule file that loads
 //!   runs its own examples.
 
 use crate::detect::RuleSet;
-use crate::parse::ParseLimits;
-use crate::pipeline::parse_and_detect;
+use crate::parse::{same_header_fields, ParseLimits, PARSER_FAILED};
+use crate::pipeline::{parse_and_detect, parse_header_fields};
 use crate::register::Register;
 use std::path::Path;
 
@@ -27,6 +29,19 @@ pub const TARGETS: [&str; 3] = ["message", "register", "rules"];
 /// Parse → strip → normalise → detect on `bytes`.
 pub fn message(rules: &RuleSet, bytes: &[u8]) {
     let scanned = parse_and_detect(rules, &ParseLimits::default(), bytes);
+    if scanned.unparseable.as_deref() != Some(PARSER_FAILED) {
+        match (
+            &scanned.parsed,
+            &parse_header_fields(&ParseLimits::default(), bytes),
+        ) {
+            (Some(whole), Some(headers)) => assert!(
+                same_header_fields(whole, headers),
+                "the census's header fields differ from the parse's"
+            ),
+            (None, None) => {}
+            _ => panic!("the census and the parse disagree on whether there are headers"),
+        }
+    }
     let Some(parsed) = &scanned.parsed else {
         assert!(scanned.unparseable.is_some(), "no message and no reason");
         return;

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 pub use batches::{Batch, Batches, ToWrite, BATCH_BYTES, DEFAULT_BATCH};
-pub use prepare::{parse_and_detect, parse_only, prepare, Prepared, Scanned};
+pub use prepare::{parse_and_detect, parse_header_fields, parse_only, prepare, Prepared, Scanned};
 pub use rebuild::{rebuild_history, Rebuilt};
 pub use sender::{SenderContext, TriagedMessage, REPEAT_LOOKBACK_MESSAGES};
 
