@@ -20,6 +20,7 @@
 //! (slow), and [`History::open_upgrading`] rewrites it in the current layout.
 
 pub mod decisions;
+mod document;
 pub mod earlier;
 pub mod merging;
 pub mod similarity;
@@ -214,7 +215,7 @@ pub struct History {
     index: Index,
     reader: IndexReader,
     /// Taken on the first add: holding it locks the index against other runs.
-    writer: Option<IndexWriter>,
+    writer: Option<IndexWriter<document::HistoryDoc>>,
     fields: Fields,
     layout: Layout,
     /// Fast-field columns opened for sender lookups ([`earlier`]).
@@ -532,7 +533,7 @@ impl History {
             if !seen.insert(entry.key.as_str()) || self.contains_in(&searcher, &entry.key)? {
                 continue;
             }
-            docs.push(self.document_from_entry(entry, fingerprint));
+            docs.push(document::HistoryDoc::new(self.fields, entry, fingerprint));
         }
         let added = docs.len();
         let writer = self
@@ -626,8 +627,10 @@ impl History {
         Ok(entries)
     }
 
-    fn document_from_entry(&self, e: &HistoryEntry, fp: &Fingerprint) -> TantivyDocument {
-        let f = &self.fields;
+    /// The entry as a tantivy document; the writer is given a
+    /// [`document::HistoryDoc`], which must list the same values in this order.
+    #[cfg(test)]
+    fn document_from_entry(f: &Fields, e: &HistoryEntry, fp: &Fingerprint) -> TantivyDocument {
         let mut doc = TantivyDocument::new();
         doc.add_text(f.key, &e.key);
         doc.add_text(f.sender_key, &e.sender_key);

@@ -436,3 +436,41 @@ fn read_then_upgrade_in_place(fixture: &str, layout: Layout) {
     assert_eq!(h.layout(), Layout::Current);
     assert_eq!(h.len().unwrap(), 52);
 }
+
+/// The writer is given a [`document::HistoryDoc`]; it must hand tantivy the
+/// same fields and values, in the same order, as a `TantivyDocument` built
+/// field by field, so that the segments written are the same.
+#[test]
+fn the_writers_document_lists_what_a_tantivy_document_would() {
+    use tantivy::schema::Document;
+    let leaves = |values: Vec<(Field, String)>| values;
+    let mut full = entry("k1", "addr:a@example.org", 1_700_000_000);
+    full.customer_id = Some("C-17".to_string());
+    full.message_id = Some("<m1@example.org>".to_string());
+    full.categories = vec!["threat".to_string(), "abuse".to_string()];
+    full.body = "You will regret this, I know where the depot is. Fix the bins.".to_string();
+    let bare = entry("k2", "cust:C-9", -5);
+    for layout in Layout::ALL {
+        let (_, fields) = schema(layout);
+        for e in [&full, &bare] {
+            let fp = Fingerprint::new(&e.body);
+            let tantivy_doc = History::document_from_entry(&fields, e, &fp);
+            let expected = leaves(
+                tantivy_doc
+                    .iter_fields_and_values()
+                    .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
+                    .collect(),
+            );
+            let ours = document::HistoryDoc::new(fields, e, &fp);
+            let got = leaves(
+                ours.iter_fields_and_values()
+                    .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
+                    .collect(),
+            );
+            assert_eq!(got, expected, "{layout:?}");
+            if layout == Layout::Current {
+                assert!(got.len() > 10, "the fingerprint's hashes are listed");
+            }
+        }
+    }
+}
