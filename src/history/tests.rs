@@ -443,7 +443,6 @@ fn read_then_upgrade_in_place(fixture: &str, layout: Layout) {
 #[test]
 fn the_writers_document_lists_what_a_tantivy_document_would() {
     use tantivy::schema::Document;
-    let leaves = |values: Vec<(Field, String)>| values;
     let mut full = entry("k1", "addr:a@example.org", 1_700_000_000);
     full.customer_id = Some("C-17".to_string());
     full.message_id = Some("<m1@example.org>".to_string());
@@ -455,18 +454,15 @@ fn the_writers_document_lists_what_a_tantivy_document_would() {
         for e in [&full, &bare] {
             let fp = Fingerprint::new(&e.body);
             let tantivy_doc = History::document_from_entry(&fields, e, &fp);
-            let expected = leaves(
-                tantivy_doc
-                    .iter_fields_and_values()
-                    .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
-                    .collect(),
-            );
+            let expected: Vec<(Field, String)> = tantivy_doc
+                .iter_fields_and_values()
+                .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
+                .collect();
             let ours = document::HistoryDoc::new(fields, e, &fp);
-            let got = leaves(
-                ours.iter_fields_and_values()
-                    .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
-                    .collect(),
-            );
+            let got: Vec<(Field, String)> = ours
+                .iter_fields_and_values()
+                .map(|(f, v)| (f, format!("{:?}", v.as_leaf())))
+                .collect();
             assert_eq!(got, expected, "{layout:?}");
             if layout == Layout::Current {
                 assert!(got.len() > 10, "the fingerprint's hashes are listed");
