@@ -558,6 +558,7 @@ impl CompiledRules {
                 self.guard_against(rule, &norm.text, s, e)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
+                    .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
             };
             let (start, end) = norm.original(s, e);
             found.extend(
@@ -677,7 +678,9 @@ impl CompiledRules {
                     Some(why) => follower
                         .when_suppressed_by
                         .iter()
-                        .any(|&g| self.guards[g].name == why),
+                        // A reason with a score after the guard's name
+                        // ([`Self::quoted_short`]) is still that guard's.
+                        .any(|&g| self.guards[g].name == why.split(':').next().unwrap_or(why)),
                 };
                 of == base.signal && follows && (strong || follower.weight < 1.0)
             })
@@ -929,6 +932,62 @@ impl CompiledRules {
         let other = rival.other.score(&rival.other.features(sentence));
         (log_odds(other) > log_odds(own) + rival.margin)
             .then(|| format!("rival: {} scores it {other:.3}, over {own:.3}", rival.file))
+    }
+
+    /// For a model rule: why its hit on the sentence at `s..e` does not
+    /// count, when the sentence holds someone else's quotation (one of the
+    /// rule's quotation guards, such as `others_quoted`, holds for its
+    /// introduction) and the sentence read without the quoted words is
+    /// under the rule's `min_score`. A GP's "he told me that \"if they don't
+    /// move me I'll end it\"" scores as the patient's words; a hit inside
+    /// the quotation is that guard's already, and the model's hit, the whole
+    /// sentence, is judged the same way (rules/README.md, "Twenty-eighth
+    /// round (lead)"). The reason starts with the guard's name, so rules
+    /// that follow that guard's suppressions (`when_suppressed_by`) follow it.
+    fn quoted_short(
+        &self,
+        rule: usize,
+        text: &str,
+        model_text: &str,
+        s: usize,
+        e: usize,
+    ) -> Option<String> {
+        let (_, weights, min_score, _) = self.models.iter().find(|m| m.0 == rule)?;
+        if model_text.len() != text.len() || !text[s..e].contains('"') {
+            return None;
+        }
+        let mut guard = None;
+        let mut read = String::with_capacity(e - s);
+        let mut at = s;
+        for (open, words) in sentence::quotations(text, s, e) {
+            let frame = sentence::quotation_frame(text, open)?;
+            let theirs = self.rules[rule]
+                .unless
+                .iter()
+                .map(|&g| &self.guards[g])
+                .find(|g| {
+                    g.scope == GuardScope::QuotationFrame
+                        && g.pattern.is_match(&text[frame.clone()])
+                        && !g
+                            .except
+                            .as_ref()
+                            .is_some_and(|x| x.is_match(&text[frame.clone()]))
+                        && g.requires.as_ref().is_none_or(|re| {
+                            re.is_match(&text[sentence::paragraphs_around(text, s, e)])
+                        })
+                });
+            if let Some(g) = theirs {
+                read.push_str(&model_text[at..words.start]);
+                read.push(' ');
+                at = words.end.min(e);
+                guard.get_or_insert(g.name.as_str());
+            }
+        }
+        let guard = guard?;
+        read.push_str(&model_text[at.max(s)..e]);
+        let score = weights.score(&weights.features(&read));
+        (score < *min_score)
+            .then(|| format!("{guard}: {score:.3} without the quoted words, min_score {min_score}"))
     }
 
     /// The name of the first of the rule's guards that matches the

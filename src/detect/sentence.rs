@@ -172,6 +172,32 @@ pub fn quotation_frame(text: &str, s: usize) -> Option<Range<usize>> {
     Some(start..open)
 }
 
+/// The closed double-quoted quotations whose opening mark lies in `s..e`:
+/// each as the range of its opening mark, so that [`quotation_frame`] of
+/// it reads its introduction, and the words between its marks. A model
+/// rule's hit is a whole sentence, so a quotation inside it is judged by
+/// its introduction as a hit inside it would be.
+pub fn quotations(text: &str, s: usize, e: usize) -> Vec<(usize, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut from = s;
+    while let Some(i) = text[from..e.min(text.len())].find('"').map(|i| from + i) {
+        match quotation_open(text, i) {
+            Some((open, paragraph_end)) if open == i => {
+                let close = text[open + 1..paragraph_end]
+                    .find('"')
+                    .map_or(paragraph_end, |c| open + 1 + c);
+                out.push((open, open + 1..close));
+                from = close + 1;
+            }
+            _ => from = i + 1,
+        }
+        if from >= e {
+            break;
+        }
+    }
+    out
+}
+
 /// The opening mark of the double-quoted quotation holding `s` (or at
 /// its opening mark) and the end of its paragraph, when the quotation
 /// closes in that paragraph.
@@ -548,6 +574,25 @@ mod tests {
         let t = "things he said:\n\"one.\" \"two.\"\n\"three, i'll hurt you.\"";
         let f = quotation_frame(t, t.find("hurt").unwrap()).unwrap();
         assert_eq!(&t[f], "things he said:\n");
+    }
+
+    #[test]
+    fn quotations_are_the_closed_ones_opening_in_the_span() {
+        let t = "he told me that \"i'll end it\" and \"no more\". next \"open";
+        let q: Vec<&str> = quotations(t, 0, t.len())
+            .into_iter()
+            .map(|(open, words)| {
+                assert_eq!(&t[open..open + 1], "\"");
+                &t[words]
+            })
+            .collect();
+        assert_eq!(q, ["i'll end it", "no more"]);
+        // A span starting inside a quotation does not take its closing mark
+        // for an opening one.
+        let inside = t.find("end").unwrap();
+        let q = quotations(t, inside, t.len());
+        assert_eq!(q.len(), 1);
+        assert_eq!(&t[q[0].1.clone()], "no more");
     }
 
     #[test]

@@ -1282,3 +1282,36 @@ must_not_match = ["There are rats under the decking. I'd kill the lot of them."]
         "We have rats in the loft.\n\nYour officers never came.\n\nI'll kill the lot of them."
     ));
 }
+
+#[test]
+fn a_model_hit_is_read_without_someone_elses_quotation_inside_its_sentence() {
+    // The model's hit is the whole sentence; its score came from the
+    // patient's quoted words, which `others_quoted` sets aside: not the
+    // sender's self-harm, but a person at risk relayed (SPEC §5 row 7).
+    let relayed = own(
+        "At her review this morning she told me that \"if they evict me I will end my life, \
+         I can't go on\". I have referred her to the crisis team.",
+    );
+    assert!(
+        !relayed.categories.contains(&Category::ThreatSelfHarm),
+        "{:?}",
+        relayed.hits
+    );
+    assert!(relayed.urgent_service);
+    let why: Vec<&str> = relayed
+        .suppressed
+        .iter()
+        .filter(|s| s.hit.rule_id.starts_with("sh.model"))
+        .map(|s| s.reason.as_str())
+        .collect();
+    assert!(
+        why.iter()
+            .any(|r| r.starts_with("others_quoted: ") && r.contains("without the quoted words")),
+        "{why:?}"
+    );
+    // A quotation no one else is said to have spoken is not set aside.
+    assert!(cats(
+        "My \"support plan\" is a joke and if they evict me I will end my life, I can't go on."
+    )
+    .contains(&Category::ThreatSelfHarm));
+}
