@@ -45,7 +45,10 @@ pub const CLASS: &str = "class";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinearModel {
     pub bias: f32,
-    pub weights: HashMap<String, f32>,
+    /// By feature name. Hashed with Fx, not SipHash: a weights file has
+    /// tens of thousands of features, all hashed at every load (and no
+    /// one chooses these keys but the rules' authors).
+    pub weights: HashMap<String, f32, FxBuildHasher>,
     pub classes: WordClasses,
 }
 
@@ -95,6 +98,11 @@ impl LinearModel {
     /// `feature<TAB>w` lines. Errors carry the 1-based line.
     pub fn parse(text: &str) -> Result<LinearModel, (usize, String)> {
         let mut model = LinearModel::default();
+        // A feature a line, nearly every line: room for them all at once,
+        // rather than every key hashed again each time the map grows.
+        model
+            .weights
+            .reserve(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
         let mut saw_bias = false;
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
