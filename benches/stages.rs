@@ -28,7 +28,7 @@ const MESSAGES: usize = 2000;
 const HISTORY_SENDERS: usize = 50_000;
 /// Part of the cached histories' folder name: change it when the index
 /// layout changes, so that an old cache is not reused.
-const HISTORY_CACHE_LAYOUT: &str = "u32-fingerprints";
+const HISTORY_CACHE_LAYOUT: &str = "packed-fingerprints";
 
 /// History sizes for "history lookup + consult".
 fn history_sizes() -> Vec<usize> {

@@ -150,11 +150,13 @@ fn a_history_from_an_earlier_release_is_upgraded_and_answers_as_before() {
     // The sample night of 2026-11-20 as earlier releases indexed it: before
     // fingerprints were in the index, with each fingerprint in a bytes fast
     // field whose dictionary is zstd-compressed (not read by this build), and
-    // with 64-bit hashes in u64 columns (this build compares 32-bit ones).
+    // with 64-bit hashes in u64 columns (this build compares 32-bit ones),
+    // and with 32-bit hashes in u64 columns (one column value a hash).
     for fixture in [
         "history-before-fingerprints",
         "history-bytes-fingerprints",
         "history-u64-fingerprints",
+        "history-u32-fingerprints",
     ] {
         upgraded_answers_as_before(fixture, &expected);
     }

@@ -8,7 +8,13 @@
 //! instructions a message (dspeed33). This type hands tantivy the same
 //! fields, the same values in the same order (so the segment written is the
 //! same, byte for byte), straight from the entry.
+//!
+//! In [`super::Layout::Current`] the fingerprint is one bytes value
+//! ([`pack_fingerprint`]): tantivy's columnar writer looks every value's
+//! column up by name and its codecs weigh every value at the commit, so
+//! about 140 hash values a message cost far more than one (dspeed34).
 
+use super::similarity::is_set;
 use super::{Fields, Fingerprint, HistoryEntry};
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{Document, Field, Value};
@@ -18,23 +24,18 @@ use tantivy::schema::{Document, Field, Value};
 pub(super) struct HistoryDoc {
     fields: Fields,
     entry: HistoryEntry,
-    words: Vec<u32>,
-    shingles: Vec<u32>,
+    /// The fingerprint packed ([`pack_fingerprint`]); empty when the layout
+    /// has no fingerprint field or the fingerprint is empty (no value).
+    fingerprint: Vec<u8>,
 }
 
 impl HistoryDoc {
     pub(super) fn new(fields: Fields, entry: &HistoryEntry, fp: &Fingerprint) -> HistoryDoc {
-        let with_fingerprint = fields.fingerprint.is_some();
         HistoryDoc {
             fields,
             entry: entry.clone(),
-            words: if with_fingerprint {
-                fp.words().to_vec()
-            } else {
-                Vec::new()
-            },
-            shingles: if with_fingerprint {
-                fp.shingles().to_vec()
+            fingerprint: if fields.fingerprint.is_some() {
+                pack_fingerprint(fp)
             } else {
                 Vec::new()
             },
@@ -42,12 +43,63 @@ impl HistoryDoc {
     }
 }
 
-/// One value of a [`HistoryDoc`]: text, a date or a hash.
+/// A fingerprint as one bytes value: the number of word hashes, then the
+/// word hashes, then the shingle hashes, each a little-endian u32 (the
+/// sets as they are, sorted). Empty for an empty fingerprint, which is
+/// indexed as no value.
+pub(super) fn pack_fingerprint(fp: &Fingerprint) -> Vec<u8> {
+    let (words, shingles) = (fp.words(), fp.shingles());
+    if words.is_empty() && shingles.is_empty() {
+        return Vec::new();
+    }
+    let count = u32::try_from(words.len()).expect("under 2^32 words");
+    let mut packed = Vec::with_capacity(4 * (1 + words.len() + shingles.len()));
+    packed.extend_from_slice(&count.to_le_bytes());
+    for &hash in words.iter().chain(shingles) {
+        packed.extend_from_slice(&hash.to_le_bytes());
+    }
+    packed
+}
+
+/// The word and shingle sets of a [`pack_fingerprint`] value (empty: no
+/// value) into `words` and `shingles`; false unless it is one, with both
+/// sets sorted and de-duplicated.
+pub(super) fn unpack_fingerprint(
+    packed: &[u8],
+    words: &mut Vec<u32>,
+    shingles: &mut Vec<u32>,
+) -> bool {
+    words.clear();
+    shingles.clear();
+    if packed.is_empty() {
+        return true;
+    }
+    let Some((count, hashes)) = packed.split_first_chunk::<4>() else {
+        return false;
+    };
+    let count = u32::from_le_bytes(*count) as usize;
+    if hashes.len() % 4 != 0 || count > hashes.len() / 4 {
+        return false;
+    }
+    let (word_bytes, shingle_bytes) = hashes.split_at(4 * count);
+    let read = |bytes: &[u8], set: &mut Vec<u32>| {
+        set.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+    };
+    read(word_bytes, words);
+    read(shingle_bytes, shingles);
+    is_set(words) && is_set(shingles)
+}
+
+/// One value of a [`HistoryDoc`]: text, a date or bytes.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Leaf<'a> {
     Str(&'a str),
     I64(i64),
-    U64(u64),
+    Bytes(&'a [u8]),
 }
 
 impl<'a> Value<'a> for Leaf<'a> {
@@ -58,7 +110,7 @@ impl<'a> Value<'a> for Leaf<'a> {
         ReferenceValue::Leaf(match *self {
             Leaf::Str(s) => ReferenceValueLeaf::Str(s),
             Leaf::I64(v) => ReferenceValueLeaf::I64(v),
-            Leaf::U64(v) => ReferenceValueLeaf::U64(v),
+            Leaf::Bytes(b) => ReferenceValueLeaf::Bytes(b),
         })
     }
 }
@@ -69,10 +121,6 @@ pub(super) struct Values<'a> {
     doc: &'a HistoryDoc,
     /// Which field comes next (the steps of `next`).
     step: u8,
-    /// The fingerprint field being listed, and its hashes still to come
-    /// (the hot path: about 140 values a message, read three times).
-    hash_field: Field,
-    hashes: std::slice::Iter<'a, u32>,
     /// The categories still to come.
     categories: std::slice::Iter<'a, String>,
 }
@@ -80,18 +128,7 @@ pub(super) struct Values<'a> {
 impl<'a> Iterator for Values<'a> {
     type Item = (Field, Leaf<'a>);
 
-    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(&hash) = self.hashes.next() {
-            return Some((self.hash_field, Leaf::U64(u64::from(hash))));
-        }
-        self.next_field()
-    }
-}
-
-impl<'a> Values<'a> {
-    /// The next value when no fingerprint hash is pending.
-    fn next_field(&mut self) -> Option<(Field, Leaf<'a>)> {
         let d = self.doc;
         let f = &d.fields;
         let e = &d.entry;
@@ -108,35 +145,24 @@ impl<'a> Values<'a> {
                 3 => Some((f.date, Leaf::I64(e.date))),
                 4 => Some((f.subject, Leaf::Str(&e.subject))),
                 5 => Some((f.body, Leaf::Str(&e.body))),
-                6 | 7 => {
-                    if let Some(fp) = f.fingerprint {
-                        let (field, hashes) = if step == 6 {
-                            (fp.words, &d.words)
-                        } else {
-                            (fp.shingles, &d.shingles)
-                        };
-                        self.hash_field = field;
-                        self.hashes = hashes.iter();
-                        if let Some(&hash) = self.hashes.next() {
-                            return Some((field, Leaf::U64(u64::from(hash))));
-                        }
-                    }
-                    None
-                }
-                8 => e
+                6 => f
+                    .fingerprint
+                    .filter(|_| !d.fingerprint.is_empty())
+                    .map(|field| (field, Leaf::Bytes(&d.fingerprint))),
+                7 => e
                     .message_id
                     .as_deref()
                     .map(|m| (f.message_id, Leaf::Str(m))),
-                9 => Some((f.source_id, Leaf::Str(&e.source_id))),
-                10 => Some((f.queue, Leaf::Str(&e.queue))),
-                11 => {
+                8 => Some((f.source_id, Leaf::Str(&e.source_id))),
+                9 => Some((f.queue, Leaf::Str(&e.queue))),
+                10 => {
                     self.categories = e.categories.iter();
                     None
                 }
-                12 => match self.categories.next() {
+                11 => match self.categories.next() {
                     Some(c) => {
                         // Stay on this step until the categories run out.
-                        self.step = 12;
+                        self.step = 11;
                         Some((f.categories, Leaf::Str(c)))
                     }
                     None => None,
@@ -158,8 +184,6 @@ impl Document for HistoryDoc {
         Values {
             doc: self,
             step: 0,
-            hash_field: self.fields.key,
-            hashes: [].iter(),
             categories: [].iter(),
         }
     }

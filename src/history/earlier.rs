@@ -15,28 +15,30 @@
 //! for a message that is reported (a repeat's excerpt, earlier abuse's
 //! source id).
 //!
-//! A fingerprint is two fixed-width multi-valued columns of 32-bit hashes
-//! (words and shingles): reading one is a few array reads, with no
-//! dictionary block to find and decode, so its cost does not grow with the
-//! history. It is unpacked into buffers the sender's lookup reuses, not
+//! A fingerprint is one bytes fast field (its 32-bit word and shingle
+//! hashes packed, [`super::document::pack_fingerprint`]): reading one is
+//! the message's ordinal, then that value from one block of the column's
+//! dictionary (uncompressed: a few kilobytes, whatever the history's
+//! size). It is unpacked into buffers the sender's lookup reuses, not
 //! into a fingerprint of its own: allocating and keeping one per earlier
 //! message was most of what reading them cost (README, "The history at 1M,
 //! round 5").
 //!
-//! An index of an earlier [`Layout`] is read without its fast fields (64-bit
-//! hashes, or zstd-compressed dictionaries, which this build does not
-//! read): its messages are read whole from the store and fingerprinted
+//! An index of an earlier [`Layout`] is read without its fast fields (a
+//! fingerprint's hashes as separate column values, 64-bit hashes, or
+//! zstd-compressed dictionaries, which this build does not read): its messages are read whole from the store and fingerprinted
 //! from their bodies on first use (the slow path; `triage run` upgrades such
 //! an index).
 
-use super::similarity::{is_set, Fingerprint};
+use super::document::unpack_fingerprint;
+use super::similarity::Fingerprint;
 use super::{damaged, entry_from_document, Fields, History, HistoryEntry, Layout};
 use crate::error::{Error, Result};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::{BytesColumn, Column, StrColumn};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, SegmentReader, TantivyDocument, Term, TERMINATED};
 
@@ -104,11 +106,11 @@ struct IndexView {
     unpacked: RefCell<Unpacked>,
 }
 
-/// A fingerprint's two sets as read from the columns, and the column values
-/// they are read through.
+/// A fingerprint's two sets as read from the column, and the packed value
+/// they are read from.
 #[derive(Default)]
 struct Unpacked {
-    values: Vec<u64>,
+    packed: Vec<u8>,
     words: Vec<u32>,
     shingles: Vec<u32>,
 }
@@ -300,13 +302,23 @@ impl IndexView {
         self.surviving(|| {
             let columns = &self.columns[address.segment_ord as usize];
             let Unpacked {
-                values,
+                packed,
                 words,
                 shingles,
             } = into;
-            let read = unpack_hashes(&columns.words, address.doc_id, values, words)
-                && unpack_hashes(&columns.shingles, address.doc_id, values, shingles);
-            if read {
+            packed.clear();
+            if let Some(column) = &columns.fingerprint {
+                // No value: an empty fingerprint.
+                if let Some(ord) = column.term_ords(address.doc_id).next() {
+                    let found = column
+                        .ord_to_bytes(ord, packed)
+                        .map_err(|e| self.damaged(e))?;
+                    if !found {
+                        return Err(self.damaged("a fingerprint is not in its dictionary"));
+                    }
+                }
+            }
+            if unpack_fingerprint(packed, words, shingles) {
                 Ok(())
             } else {
                 Err(self.damaged("a message has no readable fingerprint"))
@@ -435,10 +447,9 @@ struct SegmentColumns {
     /// from the dictionary for every earlier message.
     categories: Column<u64>,
     category_names: Vec<String>,
-    /// The fingerprints' word and shingle hashes; `None` in a segment
-    /// where no message has any (every body empty or boilerplate).
-    words: Option<Column<u64>>,
-    shingles: Option<Column<u64>>,
+    /// The fingerprints, packed; `None` in a segment where no message has
+    /// one (every body empty or boilerplate).
+    fingerprint: Option<BytesColumn>,
 }
 
 impl SegmentColumns {
@@ -446,10 +457,6 @@ impl SegmentColumns {
         let fast = segment.fast_fields();
         let schema = segment.schema();
         let fingerprint = f.fingerprint.expect("current layout");
-        let u64_column = |field| {
-            fast.column_opt::<u64>(schema.get_field_name(field))
-                .map_err(|e| damaged(path, READING, e))
-        };
         let str_column = |field| {
             fast.str(schema.get_field_name(field))
                 .map_err(|e| damaged(path, READING, e))?
@@ -466,8 +473,9 @@ impl SegmentColumns {
             key: str_column(f.key)?,
             categories: categories.ords().clone(),
             category_names,
-            words: u64_column(fingerprint.words)?,
-            shingles: u64_column(fingerprint.shingles)?,
+            fingerprint: fast
+                .bytes(schema.get_field_name(fingerprint))
+                .map_err(|e| damaged(path, READING, e))?,
         })
     }
 
@@ -492,31 +500,6 @@ impl SegmentColumns {
             held: Held::Indexed(address),
         })
     }
-}
-
-/// The hashes `column` holds for `doc` into `set`, read through `values`
-/// (the doc's values are consecutive rows: bit-unpacked in one call, not
-/// one dynamic call per value); false unless they are 32-bit, sorted and
-/// de-duplicated. No column: no message of the segment has any.
-fn unpack_hashes(
-    column: &Option<Column<u64>>,
-    doc: tantivy::DocId,
-    values: &mut Vec<u64>,
-    set: &mut Vec<u32>,
-) -> bool {
-    set.clear();
-    let Some(column) = column else { return true };
-    let rows = column.index.value_row_ids(doc);
-    values.clear();
-    values.resize(rows.len(), 0);
-    column.values.get_range(u64::from(rows.start), values);
-    for &v in values.iter() {
-        match u32::try_from(v) {
-            Ok(hash) => set.push(hash),
-            Err(_) => return false,
-        }
-    }
-    is_set(set)
 }
 
 /// The string a dictionary-encoded fast field holds under `ord`.

@@ -14,8 +14,9 @@
 //! memory maps are too) in [`merging`]. The decision detail kept beside the index for
 //! subject access requests (`STATE/decisions/`) is [`decisions`].
 //!
-//! An index written by an earlier release ([`Layout::U64Fingerprints`],
-//! [`Layout::BytesFingerprints`], [`Layout::BeforeFingerprints`]) still opens and reads, from its stored
+//! An index written by an earlier release ([`Layout::U32Fingerprints`],
+//! [`Layout::U64Fingerprints`], [`Layout::BytesFingerprints`],
+//! [`Layout::BeforeFingerprints`]) still opens and reads, from its stored
 //! documents: fingerprints are computed from the stored bodies when asked for
 //! (slow), and [`History::open_upgrading`] rewrites it in the current layout.
 
@@ -36,7 +37,8 @@ use tantivy::directory::error::LockError;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{AllQuery, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
+    Field, IndexRecordOption, NumericOptions, Schema, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING, TEXT,
 };
 use tantivy::{
     DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
@@ -97,17 +99,25 @@ const REBUILD_HINT: &str = "rebuild it from the mail with `triage state rebuild 
 /// Which schema an index on disk was written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// Fingerprints as two multi-valued fast fields of 32-bit hashes
-    /// (fixed-width columns, no dictionary, bit-packed to 4 bytes a hash),
-    /// key and categories fast too, subject and body stored only (nothing
-    /// searches their words).
+    /// Each fingerprint one bytes fast field (its word and shingle hashes
+    /// packed, [`document::pack_fingerprint`]): one value a message for the
+    /// columnar writer, not about 140. Only `key` and `sender_key` are
+    /// indexed (the only fields looked up by term); the other fields are
+    /// stored, and date, key and categories fast, but not indexed (nothing
+    /// searches them). Subject and body stored only.
     Current,
-    /// Written by the previous release: the same, with 64-bit hashes (twice
-    /// the bytes to read per earlier message, and hashes this release does
-    /// not compare with its own): read like [`Layout::BeforeFingerprints`],
-    /// from the stored documents.
+    /// Written by the previous release: fingerprints as two multi-valued
+    /// fast fields of 32-bit hashes (about 140 values a message, each
+    /// looked up by column name as it is indexed), and every field but
+    /// subject and body indexed: read like [`Layout::BeforeFingerprints`],
+    /// from the stored documents (`triage run` upgrades it).
+    U32Fingerprints,
+    /// Written by the release before that: the same, with 64-bit hashes
+    /// (twice the bytes to read per earlier message, and hashes this release
+    /// does not compare with its own): read like
+    /// [`Layout::BeforeFingerprints`], from the stored documents.
     U64Fingerprints,
-    /// Written by the release before that: each fingerprint one bytes fast
+    /// Written by an earlier release: each fingerprint one bytes fast
     /// field, read through a dictionary whose blocks that release
     /// compressed with zstd (this build reads no zstd-compressed column):
     /// read like [`Layout::BeforeFingerprints`], from the stored documents.
@@ -119,8 +129,9 @@ pub enum Layout {
 
 impl Layout {
     /// Newest first: the order in which opening tries them.
-    const ALL: [Layout; 4] = [
+    const ALL: [Layout; 5] = [
         Layout::Current,
+        Layout::U32Fingerprints,
         Layout::U64Fingerprints,
         Layout::BytesFingerprints,
         Layout::BeforeFingerprints,
@@ -140,55 +151,63 @@ struct Fields {
     source_id: Field,
     queue: Field,
     categories: Field,
-    /// [`similarity::Fingerprint`] of the body: its word and its shingle
-    /// hashes, one value (under 2^32) each; only in [`Layout::Current`].
-    fingerprint: Option<FingerprintFields>,
-}
-
-/// The two multi-valued fast fields of a fingerprint (u64 columns holding
-/// 32-bit values, which tantivy bit-packs to 32 bits).
-#[derive(Debug, Clone, Copy)]
-struct FingerprintFields {
-    words: Field,
-    shingles: Field,
+    /// [`similarity::Fingerprint`] of the body, its hashes packed into one
+    /// bytes value ([`document::pack_fingerprint`]); only in
+    /// [`Layout::Current`].
+    fingerprint: Option<Field>,
 }
 
 /// The index schema of a layout. Tantivy compares the whole schema when an
 /// index is opened, so a change needs a new [`Layout`] (and an upgrade).
 fn schema(layout: Layout) -> (Schema, Fields) {
     let before = layout == Layout::BeforeFingerprints;
+    let current = layout == Layout::Current;
     // Since fingerprints: what a sender lookup reads per earlier message is
     // a fast (columnar) field, so it never touches the document store.
-    let fast_since_fingerprints = |options: tantivy::schema::TextOptions| {
+    let fast_since_fingerprints = |options: TextOptions| {
         if before {
             options
         } else {
             options | FAST
         }
     };
+    // Until the current layout, fields never looked up by term were indexed
+    // all the same (one posting list a value, mostly one message each):
+    // now only stored (and fast where a lookup reads them).
+    let searched_before: TextOptions = if current {
+        STORED.into()
+    } else {
+        STRING | STORED
+    };
     // Since fingerprints: kept for the report and export only, never
     // searched, so not tokenised into the inverted index.
     let words = if before { TEXT | STORED } else { STORED.into() };
+    let date: NumericOptions = if current {
+        (STORED | FAST).into()
+    } else {
+        (INDEXED | STORED | FAST).into()
+    };
     let mut b = Schema::builder();
     let fields = Fields {
-        // STRING: indexed as one raw token, so a TermQuery matches exactly.
+        // STRING: indexed as one raw token, so a term look-up matches exactly.
         key: b.add_text_field("key", fast_since_fingerprints(STRING | STORED)),
         sender_key: b.add_text_field("sender_key", STRING | STORED),
-        customer_id: b.add_text_field("customer_id", STRING | STORED),
-        // Fast + indexed so that later range queries and sorting by date are cheap.
-        date: b.add_i64_field("date", INDEXED | STORED | FAST),
+        customer_id: b.add_text_field("customer_id", searched_before.clone()),
+        date: b.add_i64_field("date", date),
         subject: b.add_text_field("subject", words.clone()),
         body: b.add_text_field("body", words),
-        message_id: b.add_text_field("message_id", STRING | STORED),
-        source_id: b.add_text_field("source_id", STRING | STORED),
-        queue: b.add_text_field("queue", STRING | STORED),
+        message_id: b.add_text_field("message_id", searched_before.clone()),
+        source_id: b.add_text_field("source_id", searched_before.clone()),
+        queue: b.add_text_field("queue", searched_before.clone()),
         // Multi-valued: one value per category.
-        categories: b.add_text_field("categories", fast_since_fingerprints(STRING | STORED)),
+        categories: b.add_text_field("categories", fast_since_fingerprints(searched_before)),
         fingerprint: match layout {
-            Layout::Current => Some(FingerprintFields {
-                words: b.add_u64_field("fingerprint_words32", FAST),
-                shingles: b.add_u64_field("fingerprint_shingles32", FAST),
-            }),
+            Layout::Current => Some(b.add_bytes_field("fingerprint_packed32", FAST)),
+            Layout::U32Fingerprints => {
+                b.add_u64_field("fingerprint_words32", FAST);
+                b.add_u64_field("fingerprint_shingles32", FAST);
+                None
+            }
             Layout::U64Fingerprints => {
                 b.add_u64_field("fingerprint_words", FAST);
                 b.add_u64_field("fingerprint_shingles", FAST);
@@ -640,12 +659,10 @@ impl History {
         doc.add_i64(f.date, e.date);
         doc.add_text(f.subject, &e.subject);
         doc.add_text(f.body, &e.body);
-        if let Some(fields) = f.fingerprint {
-            for &hash in fp.words() {
-                doc.add_u64(fields.words, hash.into());
-            }
-            for &hash in fp.shingles() {
-                doc.add_u64(fields.shingles, hash.into());
+        if let Some(field) = f.fingerprint {
+            let packed = document::pack_fingerprint(fp);
+            if !packed.is_empty() {
+                doc.add_bytes(field, &packed);
             }
         }
         if let Some(m) = &e.message_id {
