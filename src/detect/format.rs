@@ -67,6 +67,11 @@ pub struct GuardDef {
     /// sentences back ("rats under the decking … I'd strangle the lot of them").
     #[serde(default)]
     pub requires: Option<Spanned<String>>,
+    /// The guard does not apply when this matches the words after the hit's
+    /// sentence, to the end of the paragraph after the hit's: a "lol" taken
+    /// back a sentence later ("… headfirst lol. Not even joking.").
+    #[serde(default)]
+    pub except_after: Option<Spanned<String>>,
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,

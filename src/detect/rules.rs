@@ -149,6 +149,9 @@ struct Guard {
     /// Must also match the paragraph holding the hit or the one before
     /// (`requires`).
     requires: Option<WordRegex>,
+    /// Must not match the words after the hit's sentence, to the end of
+    /// the next paragraph (`except_after`).
+    except_after: Option<WordRegex>,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
 }
@@ -238,6 +241,7 @@ impl CompiledRules {
             std::iter::once(&g.pattern)
                 .chain(&g.except)
                 .chain(&g.requires)
+                .chain(&g.except_after)
         });
         let rules = self.regexes.iter().map(|(_, re)| re);
         let derived = self.derived.iter().map(|(_, _, re)| re);
@@ -1027,6 +1031,10 @@ impl CompiledRules {
                     && g.requires.as_ref().is_none_or(|re| {
                         re.is_match(&text[sentence::paragraphs_around(text, s, e)])
                     })
+                    && !g
+                        .except_after
+                        .as_ref()
+                        .is_some_and(|re| re.is_match(&text[sentence::after_sentence(text, s, e)]))
             })
             .map(|g| g.name.clone())
     }
@@ -1418,6 +1426,10 @@ impl<'a> Loader<'a> {
             Some(x) => Some(self.regex(p, x, &format!("guard `{name}` requires"))?),
             None => None,
         };
+        let except_after = match &g.except_after {
+            Some(x) => Some(self.regex(p, x, &format!("guard `{name}` except_after"))?),
+            None => None,
+        };
         for c in &g.categories {
             if let Err(e) = parse_signal(c) {
                 self.err(
@@ -1448,6 +1460,7 @@ impl<'a> Loader<'a> {
             except,
             scope,
             requires,
+            except_after,
             categories: g.categories.clone(),
         })
     }
@@ -1541,6 +1554,7 @@ impl<'a> Loader<'a> {
                 std::iter::once(&g.pattern)
                     .chain(&g.except)
                     .chain(&g.requires)
+                    .chain(&g.except_after)
             });
             let rules = p.file.rule.iter();
             let rule_patterns = rules.flat_map(|r| r.regex.iter().chain(&r.requires));

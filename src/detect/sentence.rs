@@ -133,6 +133,20 @@ pub fn paragraphs_around(text: &str, s: usize, e: usize) -> Range<usize> {
     start..end
 }
 
+/// The words after the sentence holding `s..e`, to the end of the paragraph
+/// after the hit's (the normalised view keeps a paragraph break as one line
+/// break): the scope of a guard's `except_after`, so a tag taken back a
+/// sentence or a paragraph later ("… lol. Not even joking.") reads it.
+pub fn after_sentence(text: &str, s: usize, e: usize) -> Range<usize> {
+    let from = around(text, s, e).end.max(e);
+    let rest = &text[from..];
+    let this_end = rest.find('\n');
+    let to = this_end
+        .and_then(|i| rest[i + 1..].find('\n').map(|j| i + 1 + j))
+        .map_or(text.len(), |j| from + j);
+    from..to
+}
+
 /// When `s` lies inside a double-quoted quotation of its paragraph (or at
 /// its opening mark), the words that introduce it: from the start of the
 /// paragraph before the quotation up to its opening mark. Quotations that
@@ -553,6 +567,20 @@ mod tests {
             &t[paragraphs_around(t, s, s + 4)],
             "first para.\nhe was rude."
         );
+    }
+
+    #[test]
+    fn after_sentence_reads_on_to_the_end_of_the_next_paragraph() {
+        let t = "before. he goes in the bin lol. not even joking.\nmean it.\nlast one.";
+        let s = t.find("bin").unwrap();
+        assert_eq!(
+            &t[after_sentence(t, s, s + 3)],
+            " not even joking.\nmean it."
+        );
+        // The last sentence of the text: nothing after it.
+        let t = "he goes in the bin lol.";
+        let s = t.find("bin").unwrap();
+        assert_eq!(&t[after_sentence(t, s, s + 3)], "");
     }
 
     #[test]

@@ -32,6 +32,22 @@ fn own_with(rules: &RuleSet, text: &str) -> Detection {
     )
 }
 
+/// One rule file's rules, loaded from a temporary folder, every example passing.
+fn rules_from(file: &str) -> RuleSet {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v.toml"), file).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    rules
+}
+
+/// Whether `rules` flag `text` (the sender's own words) as a threat of violence.
+fn violent_with(rules: &RuleSet, text: &str) -> bool {
+    own_with(rules, text)
+        .categories
+        .contains(&Category::ThreatViolence)
+}
+
 fn cats(text: &str) -> Vec<Category> {
     own(text).categories.into_iter().collect()
 }
@@ -1244,8 +1260,8 @@ pattern = '''x'''
 
 #[test]
 fn a_guard_with_requires_applies_only_beside_its_paragraph_condition() {
-    let dir = tempfile::tempdir().unwrap();
-    let files = r#"[[guard]]
+    let rules = rules_from(
+        r#"[[guard]]
 name = "pests_them"
 description = "d"
 pattern = '''\bkill\s+the\s+lot\s+of\s+them\b'''
@@ -1260,15 +1276,9 @@ regex = '''\bkill\s+the\s+lot\s+of\s+them\b'''
 unless = ["pests_them"]
 must_match = ["Your officers are useless. I'll kill the lot of them."]
 must_not_match = ["There are rats under the decking. I'd kill the lot of them."]
-"#;
-    std::fs::write(dir.path().join("v.toml"), files).unwrap();
-    let rules = RuleSet::load(dir.path()).unwrap();
-    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
-    let violent = |text: &str| {
-        own_with(&rules, text)
-            .categories
-            .contains(&Category::ThreatViolence)
-    };
+"#,
+    );
+    let violent = |text: &str| violent_with(&rules, text);
     // The pests named in the paragraph before: set aside.
     assert!(!violent(
         "We have rats in the loft.\n\nI'd kill the lot of them myself."
@@ -1314,4 +1324,34 @@ fn a_model_hit_is_read_without_someone_elses_quotation_inside_its_sentence() {
         "My \"support plan\" is a joke and if they evict me I will end my life, I can't go on."
     )
     .contains(&Category::ThreatSelfHarm));
+}
+
+#[test]
+fn a_guard_with_except_after_yields_to_a_retraction_later_on() {
+    let rules = rules_from(
+        r#"[[guard]]
+name = "jest"
+description = "d"
+pattern = '''\blol\b'''
+except_after = '''\bnot\s+even\s+joking\b'''
+
+[[rule]]
+id = "v.bin"
+category = "threat_violence"
+weight = 1.0
+description = "v"
+regex = '''\bgoing\s+in\s+the\s+bin\b'''
+unless = ["jest"]
+must_match = ["He's going in the bin lol. Not even joking."]
+must_not_match = ["He's going in the bin lol."]
+"#,
+    );
+    let violent = |text: &str| violent_with(&rules, text);
+    // Taken back in the next paragraph: the jest guard does not apply.
+    assert!(violent("He's going in the bin lol.\n\nNot even joking."));
+    // A retraction before the hit's sentence, or two paragraphs on, is not read.
+    assert!(!violent("Not even joking. He's going in the bin lol."));
+    assert!(!violent(
+        "He's going in the bin lol.\n\nThanks.\n\nNot even joking."
+    ));
 }
