@@ -1319,6 +1319,15 @@ fn a_model_hit_is_read_without_someone_elses_quotation_inside_its_sentence() {
             .any(|r| r.starts_with("others_quoted: ") && r.contains("without the quoted words")),
         "{why:?}"
     );
+    // The sender quoting themself is the sender's own words (`quoted`'s except).
+    assert!(cats(
+        "I told them \"if you evict me I will end my life, I can't go on\" and I meant it."
+    )
+    .contains(&Category::ThreatSelfHarm));
+    assert!(
+        !cats("He said \"I will end my life\" when he was drunk last year.")
+            .contains(&Category::ThreatSelfHarm)
+    );
     // A quotation no one else is said to have spoken is not set aside.
     assert!(cats(
         "My \"support plan\" is a joke and if they evict me I will end my life, I can't go on."
