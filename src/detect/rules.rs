@@ -156,6 +156,27 @@ struct Guard {
     categories: Vec<String>,
 }
 
+impl Guard {
+    /// Whether the guard's `pattern` matches what its scope reads, and its
+    /// `except` does not.
+    fn holds(&self, read: &str) -> bool {
+        self.pattern.is_match(read) && !self.except.as_ref().is_some_and(|x| x.is_match(read))
+    }
+
+    /// Whether the guard's conditions beyond its scope hold for a hit at
+    /// `s..e`: `requires` matches the paragraph holding it or the one before,
+    /// and `except_after` does not match the words after its sentence.
+    fn conditions_met(&self, text: &str, s: usize, e: usize) -> bool {
+        self.requires
+            .as_ref()
+            .is_none_or(|re| re.is_match(&text[sentence::paragraphs_around(text, s, e)]))
+            && !self
+                .except_after
+                .as_ref()
+                .is_some_and(|re| re.is_match(&text[sentence::after_sentence(text, s, e)]))
+    }
+}
+
 /// What a guard's `pattern` and `except` read (rules/README.md, "Guards").
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum GuardScope {
@@ -684,7 +705,7 @@ impl CompiledRules {
                         .iter()
                         // A reason with a score after the guard's name
                         // ([`Self::quoted_short`]) is still that guard's.
-                        .any(|&g| self.guards[g].name == why.split(':').next().unwrap_or(why)),
+                        .any(|&g| why.split(':').next() == Some(self.guards[g].name.as_str())),
                 };
                 of == base.signal && follows && (strong || follower.weight < 1.0)
             })
@@ -956,10 +977,10 @@ impl CompiledRules {
         s: usize,
         e: usize,
     ) -> Option<String> {
-        let (_, weights, min_score, _) = self.models.iter().find(|m| m.0 == rule)?;
         if model_text.len() != text.len() || !text[s..e].contains('"') {
             return None;
         }
+        let (_, weights, min_score, _) = self.models.iter().find(|m| m.0 == rule)?;
         let mut guard = None;
         let mut read = String::with_capacity(e - s);
         let mut at = s;
@@ -971,14 +992,8 @@ impl CompiledRules {
                 .map(|&g| &self.guards[g])
                 .find(|g| {
                     g.scope == GuardScope::QuotationFrame
-                        && g.pattern.is_match(&text[frame.clone()])
-                        && !g
-                            .except
-                            .as_ref()
-                            .is_some_and(|x| x.is_match(&text[frame.clone()]))
-                        && g.requires.as_ref().is_none_or(|re| {
-                            re.is_match(&text[sentence::paragraphs_around(text, s, e)])
-                        })
+                        && g.holds(&text[frame.clone()])
+                        && g.conditions_met(text, s, e)
                 });
             if let Some(g) = theirs {
                 read.push_str(&model_text[at..words.start]);
@@ -988,7 +1003,7 @@ impl CompiledRules {
             }
         }
         let guard = guard?;
-        read.push_str(&model_text[at.max(s)..e]);
+        read.push_str(&model_text[at..e]);
         let score = weights.score(&weights.features(&read));
         (score < *min_score)
             .then(|| format!("{guard}: {score:.3} without the quoted words, min_score {min_score}"))
@@ -1004,18 +1019,15 @@ impl CompiledRules {
         }
         let sentence = &text[sentence::guard_scope(text, s, e)];
         let (frame, tail, links) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
-        let holds = |g: &Guard, read: &str| {
-            g.pattern.is_match(read) && !g.except.as_ref().is_some_and(|x| x.is_match(read))
-        };
         unless
             .iter()
             .map(|&g| &self.guards[g])
             .find(|g| {
                 let within = |r: &Option<std::ops::Range<usize>>| {
-                    r.as_ref().is_some_and(|r| holds(g, &text[r.clone()]))
+                    r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
                 };
                 let applies = match g.scope {
-                    GuardScope::Sentence => holds(g, sentence),
+                    GuardScope::Sentence => g.holds(sentence),
                     GuardScope::QuotationFrame => {
                         within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
                     }
@@ -1025,16 +1037,9 @@ impl CompiledRules {
                     GuardScope::Link => links
                         .get_or_init(|| sentence::link_words(text, s, e))
                         .iter()
-                        .any(|r| holds(g, &text[r.clone()])),
+                        .any(|r| g.holds(&text[r.clone()])),
                 };
-                applies
-                    && g.requires.as_ref().is_none_or(|re| {
-                        re.is_match(&text[sentence::paragraphs_around(text, s, e)])
-                    })
-                    && !g
-                        .except_after
-                        .as_ref()
-                        .is_some_and(|re| re.is_match(&text[sentence::after_sentence(text, s, e)]))
+                applies && g.conditions_met(text, s, e)
             })
             .map(|g| g.name.clone())
     }
