@@ -207,11 +207,24 @@ impl Check {
 /// binary search, which a space or a comma would otherwise walk in full.
 fn is_word(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_alphanumeric() || c == '_'
+        ASCII_WORD[c as usize]
     } else {
         regex_syntax::is_word_character(c)
     }
 }
+
+/// Per ASCII character: whether it is a word character (`[0-9A-Za-z_]`),
+/// one load rather than three range tests.
+static ASCII_WORD: [bool; 128] = {
+    let mut word = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        word[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    word
+};
 
 /// A literal written for reading (tests, debugging): `\b` for an edge,
 /// `{n}` for a run mark.

@@ -542,8 +542,13 @@ fn compile(hir: &Hir) -> Regex {
 /// True when every word character of `text` (Unicode `\w`) is ASCII, so
 /// ASCII and Unicode word boundaries agree everywhere in it.
 pub fn ascii_words_only(text: &str) -> bool {
+    // Most segments are ASCII throughout: `is_ascii` answers them a word
+    // of bytes at a time (the loop below reads a byte at a time).
+    if text.is_ascii() {
+        return true;
+    }
     // Only the non-ASCII characters are decoded and looked up: the ASCII
-    // stretches between them (most of any text) are skipped bytewise.
+    // stretches between them are skipped bytewise.
     let mut rest = text;
     while let Some(at) = rest.bytes().position(|b| !b.is_ascii()) {
         let mut chars = rest[at..].chars();
