@@ -427,7 +427,13 @@ impl Prefilter {
             .collect();
         let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
         let mut always = Vec::new();
-        let set_cost = numbering.set_costs();
+        // Each literal split once: its text is costed and scanned for.
+        let split: Vec<(String, Vec<Check>)> = numbering
+            .literals
+            .iter()
+            .map(|marked| literal::split(marked))
+            .collect();
+        let set_cost = numbering.set_costs(split.iter().map(|(text, _)| text.as_str()));
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
             req.triggers(&set_cost, &mut sets);
@@ -447,8 +453,7 @@ impl Prefilter {
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::default();
         let mut patterns: Vec<Pattern> = Vec::new();
-        for (marked, sets) in numbering.literals.iter().zip(numbering.sets_of) {
-            let (text, checks) = literal::split(marked);
+        for ((text, checks), sets) in split.into_iter().zip(numbering.sets_of) {
             let id = *text_ids.entry(text).or_insert_with_key(|text| {
                 texts.push(text.clone());
                 patterns.push(Pattern::default());
@@ -865,12 +870,13 @@ impl Scanner {
 
 impl Numbering {
     /// Per literal set, a guess at how often a segment holds it: the sum
-    /// over its literals of [`literal_cost`].
-    fn set_costs(&self) -> Vec<f64> {
+    /// over its literals of [`literal_cost`]; `texts` are the literals'
+    /// texts ([`literal::split`]), in the order of `self.literals`.
+    fn set_costs<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<f64> {
         let mut cost = vec![0.0; self.set_ids.len()];
         let common = common_words();
-        for (literal, sets) in self.literals.iter().zip(&self.sets_of) {
-            let lit_cost = literal_cost(literal, &common);
+        for (text, sets) in texts.into_iter().zip(&self.sets_of) {
+            let lit_cost = literal_cost(text, &common);
             for &set in sets {
                 cost[set] += lit_cost;
             }
@@ -1278,19 +1284,19 @@ fn common_words() -> HashSet<String> {
         .collect()
 }
 
-/// A guess at how often a segment holds `literal` (marks aside): about
+/// A guess at how often a segment holds a literal whose text (marks
+/// aside, [`literal::split`]) is `text`: about
 /// one in four for each letter of a word that is not a common one (a
 /// word cut short at the literal's ends counts as common when it has two
 /// letters or fewer), a literal of common words alone about always.
-fn literal_cost(literal: &str, common: &HashSet<String>) -> f64 {
-    let text = literal::split(literal).0;
+fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
     // The rules' text is folded already: lower-casing is nearly always a copy.
     let lowered;
     let text = if text
         .bytes()
         .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
     {
-        text.as_str()
+        text
     } else {
         lowered = text.to_lowercase();
         lowered.as_str()
@@ -1528,7 +1534,13 @@ mod tests {
         let mut numbering = Numbering::default();
         let compiled = numbering.compile(&req);
         let mut triggers = Vec::new();
-        compiled.triggers(&numbering.set_costs(), &mut triggers);
+        let texts: Vec<String> = numbering
+            .literals
+            .iter()
+            .map(|marked| literal::split(marked).0)
+            .collect();
+        let set_cost = numbering.set_costs(texts.iter().map(String::as_str));
+        compiled.triggers(&set_cost, &mut triggers);
         let named_by: Vec<Vec<String>> = numbering
             .set_ids
             .iter()

@@ -492,6 +492,22 @@ fn a_hate_remark_aimed_at_staff_is_also_abuse() {
     );
 }
 
+/// Every rule regex's pattern and the requirement worked out for it, one
+/// a line, written to the file `TRIAGE_REQUIREMENTS_DUMP` names (nothing
+/// when unset): to show that a change to the extractor gives the same
+/// requirement for every shipped pattern, dump before and after and compare.
+#[test]
+fn the_requirements_can_be_dumped() {
+    let Some(path) = std::env::var_os("TRIAGE_REQUIREMENTS_DUMP") else {
+        return;
+    };
+    let mut out = String::new();
+    for re in engine().inner.word_regexes() {
+        out.push_str(&format!("{}\t{:?}\n", re.source(), re.requirement()));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
 #[test]
 fn the_size_bound_is_over_every_rule_regexs_automaton() {
     // Each bound is checked against the automaton built; how loose they
