@@ -24,7 +24,6 @@ use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::sink::files::{create_private_dir, create_private_file, sync_dir};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -34,8 +33,11 @@ use std::path::{Path, PathBuf};
 pub const DECISIONS_DIR: &str = "decisions";
 
 /// One kept line as written: the outcome as in `decisions.jsonl`, plus when
-/// it was decided and the text its spans index.
-#[derive(Serialize)]
+/// it was decided and the text its spans index. [`kept_line`] writes these
+/// bytes without serialising the outcome again; this is what the tests
+/// check it against.
+#[cfg(test)]
+#[derive(serde::Serialize)]
 struct KeptLine<'a> {
     run_at: String,
     #[serde(flatten)]
@@ -65,17 +67,40 @@ pub fn run_file(state: &Path, run_at: DateTime<Utc>) -> PathBuf {
         .join(run_at.format("%Y%m%dT%H%M%SZ.jsonl").to_string())
 }
 
-/// A kept line for one outcome (see [`worth_keeping`]), with its line end.
-pub fn kept_line(run_at: DateTime<Utc>, o: &Outcome) -> Result<Vec<u8>> {
-    let line = KeptLine {
-        run_at: run_at.to_rfc3339(),
-        outcome: o,
-        text: &o.text,
-    };
-    let mut json =
-        serde_json::to_vec(&line).map_err(|e| Error::Other(format!("keeping a decision: {e}")))?;
-    json.push(b'\n');
+/// A kept line for one outcome (see [`worth_keeping`]), with its line end,
+/// from the outcome's `decisions.jsonl` line (`decision_line`: the outcome
+/// serialised as one JSON object, then a line end) and its `text`.
+///
+/// The kept line is `{"run_at":…,` then the outcome's fields, then
+/// `"text":…}`: what serialising the outcome flattened between the two
+/// fields gives (serde writes a flattened struct's fields as map entries,
+/// and serde_json writes an entry exactly as a field), so the outcome's
+/// fields are copied from the line already written, not serialised twice.
+/// `run_at` is [`run_at_text`] of the run time, made once per batch.
+pub fn kept_line(run_at: &str, decision_line: &[u8], text: &str) -> Result<Vec<u8>> {
+    let fields = decision_line
+        .strip_suffix(b"\n")
+        .and_then(|l| l.strip_prefix(b"{"))
+        .and_then(|l| l.strip_suffix(b"}"))
+        .ok_or_else(|| Error::Other("keeping a decision: not a decision line".into()))?;
+    let mut json = Vec::with_capacity(fields.len() + text.len() + text.len() / 8 + 64);
+    json.extend_from_slice(b"{\"run_at\":");
+    let written = serde_json::to_writer(&mut json, run_at).and_then(|()| {
+        if !fields.is_empty() {
+            json.push(b',');
+            json.extend_from_slice(fields);
+        }
+        json.extend_from_slice(b",\"text\":");
+        serde_json::to_writer(&mut json, text)
+    });
+    written.map_err(|e| Error::Other(format!("keeping a decision: {e}")))?;
+    json.extend_from_slice(b"}\n");
     Ok(json)
+}
+
+/// The run time as a kept line's `run_at` gives it.
+pub fn run_at_text(run_at: DateTime<Utc>) -> String {
+    run_at.to_rfc3339()
 }
 
 /// Keep a run's decisions: `new` holds `count` [`kept_line`]s of messages
@@ -196,4 +221,116 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::detect::{Detection, RuleHit, SuppressedHit};
+    use crate::outcome::{Conduct, HistoryEvidence, RepeatOf, SenderView};
+    use crate::parse::SegmentKind;
+    use crate::route::{Priority, Queue, Routing};
+
+    fn outcome(text: &str, full: bool) -> Outcome {
+        let hit = RuleHit {
+            rule_id: "violence.kill".into(),
+            category: "threat_violence".into(),
+            weight: 1.5,
+            start: 2,
+            end: 9,
+            matched: "\"kill\" \u{1}é".into(),
+            segment: SegmentKind::Own,
+        };
+        let detection = if full {
+            Detection {
+                hits: vec![hit.clone()],
+                suppressed: vec![SuppressedHit {
+                    hit,
+                    reason: "quoted <b>".into(),
+                }],
+                categories: [Category::ThreatViolence, Category::Abuse].into(),
+                scores: [(Category::ThreatViolence, 1.5), (Category::Abuse, 0.25)].into(),
+                urgent_service: true,
+                quoted_categories: [Category::Abuse].into(),
+            }
+        } else {
+            Detection::default()
+        };
+        Outcome {
+            source_id: "0001/0000001.eml".into(),
+            key: "mid:a@b".into(),
+            message_id: full.then(|| "a@b".into()),
+            date: "2026-11-20T18:20:16+00:00".into(),
+            from: "jo@example.org".into(),
+            subject: "Re: \"bins\"\t£45".into(),
+            size_bytes: 2048,
+            unparseable: (!full).then(|| "no header fields found".into()),
+            sender: SenderView {
+                address: "jo@example.org".into(),
+                sender_key: "cust:C1".into(),
+                customer_id: Some("C1".into()),
+                customer_name: full.then(|| "Jo Bloggs".into()),
+                status: None,
+                register_status: Some("restricted".into()),
+                status_note: None,
+                vulnerable: full,
+            },
+            detection,
+            history: HistoryEvidence {
+                earlier_messages: 3,
+                repeat_of: full.then(|| RepeatOf {
+                    source_id: "x".into(),
+                    message_id: None,
+                    date: "2026-11-01T00:00:00+00:00".into(),
+                    subject: "s".into(),
+                    excerpt: "line\nbreak".into(),
+                    similarity: 0.875,
+                }),
+                best_similarity: 0.1,
+                ..HistoryEvidence::default()
+            },
+            categories: [Category::ThreatViolence].into(),
+            routing: Routing {
+                queue: Queue::Escalate,
+                priority: Priority::Urgent,
+                entry: "threats".into(),
+                entry_index: 3,
+                matched_entries: vec!["threats".into()],
+                reasons: vec!["a \"reason\"".into()],
+                actions: Vec::new(),
+            },
+            conduct: full.then_some(Conduct::Unacceptable),
+            own_text: "own".into(),
+            text: text.into(),
+            segments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_kept_line_from_the_decision_line_is_the_outcome_serialised_flattened() {
+        let run_at = DateTime::parse_from_rfc3339("2026-11-21T06:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let texts = ["", "plain", "\"quoted\"\n\\ \u{0}\u{1f} é £ 😀 </script>"];
+        for full in [false, true] {
+            for text in texts {
+                let o = outcome(text, full);
+                let line = crate::sink::decision_line(&o).unwrap();
+                let built = kept_line(&run_at_text(run_at), &line, &o.text).unwrap();
+                let mut expected = serde_json::to_vec(&KeptLine {
+                    run_at: run_at.to_rfc3339(),
+                    outcome: &o,
+                    text: &o.text,
+                })
+                .unwrap();
+                expected.push(b'\n');
+                assert_eq!(
+                    String::from_utf8(built).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+        }
+        assert!(kept_line("t", b"not json\n", "").is_err());
+    }
 }

@@ -406,8 +406,35 @@ fn is_bar_quoted(line: &str) -> bool {
 }
 
 /// A "From:" header line (any language): the start of an Outlook block.
+///
+/// The field name [`HEADER_LINE`] captures starts right after the line's
+/// white space and at most two `*`, so a line whose name cannot start with
+/// `f`, `d` or `v` is no From line: that screen comes before the regex. The
+/// captured name is then compared ignoring ASCII case, not lower-cased into
+/// a new string: the same answer, as "from", "de" and "von" are ASCII and
+/// hold no `k` (the one ASCII letter a non-ASCII character, the Kelvin sign,
+/// lower-cases to).
 fn from_line(line: &str) -> bool {
-    header_line(line).is_some_and(|c| matches!(c[1].to_lowercase().as_str(), "from" | "de" | "von"))
+    if !may_name_from(line) {
+        return false;
+    }
+    header_line(line).is_some_and(|c| {
+        let name = c[1].as_bytes();
+        [&b"from"[..], b"de", b"von"]
+            .iter()
+            .any(|w| name.eq_ignore_ascii_case(w))
+    })
+}
+
+/// Can [`HEADER_LINE`]'s field name on this line be "from", "de" or "von"
+/// in some case? Its first character, after the white space and up to two
+/// `*`, must be `f`, `d` or `v` (either case), or non-ASCII (let through,
+/// as in [`may_lead`]).
+fn may_name_from(line: &str) -> bool {
+    let rest = line.trim_start().as_bytes();
+    let stars = rest.iter().take(2).take_while(|&&b| b == b'*').count();
+    rest.get(stars)
+        .is_some_and(|&b| b >= 0x80 || b"FfDdVv".contains(&b))
 }
 
 /// [`HEADER_LINE`]'s captures in `line`.
@@ -458,13 +485,18 @@ fn is_paragraph_start(lines: &[&str], i: usize) -> bool {
 
 /// Does a footer start at `i`? Footer phrases wrap, so the line is read
 /// together with the next one.
-fn footer_starts(lines: &[&str], i: usize) -> bool {
-    let mut joined = lines[i].trim().to_string();
-    if let Some(next) = lines.get(i + 1).filter(|l| !is_blank(l)) {
-        joined.push(' ');
-        joined.push_str(next.trim());
-    }
-    FOOTER_START.is_match(&joined)
+/// `joined` is scratch space, kept by the caller so that the lines are not
+/// copied into a new string at every paragraph; a line with no text after
+/// it is matched as it is.
+fn footer_starts(lines: &[&str], i: usize, joined: &mut String) -> bool {
+    let Some(next) = lines.get(i + 1).filter(|l| !is_blank(l)) else {
+        return FOOTER_START.is_match(lines[i].trim());
+    };
+    joined.clear();
+    joined.push_str(lines[i].trim());
+    joined.push(' ');
+    joined.push_str(next.trim());
+    FOOTER_START.is_match(joined)
 }
 
 // ---------------------------------------------------------------- labeller
@@ -493,6 +525,8 @@ struct Labeller<'a> {
     seen_own: bool,
     /// An attribution was followed by `|`-quoted lines, so `|` quotes too.
     bar_quotes: bool,
+    /// Scratch for [`footer_starts`].
+    joined: String,
 }
 
 impl<'a> Labeller<'a> {
@@ -503,6 +537,7 @@ impl<'a> Labeller<'a> {
             mode: Mode::Normal,
             seen_own: false,
             bar_quotes: false,
+            joined: String::new(),
         }
     }
 
@@ -599,7 +634,10 @@ impl<'a> Labeller<'a> {
         }
         // A footer needs some own words above it: a message that *starts*
         // "This email is confidential." is more likely prose than boilerplate.
-        if self.seen_own && is_paragraph_start(self.lines, i) && footer_starts(self.lines, i) {
+        if self.seen_own
+            && is_paragraph_start(self.lines, i)
+            && footer_starts(self.lines, i, &mut self.joined)
+        {
             self.mode = Mode::Footer;
             self.pull_back_separator(i, SegmentKind::Footer);
             return SegmentKind::Footer;
@@ -989,6 +1027,7 @@ mod tests {
             "Le 3 nov. 2025 à 10:02, Jo <a@b.c> a écrit :\nLE 3 NOV. 2025, JO A ÉCRIT :",
             "Am 3.11.2025 um 10:02 ſchrieb Jo <a@b.c>:\npeter@x.ie ſaid:\nJo sai\u{212A}:",
             "Begin forwarded message:\n---------- Forwarded message ---------\nforwarded message:",
+            "**From: a\n***From: a\n * De : a\nVON: a\nfRoM :x\nFröm: a\nDate: a\nDe\u{212A}: a",
         ]
         .iter()
         .map(|t| t.to_string())

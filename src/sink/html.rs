@@ -13,20 +13,42 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Escapes `text` onto `out`: the five markup characters as entities, and
+/// control characters (`char::is_control`: U+0000–U+001F, U+007F–U+009F)
+/// other than line breaks and tabs as U+FFFD rather than passed to the page.
+/// Everything else is copied in runs, not a character at a time: in UTF-8 a
+/// character to replace is one ASCII byte, or a C1 control, `0xC2` then a
+/// byte in `0x80..=0x9F` (no other character's encoding holds those two
+/// bytes in that order at a character's start).
 fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters (NUL, ESC, …) other than line breaks and tabs
-            // are shown as U+FFFD rather than passed to the page.
-            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
+    let bytes = text.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (with, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            b'\n' | b'\r' | b'\t' => {
+                i += 1;
+                continue;
+            }
+            0x00..=0x1f | 0x7f => ("\u{FFFD}", 1),
+            0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => ("\u{FFFD}", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[run..i]);
+        out.push_str(with);
+        i += len;
+        run = i;
     }
+    out.push_str(&text[run..]);
 }
 
 /// A span of `text` to highlight: byte offsets and a label shown on the mark
@@ -125,6 +147,41 @@ mod tests {
         assert!(!html.contains('<') && !html.contains('>') && !html.contains('"'));
         assert!(html.contains("&lt;script&gt;") && html.contains("&amp; ok"));
         assert_eq!(escape("a\u{0}b\u{1b}c\nd"), "a\u{FFFD}b\u{FFFD}c\nd");
+    }
+
+    /// The escaper as it was, a character at a time: what the run-copying
+    /// one must give on any text.
+    fn escaped_by_char(text: &str) -> String {
+        let mut out = String::new();
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&#39;"),
+                c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => out.push('\u{FFFD}'),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn runs_escape_as_characters_do() {
+        // Every character of the first 0x800 code points (ASCII, C1
+        // controls, the rest of the two-byte range), some wider ones, each
+        // alone, then between others.
+        let mut chars: Vec<char> = (0..0x800u32).filter_map(char::from_u32).collect();
+        chars.extend(['\u{2028}', '\u{FEFF}', '\u{FFFD}', '€', '😀', '\u{E0001}']);
+        for &c in &chars {
+            for text in [c.to_string(), format!("a{c}b"), format!("{c}{c}é{c}")] {
+                assert_eq!(escape(&text), escaped_by_char(&text), "{:?}", c);
+            }
+        }
+        let all: String = chars.iter().collect();
+        assert_eq!(escape(&all), escaped_by_char(&all));
+        assert_eq!(escape(""), "");
     }
 
     #[test]

@@ -310,16 +310,21 @@ impl<'e> NightWriter<'e> {
             .iter()
             .map(|o| Ok((o.source_id.as_str(), decision_line(o)?)))
             .collect::<Result<Vec<_>>>()?;
-        self.decisions.write_run(lines)?;
         if let Some(kept) = &mut self.kept {
-            let run_at = self.engine.config.now;
-            let mut lines = Vec::new();
-            for o in outcomes.iter().filter(|o| decisions::worth_keeping(o)) {
-                lines.push((o.source_id.as_str(), decisions::kept_line(run_at, o)?));
+            // Each kept line is its outcome's decision line with `run_at`
+            // and `text` around it: the outcome is serialised once.
+            let run_at = decisions::run_at_text(self.engine.config.now);
+            let mut kept_lines = Vec::new();
+            for (o, (source_id, line)) in outcomes.iter().zip(&lines) {
+                if decisions::worth_keeping(o) {
+                    let kept_line = decisions::kept_line(&run_at, line, &o.text)?;
+                    kept_lines.push((*source_id, kept_line));
+                }
             }
-            kept.lines += lines.len();
-            kept.runs.write_run(lines)?;
+            kept.lines += kept_lines.len();
+            kept.runs.write_run(kept_lines)?;
         }
+        self.decisions.write_run(lines)?;
         queues::write(&self.staging.dir.join("queues"), outcomes, raws)?;
         let flagged = self.summary.count(outcomes);
         let lines = flagged

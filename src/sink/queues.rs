@@ -24,20 +24,48 @@ pub fn create(root: &Path) -> Result<()> {
 }
 
 /// Copy each outcome's original bytes into its queue ([`create`] first).
+/// The three `new` folders' paths are made once, not for every message.
 pub fn write(root: &Path, outcomes: &[Outcome], raws: &BTreeMap<String, Vec<u8>>) -> Result<()> {
+    let folders = Queue::ALL.map(|q| (q, root.join(q.as_str()).join("new")));
     for o in outcomes {
         let bytes = raws.get(&o.source_id).map_or(&[][..], Vec::as_slice);
-        let path = root
-            .join(o.queue().as_str())
-            .join("new")
-            .join(file_name(&o.source_id));
-        write_private_unsynced(&path, bytes)?;
+        let queue = o.queue();
+        let folder = folders
+            .iter()
+            .find_map(|(q, folder)| (*q == queue).then_some(folder))
+            .expect("Queue::ALL holds every queue");
+        write_private_unsynced(&folder.join(file_name(&o.source_id)), bytes)?;
     }
     Ok(())
 }
 
-/// A stable Maildir file name for a source id.
+/// A stable Maildir file name for a source id: the first 12 bytes of its
+/// SHA-256 in lower-case hex, then `.triage`, written into one string of
+/// the right size.
 pub fn file_name(source_id: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const SUFFIX: &str = ".triage";
     let digest = Sha256::digest(source_id.as_bytes());
-    format!("{}.triage", hex::encode(&digest[..12]))
+    let mut name = String::with_capacity(24 + SUFFIX.len());
+    for &b in &digest[..12] {
+        name.push(char::from(HEX[usize::from(b >> 4)]));
+        name.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    name.push_str(SUFFIX);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_the_digest_in_hex() {
+        for id in ["", "0001/0000001.eml", "mbox/12:345", "é/😀"] {
+            let digest = Sha256::digest(id.as_bytes());
+            let expected = format!("{}.triage", hex::encode(&digest[..12]));
+            assert_eq!(file_name(id), expected);
+        }
+        assert_eq!(file_name("a").len(), 31);
+    }
 }
