@@ -56,6 +56,15 @@ pub struct GuardDef {
     /// writes), not the hit's sentence.
     #[serde(default)]
     pub after_quotation: bool,
+    /// A sentence guard narrowed to the sentence's quotations: its `pattern`
+    /// and `except` read the hit's sentence, but it sets aside only a rule
+    /// hit whose words lie in a quotation of it ("…" or '…'), and a model
+    /// hit (the whole sentence) only when the sentence read without its
+    /// quoted words scores under the rule's `min_score`: the sender's own
+    /// words around someone else's quotation still count. A sentence the
+    /// pattern matches but with no quotation that closes is set aside whole.
+    #[serde(default)]
+    pub inside_quotation: bool,
     /// A link guard: its `pattern` and `except` read the word holding the
     /// hit (when it holds more than the hit) and the words beside the hit
     /// that contain its letters, each on its own; it applies when one of

@@ -154,6 +154,9 @@ struct Guard {
     except_after: Option<WordRegex>,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
+    /// A sentence guard that sets aside only what is inside the sentence's
+    /// quotations (`inside_quotation`: [`CompiledRules::outside_counts`]).
+    inside_quotation: bool,
 }
 
 impl Guard {
@@ -580,7 +583,7 @@ impl CompiledRules {
             let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
                 Some("allow_list".to_string())
             } else {
-                self.guard_against(rule, &norm.text, s, e)
+                self.guard_against(rule, &norm.text, model_text, s, e)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
                     .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
@@ -713,7 +716,7 @@ impl CompiledRules {
                 condition.is_match(&text[sentence::guard_scope(text, s, e)])
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
-            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
+            .map(move |&(d, _, _)| (d, self.guard_against(d, text, text, s, e)))
     }
 
     /// Regex rules on the normalised view: each regex the literal
@@ -1012,36 +1015,113 @@ impl CompiledRules {
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit (in a sentence longer than the model's
     /// window, the window around the hit: [`sentence::guard_scope`]).
-    fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
+    fn guard_against(
+        &self,
+        rule: usize,
+        text: &str,
+        model_text: &str,
+        s: usize,
+        e: usize,
+    ) -> Option<String> {
         let unless = &self.rules[rule].unless;
         if unless.is_empty() {
             return None;
         }
-        let sentence = &text[sentence::guard_scope(text, s, e)];
+        let scope = sentence::guard_scope(text, s, e);
+        let sentence = &text[scope.clone()];
         let (frame, tail, links) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
-        unless
+        unless.iter().map(|&g| &self.guards[g]).find_map(|g| {
+            let within = |r: &Option<std::ops::Range<usize>>| {
+                r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
+            };
+            let applies = match g.scope {
+                GuardScope::Sentence => g.holds(sentence),
+                GuardScope::QuotationFrame => {
+                    within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
+                }
+                GuardScope::QuotationTail => {
+                    within(tail.get_or_init(|| sentence::quotation_tail(text, s)))
+                }
+                GuardScope::Link => links
+                    .get_or_init(|| sentence::link_words(text, s, e))
+                    .iter()
+                    .any(|r| g.holds(&text[r.clone()])),
+            };
+            if !(applies && g.conditions_met(text, s, e)) {
+                return None;
+            }
+            if !g.inside_quotation {
+                return Some(g.name.clone());
+            }
+            self.outside_counts(rule, text, model_text, s, e, scope.clone())
+                .map_or_else(
+                    || Some(g.name.clone()),
+                    |why| {
+                        why.map(|w| {
+                            [g.name.as_str(), w.as_str()].join(if w.is_empty() { "" } else { ": " })
+                        })
+                    },
+                )
+        })
+    }
+
+    /// For a guard with `inside_quotation` that holds for the sentence
+    /// `scope` of a hit at `s..e`: `None` when the sentence has no closed
+    /// quotation (the guard sets the hit aside, as a plain sentence guard);
+    /// `Some(None)` when the hit counts: a rule hit that lies outside every
+    /// quotation of the sentence, or a model hit (the whole sentence) that
+    /// the sentence read without its quoted words still scores at the
+    /// rule's `min_score`; `Some(Some(why))` when the hit is set aside: in
+    /// a quotation (`why` empty), or a model hit scoring `why` without it. The sender's own threat
+    /// beside someone else's quotation ("he said \"you'll pay\" and I
+    /// swear I'll smash his face in") counts; the threat inside it does not
+    /// (rules/README.md, "Twenty-ninth round (detect57)").
+    #[allow(clippy::option_option)]
+    fn outside_counts(
+        &self,
+        rule: usize,
+        text: &str,
+        model_text: &str,
+        s: usize,
+        e: usize,
+        scope: std::ops::Range<usize>,
+    ) -> Option<Option<String>> {
+        let quoted = sentence::quoted_words(text, scope.start, scope.end);
+        if quoted.is_empty() {
+            return None;
+        }
+        let Some((_, weights, min_score, _)) = self.models.iter().find(|m| m.0 == rule) else {
+            let inside = quoted.iter().any(|q| q.start < e && s < q.end);
+            return Some(inside.then(String::new));
+        };
+        let read_from = if model_text.len() == text.len() {
+            model_text
+        } else {
+            text
+        };
+        let mut cuts: Vec<(usize, usize)> = quoted
             .iter()
-            .map(|&g| &self.guards[g])
-            .find(|g| {
-                let within = |r: &Option<std::ops::Range<usize>>| {
-                    r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
-                };
-                let applies = match g.scope {
-                    GuardScope::Sentence => g.holds(sentence),
-                    GuardScope::QuotationFrame => {
-                        within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
-                    }
-                    GuardScope::QuotationTail => {
-                        within(tail.get_or_init(|| sentence::quotation_tail(text, s)))
-                    }
-                    GuardScope::Link => links
-                        .get_or_init(|| sentence::link_words(text, s, e))
-                        .iter()
-                        .any(|r| g.holds(&text[r.clone()])),
-                };
-                applies && g.conditions_met(text, s, e)
-            })
-            .map(|g| g.name.clone())
+            .map(|q| (q.start.max(s), q.end.min(e)))
+            .filter(|&(a, b)| a < b)
+            .collect();
+        cuts.sort_unstable();
+        let mut read = String::with_capacity(e - s);
+        let mut at = s;
+        for (a, b) in cuts {
+            if a > at {
+                read.push_str(&read_from[at..a]);
+                read.push(' ');
+            }
+            at = at.max(b);
+        }
+        if at < e {
+            read.push_str(&read_from[at..e]);
+        }
+        let score = weights.score(&weights.features(&read));
+        Some(
+            (score < *min_score)
+                .then(|| format!("{score:.3} without the quoted words, min_score {min_score}")),
+        )
     }
 }
 
@@ -1459,6 +1539,14 @@ impl<'a> Loader<'a> {
                 return None;
             }
         };
+        if g.inside_quotation && scope != GuardScope::Sentence {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: inside_quotation is for a sentence guard only"),
+            );
+            return None;
+        }
         Some(Guard {
             name,
             pattern,
@@ -1467,6 +1555,7 @@ impl<'a> Loader<'a> {
             requires,
             except_after,
             categories: g.categories.clone(),
+            inside_quotation: g.inside_quotation,
         })
     }
 
