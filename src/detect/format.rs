@@ -58,11 +58,10 @@ pub struct GuardDef {
     pub after_quotation: bool,
     /// A sentence guard narrowed to the sentence's quotations: its `pattern`
     /// and `except` read the hit's sentence, but it sets aside only a rule
-    /// hit whose words lie in a quotation of it ("…" or '…'), and a model
-    /// hit (the whole sentence) only when the sentence read without its
-    /// quoted words scores under the rule's `min_score`: the sender's own
-    /// words around someone else's quotation still count. A sentence the
-    /// pattern matches but with no quotation that closes is set aside whole.
+    /// hit whose words lie in a quotation of it ("…" or '…'): the sender's
+    /// own words around someone else's quotation still count. A model hit
+    /// (the whole sentence), and any hit in a sentence the pattern matches
+    /// with no quotation that closes, is set aside whole.
     #[serde(default)]
     pub inside_quotation: bool,
     /// A link guard: its `pattern` and `except` read the word holding the

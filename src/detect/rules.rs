@@ -155,7 +155,7 @@ struct Guard {
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
     /// A sentence guard that sets aside only what is inside the sentence's
-    /// quotations (`inside_quotation`: [`CompiledRules::outside_counts`]).
+    /// quotations (`inside_quotation`: [`CompiledRules::in_quotation`]).
     inside_quotation: bool,
 }
 
@@ -583,7 +583,7 @@ impl CompiledRules {
             let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
                 Some("allow_list".to_string())
             } else {
-                self.guard_against(rule, &norm.text, model_text, s, e)
+                self.guard_against(rule, &norm.text, s, e)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
                     .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
@@ -716,7 +716,7 @@ impl CompiledRules {
                 condition.is_match(&text[sentence::guard_scope(text, s, e)])
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
-            .map(move |&(d, _, _)| (d, self.guard_against(d, text, text, s, e)))
+            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
     }
 
     /// Regex rules on the normalised view: each regex the literal
@@ -1015,14 +1015,7 @@ impl CompiledRules {
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit (in a sentence longer than the model's
     /// window, the window around the hit: [`sentence::guard_scope`]).
-    fn guard_against(
-        &self,
-        rule: usize,
-        text: &str,
-        model_text: &str,
-        s: usize,
-        e: usize,
-    ) -> Option<String> {
+    fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
         let unless = &self.rules[rule].unless;
         if unless.is_empty() {
             return None;
@@ -1050,78 +1043,32 @@ impl CompiledRules {
             if !(applies && g.conditions_met(text, s, e)) {
                 return None;
             }
-            if !g.inside_quotation {
-                return Some(g.name.clone());
-            }
-            self.outside_counts(rule, text, model_text, s, e, scope.clone())
-                .map_or_else(
-                    || Some(g.name.clone()),
-                    |why| {
-                        why.map(|w| {
-                            [g.name.as_str(), w.as_str()].join(if w.is_empty() { "" } else { ": " })
-                        })
-                    },
-                )
+            (!g.inside_quotation || self.in_quotation(rule, text, s, e, scope.clone()))
+                .then(|| g.name.clone())
         })
     }
 
     /// For a guard with `inside_quotation` that holds for the sentence
-    /// `scope` of a hit at `s..e`: `None` when the sentence has no closed
-    /// quotation (the guard sets the hit aside, as a plain sentence guard);
-    /// `Some(None)` when the hit counts: a rule hit that lies outside every
-    /// quotation of the sentence, or a model hit (the whole sentence) that
-    /// the sentence read without its quoted words still scores at the
-    /// rule's `min_score`; `Some(Some(why))` when the hit is set aside: in
-    /// a quotation (`why` empty), or a model hit scoring `why` without it. The sender's own threat
-    /// beside someone else's quotation ("he said \"you'll pay\" and I
-    /// swear I'll smash his face in") counts; the threat inside it does not
+    /// `scope` of a hit at `s..e`: whether the hit is set aside. A rule hit
+    /// is when its words overlap one of the sentence's quotations
+    /// ([`sentence::quoted_words`]: "…" or '…'), not when it lies outside
+    /// them: the sender's own threat beside someone else's quotation ("he
+    /// said \"you'll pay\" and I swear I'll smash his face in") counts. A
+    /// model hit (the whole sentence) and a hit in a sentence with no
+    /// quotation that closes are set aside, as by a plain sentence guard
     /// (rules/README.md, "Twenty-ninth round (detect57)").
-    #[allow(clippy::option_option)]
-    fn outside_counts(
+    fn in_quotation(
         &self,
         rule: usize,
         text: &str,
-        model_text: &str,
         s: usize,
         e: usize,
         scope: std::ops::Range<usize>,
-    ) -> Option<Option<String>> {
+    ) -> bool {
         let quoted = sentence::quoted_words(text, scope.start, scope.end);
-        if quoted.is_empty() {
-            return None;
-        }
-        let Some((_, weights, min_score, _)) = self.models.iter().find(|m| m.0 == rule) else {
-            let inside = quoted.iter().any(|q| q.start < e && s < q.end);
-            return Some(inside.then(String::new));
-        };
-        let read_from = if model_text.len() == text.len() {
-            model_text
-        } else {
-            text
-        };
-        let mut cuts: Vec<(usize, usize)> = quoted
-            .iter()
-            .map(|q| (q.start.max(s), q.end.min(e)))
-            .filter(|&(a, b)| a < b)
-            .collect();
-        cuts.sort_unstable();
-        let mut read = String::with_capacity(e - s);
-        let mut at = s;
-        for (a, b) in cuts {
-            if a > at {
-                read.push_str(&read_from[at..a]);
-                read.push(' ');
-            }
-            at = at.max(b);
-        }
-        if at < e {
-            read.push_str(&read_from[at..e]);
-        }
-        let score = weights.score(&weights.features(&read));
-        Some(
-            (score < *min_score)
-                .then(|| format!("{score:.3} without the quoted words, min_score {min_score}")),
-        )
+        quoted.is_empty()
+            || self.models.iter().any(|m| m.0 == rule)
+            || quoted.iter().any(|q| q.start < e && s < q.end)
     }
 }
 

@@ -1394,15 +1394,4 @@ fn the_quoted_guards_set_aside_the_quotation_not_the_senders_words_beside_it() {
             det.hits
         );
     }
-    // A model hit set aside by the narrowed guard says what it scored
-    // without the quoted words.
-    let det = own("My neighbour told me \"I'll burn your house down\" and I am scared.");
-    assert!(
-        det.suppressed
-            .iter()
-            .any(|s| s.reason.starts_with("quoted: ")
-                && s.reason.contains("without the quoted words")),
-        "{:?}",
-        det.suppressed
-    );
 }
