@@ -56,6 +56,14 @@ pub struct GuardDef {
     /// writes), not the hit's sentence.
     #[serde(default)]
     pub after_quotation: bool,
+    /// A sentence guard narrowed to the sentence's quotations: its `pattern`
+    /// and `except` read the hit's sentence, but it sets aside only a rule
+    /// hit whose words lie in a quotation of it ("…" or '…'): the sender's
+    /// own words around someone else's quotation still count. A model hit
+    /// (the whole sentence), and any hit in a sentence the pattern matches
+    /// with no quotation that closes, is set aside whole.
+    #[serde(default)]
+    pub inside_quotation: bool,
     /// A link guard: its `pattern` and `except` read the word holding the
     /// hit (when it holds more than the hit) and the words beside the hit
     /// that contain its letters, each on its own; it applies when one of

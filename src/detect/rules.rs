@@ -154,6 +154,9 @@ struct Guard {
     except_after: Option<WordRegex>,
     /// Categories every rule of which has this guard (`categories`).
     categories: Vec<String>,
+    /// A sentence guard that sets aside only what is inside the sentence's
+    /// quotations (`inside_quotation`: [`CompiledRules::in_quotation`]).
+    inside_quotation: bool,
 }
 
 impl Guard {
@@ -1017,31 +1020,55 @@ impl CompiledRules {
         if unless.is_empty() {
             return None;
         }
-        let sentence = &text[sentence::guard_scope(text, s, e)];
+        let scope = sentence::guard_scope(text, s, e);
+        let sentence = &text[scope.clone()];
         let (frame, tail, links) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
-        unless
-            .iter()
-            .map(|&g| &self.guards[g])
-            .find(|g| {
-                let within = |r: &Option<std::ops::Range<usize>>| {
-                    r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
-                };
-                let applies = match g.scope {
-                    GuardScope::Sentence => g.holds(sentence),
-                    GuardScope::QuotationFrame => {
-                        within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
-                    }
-                    GuardScope::QuotationTail => {
-                        within(tail.get_or_init(|| sentence::quotation_tail(text, s)))
-                    }
-                    GuardScope::Link => links
-                        .get_or_init(|| sentence::link_words(text, s, e))
-                        .iter()
-                        .any(|r| g.holds(&text[r.clone()])),
-                };
-                applies && g.conditions_met(text, s, e)
-            })
-            .map(|g| g.name.clone())
+        unless.iter().map(|&g| &self.guards[g]).find_map(|g| {
+            let within = |r: &Option<std::ops::Range<usize>>| {
+                r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
+            };
+            let applies = match g.scope {
+                GuardScope::Sentence => g.holds(sentence),
+                GuardScope::QuotationFrame => {
+                    within(frame.get_or_init(|| sentence::quotation_frame(text, s)))
+                }
+                GuardScope::QuotationTail => {
+                    within(tail.get_or_init(|| sentence::quotation_tail(text, s)))
+                }
+                GuardScope::Link => links
+                    .get_or_init(|| sentence::link_words(text, s, e))
+                    .iter()
+                    .any(|r| g.holds(&text[r.clone()])),
+            };
+            if !(applies && g.conditions_met(text, s, e)) {
+                return None;
+            }
+            (!g.inside_quotation || self.in_quotation(rule, text, s, e, scope.clone()))
+                .then(|| g.name.clone())
+        })
+    }
+
+    /// For a guard with `inside_quotation` that holds for the sentence
+    /// `scope` of a hit at `s..e`: whether the hit is set aside. A rule hit
+    /// is when its words overlap one of the sentence's quotations
+    /// ([`sentence::quoted_words`]: "…" or '…'), not when it lies outside
+    /// them: the sender's own threat beside someone else's quotation ("he
+    /// said \"you'll pay\" and I swear I'll smash his face in") counts. A
+    /// model hit (the whole sentence) and a hit in a sentence with no
+    /// quotation that closes are set aside, as by a plain sentence guard
+    /// (rules/README.md, "Twenty-ninth round (detect57)").
+    fn in_quotation(
+        &self,
+        rule: usize,
+        text: &str,
+        s: usize,
+        e: usize,
+        scope: std::ops::Range<usize>,
+    ) -> bool {
+        let quoted = sentence::quoted_words(text, scope.start, scope.end);
+        quoted.is_empty()
+            || self.models.iter().any(|m| m.0 == rule)
+            || quoted.iter().any(|q| q.start < e && s < q.end)
     }
 }
 
@@ -1459,6 +1486,14 @@ impl<'a> Loader<'a> {
                 return None;
             }
         };
+        if g.inside_quotation && scope != GuardScope::Sentence {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: inside_quotation is for a sentence guard only"),
+            );
+            return None;
+        }
         Some(Guard {
             name,
             pattern,
@@ -1467,6 +1502,7 @@ impl<'a> Loader<'a> {
             requires,
             except_after,
             categories: g.categories.clone(),
+            inside_quotation: g.inside_quotation,
         })
     }
 

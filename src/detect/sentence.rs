@@ -212,6 +212,75 @@ pub fn quotations(text: &str, s: usize, e: usize) -> Vec<(usize, Range<usize>)> 
     out
 }
 
+/// The quoted words of the sentence (or guard scope) `a..b`: the words
+/// between the marks of each closed quotation that overlaps it, double
+/// quoted ([`quotations`], and the one holding `a` when the sentence
+/// starts inside it) or single quoted ([`single_quotations`]). What the
+/// sentence guard `quoted` (`inside_quotation = true`) sets aside: a hit
+/// in them, not the sender's own words around them.
+pub fn quoted_words(text: &str, a: usize, b: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    if let Some((open, paragraph_end)) = quotation_open(text, a) {
+        if open < a {
+            let close = text[open + 1..paragraph_end]
+                .find('"')
+                .map_or(paragraph_end, |c| open + 1 + c);
+            out.push(open + 1..close);
+        }
+    }
+    out.extend(quotations(text, a, b).into_iter().map(|(_, words)| words));
+    let paragraph_start = text[..a].rfind('\n').map_or(0, |n| n + 1);
+    let paragraph_end = text[b..].find('\n').map_or(text.len(), |n| b + n);
+    out.extend(
+        single_quotations(text, paragraph_start, paragraph_end)
+            .into_iter()
+            .filter(|r| r.end > a && r.start < b),
+    );
+    out
+}
+
+/// The words inside single quotation marks ('…', and ‘…’, which the
+/// normalised view writes as `'`) in `a..b`, each closing before a line
+/// break. An opening mark follows white space, an opening bracket or a
+/// mark of punctuation and comes before a letter or digit; a closing mark
+/// follows a character that is not white space and comes before one that
+/// is not a letter or digit. An apostrophe inside a word (don't, o'brien's)
+/// is neither; a plural's (the lads' van) may close a quotation but never
+/// opens one.
+pub fn single_quotations(text: &str, a: usize, b: usize) -> Vec<Range<usize>> {
+    let t = text.as_bytes();
+    let b = b.min(t.len());
+    let word = |c: u8| c.is_ascii_alphanumeric() || c >= 0x80;
+    let opens = |i: usize| {
+        t[i] == b'\''
+            && (i == 0
+                || matches!(
+                    t[i - 1],
+                    b' ' | b'\n' | b'(' | b'[' | b':' | b',' | b';' | b'-' | b'"'
+                ))
+            && t.get(i + 1).is_some_and(|&c| word(c))
+    };
+    let closes = |j: usize| {
+        t[j] == b'\'' && !matches!(t[j - 1], b' ' | b'\n') && t.get(j + 1).is_none_or(|&c| !word(c))
+    };
+    let mut out = Vec::new();
+    let mut i = a;
+    while i < b {
+        if opens(i) {
+            let close = (i + 2..b)
+                .take_while(|&j| t[j] != b'\n')
+                .find(|&j| closes(j));
+            if let Some(j) = close {
+                out.push(i + 1..j);
+                i = j + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
 /// The opening mark of the double-quoted quotation holding `s` (or at
 /// its opening mark) and the end of its paragraph, when the quotation
 /// closes in that paragraph.
@@ -621,6 +690,41 @@ mod tests {
         let q = quotations(t, inside, t.len());
         assert_eq!(q.len(), 1);
         assert_eq!(&t[q[0].1.clone()], "no more");
+    }
+
+    #[test]
+    fn single_quotations_pair_their_marks_but_not_apostrophes() {
+        let words = |t: &str| -> Vec<String> {
+            single_quotations(t, 0, t.len())
+                .into_iter()
+                .map(|r| t[r].to_string())
+                .collect()
+        };
+        assert_eq!(words("he said 'i'll kill you' and left"), ["i'll kill you"]);
+        assert_eq!(words("he shouted: 'stop. now' then"), ["stop. now"]);
+        // Apostrophes are never marks: don't, o'brien's, the lads' van.
+        assert!(words("don't touch o'brien's car or the lads' van").is_empty());
+        assert!(words("i said 'no\nmore' twice").is_empty());
+    }
+
+    #[test]
+    fn quoted_words_are_the_sentences_quotations_of_either_kind() {
+        let t = "he said \"you'll pay\" and 'soon' but i won't. \"go. away\" x";
+        let s = t.find("and").unwrap();
+        let got: Vec<&str> = quoted_words(t, 0, around(t, s, s + 3).end)
+            .into_iter()
+            .map(|r| &t[r])
+            .collect();
+        assert_eq!(got, ["you'll pay", "soon"]);
+        // A sentence starting inside a quotation: the quotation holding it.
+        let s = t.find("away").unwrap();
+        let sentence = around(t, s, s + 4);
+        let got: Vec<&str> = quoted_words(t, sentence.start, sentence.end)
+            .into_iter()
+            .map(|r| &t[r])
+            .collect();
+        assert_eq!(got, ["go. away"]);
+        assert!(quoted_words("no quotation here", 0, 17).is_empty());
     }
 
     #[test]

@@ -1380,3 +1380,34 @@ must_not_match = ["He's going in the bin lol."]
         "He's going in the bin lol.\n\nThanks.\n\nNot even joking."
     ));
 }
+
+#[test]
+fn the_quoted_guards_set_aside_the_quotation_not_the_senders_words_beside_it() {
+    // The sender's own threat beside someone else's quotation counts
+    // (`inside_quotation` on `quoted` and `tv_quoted`).
+    assert!(
+        cats("He said \"you'll pay\" and I swear I'll smash his face in.")
+            .contains(&Category::ThreatViolence)
+    );
+    assert!(
+        cats("The letter says \"notice to quit\" and if they evict me I will end my life.")
+            .contains(&Category::ThreatSelfHarm)
+    );
+    // A victim quoting the threat made to them: the threat is in the
+    // quotation, set aside as before, in double, single or typographic marks.
+    for text in [
+        "He shouted \"I'll kill you\" at me and then drove off.",
+        "He shouted 'I'll kill you' at me and then drove off.",
+        "He shouted \u{2018}I'll kill you\u{2019} at me and then drove off.",
+        "He shouted \u{201C}I'll kill you\u{201D} at me and then drove off.",
+        "My neighbour told me \"I'll burn your house down\" and I am scared.",
+    ] {
+        let det = own(text);
+        assert!(
+            !det.categories.contains(&Category::ThreatViolence)
+                && !det.categories.contains(&Category::ThreatProperty),
+            "{text}: {:?}",
+            det.hits
+        );
+    }
+}
