@@ -339,21 +339,14 @@ impl Patterns {
         self.at.len() - 1
     }
 
-    /// Text `t`'s plain sets, its checked literals and the number of the
-    /// first of them (they are numbered in turn, over every text).
+    /// Text `t`'s plain sets and checked literals.
     #[inline(always)]
-    fn of(&self, t: usize) -> (&[u32], &[Checked], usize) {
+    fn of(&self, t: usize) -> (&[u32], &[Checked]) {
         let ((sets, checked), (sets_end, checked_end)) = (self.at[t], self.at[t + 1]);
         (
             &self.sets[sets as usize..sets_end as usize],
             &self.checked[checked as usize..checked_end as usize],
-            checked as usize,
         )
-    }
-
-    /// How many checked literals, over every text.
-    fn checked_len(&self) -> usize {
-        self.checked.len()
     }
 
     fn range<T>(items: &[T], (from, to): (u32, u32)) -> &[T] {
@@ -381,16 +374,12 @@ pub struct Scratch {
     /// left pending by a failed check reads only its checked literals at
     /// its later finds.
     plain: Vec<u32>,
-    /// Per checked literal ([`Patterns`]): stamped once every set holding
-    /// it is found (its checks held at a find, or the sets were found by
-    /// other literals): its checks are not read again.
-    done: Vec<u32>,
 }
 
 impl Scratch {
-    /// A new stamp for a scan, with room for `sets`, `regexes`,
-    /// `patterns` and `checked` entries.
-    fn start(&mut self, sets: usize, regexes: usize, patterns: usize, checked: usize) -> u32 {
+    /// A new stamp for a scan, with room for `sets`, `regexes` and
+    /// `patterns` entries.
+    fn start(&mut self, sets: usize, regexes: usize, patterns: usize) -> u32 {
         if self.stamp == u32::MAX {
             *self = Scratch::default();
         }
@@ -400,7 +389,6 @@ impl Scratch {
             (&mut self.named, regexes),
             (&mut self.seen, patterns),
             (&mut self.plain, patterns),
-            (&mut self.done, checked),
         ] {
             if entries.len() < len {
                 entries.resize(len, 0);
@@ -534,14 +522,12 @@ impl Prefilter {
             self.regexes_of.len(),
             self.requirements.root.len(),
             self.patterns.len(),
-            self.patterns.checked_len(),
         );
         let Scratch {
             found,
             named,
             seen,
             plain,
-            done,
             ..
         } = scratch;
         out.clear();
@@ -568,7 +554,7 @@ impl Prefilter {
                 if seen[id] == stamp {
                     return;
                 }
-                let (sets, checked, first) = self.patterns.of(id);
+                let (sets, checked) = self.patterns.of(id);
                 // The plain sets once a scan: found at the text's first
                 // find, nothing to add at a pending text's later ones.
                 if std::mem::replace(&mut plain[id], stamp) != stamp {
@@ -577,17 +563,11 @@ impl Prefilter {
                     }
                 }
                 let mut pending = false;
-                for (n, literal) in checked.iter().enumerate() {
+                for literal in checked {
                     // The checks only matter while a set of the literal is
-                    // still to be found; a literal whose sets are all found
-                    // is marked done and not read again.
-                    let lit_done = &mut done[first + n];
-                    if *lit_done == stamp {
-                        continue;
-                    }
+                    // still to be found.
                     let sets = Patterns::range(&self.patterns.checked_sets, literal.sets);
                     if sets.iter().all(|&set| found[set as usize] == stamp) {
-                        *lit_done = stamp;
                         continue;
                     }
                     let start = end - self.automaton.pattern_len(id);
@@ -596,7 +576,6 @@ impl Prefilter {
                         for &set in sets {
                             found_set(found, named, set as usize, out);
                         }
-                        *lit_done = stamp;
                     } else {
                         pending = true;
                     }
