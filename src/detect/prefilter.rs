@@ -369,6 +369,11 @@ pub struct Scratch {
     /// Per automaton text: stamped once every set it can name is found (a
     /// text met again then adds nothing).
     seen: Vec<u32>,
+    /// Per automaton text: stamped once its plain sets (those found with
+    /// the text, no marks to check) are found, at its first find: a text
+    /// left pending by a failed check reads only its checked literals at
+    /// its later finds.
+    plain: Vec<u32>,
 }
 
 impl Scratch {
@@ -383,6 +388,7 @@ impl Scratch {
             (&mut self.found, sets),
             (&mut self.named, regexes),
             (&mut self.seen, patterns),
+            (&mut self.plain, patterns),
         ] {
             if entries.len() < len {
                 entries.resize(len, 0);
@@ -518,7 +524,11 @@ impl Prefilter {
             self.patterns.len(),
         );
         let Scratch {
-            found, named, seen, ..
+            found,
+            named,
+            seen,
+            plain,
+            ..
         } = scratch;
         out.clear();
         out.extend_from_slice(&self.always);
@@ -545,8 +555,12 @@ impl Prefilter {
                     return;
                 }
                 let (sets, checked) = self.patterns.of(id);
-                for &set in sets {
-                    found_set(found, named, set as usize, out);
+                // The plain sets once a scan: found at the text's first
+                // find, nothing to add at a pending text's later ones.
+                if std::mem::replace(&mut plain[id], stamp) != stamp {
+                    for &set in sets {
+                        found_set(found, named, set as usize, out);
+                    }
                 }
                 let mut pending = false;
                 for literal in checked {
