@@ -241,6 +241,18 @@ fn hit_lines(w: &mut String, o: &Outcome, h: &RuleHit, rules: &RuleSet) {
             top.join(", ")
         );
     }
+    if let Some((score, raised_by)) = rules.message_evidence(&h.rule_id, &o.text, &o.segments) {
+        let top: Vec<String> = raised_by
+            .iter()
+            .take(8)
+            .map(|(f, wt)| format!("{f} +{wt:.2}"))
+            .collect();
+        let _ = writeln!(
+            w,
+            "      message model score {score:.3}; raised most by: {}",
+            top.join(", ")
+        );
+    }
 }
 
 /// The hit with up to [`CONTEXT_CHARS`] either side, the hit in [brackets].
