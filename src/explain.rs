@@ -229,7 +229,17 @@ fn hit_lines(w: &mut String, o: &Outcome, h: &RuleHit, rules: &RuleSet) {
     } else {
         let _ = writeln!(w, "      in:   {}", in_context(&o.text, h.start, h.end));
     }
-    if let Some((score, raised_by)) = rules.model_evidence(&h.rule_id, &h.matched) {
+    let evidence = [
+        ("model", rules.model_evidence(&h.rule_id, &h.matched)),
+        (
+            "message model",
+            rules.message_evidence(&h.rule_id, &o.text, &o.segments),
+        ),
+    ];
+    for (what, (score, raised_by)) in evidence
+        .into_iter()
+        .filter_map(|(what, e)| Some((what, e?)))
+    {
         let top: Vec<String> = raised_by
             .iter()
             .take(8)
@@ -237,7 +247,7 @@ fn hit_lines(w: &mut String, o: &Outcome, h: &RuleHit, rules: &RuleSet) {
             .collect();
         let _ = writeln!(
             w,
-            "      model score {score:.3}; raised most by: {}",
+            "      {what} score {score:.3}; raised most by: {}",
             top.join(", ")
         );
     }

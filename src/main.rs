@@ -849,9 +849,9 @@ fn rules_train(dir: &Path, spec: Option<PathBuf>, check: bool) -> u8 {
     };
     let mut differs = 0;
     for t in &trained {
-        let path = model_dir.join(format!("{}.tsv", t.category));
+        let path = model_dir.join(&t.file);
         if !check {
-            say!("{}:\n{}", t.category, t.report);
+            say!("{}:\n{}", t.file, t.report);
         }
         if check {
             if !evaluate::train::shipped_matches(&path, &t.model) {

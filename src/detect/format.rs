@@ -139,6 +139,15 @@ pub struct RuleDef {
     /// rules always read it.
     #[serde(default)]
     pub subject: Option<Spanned<bool>>,
+    /// A model rule whose `model` is a message model (`triage rules
+    /// train`'s `messages`): it scores the sender's own words of the whole
+    /// message as one bag of features (`message = true`), and its hit, the
+    /// whole own text, counts only where the message already holds other
+    /// counted evidence of its category short of a flag: it completes a
+    /// half-weight hit, it never starts one. No guards, rival or pairs:
+    /// the evidence it completes has passed its own.
+    #[serde(default)]
+    pub message: Option<Spanned<bool>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -157,6 +157,17 @@ impl RuleSet {
         self.inner.model_evidence(rule_id, matched)
     }
 
+    /// For a message model rule's hit: the message's score and the
+    /// features that raised it. `None` for other rules.
+    pub fn message_evidence(
+        &self,
+        rule_id: &str,
+        text: &str,
+        segments: &[Segment],
+    ) -> Option<(f32, Vec<(String, f32)>)> {
+        self.inner.message_evidence(rule_id, text, segments)
+    }
+
     /// The sender's own sentences, normalised, as the model reads them.
     pub fn own_sentences(&self, text: &str, segments: &[Segment]) -> Vec<String> {
         self.inner.own_sentences(text, segments)

@@ -438,6 +438,37 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
     out
 }
 
+/// A message's features for a message model: the distinct features of
+/// its sentences' ([`features_with`] each), in the order first seen.
+pub fn message_bag<'a, S: AsRef<str> + 'a>(
+    sentences: impl IntoIterator<Item = &'a [S]>,
+) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for features in sentences {
+        for f in features {
+            let f = f.as_ref();
+            if seen.insert(f.to_string()) {
+                out.push(f.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The features a message model reads from a message's own sentences
+/// (normalised, as [`crate::detect::RuleSet::own_sentences`] gives them):
+/// [`message_bag`] of each sentence's, with the model's classes.
+pub fn message_features(model: &LinearModel, sentences: &[String]) -> Vec<String> {
+    let each: Vec<Vec<String>> = sentences.iter().map(|s| model.features(s)).collect();
+    message_bag(each.iter().map(Vec::as_slice))
+}
+
+/// A message model's score of a message's own sentences.
+pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
+    model.score(&message_features(model, sentences))
+}
+
 /// Titles before a name: a run of capitalised words after one of these is
 /// a person named or addressed, and a mock name ("Mr Witless") is an
 /// insult, so it stays read.

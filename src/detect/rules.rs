@@ -106,6 +106,9 @@ struct Rule {
     pairs: bool,
     /// A model rule that also scores the Subject line (`subject = true`).
     subject: bool,
+    /// A model rule that scores the whole message's own words as one bag
+    /// (`message = true`): see `CompiledRules::message_hits`.
+    message: bool,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -223,6 +226,9 @@ pub struct CompiledRules {
     /// Model rules: (rule index, weights, the score a sentence needs,
     /// index into `scorers`).
     models: Vec<(usize, Arc<LinearModel>, f32, usize)>,
+    /// Message model rules (`message = true`): (rule index, weights, the
+    /// score the message needs).
+    message_models: Vec<(usize, Arc<LinearModel>, f32)>,
     /// One per distinct weights file (rules may share one, at two scores).
     scorers: Scorers,
     /// Per word the pre-filter finds ([`Prefilter::with_words`]: the word
@@ -335,6 +341,7 @@ impl CompiledRules {
                 }
             }
         }
+        self.message_hits(text, segments, &mut own, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
             match signal {
@@ -355,6 +362,66 @@ impl CompiledRules {
             }
         }
         det
+    }
+
+    /// Message model rules (`message = true`): for each whose category the
+    /// message holds counted own evidence of, short of a flag, the sender's
+    /// own words of the whole message scored as one bag
+    /// ([`model::message_bag`] of [`Self::own_sentences`]); reaching the
+    /// rule's `min_score`, a hit over the own text (first own byte to
+    /// last) that adds its weight. Once per rule; nothing is scored for a
+    /// message without such evidence, so the tier costs nothing on most mail.
+    fn message_hits(
+        &self,
+        text: &str,
+        segments: &[Segment],
+        own: &mut HashMap<Signal, f32>,
+        det: &mut Detection,
+    ) {
+        let mut sentences: Option<Vec<String>> = None;
+        for (rule, weights, min_score) in &self.message_models {
+            let r = &self.rules[*rule];
+            let have = own.get(&r.signal).copied().unwrap_or(0.0);
+            if have <= 0.0 || have >= self.threshold(r.signal) {
+                continue;
+            }
+            let sentences = sentences.get_or_insert_with(|| self.own_sentences(text, segments));
+            if model::message_score(weights, sentences) < *min_score {
+                continue;
+            }
+            let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
+            let start = mine.clone().map(|s| s.range.start).min().unwrap_or(0);
+            let end = mine.map(|s| s.range.end).max().unwrap_or(0);
+            let Some((start, end)) = trim_span(text, start, end) else {
+                continue;
+            };
+            *own.entry(r.signal).or_default() += r.weight;
+            det.hits.push(RuleHit {
+                rule_id: r.id.clone(),
+                category: r.category.clone(),
+                weight: r.weight,
+                start,
+                end,
+                matched: text[start..end].to_string(),
+                segment: SegmentKind::Own,
+            });
+        }
+    }
+
+    /// For a message model rule: the message's score and the features that
+    /// raised it, heaviest first. `None` for any other rule.
+    pub fn message_evidence(
+        &self,
+        rule_id: &str,
+        text: &str,
+        segments: &[Segment],
+    ) -> Option<(f32, Vec<(String, f32)>)> {
+        let (_, weights, _) = self
+            .message_models
+            .iter()
+            .find(|(r, ..)| self.rules[*r].id == rule_id)?;
+        let features = model::message_features(weights, &self.own_sentences(text, segments));
+        Some((weights.score(&features), weights.contributions(&features)))
     }
 
     pub fn self_test(&self) -> Vec<ExampleFailure> {
@@ -1270,6 +1337,7 @@ impl<'a> Loader<'a> {
         let mut regexes = Vec::new();
         let mut derived = Vec::new();
         let mut models = Vec::new();
+        let mut message_models = Vec::new();
         let mut scorers = Vec::new();
         let mut word_patterns = Vec::new();
         let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
@@ -1292,6 +1360,22 @@ impl<'a> Loader<'a> {
                         let reason = format!("rule `{}`: `of` must name another category", rule.id);
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
+                    }
+                    Some(Matcher::Model(weights, min_score, content, rival)) if rule.message => {
+                        let extra = content.is_some()
+                            || rival.is_some()
+                            || rule.pairs
+                            || rule.subject
+                            || rule.together;
+                        if extra {
+                            let reason = format!(
+                                "rule `{}`: a `message` model rule takes no `function_words`, `rival`, `sentences`, `subject` or `together`",
+                                rule.id
+                            );
+                            self.err(&p.path, p.line(&def.id), reason);
+                            continue;
+                        }
+                        message_models.push((index, weights, min_score))
                     }
                     Some(Matcher::Model(weights, min_score, content, rival)) => {
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
@@ -1380,6 +1464,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
+            message_models,
             scorers: Scorers::new(scorers, &least).with_pairs_least(&pairs_least),
             word_texts,
             word_patterns,
@@ -1895,6 +1980,11 @@ impl<'a> Loader<'a> {
             _ => {}
         }
         let sentences = sentences.map(|(n, _)| n);
+        if let Some(message) = def.message.as_ref().filter(|_| def.model.is_none()) {
+            let reason = format!("rule `{id}`: `message` is for model rules only");
+            self.err(&p.path, p.line(message), reason);
+            ok = false;
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -1925,6 +2015,7 @@ impl<'a> Loader<'a> {
             rival: None,
             pairs: sentences == Some(2),
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
+            message: def.message.as_ref().is_some_and(|s| *s.get_ref()),
         })
     }
 

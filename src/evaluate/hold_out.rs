@@ -72,6 +72,15 @@ pub fn hold_out(
             let path = round_rules.join("model").join(format!("{category}.tsv"));
             train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
         }
+        for &category in &loaded.messages_for {
+            let data = train::teaching(&loaded.examples, category, |e| !held(e));
+            let model =
+                train::fit_message(&data, category, &loaded.fit, loaded.features_of(category));
+            let path = round_rules
+                .join("model")
+                .join(train::message_file(category));
+            train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
+        }
         let mail = scratch.path().join("mail");
         let mut labels = Labels {
             by_source: Default::default(),

@@ -54,6 +54,12 @@ struct SpecFile {
     /// `subject = true`.
     #[serde(default)]
     subjects: Vec<Category>,
+    /// The categories that also get a message model
+    /// (`<category>.message.tsv`): one bag of the distinct features of all
+    /// the message's own sentences, fitted on whole messages, for the lean
+    /// tier of [`fit_message`].
+    #[serde(default)]
+    messages: Vec<Category>,
     /// A file of writing rounds (relative to the training file), one per
     /// line, each a file-name prefix or several joined by `+`
     /// (`hdi+hmx+hshp+htv`): the messages of one round are one writer for
@@ -165,6 +171,9 @@ pub(super) struct Example {
 /// What training produced for one category.
 pub struct Trained {
     pub category: Category,
+    /// The weights file's name in `rules/model/`: `<category>.tsv`, or
+    /// [`message_file`] for a message model.
+    pub file: String,
     pub model: LinearModel,
     /// The weights file, header included.
     pub file_text: String,
@@ -190,6 +199,8 @@ pub(super) struct Loaded {
     pub(super) function_words_for: BTreeSet<Category>,
     /// The categories whose models also learn from the Subject line.
     pub(super) subjects_for: BTreeSet<Category>,
+    /// The categories that also get a message model ([`fit_message`]).
+    pub(super) messages_for: BTreeSet<Category>,
     pub(super) examples: Vec<Example>,
     /// The labelled sets that teach every category: (mail folder, labels
     /// file), resolved against the training file's folder.
@@ -241,6 +252,7 @@ pub(super) fn load(spec: &Path, rules: &RuleSet) -> Result<Loaded> {
         function_words,
         function_words_for: file.function_words_for.into_iter().collect(),
         subjects_for: file.subjects.into_iter().collect(),
+        messages_for: file.messages.into_iter().collect(),
         examples,
         full_sets,
     })
@@ -379,12 +391,67 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         let file_text = model.render(&header);
         out.push(Trained {
             category,
+            file: format!("{category}.tsv"),
             model,
             file_text,
             report,
         });
     }
+    for &category in &loaded.messages_for {
+        let data = teaching(examples, category, |_| true);
+        let positives = data
+            .iter()
+            .filter(|e| e.categories.contains(&category))
+            .count();
+        let model = fit_message(&data, category, fit, loaded.features_of(category));
+        let header = format!(
+            "triage message model for `{category}`: written by `triage rules train` (training.toml's\n\
+             `messages`); retrain rather than edit. Trained on {} messages ({positives} with the\n\
+             category), each one bag: the distinct features of all the sender's own sentences\n\
+             (as the sentence model reads them: words, pairs, `a … b` skips, with the same classes\n\
+             and skeletons); features seen in at least {} messages; L2 {}; {} steps.\n\
+             score = 1 / (1 + exp(-(bias + sum of the weights of the message's features))).\n",
+            data.len(),
+            fit.min_count,
+            fit.l2,
+            fit.steps,
+        );
+        out.push(Trained {
+            category,
+            file: message_file(category),
+            file_text: model.render(&header),
+            model,
+            report: String::new(),
+        });
+    }
     Ok(out)
+}
+
+/// The weights file of `category`'s message model, in `rules/model/`.
+pub fn message_file(category: Category) -> String {
+    format!("{category}.message.tsv")
+}
+
+/// Fit `category`'s message model: each message one instance, the bag of
+/// the distinct features of its own sentences ([`model::message_bag`]), so
+/// no multiple-instance rounds; the Subject line is not read.
+pub(super) fn fit_message(
+    data: &[&Example],
+    category: Category,
+    fit: &Fit,
+    kinds: FeatureKinds,
+) -> LinearModel {
+    let bags: Vec<Example> = data.iter().map(|e| e.as_bag()).collect();
+    let refs: Vec<&Example> = bags.iter().collect();
+    let fit = Fit {
+        rounds: 0,
+        ..fit.clone()
+    };
+    let kinds = FeatureKinds {
+        subject: false,
+        ..kinds
+    };
+    fit_category(&refs, category, &fit, kinds)
 }
 
 /// The examples that teach `category` and that `keep` lets through.
@@ -671,6 +738,25 @@ fn message_score(model: &LinearModel, e: &Example) -> f32 {
 }
 
 impl Example {
+    /// The message as one sentence: the distinct features of its sentences.
+    fn as_bag(&self) -> Example {
+        let bag = model::message_bag(self.sentences.iter().map(Vec::as_slice));
+        Example {
+            id: self.id.clone(),
+            source_id: self.source_id.clone(),
+            writer: self.writer.clone(),
+            sentences: if bag.is_empty() {
+                Vec::new()
+            } else {
+                vec![bag]
+            },
+            subject: Vec::new(),
+            categories: self.categories.clone(),
+            teaches: self.teaches.clone(),
+            weight: self.weight,
+        }
+    }
+
     /// The sentences a model of these feature kinds learns from: the body's,
     /// then the subject's when it reads the subject.
     fn read_by(&self, kinds: FeatureKinds) -> impl Iterator<Item = &Vec<String>> {
