@@ -1411,3 +1411,89 @@ fn the_quoted_guards_set_aside_the_quotation_not_the_senders_words_beside_it() {
         );
     }
 }
+
+/// A rules folder holding the shipped violence message model and one rule
+/// file (`v.toml`), for the message tier's tests.
+fn with_message_model(file: &str) -> Result<RuleSet, String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("model")).unwrap();
+    let model = "threat_violence.message.tsv";
+    std::fs::copy(
+        rules_dir().join("model").join(model),
+        dir.path().join("model").join(model),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("v.toml"), file).unwrap();
+    RuleSet::load(dir.path()).map_err(|e| e.to_string())
+}
+
+/// The message tier at a bar every message reaches, so only the rule about
+/// other evidence decides whether it counts.
+const MESSAGE_TIER: &str = r#"
+[[rule]]
+id = "t.message"
+category = "threat_violence"
+weight = 0.5
+description = "the message model at a bar every message reaches"
+model = "model/threat_violence.message.tsv"
+message = true
+min_score = 0.001
+must_match = ["Tell your warden to watch himself."]
+"#;
+
+#[test]
+fn the_message_tier_completes_a_half_weight_hit_and_never_flags_alone() {
+    let half = r#"
+[[rule]]
+id = "t.half"
+category = "threat_violence"
+weight = 0.5
+description = "half-weight evidence"
+regex = '\bwarden\b'
+must_match = ["Tell your warden to watch himself."]
+"#;
+    let rules = with_message_model(&format!("{MESSAGE_TIER}{half}")).unwrap();
+    // Alone: scored over nothing, no hit, no flag, whatever the words.
+    let alone = own_with(&rules, "I will kill you. I know where you live.");
+    assert!(alone.hits.is_empty(), "{:?}", alone.hits);
+    assert!(!violent_with(
+        &rules,
+        "I will kill you. I know where you live."
+    ));
+    // Beside a half-weight hit it adds its half, over the sender's own text.
+    let text = "Tell your warden to watch himself.";
+    let det = own_with(&rules, text);
+    let ids: Vec<&str> = det.hits.iter().map(|h| h.rule_id.as_str()).collect();
+    assert_eq!(ids, ["t.half", "t.message"]);
+    assert_eq!(det.hits[1].matched, text);
+    assert!(violent_with(&rules, text));
+    // The explanation: the message's score and the words that raised it.
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..text.len(),
+    }];
+    let (score, words) = rules
+        .message_evidence("t.message", text, &segments)
+        .unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    assert!(!words.is_empty());
+    assert!(rules.message_evidence("t.half", text, &segments).is_none());
+}
+
+#[test]
+fn a_message_rule_takes_no_sentence_keys() {
+    let rival = MESSAGE_TIER.replace(
+        "min_score = 0.001",
+        "min_score = 0.001\nrival = \"model/threat_violence.message.tsv\"",
+    );
+    let err = with_message_model(&rival)
+        .err()
+        .expect("a rival is refused");
+    assert!(err.contains("v.toml") && err.contains("t.message"), "{err}");
+    assert!(err.contains("takes no"), "{err}");
+    let not_model = "[[rule]]\nid = \"t.regex\"\ncategory = \"threat_violence\"\nweight = 0.5\ndescription = \"d\"\nregex = 'x'\nmessage = true\nmust_match = [\"x\"]\n";
+    let err = with_message_model(not_model)
+        .err()
+        .expect("message on a regex rule is refused");
+    assert!(err.contains("for model rules only"), "{err}");
+}
