@@ -414,7 +414,9 @@ impl Squeezed {
 /// `None` when a character folds to anything else (`£`, `ß`, a soft hyphen,
 /// a letter of another script), when a token may be disguised (leet or
 /// masks), or when three single letters stand in a row with one separator
-/// (`a.s.s`, `u r a`): the general path decides those.
+/// (`a.s.s`, `u r a`): the general path decides those. The engine calls
+/// [`fold_plain`], which says which; the tests ask this.
+#[cfg(test)]
 fn normalize_plain(
     text: &str,
     base: usize,
