@@ -281,11 +281,15 @@ struct Pattern {
 /// and per checked literal (on a night those reads were cache misses,
 /// `perf annotate`).
 struct Patterns {
-    /// Per text `t` (one more at the end): its plain sets are
-    /// `sets[at[t].0..at[t + 1].0]`, its checked literals
-    /// `checked[at[t].1..at[t + 1].1]`.
+    /// Per text `t` (one more at the end): its plain sets' group (below)
+    /// is `at[t].0`, its checked literals `checked[at[t].1..at[t + 1].1]`.
     at: Vec<(u32, u32)>,
-    /// Each text's plain sets (literal set numbers), in turn.
+    /// Per group of plain sets (one more at the end): its sets are
+    /// `sets[groups[g]..groups[g + 1]]`. Texts naming the same plain sets
+    /// (a word's case variants, `the ` and ` the ` in the same rules) share
+    /// one group, stamped once a scan whichever of them is found first.
+    groups: Vec<u32>,
+    /// Each group's plain sets (literal set numbers), in turn.
     sets: Vec<u32>,
     checked: Vec<Checked>,
     /// Each checked literal's checks, in turn.
@@ -306,17 +310,22 @@ impl Patterns {
     fn new(patterns: &[Pattern]) -> Patterns {
         let mut flat = Patterns {
             at: Vec::with_capacity(patterns.len() + 1),
+            groups: Vec::new(),
             sets: Vec::new(),
             checked: Vec::new(),
             checks: Vec::new(),
             checked_sets: Vec::new(),
         };
         let number = |i: usize| u32::try_from(i).expect("under 2^32 entries");
+        let mut group_ids: HashMap<&[usize], u32> = HashMap::default();
         for pattern in patterns {
-            flat.at
-                .push((number(flat.sets.len()), number(flat.checked.len())));
-            flat.sets
-                .extend(pattern.sets.iter().map(|&set| number(set)));
+            let group = *group_ids.entry(pattern.sets.as_slice()).or_insert_with(|| {
+                flat.groups.push(number(flat.sets.len()));
+                flat.sets
+                    .extend(pattern.sets.iter().map(|&set| number(set)));
+                number(flat.groups.len() - 1)
+            });
+            flat.at.push((group, number(flat.checked.len())));
             for (checks, sets) in &pattern.checked {
                 let checks_from = number(flat.checks.len());
                 flat.checks.extend(checks.iter().copied());
@@ -329,8 +338,8 @@ impl Patterns {
                 });
             }
         }
-        flat.at
-            .push((number(flat.sets.len()), number(flat.checked.len())));
+        flat.at.push((NONE, number(flat.checked.len())));
+        flat.groups.push(number(flat.sets.len()));
         flat
     }
 
@@ -339,14 +348,25 @@ impl Patterns {
         self.at.len() - 1
     }
 
-    /// Text `t`'s plain sets and checked literals.
+    /// How many groups of plain sets.
+    fn groups(&self) -> usize {
+        self.groups.len() - 1
+    }
+
+    /// Text `t`'s group of plain sets and its checked literals.
     #[inline(always)]
-    fn of(&self, t: usize) -> (&[u32], &[Checked]) {
-        let ((sets, checked), (sets_end, checked_end)) = (self.at[t], self.at[t + 1]);
+    fn of(&self, t: usize) -> (usize, &[Checked]) {
+        let ((group, checked), (_, checked_end)) = (self.at[t], self.at[t + 1]);
         (
-            &self.sets[sets as usize..sets_end as usize],
+            group as usize,
             &self.checked[checked as usize..checked_end as usize],
         )
+    }
+
+    /// Group `g`'s plain sets.
+    #[inline(always)]
+    fn group(&self, g: usize) -> &[u32] {
+        &self.sets[self.groups[g] as usize..self.groups[g + 1] as usize]
     }
 
     fn range<T>(items: &[T], (from, to): (u32, u32)) -> &[T] {
@@ -369,17 +389,18 @@ pub struct Scratch {
     /// Per automaton text: stamped once every set it can name is found (a
     /// text met again then adds nothing).
     seen: Vec<u32>,
-    /// Per automaton text: stamped once its plain sets (those found with
-    /// the text, no marks to check) are found, at its first find: a text
-    /// left pending by a failed check reads only its checked literals at
-    /// its later finds.
+    /// Per group of plain sets ([`Patterns`]; those found with a text, no
+    /// marks to check): stamped once they are found, at the first find of
+    /// a text naming them: a text left pending by a failed check, or
+    /// another text naming the same sets, reads only its checked literals
+    /// at its later finds.
     plain: Vec<u32>,
 }
 
 impl Scratch {
-    /// A new stamp for a scan, with room for `sets`, `regexes` and
-    /// `patterns` entries.
-    fn start(&mut self, sets: usize, regexes: usize, patterns: usize) -> u32 {
+    /// A new stamp for a scan, with room for `sets`, `regexes`,
+    /// `patterns` and `groups` entries.
+    fn start(&mut self, sets: usize, regexes: usize, patterns: usize, groups: usize) -> u32 {
         if self.stamp == u32::MAX {
             *self = Scratch::default();
         }
@@ -388,7 +409,7 @@ impl Scratch {
             (&mut self.found, sets),
             (&mut self.named, regexes),
             (&mut self.seen, patterns),
-            (&mut self.plain, patterns),
+            (&mut self.plain, groups),
         ] {
             if entries.len() < len {
                 entries.resize(len, 0);
@@ -522,6 +543,7 @@ impl Prefilter {
             self.regexes_of.len(),
             self.requirements.root.len(),
             self.patterns.len(),
+            self.patterns.groups(),
         );
         let Scratch {
             found,
@@ -554,11 +576,12 @@ impl Prefilter {
                 if seen[id] == stamp {
                     return;
                 }
-                let (sets, checked) = self.patterns.of(id);
-                // The plain sets once a scan: found at the text's first
-                // find, nothing to add at a pending text's later ones.
-                if std::mem::replace(&mut plain[id], stamp) != stamp {
-                    for &set in sets {
+                let (group, checked) = self.patterns.of(id);
+                // The plain sets once a scan: found at the first find of a
+                // text naming them, nothing to add at a pending text's
+                // later ones or at another text naming the same sets.
+                if std::mem::replace(&mut plain[group], stamp) != stamp {
+                    for &set in self.patterns.group(group) {
                         found_set(found, named, set as usize, out);
                     }
                 }
@@ -1679,6 +1702,43 @@ mod tests {
             "ass never stands alone"
         );
     }
+    /// Texts naming the same plain sets share a group, stamped at the
+    /// first find of any of them: a case variant found alone still names
+    /// its regexes, and a regex needing two sets is still turned down
+    /// where only one of them is found.
+    #[test]
+    fn texts_naming_the_same_sets_are_stamped_as_a_group() {
+        let patterns = [
+            r"(?i)\bgas\s+you",
+            r"(?i)gas",
+            r"(?i)gas|fire",
+            r"the\s+shed",
+        ];
+        let requirements: Vec<Requirement> = patterns
+            .iter()
+            .map(|p| Requirement::of(&regex_syntax::parse(p).unwrap()))
+            .collect();
+        let pre = Prefilter::new(&requirements);
+        assert!(
+            pre.patterns.groups() < pre.patterns.len(),
+            "the case variants of gas share a group"
+        );
+        let normalizer = Normalizer::default();
+        let mut scratch = Scratch::default();
+        let mut may = |text: &str| {
+            let mut out = Vec::new();
+            let squeezed = normalizer.normalize(text, 0).squeeze();
+            pre.candidates(&squeezed, &mut scratch, &mut out);
+            out
+        };
+        assert_eq!(may("GaS"), vec![1, 2]);
+        assert_eq!(may("gAs gaS GAS"), vec![1, 2]);
+        assert_eq!(may("gas you"), vec![0, 1, 2]);
+        assert_eq!(may("fire the shed"), vec![2, 3]);
+        assert_eq!(may("nothing"), Vec::<usize>::new());
+        assert_eq!(may("Gas, gas you, the shed"), vec![0, 1, 2, 3]);
+    }
+
     /// Every (end, text) the crate's overlapping search finds, as
     /// [`Scanner::scan`] finds them: texts sharing prefixes and suffixes,
     /// more states than have rows (a small `dense` for the test), bytes no
