@@ -1624,6 +1624,28 @@ mod tests {
         );
     }
 
+    /// The pre-filter of a few regex patterns, as the rules' loader builds it.
+    fn prefilter_of(patterns: &[&str]) -> Prefilter {
+        let requirements: Vec<Requirement> = patterns
+            .iter()
+            .map(|p| Requirement::of(&regex_syntax::parse(p).unwrap()))
+            .collect();
+        Prefilter::new(&requirements)
+    }
+
+    /// The regexes `pre` lets run on a text, normalised and squeezed as
+    /// a segment is, one scratch kept across calls as a scan keeps it.
+    fn candidates_with(pre: &Prefilter) -> impl FnMut(&str) -> Vec<usize> + '_ {
+        let normalizer = Normalizer::default();
+        let mut scratch = Scratch::default();
+        move |text: &str| {
+            let mut out = Vec::new();
+            let squeezed = normalizer.normalize(text, 0).squeeze();
+            pre.candidates(&squeezed, &mut scratch, &mut out);
+            out
+        }
+    }
+
     #[test]
     fn a_regex_is_skipped_only_where_it_cannot_match() {
         let patterns = [
@@ -1635,22 +1657,15 @@ mod tests {
             r"\b(?:a+s{2,}|twit)\b",
             r"\bclass\w*",
         ];
-        let requirements: Vec<Requirement> = patterns
-            .iter()
-            .map(|p| Requirement::of(&regex_syntax::parse(p).unwrap()))
-            .collect();
-        let pre = Prefilter::new(&requirements);
+        let pre = prefilter_of(&patterns);
         assert_eq!(pre.always_run(), 1, "only \\s+ needs no fixed text");
         let regexes: Vec<regex::Regex> = patterns
             .iter()
             .map(|p| regex::Regex::new(p).unwrap())
             .collect();
-        let normalizer = Normalizer::default();
-        let mut scratch = Scratch::default();
+        let mut may = candidates_with(&pre);
         let mut may = |text: &str| {
-            let mut out = Vec::new();
-            let squeezed = normalizer.normalize(text, 0).squeeze();
-            pre.candidates(&squeezed, &mut scratch, &mut out);
+            let out = may(text);
             (0..patterns.len())
                 .map(|i| out.contains(&i))
                 .collect::<Vec<bool>>()
@@ -1702,6 +1717,7 @@ mod tests {
             "ass never stands alone"
         );
     }
+
     /// Texts naming the same plain sets share a group, stamped at the
     /// first find of any of them: a case variant found alone still names
     /// its regexes, and a regex needing two sets is still turned down
@@ -1714,23 +1730,12 @@ mod tests {
             r"(?i)gas|fire",
             r"the\s+shed",
         ];
-        let requirements: Vec<Requirement> = patterns
-            .iter()
-            .map(|p| Requirement::of(&regex_syntax::parse(p).unwrap()))
-            .collect();
-        let pre = Prefilter::new(&requirements);
+        let pre = prefilter_of(&patterns);
         assert!(
             pre.patterns.groups() < pre.patterns.len(),
             "the case variants of gas share a group"
         );
-        let normalizer = Normalizer::default();
-        let mut scratch = Scratch::default();
-        let mut may = |text: &str| {
-            let mut out = Vec::new();
-            let squeezed = normalizer.normalize(text, 0).squeeze();
-            pre.candidates(&squeezed, &mut scratch, &mut out);
-            out
-        };
+        let mut may = candidates_with(&pre);
         assert_eq!(may("GaS"), vec![1, 2]);
         assert_eq!(may("gAs gaS GAS"), vec![1, 2]);
         assert_eq!(may("gas you"), vec![0, 1, 2]);
