@@ -1517,7 +1517,7 @@ fn the_abuse_message_tier_completes_a_half_hit_and_never_flags_alone() {
         .parse()
         .unwrap();
     let tier = format!(
-        "[[rule]]\nid = \"ab.message_lean\"\ncategory = \"abuse\"\nweight = 0.5\ndescription = \"d\"\nmodel = \"model/abuse.message.tsv\"\nmessage = true\nmin_score = {bar}\n"
+        "[[rule]]\nid = \"ab.message_lean\"\ncategory = \"abuse\"\nweight = 0.5\ndescription = \"d\"\nmodel = \"model/abuse.message.tsv\"\nmessage = true\nmin_score = {bar}\nmust_match = [\"clowns\"]\n"
     );
     let half = "[[rule]]\nid = \"a.half\"\ncategory = \"abuse\"\nweight = 0.5\ndescription = \"half-weight evidence\"\nregex = '\\bclowns\\b'\nmust_match = [\"clowns\"]\n";
     let rules = with_message_model_of("abuse.message.tsv", &format!("{tier}{half}")).unwrap();
