@@ -1415,9 +1415,14 @@ fn the_quoted_guards_set_aside_the_quotation_not_the_senders_words_beside_it() {
 /// A rules folder holding the shipped violence message model and one rule
 /// file (`v.toml`), for the message tier's tests.
 fn with_message_model(file: &str) -> Result<RuleSet, String> {
+    with_message_model_of("threat_violence.message.tsv", file)
+}
+
+/// A rules folder holding the shipped message model `model` and one rule
+/// file (`v.toml`).
+fn with_message_model_of(model: &str, file: &str) -> Result<RuleSet, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("model")).unwrap();
-    let model = "threat_violence.message.tsv";
     std::fs::copy(
         rules_dir().join("model").join(model),
         dir.path().join("model").join(model),
@@ -1496,4 +1501,41 @@ fn a_message_rule_takes_no_sentence_keys() {
         .err()
         .expect("message on a regex rule is refused");
     assert!(err.contains("for model rules only"), "{err}");
+}
+
+/// `ab.message_lean` as shipped (its bar and weight read from model.toml),
+/// beside a half-weight abuse rule: it completes that half and never flags
+/// a message alone, however abusive the message model finds it.
+#[test]
+fn the_abuse_message_tier_completes_a_half_hit_and_never_flags_alone() {
+    let shipped = std::fs::read_to_string(rules_dir().join("model.toml")).unwrap();
+    let start = shipped.find("id = \"ab.message_lean\"").unwrap();
+    let bar: f32 = shipped[start..]
+        .lines()
+        .find_map(|l| l.strip_prefix("min_score = "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tier = format!(
+        "[[rule]]\nid = \"ab.message_lean\"\ncategory = \"abuse\"\nweight = 0.5\ndescription = \"d\"\nmodel = \"model/abuse.message.tsv\"\nmessage = true\nmin_score = {bar}\nmust_match = [\"clowns\"]\n"
+    );
+    let half = "[[rule]]\nid = \"a.half\"\ncategory = \"abuse\"\nweight = 0.5\ndescription = \"half-weight evidence\"\nregex = '\\bclowns\\b'\nmust_match = [\"clowns\"]\n";
+    let rules = with_message_model_of("abuse.message.tsv", &format!("{tier}{half}")).unwrap();
+    let abusive = |text: &str| own_with(&rules, text).categories.contains(&Category::Abuse);
+    // Abusive words the half rule does not read: nothing counted, no flag.
+    let alone = "You useless lazy idiots. You are a disgrace, a pack of liars and idiots.";
+    assert!(own_with(&rules, alone).hits.is_empty());
+    assert!(!abusive(alone));
+    // The same words beside the half-weight hit: the tier completes it.
+    let text = "You useless lazy clowns. You are a disgrace, a pack of liars and idiots.";
+    let ids: Vec<String> = own_with(&rules, text)
+        .hits
+        .into_iter()
+        .map(|h| h.rule_id)
+        .collect();
+    assert_eq!(ids, ["a.half", "ab.message_lean"]);
+    assert!(abusive(text));
+    // Ordinary words beside the half hit: the message model does not lean.
+    let plain = "The clowns at the children's party were lovely, thank you for booking them.";
+    assert!(!abusive(plain), "{:?}", own_with(&rules, plain).hits);
 }
