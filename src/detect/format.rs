@@ -148,6 +148,12 @@ pub struct RuleDef {
     /// the evidence it completes has passed its own.
     #[serde(default)]
     pub message: Option<Spanned<bool>>,
+    /// A `message` rule's second role (`partner_min_score`): where the
+    /// category holds no counted own evidence but one `together` lean set
+    /// aside for standing alone, a message scoring this much is that lean's
+    /// partner: the lean counts again, and the message rule's weight with it.
+    #[serde(default)]
+    pub partner_min_score: Option<Spanned<f32>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -109,6 +109,9 @@ struct Rule {
     /// A model rule that scores the whole message's own words as one bag
     /// (`message = true`): see `CompiledRules::message_hits`.
     message: bool,
+    /// A message rule as the partner of a lone `together` lean
+    /// (`partner_min_score`): see `CompiledRules::message_hits`.
+    partner_min_score: Option<f32>,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -371,6 +374,10 @@ impl CompiledRules {
     /// rule's `min_score`, a hit over the own text (first own byte to
     /// last) that adds its weight. Once per rule; nothing is scored for a
     /// message without such evidence, so the tier costs nothing on most mail.
+    /// A rule with `partner_min_score` also scores a message whose only
+    /// evidence of the category is a lean set aside for standing alone
+    /// (`together`): reaching that bar, the lean counts again and the
+    /// message rule's weight with it.
     fn message_hits(
         &self,
         text: &str,
@@ -382,11 +389,29 @@ impl CompiledRules {
         for (rule, weights, min_score) in &self.message_models {
             let r = &self.rules[*rule];
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
-            if have <= 0.0 || have >= self.threshold(r.signal) {
+            if have >= self.threshold(r.signal) {
                 continue;
             }
+            // With `partner_min_score`: no counted evidence, but a lean of
+            // the category set aside for standing alone (`together`).
+            let lone = (have <= 0.0)
+                .then_some(r.partner_min_score)
+                .flatten()
+                .and_then(|bar| {
+                    let i = det.suppressed.iter().position(|s| {
+                        s.reason == "together"
+                            && s.hit.category == r.category
+                            && s.hit.segment.is_own()
+                    })?;
+                    Some((i, bar))
+                });
+            let bar = match lone {
+                Some((_, bar)) => bar,
+                None if have <= 0.0 => continue,
+                None => *min_score,
+            };
             let sentences = sentences.get_or_insert_with(|| self.own_sentences(text, segments));
-            if model::message_score(weights, sentences) < *min_score {
+            if model::message_score(weights, sentences) < bar {
                 continue;
             }
             let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
@@ -395,6 +420,11 @@ impl CompiledRules {
             let Some((start, end)) = trim_span(text, start, end) else {
                 continue;
             };
+            if let Some((i, _)) = lone {
+                let lean = det.suppressed.remove(i).hit;
+                *own.entry(r.signal).or_default() += lean.weight;
+                det.hits.push(lean);
+            }
             *own.entry(r.signal).or_default() += r.weight;
             det.hits.push(RuleHit {
                 rule_id: r.id.clone(),
@@ -1985,6 +2015,12 @@ impl<'a> Loader<'a> {
             self.err(&p.path, p.line(message), reason);
             ok = false;
         }
+        let is_message = def.message.as_ref().is_some_and(|s| *s.get_ref());
+        if let Some(partner) = def.partner_min_score.as_ref().filter(|_| !is_message) {
+            let reason = format!("rule `{id}`: `partner_min_score` is for `message` rules only");
+            self.err(&p.path, p.line(partner), reason);
+            ok = false;
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2015,7 +2051,8 @@ impl<'a> Loader<'a> {
             rival: None,
             pairs: sentences == Some(2),
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
-            message: def.message.as_ref().is_some_and(|s| *s.get_ref()),
+            message: is_message,
+            partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
         })
     }
 

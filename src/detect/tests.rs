@@ -1485,6 +1485,59 @@ must_match = ["Tell your warden to watch himself."]
     assert!(rules.message_evidence("t.half", text, &segments).is_none());
 }
 
+/// `partner_min_score`: a lean set aside for standing alone (`together`)
+/// counts again where the whole message reaches the bar, the message rule's
+/// weight with it; below the bar, or without the key, it stays aside.
+#[test]
+fn the_message_tier_as_partner_of_a_lone_lean() {
+    let lean = r#"
+[[rule]]
+id = "t.lean"
+category = "threat_violence"
+weight = 0.5
+description = "a lean that counts only beside other evidence"
+regex = '\bwarden\b'
+together = true
+must_match = ["Tell your warden to watch himself."]
+"#;
+    let text = "Tell your warden to watch himself.";
+    let tier = |partner: &str| {
+        let rule =
+            MESSAGE_TIER.replace("min_score = 0.001", &format!("min_score = 0.001{partner}"));
+        with_message_model(&format!("{rule}{lean}")).unwrap()
+    };
+    // Without the key, the lone lean stays aside and nothing is scored.
+    let plain = tier("");
+    let det = own_with(&plain, text);
+    assert!(det.hits.is_empty(), "{:?}", det.hits);
+    assert!(det.suppressed.iter().any(|s| s.reason == "together"));
+    assert!(!violent_with(&plain, text));
+    // A bar every message reaches: the lean and the message rule count.
+    let partner = tier("\npartner_min_score = 0.001");
+    let det = own_with(&partner, text);
+    let ids: Vec<&str> = det.hits.iter().map(|h| h.rule_id.as_str()).collect();
+    assert_eq!(ids, ["t.lean", "t.message"]);
+    assert!(!det.suppressed.iter().any(|s| s.reason == "together"));
+    assert!(violent_with(&partner, text));
+    // A bar no message reaches: the lean stays aside.
+    let strict = tier("\npartner_min_score = 1.5");
+    assert!(own_with(&strict, text).hits.is_empty());
+    assert!(!violent_with(&strict, text));
+    // Still no flag from the message alone, with no lean to partner.
+    assert!(!violent_with(
+        &partner,
+        "I will kill you. I know where you live."
+    ));
+    // The key belongs to message rules only.
+    let err = with_message_model(&lean.replace(
+        "together = true",
+        "together = true\npartner_min_score = 0.5",
+    ))
+    .err()
+    .expect("partner_min_score on a regex rule is refused");
+    assert!(err.contains("for `message` rules only"), "{err}");
+}
+
 #[test]
 fn a_message_rule_takes_no_sentence_keys() {
     let rival = MESSAGE_TIER.replace(
