@@ -177,11 +177,13 @@ impl LinearModel {
 
     /// The score of a sentence's features, between 0 and 1.
     pub fn score(&self, features: &[String]) -> f32 {
-        let z = self.bias
-            + features
-                .iter()
-                .filter_map(|f| self.weights.get(f))
-                .sum::<f32>();
+        self.score_of(features.iter().map(String::as_str))
+    }
+
+    /// The score of features given in order, between 0 and 1 (the weights
+    /// summed in that order, so any caller gets the same bits).
+    fn score_of<'f>(&self, features: impl Iterator<Item = &'f str>) -> f32 {
+        let z = self.bias + features.filter_map(|f| self.weights.get(f)).sum::<f32>();
         1.0 / (1.0 + (-z).exp())
     }
 
@@ -464,9 +466,18 @@ pub fn message_features(model: &LinearModel, sentences: &[String]) -> Vec<String
     message_bag(each.iter().map(Vec::as_slice))
 }
 
-/// A message model's score of a message's own sentences.
+/// A message model's score of a message's own sentences: the score of
+/// [`message_features`], each distinct feature read in the order it first
+/// appears, without copying them into a bag.
 pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
-    model.score(&message_features(model, sentences))
+    let each: Vec<Vec<String>> = sentences.iter().map(|s| model.features(s)).collect();
+    let mut seen = std::collections::HashSet::new();
+    model.score_of(
+        each.iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|f| seen.insert(*f)),
+    )
 }
 
 /// Titles before a name: a run of capitalised words after one of these is
@@ -1831,6 +1842,39 @@ mod tests {
         assert!(m.score(&features("the rubbish")) < 0.2);
         let why = m.contributions(&features("burn burn rubbish"));
         assert_eq!(why, vec![("burn".to_string(), 3.0)]);
+    }
+
+    /// A message model's score read straight from each sentence's features
+    /// is the score of the copied bag ([`message_features`]), to the bit.
+    #[test]
+    fn the_message_score_is_the_score_of_its_bag() {
+        for file in ["abuse", "threat_violence", "threat_property"] {
+            let path = format!(
+                "{}/rules/model/{file}.message.tsv",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let model = LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+            for sentences in [
+                vec![
+                    "you useless idiot, i'll knife you",
+                    "you useless idiot again",
+                ],
+                vec![
+                    "i'll burn your offices down",
+                    "your van. your depot. again.",
+                ],
+                vec!["the bins were not collected on 12 march"],
+                vec![],
+            ] {
+                let sentences: Vec<String> = sentences.into_iter().map(String::from).collect();
+                let bag = model.score(&message_features(&model, &sentences));
+                assert_eq!(
+                    message_score(&model, &sentences).to_bits(),
+                    bag.to_bits(),
+                    "{file}: {sentences:?}"
+                );
+            }
+        }
     }
 
     #[test]
