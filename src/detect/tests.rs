@@ -1446,9 +1446,8 @@ min_score = 0.001
 must_match = ["Tell your warden to watch himself."]
 "#;
 
-#[test]
-fn the_message_tier_completes_a_half_weight_hit_and_never_flags_alone() {
-    let half = r#"
+/// Half-weight violence evidence for the message tier's tests.
+const WARDEN_HALF: &str = r#"
 [[rule]]
 id = "t.half"
 category = "threat_violence"
@@ -1457,7 +1456,10 @@ description = "half-weight evidence"
 regex = '\bwarden\b'
 must_match = ["Tell your warden to watch himself."]
 "#;
-    let rules = with_message_model(&format!("{MESSAGE_TIER}{half}")).unwrap();
+
+#[test]
+fn the_message_tier_completes_a_half_weight_hit_and_never_flags_alone() {
+    let rules = with_message_model(&format!("{MESSAGE_TIER}{WARDEN_HALF}")).unwrap();
     // Alone: scored over nothing, no hit, no flag, whatever the words.
     let alone = own_with(&rules, "I will kill you. I know where you live.");
     assert!(alone.hits.is_empty(), "{:?}", alone.hits);
@@ -1490,16 +1492,11 @@ must_match = ["Tell your warden to watch himself."]
 /// weight with it; below the bar, or without the key, it stays aside.
 #[test]
 fn the_message_tier_as_partner_of_a_lone_lean() {
-    let lean = r#"
-[[rule]]
-id = "t.lean"
-category = "threat_violence"
-weight = 0.5
-description = "a lean that counts only beside other evidence"
-regex = '\bwarden\b'
-together = true
-must_match = ["Tell your warden to watch himself."]
-"#;
+    // The same half-weight evidence, counted only beside other evidence.
+    let lean = format!(
+        "{}together = true\n",
+        WARDEN_HALF.replace("t.half", "t.lean")
+    );
     let text = "Tell your warden to watch himself.";
     let tier = |partner: &str| {
         let rule =
