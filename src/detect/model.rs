@@ -445,39 +445,39 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
 pub fn message_bag<'a, S: AsRef<str> + 'a>(
     sentences: impl IntoIterator<Item = &'a [S]>,
 ) -> Vec<String> {
+    distinct(sentences).map(String::from).collect()
+}
+
+/// The distinct features of `sentences`' features, in the order first
+/// seen, borrowed: [`message_bag`] before it copies them.
+fn distinct<'a, S: AsRef<str> + 'a>(
+    sentences: impl IntoIterator<Item = &'a [S]>,
+) -> impl Iterator<Item = &'a str> {
     let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for features in sentences {
-        for f in features {
-            let f = f.as_ref();
-            if seen.insert(f.to_string()) {
-                out.push(f.to_string());
-            }
-        }
-    }
-    out
+    (sentences.into_iter().flatten())
+        .map(AsRef::as_ref)
+        .filter(move |f| seen.insert(*f))
+}
+
+/// Each of a message's own sentences' features, with the model's classes.
+fn features_of_each(model: &LinearModel, sentences: &[String]) -> Vec<Vec<String>> {
+    sentences.iter().map(|s| model.features(s)).collect()
 }
 
 /// The features a message model reads from a message's own sentences
 /// (normalised, as [`crate::detect::RuleSet::own_sentences`] gives them):
 /// [`message_bag`] of each sentence's, with the model's classes.
 pub fn message_features(model: &LinearModel, sentences: &[String]) -> Vec<String> {
-    let each: Vec<Vec<String>> = sentences.iter().map(|s| model.features(s)).collect();
+    let each = features_of_each(model, sentences);
     message_bag(each.iter().map(Vec::as_slice))
 }
 
 /// A message model's score of a message's own sentences: the score of
-/// [`message_features`], each distinct feature read in the order it first
-/// appears, without copying them into a bag.
+/// [`message_features`], read from each sentence's features without
+/// copying them into a bag (the same features in the same order).
 pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
-    let each: Vec<Vec<String>> = sentences.iter().map(|s| model.features(s)).collect();
-    let mut seen = std::collections::HashSet::new();
-    model.score_of(
-        each.iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|f| seen.insert(*f)),
-    )
+    let each = features_of_each(model, sentences);
+    model.score_of(distinct(each.iter().map(Vec::as_slice)))
 }
 
 /// Titles before a name: a run of capitalised words after one of these is

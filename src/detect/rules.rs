@@ -394,17 +394,16 @@ impl CompiledRules {
             }
             // With `partner_min_score`: no counted evidence, but a lean of
             // the category set aside for standing alone (`together`).
-            let lone = (have <= 0.0)
-                .then_some(r.partner_min_score)
-                .flatten()
-                .and_then(|bar| {
-                    let i = det.suppressed.iter().position(|s| {
+            let lone = match r.partner_min_score {
+                Some(bar) if have <= 0.0 => (det.suppressed.iter())
+                    .position(|s| {
                         s.reason == "together"
                             && s.hit.category == r.category
                             && s.hit.segment.is_own()
-                    })?;
-                    Some((i, bar))
-                });
+                    })
+                    .map(|i| (i, bar)),
+                _ => None,
+            };
             let bar = match lone {
                 Some((_, bar)) => bar,
                 None if have <= 0.0 => continue,
