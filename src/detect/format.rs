@@ -83,6 +83,12 @@ pub struct GuardDef {
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// A Subject-line guard: it applies only to a hit in the Subject line
+    /// (the subject is its sentence), never to the body's: a model rule
+    /// that reads the subject (`subject = true`) may ask more of a
+    /// headline than of a sentence of the body.
+    #[serde(default)]
+    pub subject: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -163,6 +163,9 @@ struct Guard {
     /// A sentence guard that sets aside only what is inside the sentence's
     /// quotations (`inside_quotation`: [`CompiledRules::in_quotation`]).
     inside_quotation: bool,
+    /// A Subject-line guard (`subject`): it reads and sets aside only hits
+    /// in the Subject line.
+    subject: bool,
 }
 
 impl Guard {
@@ -679,14 +682,14 @@ impl CompiledRules {
             let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
                 Some("allow_list".to_string())
             } else {
-                self.guard_against(rule, &norm.text, s, e)
+                self.guard_against(rule, &norm.text, s, e, subject)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
                     .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
             };
             let (start, end) = norm.original(s, e);
             found.extend(
-                self.derived_from(rule, suppressed_by.as_deref(), &norm.text, s, e)
+                self.derived_from(rule, suppressed_by.as_deref(), &norm.text, s, e, subject)
                     .map(|(d, why)| Found {
                         rule: d,
                         start,
@@ -790,6 +793,7 @@ impl CompiledRules {
         text: &'s str,
         s: usize,
         e: usize,
+        in_subject: bool,
     ) -> impl Iterator<Item = (usize, Option<String>)> + 's {
         let base = &self.rules[rule];
         let strong = base.weight >= 1.0;
@@ -812,7 +816,7 @@ impl CompiledRules {
                 condition.is_match(&text[sentence::guard_scope(text, s, e)])
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
-            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e)))
+            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e, in_subject)))
     }
 
     /// Regex rules on the normalised view: each regex the literal
@@ -1111,7 +1115,14 @@ impl CompiledRules {
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit (in a sentence longer than the model's
     /// window, the window around the hit: [`sentence::guard_scope`]).
-    fn guard_against(&self, rule: usize, text: &str, s: usize, e: usize) -> Option<String> {
+    fn guard_against(
+        &self,
+        rule: usize,
+        text: &str,
+        s: usize,
+        e: usize,
+        in_subject: bool,
+    ) -> Option<String> {
         let unless = &self.rules[rule].unless;
         if unless.is_empty() {
             return None;
@@ -1119,7 +1130,9 @@ impl CompiledRules {
         let scope = sentence::guard_scope(text, s, e);
         let sentence = &text[scope.clone()];
         let (frame, tail, links) = (OnceCell::new(), OnceCell::new(), OnceCell::new());
-        unless.iter().map(|&g| &self.guards[g]).find_map(|g| {
+        let guards = unless.iter().map(|&g| &self.guards[g]);
+        // A Subject-line guard reads only the subject's hits.
+        guards.filter(|g| !g.subject || in_subject).find_map(|g| {
             let within = |r: &Option<std::ops::Range<usize>>| {
                 r.as_ref().is_some_and(|r| g.holds(&text[r.clone()]))
             };
@@ -1617,6 +1630,7 @@ impl<'a> Loader<'a> {
             except_after,
             categories: g.categories.clone(),
             inside_quotation: g.inside_quotation,
+            subject: g.subject,
         })
     }
 

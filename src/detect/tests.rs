@@ -903,6 +903,58 @@ fn the_subject_line_is_read_unless_it_repeats_an_earlier_subject() {
     }
 }
 
+/// The model's sentence tiers read the sender's own Subject line (detect74):
+/// a threat or a despairing line written only there, over a body that says
+/// nothing, is found, in the subject; a headline that speaks as no one
+/// (a newsletter's), a victim's own report and a reply's subject are not.
+#[test]
+fn the_model_reads_a_subject_that_speaks_as_the_sender() {
+    let body = "Please see attached.";
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..body.len(),
+    }];
+    for (subject, category) in [
+        (
+            "tell ur enforcement officer il be waitin for him at the gate wiv a bat",
+            Category::ThreatViolence,
+        ),
+        (
+            "I can't go on any more, tonight I end it",
+            Category::ThreatSelfHarm,
+        ),
+    ] {
+        let det = engine().detect_message(subject, body, &segments);
+        assert!(det.categories.contains(&category), "{subject}: {det:?}");
+        assert!(
+            det.hits
+                .iter()
+                .any(|h| h.in_subject() && h.rule_id.ends_with(".model_sure")),
+            "{subject}: {det:?}"
+        );
+        assert!(engine().detect(body, &segments).categories.is_empty());
+    }
+    let headline = "Teen dies of starvation after stepfather puts him on a bus and tells him to find his real father";
+    let det = engine().detect_message(headline, body, &segments);
+    assert!(det.categories.is_empty(), "{det:?}");
+    assert!(
+        det.suppressed
+            .iter()
+            .any(|s| s.hit.in_subject() && s.reason == "subject_unaddressed"),
+        "the trace says why: {det:?}"
+    );
+    for subject in [
+        "Complaint about my threatening neighbour at number 12",
+        "Re: Your complaint about threatening behaviour",
+        "Re: threatening neighbour",
+        "Killer deals on your next holiday",
+        "Dead link on page",
+    ] {
+        let det = engine().detect_message(subject, body, &segments);
+        assert!(det.categories.is_empty(), "{subject}: {det:?}");
+    }
+}
+
 /// A model rule reads the Subject line only with `subject = true`; the
 /// subject's own words only (not a reply's), on its own, offsets into it.
 #[test]
@@ -943,6 +995,75 @@ fn a_model_rule_reads_the_subject_only_when_asked() {
     );
     let err = RuleSet::load(dir.path()).err().unwrap().to_string();
     assert!(err.contains("`subject` is for model rules only"), "{err}");
+}
+
+/// A Subject-line guard (`subject = true` on the guard) reads and sets
+/// aside only the subject's hits: the model may ask more of a headline
+/// than of the body's sentences, and the body's same words still count.
+#[test]
+fn a_subject_guard_sets_aside_only_the_subjects_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    write("model/tp.tsv", "(bias)\t-2\nburn\t3\noffice\t1\n");
+    write(
+        "m.toml",
+        r#"[[guard]]
+name = "headline"
+description = "d"
+subject = true
+pattern = '\w'
+except = '\b(?:i|you|your)\b'
+
+[[rule]]
+id = "tp.model"
+category = "threat_property"
+weight = 1.0
+description = "d"
+model = "model/tp.tsv"
+min_score = 0.7
+subject = true
+unless = ["headline"]
+must_match = ["Office will burn."]
+"#,
+    );
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let body = "Please call me back about my bins.";
+    let segments = [Segment {
+        kind: SegmentKind::Own,
+        range: 0..body.len(),
+    }];
+    // The subject that speaks to the reader is read.
+    let det = rules.detect_message("I will burn your office", body, &segments);
+    assert!(
+        det.categories.contains(&Category::ThreatProperty),
+        "{det:?}"
+    );
+    assert!(det.hits.iter().all(|h| h.in_subject()), "{det:?}");
+    // A headline is set aside, and the trace says by what, in the subject.
+    let det = rules.detect_message("Office will burn", body, &segments);
+    assert!(det.categories.is_empty(), "{det:?}");
+    let why: Vec<_> = det
+        .suppressed
+        .iter()
+        .map(|s| (s.reason.as_str(), s.hit.in_subject()))
+        .collect();
+    assert_eq!(why, [("headline", true)], "{det:?}");
+    // The same words in the body: the guard does not read the body.
+    let text = "Office will burn.";
+    let det = rules.detect_message(
+        "Bins",
+        text,
+        &[Segment {
+            kind: SegmentKind::Own,
+            range: 0..text.len(),
+        }],
+    );
+    assert!(
+        det.categories.contains(&Category::ThreatProperty),
+        "{det:?}"
+    );
+    assert!(det.suppressed.is_empty(), "{det:?}");
 }
 
 #[test]

@@ -9,6 +9,13 @@
 //! mail systems put in front (`[EXTERNAL]`, `[Ticket #123]`, `[SAtalk]`,
 //! `EXTERNAL:`) are skipped: what follows them is still the sender's, unless
 //! a reply or forward prefix follows the tag.
+//!
+//! Nor is a web form's own subject ("Online form: Report anti-social
+//! behaviour [ASB-2026-02291]", "[Web form] Complaint - Housing - Ref
+//! WEB-26-11-05531", "Report it: Anti-social behaviour / hate incident",
+//! "Website enquiry: Noise nuisance (ref WEB-7790)"): the council's site
+//! writes it from the form's title and the category the resident picked,
+//! so its words are the council's; the resident's are in the body.
 
 use regex::Regex;
 use std::ops::Range;
@@ -27,14 +34,26 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .expect("subject prefix regex")
 });
 
+/// A subject a council web form wrote: `Online form:`, `Online enquiry
+/// form -`, `Web form submission:`, `Website enquiry:`, `[Web form]`,
+/// `Report it:` / `Report It ADC-RI-0311-27716 - …`, at the start (after
+/// any tags).
+static FORM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:\[\s*)?(?:(?:online|web|website)\s+(?:form|enquiry)(?:\s+(?:form|submission))?\s*(?:\]|:|-|–)|report\s+it\s*(?::|-|–)|report\s+it\s+\S*\d)",
+    )
+    .expect("subject form regex")
+});
+
 /// The byte range of `subject` that is the sender's own words: the subject
 /// after any leading tags, or `None` when a reply or forward prefix marks
-/// it as an earlier message's subject, or nothing is left.
+/// it as an earlier message's subject, a web form wrote it, or nothing
+/// is left.
 pub fn own_range(subject: &str) -> Option<Range<usize>> {
     let mut at = 0;
     loop {
         let rest = &subject[at..];
-        if PREFIX.is_match(rest) {
+        if PREFIX.is_match(rest) || FORM.is_match(rest) {
             return None;
         }
         match TAG.find(rest) {
@@ -80,6 +99,32 @@ mod tests {
             "[Ticket #4411] Re: missed bins",
         ] {
             assert_eq!(own(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_web_forms_subject_is_not_read() {
+        for s in [
+            "Online form: Report anti-social behaviour [ASB-2026-02291]",
+            "Online form - Report anti-social behaviour - ref WEB-2026-119307",
+            "Online form submission: Complaint about a repair [ref CMP-26-07713]",
+            "Online enquiry form - Bins and recycling - ref WEB-2026-118842",
+            "Web form submission: Make a complaint",
+            "Website enquiry: Anti-social behaviour (ref WEB-7846)",
+            "[Web form] Report anti-social behaviour - Ref WEB-26-11-05318",
+            "[EXTERNAL] [Web form] Complaint - Housing",
+            "Report it: Anti-social behaviour / hate incident",
+            "Report It ADC-RI-1511-28507 - Fly-tipping",
+        ] {
+            assert_eq!(own(s), None, "{s}");
+        }
+        // The sender's own subject that names a form or a reference is read.
+        for s in [
+            "Your online form is broken and so are you",
+            "Complaint ref CF-2026-18834 - you'll regret this",
+            "Report it to whoever you like",
+        ] {
+            assert_eq!(own(s), Some(s), "{s}");
         }
     }
 
