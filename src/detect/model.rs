@@ -480,6 +480,97 @@ pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
     model.score_of(distinct(each.iter().map(Vec::as_slice)))
 }
 
+/// A message's own sentences as a message model's [`SentenceScorer`] reads
+/// them ([`SentenceScorer::message_score`]): every sentence's stemmed words
+/// ([`stems`]), one after another, and where each sentence ends. Split and
+/// stemmed once for all the message models that score the message.
+#[derive(Default)]
+pub struct MessageWords<'t> {
+    stems: Vec<&'t str>,
+    /// Per sentence, the index in `stems` after its last word.
+    ends: Vec<usize>,
+}
+
+impl<'t> MessageWords<'t> {
+    /// One more sentence.
+    pub fn push(&mut self, sentence: &'t str) {
+        let words = word_spans(sentence).map(|(s, e)| stem(&sentence[s..e]));
+        self.stems.extend(words);
+        self.ends.push(self.stems.len());
+    }
+
+    /// Each sentence's stemmed words.
+    fn sentences(&self) -> impl Iterator<Item = &[&'t str]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(s, &e)| &self.stems[s..e])
+    }
+}
+
+/// Scratch space for [`SentenceScorer::message_score`], reused from message
+/// to message.
+#[derive(Default)]
+pub struct MessageScratch {
+    /// The weighted features already added ([`feature_key`]s).
+    seen: std::collections::HashSet<u64, FxBuildHasher>,
+    /// Per word of a sentence: its tokens.
+    tokens: Vec<[Option<Token>; 3]>,
+    /// A word's skeleton, worked out in place.
+    skeleton: String,
+}
+
+impl SentenceScorer {
+    /// A message model's score of a message's own sentences (`words`), the
+    /// same to the bit as [`message_score`] of the weights this scorer was
+    /// made from, without a feature's name built: each sentence's features
+    /// are walked by number ([`for_each_feature`], the order
+    /// [`features_with`] lists them in), and each feature with a weight is
+    /// added the first time it is met, in the order [`message_bag`] keeps.
+    /// A feature without a weight is skipped (the bag's look-up finds
+    /// nothing for it), and so is a word, class or skeleton alone whose
+    /// weight is 0: adding a zero changes a sum that is not zero not at all,
+    /// and a zero sum only in its sign, which neither `bias + sum` (unless
+    /// the bias is 0 too) nor the score of a zero (0.5) can tell.
+    pub fn message_score(&self, words: &MessageWords, scratch: &mut MessageScratch) -> f32 {
+        let MessageScratch {
+            seen,
+            tokens,
+            skeleton,
+        } = scratch;
+        seen.clear();
+        let mut sum = -0.0f32;
+        for sentence in words.sentences() {
+            tokens.clear();
+            tokens.extend(sentence.iter().map(|w| self.numbers_of(w, skeleton)));
+            for_each_feature(
+                tokens.len(),
+                |i| &tokens[i],
+                |feature| {
+                    let (key, weight) = match feature {
+                        Feature::Single(a) if a.single != 0.0 => {
+                            (feature_key(Kind::Single, a.number, 0), a.single)
+                        }
+                        Feature::Two(kind, a, b)
+                            if a.places & first(kind) != 0 && b.places & second(kind) != 0 =>
+                        {
+                            let key = feature_key(kind, a.number, b.number);
+                            match self.weights.get(key) {
+                                Some(weight) => (key, weight),
+                                None => return,
+                            }
+                        }
+                        _ => return,
+                    };
+                    if seen.insert(key) {
+                        sum += weight;
+                    }
+                },
+            );
+        }
+        let z = self.bias + sum;
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
 /// Titles before a name: a run of capitalised words after one of these is
 /// a person named or addressed, and a mock name ("Mr Witless") is an
 /// insult, so it stays read.
@@ -1872,6 +1963,86 @@ mod tests {
                     message_score(&model, &sentences).to_bits(),
                     bag.to_bits(),
                     "{file}: {sentences:?}"
+                );
+            }
+        }
+    }
+
+    /// A message model's score by number ([`SentenceScorer::message_score`])
+    /// is the bag's ([`message_score`]), to the bit: on the shipped message
+    /// models, and on a model with the cases the numbered walk treats apart
+    /// (weights of 0 and -0, a bias of 0, a feature said twice in a
+    /// sentence and again in the next, a pair and a skip of the same words,
+    /// classes, skeletons, a sentence of over thirty words).
+    #[test]
+    fn the_numbered_message_score_is_the_bags_to_the_bit() {
+        let sentences: Vec<Vec<&str>> = vec![
+            vec![
+                "you useless idiot, i'll knife you",
+                "you useless idiot again",
+            ],
+            vec![
+                "i'll burn your offices down",
+                "your van. your depot. again.",
+            ],
+            vec!["the bins were not collected on 12 march"],
+            vec!["burn burn burn your your office's", "burn your office"],
+            vec!["thretening threatening threaten you", "zzqx burn zzqx your office"],
+            vec![
+                "i will i will i will burn it you you you idiot idiot the the a a b b c c d d e e f f g g h h",
+                "i will burn it you idiot the a b c d e f g h i will burn it you idiot",
+            ],
+            vec![],
+        ];
+        let mut models: Vec<LinearModel> = [
+            "abuse",
+            "threat_violence",
+            "threat_property",
+            "threat_self_harm",
+        ]
+        .iter()
+        .map(|file| {
+            let path = format!(
+                "{}/rules/model/{file}.message.tsv",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .collect();
+        let mut zeros = LinearModel::default();
+        zeros.classes.add("harm", ["burn", "knife"]);
+        for (feature, weight) in [
+            ("burn", 0.0),
+            ("you", -0.0),
+            ("[harm]", 1.25),
+            ("i will", 0.0),
+            ("will burn", 0.5),
+            ("i … burn", -0.75),
+            ("[harm] you", 0.3),
+            ("burn your", 2.0),
+            ("your your", -0.0),
+            ("~thrtn", 0.7),
+            ("idiot", 1e-3),
+            ("idiot idiot", 3.5),
+        ] {
+            zeros.weights.insert(feature.into(), weight);
+        }
+        models.push(zeros.clone());
+        zeros.weights.retain(|_, w| *w == 0.0);
+        models.push(zeros);
+        let mut scratch = MessageScratch::default();
+        for model in &models {
+            let scorer = SentenceScorer::new(model);
+            for sentences in &sentences {
+                let sentences: Vec<String> = sentences.iter().map(|s| s.to_string()).collect();
+                let mut words = MessageWords::default();
+                for sentence in &sentences {
+                    words.push(sentence);
+                }
+                assert_eq!(
+                    scorer.message_score(&words, &mut scratch).to_bits(),
+                    message_score(model, &sentences).to_bits(),
+                    "{sentences:?}"
                 );
             }
         }

@@ -9,7 +9,10 @@
 
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
-use super::model::{self, LinearModel, Scorers, ScoringScratch, SentenceScorer, WordClasses};
+use super::model::{
+    self, LinearModel, MessageScratch, MessageWords, Scorers, ScoringScratch, SentenceScorer,
+    WordClasses,
+};
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::{Prefilter, Scratch};
 use super::sentence;
@@ -25,7 +28,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use toml::Spanned;
 
 /// Compiled size cap per rule regex: a runaway pattern is a rule bug. The
@@ -233,8 +236,10 @@ pub struct CompiledRules {
     /// index into `scorers`).
     models: Vec<(usize, Arc<LinearModel>, f32, usize)>,
     /// Message model rules (`message = true`): (rule index, weights, the
-    /// score the message needs).
-    message_models: Vec<(usize, Arc<LinearModel>, f32)>,
+    /// score the message needs, the weights made ready to score by number,
+    /// made the first time a message is scored: most runs score some, a
+    /// rule test or a short night may score none).
+    message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<SentenceScorer>)>,
     /// One per distinct weights file (rules may share one, at two scores).
     scorers: Scorers,
     /// Per word the pre-filter finds ([`Prefilter::with_words`]: the word
@@ -300,6 +305,9 @@ impl CompiledRules {
         let mut own: HashMap<Signal, f32> = HashMap::new();
         let mut quoted: HashMap<Signal, f32> = HashMap::new();
         let mut counted: HashMap<(usize, bool), usize> = HashMap::new();
+        // The own segments' texts as the model reads them, in order: the
+        // message models' sentences ([`Self::own_sentences`]).
+        let mut own_texts: Vec<String> = Vec::new();
         let parts = subject.map(|(s, r)| (s, r, SegmentKind::Subject));
         let body = segments.iter().map(|s| (text, s.range.clone(), s.kind));
         for (source, range, kind) in parts.into_iter().chain(body) {
@@ -318,7 +326,11 @@ impl CompiledRules {
             // on a bus" in a newsletter reached tv.model_sure); rules/README.md,
             // *Sixteenth round (5 of 5)* and *Seventeenth round (1 of 2)*.
             let subject = kind == SegmentKind::Subject;
-            for mut f in self.scan(slice, range.start, subject) {
+            let (found, model_text) = self.scan(slice, range.start, subject);
+            if kind == SegmentKind::Own {
+                own_texts.push(model_text);
+            }
+            for mut f in found {
                 let rule = &self.rules[f.rule];
                 if f.suppressed_by.is_none() {
                     let n = counted.entry((f.rule, is_own)).or_default();
@@ -347,7 +359,7 @@ impl CompiledRules {
                 }
             }
         }
-        self.message_hits(text, segments, &mut own, &mut det);
+        self.message_hits(text, segments, &own_texts, &mut own, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
             match signal {
@@ -381,15 +393,27 @@ impl CompiledRules {
     /// evidence of the category is a lean set aside for standing alone
     /// (`together`): reaching that bar, the lean counts again and the
     /// message rule's weight with it.
+    ///
+    /// `own_texts`: the own segments' texts as [`Self::scan`] gave them,
+    /// whose sentences ([`model::units`]) are [`Self::own_sentences`]. The
+    /// message is scored by number ([`SentenceScorer::message_score`]), the
+    /// same to the bit as the bag's score ([`model::message_score`]), its
+    /// sentences split and stemmed once for all the rules that read it.
     fn message_hits(
         &self,
         text: &str,
         segments: &[Segment],
+        own_texts: &[String],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
     ) {
-        let mut sentences: Option<Vec<String>> = None;
-        for (rule, weights, min_score) in &self.message_models {
+        thread_local! {
+            /// The message scorer's scratch space, reused from message to
+            /// message on each worker thread.
+            static SCRATCH: RefCell<MessageScratch> = RefCell::default();
+        }
+        let words = OnceCell::new();
+        for (rule, weights, min_score, scorer) in &self.message_models {
             let r = &self.rules[*rule];
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
             if have >= self.threshold(r.signal) {
@@ -412,8 +436,18 @@ impl CompiledRules {
                 None if have <= 0.0 => continue,
                 None => *min_score,
             };
-            let sentences = sentences.get_or_insert_with(|| self.own_sentences(text, segments));
-            if model::message_score(weights, sentences) < bar {
+            let words = words.get_or_init(|| {
+                let mut words = MessageWords::default();
+                for text in own_texts {
+                    for unit in model::units(text) {
+                        words.push(&text[unit]);
+                    }
+                }
+                words
+            });
+            let scorer = scorer.get_or_init(|| SentenceScorer::new(weights));
+            let score = SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch));
+            if score < bar {
                 continue;
             }
             let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
@@ -448,7 +482,7 @@ impl CompiledRules {
         text: &str,
         segments: &[Segment],
     ) -> Option<(f32, Vec<(String, f32)>)> {
-        let (_, weights, _) = self
+        let (_, weights, ..) = self
             .message_models
             .iter()
             .find(|(r, ..)| self.rules[*r].id == rule_id)?;
@@ -648,8 +682,12 @@ impl CompiledRules {
 
     /// Every rule hit in one segment, guards and allow-list applied;
     /// `subject`: the segment is the Subject line, which only the model
-    /// rules with `subject = true` read.
-    fn scan(&self, text: &str, base: usize, subject: bool) -> Vec<Found> {
+    /// rules with `subject = true` read. With the hits, the segment's text
+    /// as the model reads it (normalised, names left unread: what
+    /// [`Self::model_units`] makes of it before splitting), for the
+    /// message models ([`Self::message_hits`]) to read without
+    /// normalising the segment again.
+    fn scan(&self, text: &str, base: usize, subject: bool) -> (Vec<Found>, String) {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_and_word_hits(&norm, &squeezed);
         // The words are split out once, for the names and the model: the
@@ -707,7 +745,7 @@ impl CompiledRules {
             });
         }
         self.alone_apart(&mut found);
-        found
+        (found, named.unwrap_or(norm.text))
     }
 
     /// A hit of a `together` rule with no other counted hit of its category
@@ -1417,7 +1455,7 @@ impl<'a> Loader<'a> {
                             self.err(&p.path, p.line(&def.id), reason);
                             continue;
                         }
-                        message_models.push((index, weights, min_score))
+                        message_models.push((index, weights, min_score, OnceLock::new()))
                     }
                     Some(Matcher::Model(weights, min_score, content, rival)) => {
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
