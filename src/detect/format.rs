@@ -186,7 +186,9 @@ pub struct RuleDef {
     pub together_within: Option<Spanned<usize>>,
     /// With `together`: rules (by id) whose hits do not count as the other
     /// evidence (a seriousness marker, "I mean it", goes with any threat,
-    /// to oneself or to a van as much as to a person).
+    /// to oneself or to a van as much as to a person). `"*"`: no rule's hit
+    /// does; the hit counts only where a `message` rule partners it
+    /// (`partner_min_score`), not beside a regex half read in its own words.
     #[serde(default)]
     pub together_not_with: Vec<Spanned<String>>,
     /// At most this many hits of the rule count per message; the rest are

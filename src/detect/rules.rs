@@ -95,7 +95,7 @@ struct Rule {
     /// With `together`: the other hit lies within this many bytes (`together_within`).
     together_within: Option<usize>,
     /// With `together`: rule ids whose hits are not the other evidence
-    /// (`together_not_with`), each with its line for errors.
+    /// (`together_not_with`; `"*"`: none is), each with its line for errors.
     together_not_with: Vec<(String, usize)>,
     max_hits: usize,
     must_match: Vec<(String, usize)>,
@@ -783,7 +783,7 @@ impl CompiledRules {
                         && g.paragraph.abs_diff(f.paragraph) <= 1
                         && !(self.rules[f.rule].together_not_with)
                             .iter()
-                            .any(|(id, _)| *id == self.rules[g.rule].id)
+                            .any(|(id, _)| id == "*" || *id == self.rules[g.rule].id)
                         && self.rules[f.rule].together_within.is_none_or(|within| {
                             g.start
                                 .saturating_sub(f.end)
@@ -1501,7 +1501,7 @@ impl<'a> Loader<'a> {
         let with_models = self.with_models;
         let unknown: Vec<(PathBuf, usize, String)> = (rules.iter())
             .flat_map(|r| r.together_not_with.iter().map(move |w| (r, w)))
-            .filter(|(_, (other, _))| with_models && !ids.contains(other.as_str()))
+            .filter(|(_, (other, _))| with_models && other != "*" && !ids.contains(other.as_str()))
             .map(|(r, (other, line))| {
                 let reason = format!(
                     "rule `{}`: unknown rule `{other}` in together_not_with",

@@ -1656,6 +1656,48 @@ fn the_message_tier_as_partner_of_a_lone_lean() {
     assert!(err.contains("for `message` rules only"), "{err}");
 }
 
+/// `together_not_with = ["*"]`: no rule's hit is a lean's other evidence,
+/// not even a half read in the lean's own sentence; only the message tier
+/// (`partner_min_score`) counts it again, where nothing else of the
+/// category counted.
+#[test]
+fn a_lean_with_no_rule_partner_counts_only_with_the_message_tier() {
+    let lean = |not_with: &str| {
+        format!(
+            "{}together = true\n{not_with}",
+            WARDEN_HALF.replace("t.half", "t.lean")
+        )
+    };
+    let half = "[[rule]]\nid = \"t.watch\"\ncategory = \"threat_violence\"\nweight = 0.5\ndescription = \"d\"\nregex = '\\bwatch\\b'\nmust_match = [\"watch\"]\n";
+    // A message tier that completes nothing (min_score 0.9999) but partners a lone lean.
+    let tier = MESSAGE_TIER.replace(
+        "min_score = 0.001",
+        "min_score = 0.9999\npartner_min_score = 0.001",
+    );
+    let rules =
+        |not_with: &str| with_message_model(&format!("{tier}{}{half}", lean(not_with))).unwrap();
+    let beside = "Tell your warden to watch himself.";
+    // Without the key, the half in the same sentence is the lean's other evidence.
+    assert!(violent_with(&rules(""), beside));
+    // With "*", the lean is set aside beside it; the half counted, so no partner either.
+    let none = rules("together_not_with = [\"*\"]\n");
+    let det = own_with(&none, beside);
+    let ids: Vec<&str> = det.hits.iter().map(|h| h.rule_id.as_str()).collect();
+    assert_eq!(ids, ["t.watch"]);
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.lean" && s.reason == "together"));
+    assert!(!violent_with(&none, beside));
+    // Alone, the message tier partners it.
+    let alone = "Tell your warden to back off.";
+    let ids: Vec<String> = (own_with(&none, alone).hits.into_iter())
+        .map(|h| h.rule_id)
+        .collect();
+    assert_eq!(ids, ["t.lean", "t.message"]);
+    assert!(violent_with(&none, alone));
+}
+
 #[test]
 fn a_message_rule_takes_no_sentence_keys() {
     let rival = MESSAGE_TIER.replace(
