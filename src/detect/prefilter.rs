@@ -17,7 +17,10 @@
 //! and says which regexes can match in the text at all: a regex whose
 //! requirement the text does not meet cannot match there, so skipping it
 //! changes nothing. Only the regexes named by a set found are worked out,
-//! each named by the sets of its rarest conjunct (a guess at load time). Where nothing is known (a part like `\w+` needs no fixed
+//! each named by the sets of its rarest conjunct (a guess at load time). A
+//! set that nearly every text holds (a common word, two letters: `he`,
+//! ` the `) is taken as held beside rarer parts and not scanned for: it
+//! would be found at nearly every word and seldom turn a regex down. Where nothing is known (a part like `\w+` needs no fixed
 //! text) the requirement is simply true, and a regex whose whole
 //! requirement is true always runs.
 //!
@@ -146,6 +149,50 @@ impl Compiled {
         }
     }
 
+    /// This with each literal set marked in `held` taken as held, and
+    /// what that settles settled: a conjunction without it, an
+    /// alternative holding it true as a whole. Only ever weaker: a text
+    /// meeting the requirement meets this, so a regex is never skipped
+    /// where it could match.
+    fn held(&self, held: &[bool]) -> Compiled {
+        match self {
+            Compiled::True => Compiled::True,
+            Compiled::Any(set) if held[*set] => Compiled::True,
+            Compiled::Any(set) => Compiled::Any(*set),
+            Compiled::All(subs) => {
+                let mut subs: Vec<Compiled> = subs
+                    .iter()
+                    .map(|r| r.held(held))
+                    .filter(|r| !matches!(r, Compiled::True))
+                    .collect();
+                match subs.len() {
+                    0 => Compiled::True,
+                    1 => subs.pop().expect("one"),
+                    _ => Compiled::All(subs),
+                }
+            }
+            Compiled::Either(subs) => {
+                let subs: Vec<Compiled> = subs.iter().map(|r| r.held(held)).collect();
+                if subs.iter().any(|r| matches!(r, Compiled::True)) {
+                    Compiled::True
+                } else {
+                    Compiled::Either(subs)
+                }
+            }
+        }
+    }
+
+    /// `each(set)` for every literal set this reads.
+    fn each_set(&self, each: &mut impl FnMut(usize)) {
+        match self {
+            Compiled::True => {}
+            Compiled::Any(set) => each(*set),
+            Compiled::All(subs) | Compiled::Either(subs) => {
+                subs.iter().for_each(|r| r.each_set(each))
+            }
+        }
+    }
+
     /// This, appended to `ops` in [`Formulas`]' form (a node, then its
     /// parts, in order).
     fn flatten(&self, ops: &mut Vec<u32>) {
@@ -262,6 +309,9 @@ pub struct Prefilter {
     /// The same as trees, for the tests to check the array against.
     #[cfg(test)]
     trees: Vec<Compiled>,
+    /// The automaton's texts, for the tests.
+    #[cfg(test)]
+    texts: Vec<String>,
 }
 
 /// What finding one text of the automaton tells (while the pre-filter is
@@ -460,7 +510,24 @@ impl Prefilter {
             .iter()
             .map(|marked| literal::split(marked))
             .collect();
-        let set_cost = numbering.set_costs(split.iter().map(|(text, _)| text.as_str()));
+        let (set_cost, held) = numbering.set_costs(split.iter().map(|(text, _)| text.as_str()));
+        // A set that nearly every text holds (one of its literals is a
+        // common word or a piece of two letters: `he`, `th`, ` the `, `s `)
+        // is taken as held in a requirement with rarer parts: scanning for
+        // it costs a find at nearly every word for a formula it seldom
+        // turns down. A requirement of such sets alone is kept as it is (it
+        // would run its regex on every text).
+        requirements = requirements
+            .into_iter()
+            .map(|req| match req.held(&held) {
+                Compiled::True => req,
+                weaker => weaker,
+            })
+            .collect();
+        let mut scanned = vec![false; set_cost.len()];
+        for req in &requirements {
+            req.each_set(&mut |set| scanned[set] = true);
+        }
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
             req.triggers(&set_cost, &mut sets);
@@ -480,7 +547,12 @@ impl Prefilter {
         let mut texts: Vec<String> = Vec::new();
         let mut text_ids: HashMap<String, usize> = HashMap::default();
         let mut patterns: Vec<Pattern> = Vec::new();
-        for ((text, checks), sets) in split.into_iter().zip(numbering.sets_of) {
+        for ((text, checks), mut sets) in split.into_iter().zip(numbering.sets_of) {
+            // Only the sets some requirement still reads are scanned for.
+            sets.retain(|&set| scanned[set]);
+            if sets.is_empty() {
+                continue;
+            }
             let id = *text_ids.entry(text).or_insert_with_key(|text| {
                 texts.push(text.clone());
                 patterns.push(Pattern::default());
@@ -516,6 +588,8 @@ impl Prefilter {
             requirements: Formulas::new(&requirements),
             #[cfg(test)]
             trees: requirements,
+            #[cfg(test)]
+            texts,
         }
     }
 
@@ -909,16 +983,22 @@ impl Numbering {
     /// Per literal set, a guess at how often a segment holds it: the sum
     /// over its literals of [`literal_cost`]; `texts` are the literals'
     /// texts ([`literal::split`]), in the order of `self.literals`.
-    fn set_costs<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<f64> {
+    /// Also, per set, whether nearly every segment holds it: one of its
+    /// literals is at most one word, a common one or of two letters or
+    /// fewer ([`nearly_always`]).
+    fn set_costs<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> (Vec<f64>, Vec<bool>) {
         let mut cost = vec![0.0; self.set_ids.len()];
+        let mut held = vec![false; self.set_ids.len()];
         let common = common_words();
         for (text, sets) in texts.into_iter().zip(&self.sets_of) {
             let lit_cost = literal_cost(text, &common);
+            let always = nearly_always(text, &common);
             for &set in sets {
                 cost[set] += lit_cost;
+                held[set] |= always;
             }
         }
-        cost
+        (cost, held)
     }
 
     /// Number the literal sets of `req` (shared between regexes).
@@ -1346,6 +1426,31 @@ fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
     0.25f64.powi(uncommon.min(64) as i32)
 }
 
+/// Whether nearly every segment holds a literal whose text (marks aside)
+/// is `text`: at most one word, and that a common one or of two letters
+/// or fewer (`he`, `th`, ` the `, `s `, `. `). Such texts are also the
+/// automaton's most found, at nearly every word.
+fn nearly_always(text: &str, common: &HashSet<String>) -> bool {
+    let mut words = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| !word.is_empty());
+    match (words.next(), words.next()) {
+        (None, _) => true,
+        (Some(word), None) => {
+            word.chars().count() <= 2
+                || if word
+                    .bytes()
+                    .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+                {
+                    common.contains(word)
+                } else {
+                    common.contains(&word.to_lowercase())
+                }
+        }
+        _ => false,
+    }
+}
+
 /// Every string of `set` repeated `n` times over (`n` ≥ 1), if not too many.
 fn power(set: &[String], n: u32) -> Option<Vec<String>> {
     (1..n).try_fold(set.to_vec(), |acc, _| product(&acc, set))
@@ -1576,7 +1681,7 @@ mod tests {
             .iter()
             .map(|marked| literal::split(marked).0)
             .collect();
-        let set_cost = numbering.set_costs(texts.iter().map(String::as_str));
+        let (set_cost, _) = numbering.set_costs(texts.iter().map(String::as_str));
         compiled.triggers(&set_cost, &mut triggers);
         let named_by: Vec<Vec<String>> = numbering
             .set_ids
@@ -1594,11 +1699,64 @@ mod tests {
             ("you idiot", true),
             ("you, you utter moron", true),
             ("you and you", false),
-            ("idiot", false),
+            // `you`, a common word, is taken as held beside the insults:
+            // not scanned for, it turns nothing down.
+            ("idiot", true),
             ("idiotic of you", false),
         ] {
             assert_eq!(may_match(&pre, text), passes, "{text:?}");
         }
+    }
+
+    /// A set nearly every text holds (a common word, two letters) is not
+    /// scanned for beside rarer parts; a requirement of such sets alone is
+    /// kept, so that its regex does not run on every text; and a regex
+    /// still runs wherever it matches.
+    #[test]
+    fn a_set_nearly_every_text_holds_is_taken_as_held_beside_rarer_parts() {
+        let patterns = [
+            r"\b(?:he|she)\b.*\bmurder\w*",
+            r"\bth(?:ey|em)\b",
+            r"\b(?:kill|hurt)\s+\w+\s+with\s+an?\s+(?:knife|axe)\b",
+        ];
+        let pre = prefilter_of(&patterns);
+        let scanned: Vec<&str> = pre.texts.iter().map(String::as_str).collect();
+        assert!(
+            !scanned.contains(&"he") && !scanned.contains(&"she"),
+            "{scanned:?}"
+        );
+        assert!(scanned.contains(&"murder"), "{scanned:?}");
+        assert!(scanned.contains(&"they"), "kept alone: {scanned:?}");
+        let regexes: Vec<regex::Regex> = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).unwrap())
+            .collect();
+        let mut may = candidates_with(&pre);
+        for text in [
+            "he said he would murder them",
+            "murdered, she said",
+            "they murder",
+            "the murderer",
+            "kill him with a knife",
+            "hurt her with an axe!",
+            "them",
+            "theyre",
+            "nothing at all",
+        ] {
+            let may = may(text);
+            for (i, re) in regexes.iter().enumerate() {
+                if re.is_match(text) {
+                    assert!(
+                        may.contains(&i),
+                        "{text:?} matches {} but was filtered",
+                        patterns[i]
+                    );
+                }
+            }
+        }
+        assert_eq!(may("the murderer"), vec![0], "no `he` needed");
+        assert_eq!(may("nothing at all"), Vec::<usize>::new());
+        assert_eq!(may("theyre"), Vec::<usize>::new(), "`they` still checked");
     }
 
     #[test]
