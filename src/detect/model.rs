@@ -1937,26 +1937,36 @@ mod tests {
 
     /// A message model's score read straight from each sentence's features
     /// is the score of the copied bag ([`message_features`]), to the bit.
+    /// A shipped message model (`rules/model/<file>.message.tsv`).
+    fn shipped_message_model(file: &str) -> LinearModel {
+        let path = format!(
+            "{}/rules/model/{file}.message.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// Messages (their own sentences) that the message-score tests score:
+    /// abuse with a threat, a property threat, ordinary business.
+    fn sample_messages() -> Vec<Vec<&'static str>> {
+        vec![
+            vec![
+                "you useless idiot, i'll knife you",
+                "you useless idiot again",
+            ],
+            vec![
+                "i'll burn your offices down",
+                "your van. your depot. again.",
+            ],
+            vec!["the bins were not collected on 12 march"],
+        ]
+    }
+
     #[test]
     fn the_message_score_is_the_score_of_its_bag() {
         for file in ["abuse", "threat_violence", "threat_property"] {
-            let path = format!(
-                "{}/rules/model/{file}.message.tsv",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            let model = LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
-            for sentences in [
-                vec![
-                    "you useless idiot, i'll knife you",
-                    "you useless idiot again",
-                ],
-                vec![
-                    "i'll burn your offices down",
-                    "your van. your depot. again.",
-                ],
-                vec!["the bins were not collected on 12 march"],
-                vec![],
-            ] {
+            let model = shipped_message_model(file);
+            for sentences in sample_messages().into_iter().chain([vec![]]) {
                 let sentences: Vec<String> = sentences.into_iter().map(String::from).collect();
                 let bag = model.score(&message_features(&model, &sentences));
                 assert_eq!(
@@ -1976,16 +1986,8 @@ mod tests {
     /// classes, skeletons, a sentence of over thirty words).
     #[test]
     fn the_numbered_message_score_is_the_bags_to_the_bit() {
-        let sentences: Vec<Vec<&str>> = vec![
-            vec![
-                "you useless idiot, i'll knife you",
-                "you useless idiot again",
-            ],
-            vec![
-                "i'll burn your offices down",
-                "your van. your depot. again.",
-            ],
-            vec!["the bins were not collected on 12 march"],
+        let mut sentences = sample_messages();
+        sentences.extend([
             vec!["burn burn burn your your office's", "burn your office"],
             vec!["thretening threatening threaten you", "zzqx burn zzqx your office"],
             vec![
@@ -1993,21 +1995,16 @@ mod tests {
                 "i will burn it you idiot the a b c d e f g h i will burn it you idiot",
             ],
             vec![],
-        ];
+        ]);
         let mut models: Vec<LinearModel> = [
             "abuse",
             "threat_violence",
             "threat_property",
             "threat_self_harm",
+            "discrimination",
         ]
-        .iter()
-        .map(|file| {
-            let path = format!(
-                "{}/rules/model/{file}.message.tsv",
-                env!("CARGO_MANIFEST_DIR")
-            );
-            LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
-        })
+        .into_iter()
+        .map(shipped_message_model)
         .collect();
         let mut zeros = LinearModel::default();
         zeros.classes.add("harm", ["burn", "knife"]);
