@@ -1935,8 +1935,6 @@ mod tests {
         assert_eq!(why, vec![("burn".to_string(), 3.0)]);
     }
 
-    /// A message model's score read straight from each sentence's features
-    /// is the score of the copied bag ([`message_features`]), to the bit.
     /// A shipped message model (`rules/model/<file>.message.tsv`).
     fn shipped_message_model(file: &str) -> LinearModel {
         let path = format!(
@@ -1962,6 +1960,8 @@ mod tests {
         ]
     }
 
+    /// A message model's score read straight from each sentence's features
+    /// is the score of the copied bag ([`message_features`]), to the bit.
     #[test]
     fn the_message_score_is_the_score_of_its_bag() {
         for file in ["abuse", "threat_violence", "threat_property"] {

@@ -1407,23 +1407,32 @@ fn common_words() -> HashSet<String> {
 /// word cut short at the literal's ends counts as common when it has two
 /// letters or fewer), a literal of common words alone about always.
 fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
-    // The rules' text is folded already: lower-casing is nearly always a copy.
-    let lowered;
-    let text = if text
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-    {
-        text
-    } else {
-        lowered = text.to_lowercase();
-        lowered.as_str()
-    };
-    let uncommon: usize = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+    let text = lowered(text);
+    let uncommon: usize = words_of(&text)
         .filter(|word| word.chars().count() > 2 && !common.contains(*word))
         .map(|word| word.chars().count())
         .sum();
     0.25f64.powi(uncommon.min(64) as i32)
+}
+
+/// `text` lower-cased, as [`common_words`] are; the rules' text is folded
+/// already, so this is nearly always the text itself, not a copy.
+fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// The words of a literal's text, as [`literal_cost`] and
+/// [`nearly_always`] weigh them (letters, digits and apostrophes).
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|word| !word.is_empty())
 }
 
 /// Whether nearly every segment holds a literal whose text (marks aside)
@@ -1431,22 +1440,10 @@ fn literal_cost(text: &str, common: &HashSet<String>) -> f64 {
 /// or fewer (`he`, `th`, ` the `, `s `, `. `). Such texts are also the
 /// automaton's most found, at nearly every word.
 fn nearly_always(text: &str, common: &HashSet<String>) -> bool {
-    let mut words = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|word| !word.is_empty());
+    let mut words = words_of(text);
     match (words.next(), words.next()) {
         (None, _) => true,
-        (Some(word), None) => {
-            word.chars().count() <= 2
-                || if word
-                    .bytes()
-                    .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-                {
-                    common.contains(word)
-                } else {
-                    common.contains(&word.to_lowercase())
-                }
-        }
+        (Some(word), None) => word.chars().count() <= 2 || common.contains(&*lowered(word)),
         _ => false,
     }
 }
