@@ -288,13 +288,20 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let in_runs: Vec<Vec<u8>> = first.iter().chain(&second).map(|(_, b)| b.clone()).collect();
+        let in_runs: Vec<Vec<u8>> = first
+            .iter()
+            .chain(&second)
+            .map(|(_, b)| b.clone())
+            .collect();
         assert_eq!(seen, in_runs);
         let mut out = Vec::new();
         assert_eq!(r.merge_into(&mut out, &dir.path().join("out")).unwrap(), 6);
         let mut all: Vec<(&str, Vec<u8>)> = first.into_iter().chain(second).collect();
         all.sort_by(|a, b| a.0.cmp(b.0));
-        assert_eq!(out, all.into_iter().flat_map(|(_, b)| b).collect::<Vec<u8>>());
+        assert_eq!(
+            out,
+            all.into_iter().flat_map(|(_, b)| b).collect::<Vec<u8>>()
+        );
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl Folders {
             .find(|(q, _, _)| *q == queue)
             .expect("Queue::ALL holds every queue");
         let name = file_name(source_id);
-        let io = |e: std::io::Error| Error::io(&folder.join(&name), e);
+        let io = |e: std::io::Error| Error::io(folder.join(&name), e);
         // As `files::create_private_file` opens a path: created or
         // truncated, write-only, owner-only, closed on exec.
         let file = rustix::fs::openat(
@@ -145,6 +145,11 @@ mod tests {
             std::fs::read(root.join("respond/new").join(file_name("x"))).unwrap(),
             b""
         );
-        assert_eq!(std::fs::read_dir(root.join("read-only/new")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(root.join("read-only/new"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }
