@@ -135,7 +135,8 @@ pub fn keep<New>(
         return Ok(0);
     }
     let temporary = dir.join(format!(".{}.unfinished", file_name(&path)));
-    let mut w = BufWriter::new(create_private_file(&temporary)?);
+    // One MiB of buffer: the kept lines go to the kernel in few `write` calls.
+    let mut w = BufWriter::with_capacity(1 << 20, create_private_file(&temporary)?);
     for line in earlier {
         writeln!(w, "{line}").map_err(|e| Error::io(&temporary, e))?;
     }

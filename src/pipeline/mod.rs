@@ -14,7 +14,9 @@
 //! 4. Rename the reports and queues into place, then keep the decisions a
 //!    subject access request may ask for ([`crate::history::decisions`]),
 //!    then commit the night to the history, so a crash before that point is
-//!    repaired by re-running.
+//!    repaired by re-running. The previous run's outputs, moved aside by the
+//!    renames, are removed at the very end (a crash first leaves them for
+//!    the next run to remove).
 //! 5. For IMAP sources, record the night in the IMAP state and copy each
 //!    message into its queue's folder ([`crate::imap`] explains the order and
 //!    why a crash anywhere copies nothing twice). IMAP mail is fetched on a
@@ -168,6 +170,7 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
         });
     }
     let summary = written.summary.clone();
+    let mut written = written;
     let kept = written
         .keep_decisions(&cfg.state, cfg.now)
         .map_err(history_unchanged)?;
@@ -188,6 +191,12 @@ pub fn run(engine: &Engine) -> Result<RunResult> {
                 .map_err(imap::after_failure)?;
             log::delivered(&url.describe(), &done);
         }
+    }
+    // The previous night's outputs, moved aside when this night's were
+    // renamed into place, are removed last: nothing above waits on deleting
+    // a night's queue copies. Left behind, the next run removes them.
+    if let Err(e) = written.remove_replaced() {
+        log::not_removed(&e);
     }
     log::finished(messages, added, kept, started.elapsed());
     Ok(RunResult { summary })
@@ -417,6 +426,13 @@ mod log {
                 d.flagged
             );
         }
+    }
+
+    pub fn not_removed(e: &crate::error::Error) {
+        eprintln!(
+            "triage: the night is complete, but the previous run's outputs it replaced were not \
+             all removed ({e}); the next run removes them"
+        );
     }
 
     pub fn finished(messages: usize, added: usize, kept: usize, took: Duration) {

@@ -73,10 +73,15 @@ pub fn create_private_file(path: &Path) -> Result<File> {
 /// run fails before [`Staging::commit`] (a full disk, say), dropping it
 /// removes what was staged, so the space is given back and the previous
 /// outputs are all that is left. What was staged but not committed (the
-/// runs of the kept decisions) stays until it is dropped.
+/// runs of the kept decisions) stays until it is dropped, and so do the
+/// previous run's outputs that the commit replaced
+/// ([`Staging::remove_replaced`]).
 pub struct Staging {
     pub dir: PathBuf,
     out: PathBuf,
+    /// The previous run's outputs, moved aside by [`Staging::commit`] and
+    /// not yet removed (`out/.old-NAME-PID`).
+    replaced: Vec<PathBuf>,
 }
 
 /// Names of the leftovers of a staged write: the staging folder and the
@@ -96,13 +101,17 @@ impl Staging {
         Ok(Staging {
             dir,
             out: out.to_path_buf(),
+            replaced: Vec::new(),
         })
     }
 
-    /// Move each staged item over the previous run's, then drop the staging
-    /// folder. Each rename is atomic; old items are removed only after the
-    /// new one is in place; the renames are made durable together, by one
-    /// flush of `out`.
+    /// Move each staged item over the previous run's. Each rename is atomic;
+    /// the renames are made durable together, by one flush of `out`. The
+    /// previous items are moved aside first and left there (a night's
+    /// queues are as many files as it had messages): removing them waits for
+    /// [`Staging::remove_replaced`], which the run calls once the night is in
+    /// the history, or for the next run ([`Staging::new`] removes
+    /// leftovers), or for the drop.
     pub fn commit(&mut self, names: &[&str]) -> Result<()> {
         for name in names {
             let new = self.dir.join(name);
@@ -116,16 +125,27 @@ impl Staging {
             }
             fs::rename(&new, &target).map_err(|e| Error::io(&target, e))?;
             if had_old {
-                remove_any(&old)?;
+                self.replaced.push(old);
             }
         }
         sync_dir(&self.out)
+    }
+
+    /// Remove the previous run's outputs that [`Staging::commit`] replaced.
+    pub fn remove_replaced(&mut self) -> Result<()> {
+        while let Some(old) = self.replaced.pop() {
+            remove_any(&old)?;
+        }
+        Ok(())
     }
 }
 
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.dir);
+        for old in &self.replaced {
+            let _ = remove_any(old);
+        }
     }
 }
 
@@ -175,6 +195,56 @@ impl StateLock {
                 path.display()
             ))),
             Err(fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_commit_puts_the_new_outputs_in_place_and_the_old_ones_go_when_removed_or_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        for last in ["remove", "drop"] {
+            fs::create_dir_all(out.join("queues/new")).unwrap();
+            fs::write(out.join("queues/new/old-copy"), "old").unwrap();
+            fs::write(out.join("report.csv"), "old").unwrap();
+            let mut staging = Staging::new(&out).unwrap();
+            fs::create_dir_all(staging.dir.join("queues/new")).unwrap();
+            fs::write(staging.dir.join("queues/new/copy"), "new").unwrap();
+            fs::write(staging.dir.join("report.csv"), "new").unwrap();
+            staging.commit(&["report.csv", "queues"]).unwrap();
+            assert_eq!(fs::read_to_string(out.join("report.csv")).unwrap(), "new");
+            assert_eq!(names(&out.join("queues/new")), ["copy"]);
+            let pid = std::process::id();
+            let staged = format!("{STAGING_PREFIX}{pid}");
+            assert_eq!(
+                names(&out),
+                [
+                    format!("{OLD_PREFIX}queues-{pid}"),
+                    format!("{OLD_PREFIX}report.csv-{pid}"),
+                    staged,
+                    "queues".into(),
+                    "report.csv".into()
+                ]
+            );
+            if last == "remove" {
+                staging.remove_replaced().unwrap();
+            }
+            drop(staging);
+            assert_eq!(names(&out), ["queues", "report.csv"], "{last}");
+            fs::remove_dir_all(out.join("queues")).unwrap();
         }
     }
 }

@@ -139,7 +139,8 @@ impl Serialize for Flagged {
         let mut seq = s.serialize_seq(None)?;
         if let Some(path) = &self.listing {
             let file = std::fs::File::open(path).map_err(S::Error::custom)?;
-            for line in std::io::BufReader::new(file).lines() {
+            let reader = std::io::BufReader::with_capacity(merge::OUTPUT_BUFFER, file);
+            for line in reader.lines() {
                 let line = line.map_err(S::Error::custom)?;
                 let flagged: FlaggedLine = serde_json::from_str(&line).map_err(S::Error::custom)?;
                 seq.serialize_element(&flagged)?;
@@ -251,6 +252,8 @@ const OUTPUTS: [&str; 5] = [
 pub struct NightWriter<'e> {
     engine: &'e Engine,
     staging: files::Staging,
+    /// The queues' `new` folders in the staging folder, open.
+    queues: queues::Folders,
     report: merge::Runs,
     decisions: merge::Runs,
     /// `summary.json`'s flagged lines.
@@ -275,9 +278,10 @@ impl<'e> NightWriter<'e> {
     /// lines `STATE/decisions/` keeps ([`crate::history::decisions`]).
     pub fn new(engine: &'e Engine, out: &Path, keep_decisions: bool) -> Result<NightWriter<'e>> {
         let staging = files::Staging::new(out)?;
-        queues::create(&staging.dir.join("queues"))?;
+        let queues = queues::Folders::create(&staging.dir.join("queues"))?;
         Ok(NightWriter {
             engine,
+            queues,
             report: merge::Runs::new(&staging.dir, "report.csv"),
             decisions: merge::Runs::new(&staging.dir, "decisions.jsonl"),
             flagged: merge::Runs::new(&staging.dir, "flagged.jsonl"),
@@ -325,7 +329,7 @@ impl<'e> NightWriter<'e> {
             kept.runs.write_run(kept_lines)?;
         }
         self.decisions.write_run(lines)?;
-        queues::write(&self.staging.dir.join("queues"), outcomes, raws)?;
+        self.queues.write(outcomes, raws)?;
         let flagged = self.summary.count(outcomes);
         let lines = flagged
             .iter()
@@ -388,7 +392,7 @@ impl<'e> NightWriter<'e> {
 /// file, returned written but not yet flushed to disk.
 fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<std::fs::File> {
     let file = files::create_private_file(path)?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = std::io::BufWriter::with_capacity(merge::OUTPUT_BUFFER, file);
     w.write_all(header).map_err(|e| Error::io(path, e))?;
     runs.merge_into(&mut w, path)?;
     w.into_inner().map_err(|e| Error::io(path, e.into_error()))
@@ -398,7 +402,7 @@ fn write_merged(path: &Path, header: &[u8], runs: merge::Runs) -> Result<std::fs
 /// returned written but not yet flushed to disk.
 fn write_summary(path: &Path, summary: &Summary) -> Result<std::fs::File> {
     let file = files::create_private_file(path)?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = std::io::BufWriter::with_capacity(merge::OUTPUT_BUFFER, file);
     serde_json::to_writer_pretty(&mut w, summary)
         .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
     w.into_inner().map_err(|e| Error::io(path, e.into_error()))
@@ -413,9 +417,10 @@ pub struct Written {
 
 impl Written {
     /// Keep the staged decisions under `STATE/decisions/`
-    /// ([`crate::history::decisions::keep`]); returns how many.
-    pub fn keep_decisions(self, state: &Path, run_at: DateTime<Utc>) -> Result<usize> {
-        let Some(kept) = self.kept else {
+    /// ([`crate::history::decisions::keep`]); returns how many. Their runs
+    /// are removed.
+    pub fn keep_decisions(&mut self, state: &Path, run_at: DateTime<Utc>) -> Result<usize> {
+        let Some(kept) = self.kept.take() else {
             return Ok(0);
         };
         let count = decisions::keep(
@@ -425,8 +430,15 @@ impl Written {
             keys_of_kept,
             |runs, out, path| runs.merge_into(out, path).map(|_| ()),
         )?;
-        drop(self.staging);
         Ok(count)
+    }
+
+    /// Remove the previous run's outputs, replaced by this night's
+    /// ([`files::Staging::remove_replaced`]): done last, once the night is in
+    /// the history, so that the history's commit does not wait on deleting
+    /// the previous night's queue copies.
+    pub fn remove_replaced(mut self) -> Result<()> {
+        self.staging.remove_replaced()
     }
 }
 
