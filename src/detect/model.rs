@@ -499,10 +499,52 @@ impl<'t> MessageWords<'t> {
         self.ends.push(self.stems.len());
     }
 
+    /// Every unit of `text` ([`units`]: its sentences cut into their
+    /// windows), one more sentence each, given the text's word spans
+    /// (`spans`, [`word_spans`] of `text`): the same sentences
+    /// ([`super::sentence::split_at_words`]) and windows ([`window_words`])
+    /// as [`units`], and each unit's words those of splitting it on its own
+    /// (a unit starts at its first word and ends at its last), without the
+    /// text split into words again. The scan's own segments are split once
+    /// for the sentence models' pass ([`Scorers::screened_words`]); the
+    /// message models read the same spans.
+    pub fn push_units(&mut self, text: &'t str, spans: &[(usize, usize)]) {
+        let (mut sentences, mut firsts) = (Vec::new(), Vec::new());
+        super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
+        for of in firsts.windows(2) {
+            for w in window_words(of[1] - of[0]) {
+                let words = &spans[of[0] + w.start..of[0] + w.end];
+                (self.stems).extend(words.iter().map(|&(s, e)| stem(&text[s..e])));
+                self.ends.push(self.stems.len());
+            }
+        }
+    }
+
     /// Each sentence's stemmed words.
     fn sentences(&self) -> impl Iterator<Item = &[&'t str]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(s, &e)| &self.stems[s..e])
+    }
+}
+
+/// Whether [`MessageWords::push_units`] of `text` gives each unit's
+/// stemmed words as [`units`] of `text`, each pushed alone
+/// ([`MessageWords::push`]), do: the message models read the scan's spans
+/// (a test over the corpus).
+#[cfg(test)]
+pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
+    let (mut alone, mut at_once) = (MessageWords::default(), MessageWords::default());
+    for unit in units(text) {
+        alone.push(&text[unit]);
+    }
+    let spans: Vec<_> = word_spans(text).collect();
+    at_once.push_units(text, &spans);
+    match (alone.stems == at_once.stems, alone.ends == at_once.ends) {
+        (true, true) => Ok(()),
+        _ => Err(format!(
+            "{text:?}: units {:?} at {:?}, from the spans {:?} at {:?}",
+            alone.stems, alone.ends, at_once.stems, at_once.ends
+        )),
     }
 }
 
@@ -2042,6 +2084,26 @@ mod tests {
                     "{sentences:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_texts_units_read_from_its_spans_are_its_units() {
+        let long: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let long = long.join(" ");
+        for t in [
+            "",
+            "...",
+            ". ''",
+            "i paid 2.50 today. why?\nno reply! ok",
+            "\"quoted.\" he said! 'it's' -- fine?\n.",
+            "x\u{2019}s caf\u{e9} \u{2014} na\u{ef}ve. \u{a3}5! \u{3000}word\u{3000}",
+            "the Motley Fool said burning cars. 'twas the burned houses'",
+            &long,
+            &format!("{long}. {long}!\n\n{long}"),
+            &format!("'{long}' ''and'' '{long}"),
+        ] {
+            check_push_units(t).unwrap();
         }
     }
 
