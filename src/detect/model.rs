@@ -499,11 +499,70 @@ impl<'t> MessageWords<'t> {
         self.ends.push(self.stems.len());
     }
 
+    /// Every unit of `text` ([`units`]: its sentences cut into their
+    /// windows), one more sentence each, given the text's word spans
+    /// (`spans`, [`word_spans`] of `text`): the same sentences
+    /// ([`super::sentence::split_at_words`]) and windows ([`window_words`])
+    /// as [`units`], and each unit's words those of splitting it on its own
+    /// (a unit starts at its first word and ends at its last), without the
+    /// text split into words again. The scan's own segments are split once
+    /// for the sentence models' pass ([`Scorers::screened_words`]); the
+    /// message models read the same spans. `firsts`: where the text's
+    /// sentences start among its words, as that pass found them
+    /// ([`super::sentence::split_at_words`]'s `firsts`, handed on by
+    /// [`Scorers::screened_words`] to its `keep_firsts`); empty where no
+    /// pass read the text, and they are found here.
+    pub fn push_units(&mut self, text: &'t str, spans: &[(usize, usize)], firsts: &[usize]) {
+        let mut found = Vec::new();
+        let firsts = match firsts.is_empty() {
+            false => firsts,
+            true => {
+                super::sentence::split_at_words(text, spans, &mut Vec::new(), &mut found);
+                &found
+            }
+        };
+        for of in firsts.windows(2) {
+            for w in window_words(of[1] - of[0]) {
+                let words = &spans[of[0] + w.start..of[0] + w.end];
+                (self.stems).extend(words.iter().map(|&(s, e)| stem(&text[s..e])));
+                self.ends.push(self.stems.len());
+            }
+        }
+    }
+
     /// Each sentence's stemmed words.
     fn sentences(&self) -> impl Iterator<Item = &[&'t str]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(s, &e)| &self.stems[s..e])
     }
+}
+
+/// Whether [`MessageWords::push_units`] of `text` gives each unit's
+/// stemmed words as [`units`] of `text`, each pushed alone
+/// ([`MessageWords::push`]), do: the message models read the scan's spans
+/// (a test over the corpus).
+#[cfg(test)]
+pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
+    let (mut alone, mut at_once) = (MessageWords::default(), MessageWords::default());
+    for unit in units(text) {
+        alone.push(&text[unit]);
+    }
+    let spans: Vec<_> = word_spans(text).collect();
+    at_once.push_units(text, &spans, &[]);
+    // And with the sentence starts the model's pass hands on.
+    let mut handed = MessageWords::default();
+    let mut firsts = Vec::new();
+    super::sentence::split_at_words(text, &spans, &mut Vec::new(), &mut firsts);
+    handed.push_units(text, &spans, &firsts);
+    for (how, words) in [("from the spans", &at_once), ("from the starts", &handed)] {
+        if alone.stems != words.stems || alone.ends != words.ends {
+            return Err(format!(
+                "{text:?}: units {:?} at {:?}, {how} {:?} at {:?}",
+                alone.stems, alone.ends, words.stems, words.ends
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Scratch space for [`SentenceScorer::message_score`], reused from message
@@ -1479,7 +1538,7 @@ impl Scorers {
         let mut spans = std::mem::take(&mut scratch.spans);
         spans.clear();
         spans.extend(word_spans(text));
-        self.screened_words(text, &spans, pairs, scratch, scores, each);
+        self.screened_words(text, &spans, pairs, scratch, scores, &mut Vec::new(), each);
         scratch.spans = spans;
     }
 
@@ -1489,7 +1548,10 @@ impl Scorers {
     /// the case of ASCII letters (the same words, the same sentence ends).
     /// The sentences are found from the words
     /// ([`super::sentence::split_at_words`]), and each sentence's words are
-    /// those of splitting it on its own.
+    /// those of splitting it on its own. Where each sentence starts among
+    /// the words (`split_at_words`' `firsts`) is added to `keep_firsts`,
+    /// for the message models ([`MessageWords::push_units`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn screened_words(
         &self,
         text: &str,
@@ -1497,6 +1559,7 @@ impl Scorers {
         pairs: bool,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
+        keep_firsts: &mut Vec<usize>,
         mut each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
     ) {
         let mut sentences = std::mem::take(&mut scratch.sentences);
@@ -1506,6 +1569,7 @@ impl Scorers {
         let mut lanes = std::mem::take(&mut scratch.lanes);
         sums.clear();
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
+        keep_firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
         // Across sentence ends too: a window's screen reads only its own
@@ -2042,6 +2106,26 @@ mod tests {
                     "{sentences:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_texts_units_read_from_its_spans_are_its_units() {
+        let long: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let long = long.join(" ");
+        for t in [
+            "",
+            "...",
+            ". ''",
+            "i paid 2.50 today. why?\nno reply! ok",
+            "\"quoted.\" he said! 'it's' -- fine?\n.",
+            "x\u{2019}s caf\u{e9} \u{2014} na\u{ef}ve. \u{a3}5! \u{3000}word\u{3000}",
+            "the Motley Fool said burning cars. 'twas the burned houses'",
+            &long,
+            &format!("{long}. {long}!\n\n{long}"),
+            &format!("'{long}' ''and'' '{long}"),
+        ] {
+            check_push_units(t).unwrap();
         }
     }
 

@@ -305,9 +305,10 @@ impl CompiledRules {
         let mut own: HashMap<Signal, f32> = HashMap::new();
         let mut quoted: HashMap<Signal, f32> = HashMap::new();
         let mut counted: HashMap<(usize, bool), usize> = HashMap::new();
-        // The own segments' texts as the model reads them, in order: the
-        // message models' sentences ([`Self::own_sentences`]).
-        let mut own_texts: Vec<String> = Vec::new();
+        // The own segments' texts as the model reads them, in order, with
+        // their word spans: the message models' sentences
+        // ([`Self::own_sentences`]).
+        let mut own_texts: Vec<(String, OwnWords)> = Vec::new();
         let parts = subject.map(|(s, r)| (s, r, SegmentKind::Subject));
         let body = segments.iter().map(|s| (text, s.range.clone(), s.kind));
         for (source, range, kind) in parts.into_iter().chain(body) {
@@ -326,9 +327,9 @@ impl CompiledRules {
             // on a bus" in a newsletter reached tv.model_sure); rules/README.md,
             // *Sixteenth round (5 of 5)* and *Seventeenth round (1 of 2)*.
             let subject = kind == SegmentKind::Subject;
-            let (found, model_text) = self.scan(slice, range.start, subject);
+            let (found, model_text, words) = self.scan(slice, range.start, subject);
             if kind == SegmentKind::Own {
-                own_texts.push(model_text);
+                own_texts.push((model_text, words));
             }
             for mut f in found {
                 let rule = &self.rules[f.rule];
@@ -395,7 +396,8 @@ impl CompiledRules {
     /// message rule's weight with it.
     ///
     /// `own_texts`: the own segments' texts as [`Self::scan`] gave them,
-    /// whose sentences ([`model::units`]) are [`Self::own_sentences`]. The
+    /// whose sentences ([`model::units`]) are [`Self::own_sentences`], each
+    /// with its word spans (split once, by the scan). The
     /// message is scored by number ([`SentenceScorer::message_score`]), the
     /// same to the bit as the bag's score ([`model::message_score`]), its
     /// sentences split and stemmed once for all the rules that read it.
@@ -403,7 +405,7 @@ impl CompiledRules {
         &self,
         text: &str,
         segments: &[Segment],
-        own_texts: &[String],
+        own_texts: &[(String, OwnWords)],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
     ) {
@@ -438,10 +440,8 @@ impl CompiledRules {
             };
             let words = words.get_or_init(|| {
                 let mut words = MessageWords::default();
-                for text in own_texts {
-                    for unit in model::units(text) {
-                        words.push(&text[unit]);
-                    }
+                for (text, (spans, firsts)) in own_texts {
+                    words.push_units(text, spans, firsts);
                 }
                 words
             });
@@ -686,8 +686,11 @@ impl CompiledRules {
     /// as the model reads it (normalised, names left unread: what
     /// [`Self::model_units`] makes of it before splitting), for the
     /// message models ([`Self::message_hits`]) to read without
-    /// normalising the segment again.
-    fn scan(&self, text: &str, base: usize, subject: bool) -> (Vec<Found>, String) {
+    /// normalising the segment again, and that text's word spans
+    /// ([`model::word_spans`]) and its sentences' first words (empty where
+    /// the model did not read it), which they read without splitting it
+    /// again.
+    fn scan(&self, text: &str, base: usize, subject: bool) -> (Vec<Found>, String, OwnWords) {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_and_word_hits(&norm, &squeezed);
         // The words are split out once, for the names and the model: the
@@ -699,10 +702,11 @@ impl CompiledRules {
         words.extend(model::word_spans(&norm.text));
         let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
+        let mut firsts = Vec::new();
         if !subject {
-            raw.extend(self.model_hits(model_text, &words));
+            raw.extend(self.model_hits(model_text, &words, &mut firsts));
         } else if self.models.iter().any(|m| self.rules[m.0].subject) {
-            let hits = self.model_hits(model_text, &words).into_iter();
+            let hits = self.model_hits(model_text, &words, &mut firsts).into_iter();
             raw.extend(hits.filter(|&(rule, _, _)| self.rules[rule].subject));
         }
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
@@ -745,7 +749,7 @@ impl CompiledRules {
             });
         }
         self.alone_apart(&mut found);
-        (found, named.unwrap_or(norm.text))
+        (found, named.unwrap_or(norm.text), (words, firsts))
     }
 
     /// A hit of a `together` rule with no other counted hit of its category
@@ -963,8 +967,15 @@ impl CompiledRules {
 
     /// Model rules: every sentence (or, for `sentences = 2`, every two
     /// adjacent sentences of a paragraph) whose score reaches the rule's
-    /// `min_score` is a hit spanning it. `words`: the word spans of `text`.
-    fn model_hits(&self, text: &str, words: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
+    /// `min_score` is a hit spanning it. `words`: the word spans of `text`;
+    /// into `firsts`, where each sentence starts among them
+    /// ([`Scorers::screened_words`]).
+    fn model_hits(
+        &self,
+        text: &str,
+        words: &[(usize, usize)],
+        firsts: &mut Vec<usize>,
+    ) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.models.is_empty() {
             return out;
@@ -997,6 +1008,7 @@ impl CompiledRules {
                 pairs,
                 scratch,
                 &mut scores,
+                firsts,
                 |pair, unit, scores| hits(pair, unit, scores, &mut out),
             )
         });
@@ -1220,6 +1232,12 @@ impl CompiledRules {
 }
 
 /// Drop a match's leading/trailing whitespace; `None` if nothing is left.
+/// An own segment's words as [`CompiledRules::scan`] found them, for the
+/// message models ([`MessageWords::push_units`]): the word spans of the
+/// model's text, and where its sentences start among them (empty where the
+/// model did not read the segment).
+type OwnWords = (Vec<(usize, usize)>, Vec<usize>);
+
 fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let m = &text[s..e];
     let lead = m.len() - m.trim_start().len();

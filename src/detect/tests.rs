@@ -105,7 +105,8 @@ fn the_model_screen_leaves_out_only_sentences_under_every_threshold() {
 /// The sentences found from the words are those [`sentence::split`] finds,
 /// and the names left unread change no word's place: over every rule
 /// example and corpus segment, raw and normalised, the model reads the
-/// same sentences and words as splitting its own text again would give.
+/// same sentences and words as splitting its own text again would give,
+/// and the message models the same units' words from its spans.
 #[test]
 fn sentences_from_the_words_are_the_split_sentences() {
     let rules = &engine().inner;
@@ -113,11 +114,13 @@ fn sentences_from_the_words_are_the_split_sentences() {
         sentence::check_split_at_words(text).unwrap();
         let norm = rules.normalizer().normalize(text, 0);
         sentence::check_split_at_words(&norm.text).unwrap();
+        model::check_push_units(&norm.text).unwrap();
         let words: Vec<_> = model::word_spans(&norm.text).collect();
         if let Some(named) = model::names_unread_in(text, 0, &norm, &words) {
             let named_words: Vec<_> = model::word_spans(&named).collect();
             assert_eq!(named_words, words, "{text:?}");
             sentence::check_split_at_words(&named).unwrap();
+            model::check_push_units(&named).unwrap();
         }
     }
 }
