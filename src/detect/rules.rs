@@ -206,6 +206,10 @@ enum GuardScope {
     /// The words in or beside the hit that may be a link naming it
     /// ([`sentence::link_words`]), each on its own (`link`).
     Link,
+    /// Each sentence of the sender's own words in the body (`message`):
+    /// read once per message ([`CompiledRules::message_guards`]), never per
+    /// hit.
+    Message,
 }
 
 /// One word-list entry in the automaton.
@@ -359,6 +363,7 @@ impl CompiledRules {
                 }
             }
         }
+        self.message_guards(&own_texts, &mut own, &mut det);
         self.message_hits(text, segments, &own_texts, &mut own, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
@@ -380,6 +385,65 @@ impl CompiledRules {
             }
         }
         det
+    }
+
+    /// Message guards (`message = true`): a guard whose `pattern` matches a
+    /// sentence of the sender's own words in the body ([`model::units`] of
+    /// `own_texts`, as the model reads them) and whose `except` does not
+    /// match that sentence sets aside every own hit of the rules that name
+    /// it: the counted ones (their weight taken back) and the leans set
+    /// aside for standing alone (`together`), so that the message tier does
+    /// not partner them either. Runs before the message tier, which then
+    /// finds no evidence to complete.
+    fn message_guards(
+        &self,
+        own_texts: &[String],
+        own: &mut HashMap<Signal, f32>,
+        det: &mut Detection,
+    ) {
+        let mut holding = self
+            .guards
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.scope == GuardScope::Message)
+            .filter(|(_, g)| {
+                own_texts
+                    .iter()
+                    .any(|t| model::units(t).into_iter().any(|u| g.holds(&t[u])))
+            })
+            .map(|(i, _)| i)
+            .peekable();
+        if holding.peek().is_none() {
+            return;
+        }
+        let holding: Vec<usize> = holding.collect();
+        let guard_of = |rule_id: &str| {
+            let rule = self.rules.iter().find(|r| r.id == rule_id)?;
+            let g = rule.unless.iter().find(|g| holding.contains(g))?;
+            Some((rule.signal, self.guards[*g].name.clone()))
+        };
+        for s in &mut det.suppressed {
+            if s.reason == "together" && s.hit.segment.is_own() {
+                if let Some((_, name)) = guard_of(&s.hit.rule_id) {
+                    s.reason = name;
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(det.hits.len());
+        for hit in std::mem::take(&mut det.hits) {
+            match guard_of(&hit.rule_id) {
+                Some((signal, name)) => {
+                    let left = own.entry(signal).or_default();
+                    *left -= hit.weight;
+                    if *left <= 0.0 {
+                        own.remove(&signal);
+                    }
+                    det.suppressed.push(SuppressedHit { hit, reason: name });
+                }
+                None => kept.push(hit),
+            }
+        }
+        det.hits = kept;
     }
 
     /// Message model rules (`message = true`): for each whose category the
@@ -1186,6 +1250,7 @@ impl CompiledRules {
                     .get_or_init(|| sentence::link_words(text, s, e))
                     .iter()
                     .any(|r| g.holds(&text[r.clone()])),
+                GuardScope::Message => false,
             };
             if !(applies && g.conditions_met(text, s, e)) {
                 return None;
@@ -1637,20 +1702,32 @@ impl<'a> Loader<'a> {
                 return None;
             }
         }
-        let scope = match (g.quotation, g.after_quotation, g.link) {
-            (false, false, false) => GuardScope::Sentence,
-            (true, false, false) => GuardScope::QuotationFrame,
-            (false, true, false) => GuardScope::QuotationTail,
-            (false, false, true) => GuardScope::Link,
+        let scope = match (g.quotation, g.after_quotation, g.link, g.message) {
+            (false, false, false, false) => GuardScope::Sentence,
+            (true, false, false, false) => GuardScope::QuotationFrame,
+            (false, true, false, false) => GuardScope::QuotationTail,
+            (false, false, true, false) => GuardScope::Link,
+            (false, false, false, true) => GuardScope::Message,
             _ => {
                 self.err(
                     &p.path,
                     p.line(&g.name),
-                    format!("guard `{name}`: at most one of quotation, after_quotation, link"),
+                    format!(
+                        "guard `{name}`: at most one of quotation, after_quotation, link, message"
+                    ),
                 );
                 return None;
             }
         };
+        let narrowed = g.requires.is_some() || g.except_after.is_some() || g.subject;
+        if scope == GuardScope::Message && narrowed {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: a message guard takes no requires, except_after or subject"),
+            );
+            return None;
+        }
         if g.inside_quotation && scope != GuardScope::Sentence {
             self.err(
                 &p.path,
