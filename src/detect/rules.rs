@@ -401,6 +401,22 @@ impl CompiledRules {
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
     ) {
+        // Only a message holding a hit of a rule that names a message guard
+        // is read again: most mail holds none, and costs nothing here.
+        let names_one = |rule_id: &str| {
+            (self.rules.iter().find(|r| r.id == rule_id)).is_some_and(|r| {
+                (r.unless.iter()).any(|&g| self.guards[g].scope == GuardScope::Message)
+            })
+        };
+        let lean = |s: &SuppressedHit| s.reason == "together" && s.hit.segment.is_own();
+        if !(det.hits.iter().any(|h| names_one(&h.rule_id))
+            || det
+                .suppressed
+                .iter()
+                .any(|s| lean(s) && names_one(&s.hit.rule_id)))
+        {
+            return;
+        }
         let mut holding = self
             .guards
             .iter()
@@ -423,7 +439,7 @@ impl CompiledRules {
             Some((rule.signal, self.guards[*g].name.clone()))
         };
         for s in &mut det.suppressed {
-            if s.reason == "together" && s.hit.segment.is_own() {
+            if lean(s) {
                 if let Some((_, name)) = guard_of(&s.hit.rule_id) {
                     s.reason = name;
                 }
@@ -1724,7 +1740,9 @@ impl<'a> Loader<'a> {
             self.err(
                 &p.path,
                 p.line(&g.name),
-                format!("guard `{name}`: a message guard takes no requires, except_after or subject"),
+                format!(
+                    "guard `{name}`: a message guard takes no requires, except_after or subject"
+                ),
             );
             return None;
         }

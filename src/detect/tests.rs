@@ -1779,18 +1779,30 @@ must_match = ["Tell your warden."]
 must_not_match = ["Tell your warden. I'm safe."]
 "#;
     let rules = rules_from(file);
-    let det = own_with(&rules, "Tell your warden to back off.\n\nI'm safe, honestly.");
+    let det = own_with(
+        &rules,
+        "Tell your warden to back off.\n\nI'm safe, honestly.",
+    );
     assert!(det.hits.is_empty(), "{:?}", det.hits);
     assert!(det
         .suppressed
         .iter()
         .any(|s| s.hit.rule_id == "t.warden" && s.reason == "t_safe"));
     assert!(!det.scores.contains_key(&Category::ThreatViolence));
-    assert!(violent_with(&rules, "Tell your warden to back off.\n\nI'm safe, but not for long."));
+    assert!(violent_with(
+        &rules,
+        "Tell your warden to back off.\n\nI'm safe, but not for long."
+    ));
     assert!(violent_with(&rules, "Tell your warden to back off."));
     let dir = tempfile::tempdir().unwrap();
     let narrowed = file.replace("message = true", "message = true\nrequires = 'x'");
     std::fs::write(dir.path().join("v.toml"), narrowed).unwrap();
-    let err = RuleSet::load(dir.path()).err().expect("requires is refused").to_string();
-    assert!(err.contains("t_safe") && err.contains("takes no requires"), "{err}");
+    let err = RuleSet::load(dir.path())
+        .err()
+        .expect("requires is refused")
+        .to_string();
+    assert!(
+        err.contains("t_safe") && err.contains("takes no requires"),
+        "{err}"
+    );
 }
