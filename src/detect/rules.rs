@@ -255,6 +255,9 @@ pub struct CompiledRules {
     normalizer: Normalizer,
     thresholds: HashMap<Signal, f32>,
     sha256: String,
+    /// The ids of the rules that name a message guard (`message = true`):
+    /// only a message holding one of their hits is read again for it.
+    message_guarded: std::collections::HashSet<String>,
 }
 
 /// A hit before it is sorted into counted or suppressed.
@@ -403,11 +406,10 @@ impl CompiledRules {
     ) {
         // Only a message holding a hit of a rule that names a message guard
         // is read again: most mail holds none, and costs nothing here.
-        let names_one = |rule_id: &str| {
-            (self.rules.iter().find(|r| r.id == rule_id)).is_some_and(|r| {
-                (r.unless.iter()).any(|&g| self.guards[g].scope == GuardScope::Message)
-            })
-        };
+        if self.message_guarded.is_empty() {
+            return;
+        }
+        let names_one = |rule_id: &str| self.message_guarded.contains(rule_id);
         let lean = |s: &SuppressedHit| s.reason == "together" && s.hit.segment.is_own();
         if !(det.hits.iter().any(|h| names_one(&h.rule_id))
             || det
@@ -1618,7 +1620,12 @@ impl<'a> Loader<'a> {
             };
             least[scorer] = least[scorer].min(min_score);
         }
+        let message_guarded = (rules.iter())
+            .filter(|r| (r.unless.iter()).any(|&g| guards[g].scope == GuardScope::Message))
+            .map(|r| r.id.clone())
+            .collect();
         self.errors.into_result(CompiledRules {
+            message_guarded,
             rules,
             guards,
             regexes,
