@@ -83,6 +83,13 @@ pub struct GuardDef {
     /// Categories every rule of which has this guard, after its own `unless`.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// A message guard: its `pattern` and `except` read each sentence of
+    /// the sender's own words in the body, not the hit's sentence; where one
+    /// sentence matches, every own hit of the rules that name the guard is
+    /// set aside, wherever in the message it lies (the sender's "I'm not
+    /// going to do anything daft" speaks for the whole message).
+    #[serde(default)]
+    pub message: bool,
     /// A Subject-line guard: it applies only to a hit in the Subject line
     /// (the subject is its sentence), never to the body's: a model rule
     /// that reads the subject (`subject = true`) may ask more of a

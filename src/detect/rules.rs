@@ -206,6 +206,10 @@ enum GuardScope {
     /// The words in or beside the hit that may be a link naming it
     /// ([`sentence::link_words`]), each on its own (`link`).
     Link,
+    /// Each sentence of the sender's own words in the body (`message`):
+    /// read once per message ([`CompiledRules::message_guards`]), never per
+    /// hit.
+    Message,
 }
 
 /// One word-list entry in the automaton.
@@ -251,6 +255,9 @@ pub struct CompiledRules {
     normalizer: Normalizer,
     thresholds: HashMap<Signal, f32>,
     sha256: String,
+    /// The ids of the rules that name a message guard (`message = true`):
+    /// only a message holding one of their hits is read again for it.
+    message_guarded: std::collections::HashSet<String>,
 }
 
 /// A hit before it is sorted into counted or suppressed.
@@ -360,6 +367,7 @@ impl CompiledRules {
                 }
             }
         }
+        self.message_guards(&own_texts, &mut own, &mut det);
         self.message_hits(text, segments, &own_texts, &mut own, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
@@ -381,6 +389,80 @@ impl CompiledRules {
             }
         }
         det
+    }
+
+    /// Message guards (`message = true`): a guard whose `pattern` matches a
+    /// sentence of the sender's own words in the body ([`model::units`] of
+    /// `own_texts`, as the model reads them) and whose `except` does not
+    /// match that sentence sets aside every own hit of the rules that name
+    /// it: the counted ones (their weight taken back) and the leans set
+    /// aside for standing alone (`together`), so that the message tier does
+    /// not partner them either. Runs before the message tier, which then
+    /// finds no evidence to complete.
+    fn message_guards(
+        &self,
+        own_texts: &[(String, OwnWords)],
+        own: &mut HashMap<Signal, f32>,
+        det: &mut Detection,
+    ) {
+        // Only a message holding a hit of a rule that names a message guard
+        // is read again: most mail holds none, and costs nothing here.
+        if self.message_guarded.is_empty() {
+            return;
+        }
+        let names_one = |rule_id: &str| self.message_guarded.contains(rule_id);
+        let lean = |s: &SuppressedHit| s.reason == "together" && s.hit.segment.is_own();
+        if !(det.hits.iter().any(|h| names_one(&h.rule_id))
+            || det
+                .suppressed
+                .iter()
+                .any(|s| lean(s) && names_one(&s.hit.rule_id)))
+        {
+            return;
+        }
+        let mut holding = self
+            .guards
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.scope == GuardScope::Message)
+            .filter(|(_, g)| {
+                own_texts
+                    .iter()
+                    .any(|(t, _)| model::units(t).into_iter().any(|u| g.holds(&t[u])))
+            })
+            .map(|(i, _)| i)
+            .peekable();
+        if holding.peek().is_none() {
+            return;
+        }
+        let holding: Vec<usize> = holding.collect();
+        let guard_of = |rule_id: &str| {
+            let rule = self.rules.iter().find(|r| r.id == rule_id)?;
+            let g = rule.unless.iter().find(|g| holding.contains(g))?;
+            Some((rule.signal, self.guards[*g].name.clone()))
+        };
+        for s in &mut det.suppressed {
+            if lean(s) {
+                if let Some((_, name)) = guard_of(&s.hit.rule_id) {
+                    s.reason = name;
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(det.hits.len());
+        for hit in std::mem::take(&mut det.hits) {
+            match guard_of(&hit.rule_id) {
+                Some((signal, name)) => {
+                    let left = own.entry(signal).or_default();
+                    *left -= hit.weight;
+                    if *left <= 0.0 {
+                        own.remove(&signal);
+                    }
+                    det.suppressed.push(SuppressedHit { hit, reason: name });
+                }
+                None => kept.push(hit),
+            }
+        }
+        det.hits = kept;
     }
 
     /// Message model rules (`message = true`): for each whose category the
@@ -1198,6 +1280,7 @@ impl CompiledRules {
                     .get_or_init(|| sentence::link_words(text, s, e))
                     .iter()
                     .any(|r| g.holds(&text[r.clone()])),
+                GuardScope::Message => false,
             };
             if !(applies && g.conditions_met(text, s, e)) {
                 return None;
@@ -1555,7 +1638,12 @@ impl<'a> Loader<'a> {
             };
             least[scorer] = least[scorer].min(min_score);
         }
+        let message_guarded = (rules.iter())
+            .filter(|r| (r.unless.iter()).any(|&g| guards[g].scope == GuardScope::Message))
+            .map(|r| r.id.clone())
+            .collect();
         self.errors.into_result(CompiledRules {
+            message_guarded,
             rules,
             guards,
             regexes,
@@ -1655,20 +1743,34 @@ impl<'a> Loader<'a> {
                 return None;
             }
         }
-        let scope = match (g.quotation, g.after_quotation, g.link) {
-            (false, false, false) => GuardScope::Sentence,
-            (true, false, false) => GuardScope::QuotationFrame,
-            (false, true, false) => GuardScope::QuotationTail,
-            (false, false, true) => GuardScope::Link,
+        let scope = match (g.quotation, g.after_quotation, g.link, g.message) {
+            (false, false, false, false) => GuardScope::Sentence,
+            (true, false, false, false) => GuardScope::QuotationFrame,
+            (false, true, false, false) => GuardScope::QuotationTail,
+            (false, false, true, false) => GuardScope::Link,
+            (false, false, false, true) => GuardScope::Message,
             _ => {
                 self.err(
                     &p.path,
                     p.line(&g.name),
-                    format!("guard `{name}`: at most one of quotation, after_quotation, link"),
+                    format!(
+                        "guard `{name}`: at most one of quotation, after_quotation, link, message"
+                    ),
                 );
                 return None;
             }
         };
+        let narrowed = g.requires.is_some() || g.except_after.is_some() || g.subject;
+        if scope == GuardScope::Message && narrowed {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!(
+                    "guard `{name}`: a message guard takes no requires, except_after or subject"
+                ),
+            );
+            return None;
+        }
         if g.inside_quotation && scope != GuardScope::Sentence {
             self.err(
                 &p.path,

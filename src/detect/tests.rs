@@ -1755,3 +1755,57 @@ fn the_abuse_message_tier_completes_a_half_hit_and_never_flags_alone() {
     let plain = "The clowns at the children's party were lovely, thank you for booking them.";
     assert!(!abusive(plain), "{:?}", own_with(&rules, plain).hits);
 }
+
+/// A message guard (`message = true`) reads every sentence of the sender's
+/// own words, not the hit's: a reassurance in one sentence sets aside the
+/// hit of a rule naming it in another, its weight taken back, unless the
+/// reassurance's sentence matches `except`; a message guard takes no
+/// `requires`.
+#[test]
+fn a_message_guard_sets_aside_a_hit_in_another_sentence() {
+    let file = r#"
+[[guard]]
+name = "t_safe"
+description = "the sender says they are safe"
+message = true
+pattern = '''\bi'm\s+safe\b'''
+except = '\bbut\b'
+
+[[rule]]
+id = "t.warden"
+category = "threat_violence"
+weight = 1.0
+description = "d"
+regex = '\bwarden\b'
+unless = ["t_safe"]
+must_match = ["Tell your warden."]
+must_not_match = ["Tell your warden. I'm safe."]
+"#;
+    let rules = rules_from(file);
+    let det = own_with(
+        &rules,
+        "Tell your warden to back off.\n\nI'm safe, honestly.",
+    );
+    assert!(det.hits.is_empty(), "{:?}", det.hits);
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.warden" && s.reason == "t_safe"));
+    assert!(!det.scores.contains_key(&Category::ThreatViolence));
+    assert!(violent_with(
+        &rules,
+        "Tell your warden to back off.\n\nI'm safe, but not for long."
+    ));
+    assert!(violent_with(&rules, "Tell your warden to back off."));
+    let dir = tempfile::tempdir().unwrap();
+    let narrowed = file.replace("message = true", "message = true\nrequires = 'x'");
+    std::fs::write(dir.path().join("v.toml"), narrowed).unwrap();
+    let err = RuleSet::load(dir.path())
+        .err()
+        .expect("requires is refused")
+        .to_string();
+    assert!(
+        err.contains("t_safe") && err.contains("takes no requires"),
+        "{err}"
+    );
+}
