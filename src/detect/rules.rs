@@ -916,8 +916,8 @@ impl CompiledRules {
             *n += 1;
             // Half as strong as when it follows a full-weight hit: the clue
             // is one of the remark's halves, so the aim completes other
-            // abuse evidence (the remark said to the reader, the model's
-            // lean) and never flags alone.
+            // abuse evidence (the remark said to the reader, a sentence
+            // the model reads) and never flags alone.
             let mut hit = det.suppressed.remove(i).hit;
             hit.weight = self.rules[rule].weight / 2.0;
             *own.entry(self.rules[rule].signal).or_default() += hit.weight;
