@@ -175,6 +175,14 @@ pub struct RuleDef {
     /// person at risk reported by the sender.
     #[serde(default)]
     pub when_suppressed_by: Vec<Spanned<String>>,
+    /// A full-weight derived rule (`of`) that also follows the half-weight
+    /// hits of its `of` category, counted at half its weight and only where
+    /// that category is flagged in the sender's own words (`of_flagged =
+    /// true`): the message holds a hate remark made of half-weight clues,
+    /// and the clue about a member of staff is aimed with it, half as
+    /// strong as a full-weight remark's (it completes other evidence).
+    #[serde(default)]
+    pub of_flagged: Option<Spanned<bool>>,
     /// A condition on the paragraph holding a hit and the one before it (a
     /// regex that must also match there) that is not part of the highlighted span:
     /// a staff mention before "he's a …", a second clue in the paragraph.

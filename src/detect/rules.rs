@@ -39,6 +39,10 @@ pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The routing policy lives beside the rules but is not a rule file.
 const POLICY_FILE: &str = "policy.toml";
 
+/// Why an `of_flagged` rule's hit following a half-weight hit waits: its
+/// `of` category is not (yet) flagged ([`CompiledRules::of_flagged_hits`]).
+const OF_NOT_FLAGGED: &str = "of_not_flagged";
+
 /// A rule example that did not behave as written.
 #[derive(Debug, Clone)]
 pub struct ExampleFailure {
@@ -88,6 +92,11 @@ struct Rule {
     /// suppression it follows (`when_suppressed_by`); empty, it follows
     /// counted hits.
     when_suppressed_by: Vec<usize>,
+    /// A full-weight derived rule that also follows half-weight hits,
+    /// counted (at half weight) only where its `of` category is flagged
+    /// (`of_flagged`):
+    /// see `CompiledRules::of_flagged_hits`.
+    of_flagged: bool,
     /// Must also match the paragraph holding the hit or the one before (`requires`).
     requires: Option<WordRegex>,
     /// Counts only beside another hit of its category nearby (`together`).
@@ -369,6 +378,7 @@ impl CompiledRules {
         }
         self.message_guards(&own_texts, &mut own, &mut det);
         self.message_hits(text, segments, &own_texts, &mut own, &mut det);
+        self.of_flagged_hits(&mut own, &mut counted, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
             match signal {
@@ -934,13 +944,71 @@ impl CompiledRules {
                         // ([`Self::quoted_short`]) is still that guard's.
                         .any(|&g| why.split(':').next() == Some(self.guards[g].name.as_str())),
                 };
-                of == base.signal && follows && (strong || follower.weight < 1.0)
+                of == base.signal
+                    && follows
+                    && (strong || follower.weight < 1.0 || follower.of_flagged)
             })
             .filter(move |(_, _, condition)| {
                 condition.is_match(&text[sentence::guard_scope(text, s, e)])
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
-            .map(move |&(d, _, _)| (d, self.guard_against(d, text, s, e, in_subject)))
+            .map(move |&(d, _, _)| {
+                let why = self.guard_against(d, text, s, e, in_subject);
+                // A full-weight follower of a half-weight hit (`of_flagged`)
+                // waits for its category's flag: `Self::of_flagged_hits`.
+                let waits = !strong && self.rules[d].weight >= 1.0;
+                (d, why.or_else(|| waits.then(|| OF_NOT_FLAGGED.to_string())))
+            })
+    }
+
+    /// The hits of `of_flagged` rules set aside as `OF_NOT_FLAGGED` (each
+    /// following a half-weight hit of its `of` category) count, at half the
+    /// rule's weight, where that category is flagged in the sender's own
+    /// words, up to the rule's `max_hits`: a hate remark made of half-weight
+    /// clues (a lean sentence and a coded phrase) is a remark, and its clue
+    /// about a member of staff is aimed with it (SPEC §4), half as strong as
+    /// a full-weight remark's. Where the category is not flagged, the
+    /// half-weight clue is no remark and the hit stays set aside. Run after
+    /// the message tiers: the `of` category's flag may be its tier's.
+    fn of_flagged_hits(
+        &self,
+        own: &mut HashMap<Signal, f32>,
+        counted: &mut HashMap<(usize, bool), usize>,
+        det: &mut Detection,
+    ) {
+        let mut i = 0;
+        while i < det.suppressed.len() {
+            let s = &det.suppressed[i];
+            let rule = (s.reason == OF_NOT_FLAGGED && s.hit.segment.is_own())
+                .then(|| self.rules.iter().position(|r| r.id == s.hit.rule_id))
+                .flatten();
+            let Some(rule) = rule else {
+                i += 1;
+                continue;
+            };
+            let of = self.derived.iter().find(|d| d.0 == rule).map(|d| d.1);
+            let flagged =
+                of.is_some_and(|of| own.get(&of).copied().unwrap_or(0.0) >= self.threshold(of));
+            if !flagged {
+                i += 1;
+                continue;
+            }
+            let n = counted.entry((rule, true)).or_default();
+            if *n >= self.rules[rule].max_hits {
+                det.suppressed[i].reason = "max_hits".to_string();
+                i += 1;
+                continue;
+            }
+            *n += 1;
+            // Half as strong as when it follows a full-weight hit: the clue
+            // is one of the remark's halves, so the aim completes other
+            // abuse evidence (the remark said to the reader, a sentence
+            // the model reads) and never flags alone.
+            let mut hit = det.suppressed.remove(i).hit;
+            hit.weight = self.rules[rule].weight / 2.0;
+            *own.entry(self.rules[rule].signal).or_default() += hit.weight;
+            det.hits.push(hit);
+        }
     }
 
     /// Regex rules on the normalised view: each regex the literal
@@ -2145,6 +2213,17 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        let of_flagged = def.of_flagged.as_ref().is_some_and(|f| *f.get_ref());
+        if let Some(f) = def
+            .of_flagged
+            .as_ref()
+            .filter(|_| def.of.is_none() || weight < 1.0)
+        {
+            let reason =
+                format!("rule `{id}`: `of_flagged` is for full-weight rules with `of` only");
+            self.err(&p.path, p.line(f), reason);
+            ok = false;
+        }
         let requires = match &def.requires {
             Some(re) => {
                 let compiled = self.regex(p, re, &format!("rule `{id}` requires"));
@@ -2209,6 +2288,7 @@ impl<'a> Loader<'a> {
             file: p.path.clone(),
             unless,
             when_suppressed_by,
+            of_flagged,
             requires,
             together: def.together,
             together_within: def.together_within.as_ref().map(|w| *w.get_ref()),

@@ -1184,6 +1184,82 @@ fn a_half_weight_derived_rule_follows_half_weight_hits_a_full_weight_one_does_no
 }
 
 #[test]
+fn an_of_flagged_rule_follows_half_weight_hits_at_half_weight_where_its_category_is_flagged() {
+    let rules = r#"[[rule]]
+id = "d.lean"
+category = "discrimination"
+weight = 0.5
+max_hits = 1
+description = "d"
+words = ["lean"]
+must_match = ["lean"]
+
+[[rule]]
+id = "d.coded"
+category = "discrimination"
+weight = 0.5
+max_hits = 1
+description = "d"
+words = ["coded"]
+must_match = ["coded"]
+
+[[rule]]
+id = "a.half"
+category = "abuse"
+weight = 0.5
+max_hits = 1
+description = "a"
+words = ["dimwit"]
+must_match = ["dimwit"]
+
+[[rule]]
+id = "a.at_staff"
+category = "abuse"
+of = "discrimination"
+weight = 1.0
+max_hits = 1
+of_flagged = true
+description = "a"
+regex = '''\bwarden\b'''
+must_match = ["Your warden is lean. They are coded."]
+must_not_match = ["Your warden is lean."]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.toml"), rules).unwrap();
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    let det = |text: &str| own_with(&rules, text);
+    // Two half-weight clues flag discrimination; the one about staff is aimed
+    // at staff, half as strong as a full-weight remark's: abuse's half, once.
+    let d = det("Your warden is lean. They are coded.");
+    assert!(d.categories.contains(&Category::Discrimination), "{d:?}");
+    assert!(!d.categories.contains(&Category::Abuse), "{d:?}");
+    let at_staff: Vec<f32> = (d.hits.iter())
+        .filter(|h| h.rule_id == "a.at_staff")
+        .map(|h| h.weight)
+        .collect();
+    assert_eq!(at_staff, [0.5]);
+    // With other abuse evidence it completes a flag.
+    let d = det("Your warden is lean, a dimwit. They are coded.");
+    assert!(d.categories.contains(&Category::Abuse), "{d:?}");
+    // One half-weight clue is no remark: the hit is set aside and says why,
+    // and adds nothing to other abuse evidence.
+    let d = det("Your warden is lean, a dimwit.");
+    assert!(d.categories.is_empty(), "{d:?}");
+    let why = d.suppressed.iter().find(|s| s.hit.rule_id == "a.at_staff");
+    assert_eq!(why.map(|s| s.reason.as_str()), Some("of_not_flagged"));
+    // Flagged, but no clue about staff: discrimination only.
+    let d = det("They are lean, a dimwit. They are coded.");
+    assert!(d.categories.contains(&Category::Discrimination), "{d:?}");
+    assert!(!d.categories.contains(&Category::Abuse), "{d:?}");
+    // `of_flagged` is for full-weight derived rules only.
+    let half = "[[rule]]\nid = \"a.x\"\ncategory = \"abuse\"\nof = \"discrimination\"\nweight = 0.5\nof_flagged = true\ndescription = \"a\"\nregex = '''x'''\nmust_match = [\"x\"]\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("d.toml"), half).unwrap();
+    assert!(RuleSet::load(dir.path()).is_err());
+}
+
+#[test]
 fn a_derived_rule_with_requires_follows_only_hits_near_its_condition() {
     let dir = tempfile::tempdir().unwrap();
     let rules = r#"[[rule]]
