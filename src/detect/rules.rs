@@ -422,7 +422,10 @@ impl CompiledRules {
         let mut i = 0;
         while i < det.hits.len() {
             let id = &det.hits[i].rule_id;
-            let barred = self.message_barred.iter().find(|&&r| self.rules[r].id == *id);
+            let barred = self
+                .message_barred
+                .iter()
+                .find(|&&r| self.rules[r].id == *id);
             let Some((index, bar)) =
                 barred.and_then(|&r| Some((r, self.rules[r].message_bar.as_ref()?)))
             else {
@@ -434,12 +437,13 @@ impl CompiledRules {
             // message's own evidence, and the hit's words name no person at
             // risk (the rule's `rival_except`: "with you in it").
             let yields = bar.yields_to.is_empty()
-                || (bar.yields_to.iter()).any(|&c| {
-                    own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c)
-                });
-            let kept = rule.rival.as_ref().and_then(|r| r.except.as_ref()).is_some_and(|re| {
-                re.is_match(&det.hits[i].matched.to_lowercase())
-            });
+                || (bar.yields_to.iter())
+                    .any(|&c| own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c));
+            let kept = rule
+                .rival
+                .as_ref()
+                .and_then(|r| r.except.as_ref())
+                .is_some_and(|re| re.is_match(&det.hits[i].matched.to_lowercase()));
             if !yields || kept {
                 i += 1;
                 continue;
@@ -1531,7 +1535,9 @@ impl<'a> Loader<'a> {
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
                     }
-                    Some(Matcher::Model(weights, min_score, content, rival, bar)) if rule.message => {
+                    Some(Matcher::Model(weights, min_score, content, rival, bar))
+                        if rule.message =>
+                    {
                         let extra = content.is_some()
                             || rival.is_some()
                             || bar.is_some()

@@ -1776,6 +1776,7 @@ rival_except = '\b(?:inside|with\s+you\s+in\s+it)\b'
 message_model = "model/threat_violence.message.tsv"
 message_min_score = {bar}
 {yields}
+must_match = ["Please collect my bins."]
 "#
         )
     };
