@@ -143,6 +143,23 @@ pub struct RuleDef {
     /// words by which the sentence is also the rule's own category's.
     #[serde(default)]
     pub rival_except: Option<Spanned<String>>,
+    /// A model rule's message bar: a message model's weights file
+    /// (relative to the rules directory) and the score the sender's own
+    /// words of the whole message must reach with it, read as one bag, for
+    /// the rule's hits to count (`message_model`, `message_min_score`): a
+    /// sentence the sentence model is sure of counts where the whole
+    /// message also reads as the category, not where the message is
+    /// another kind of threat (a van to be torched, the sender's own life).
+    #[serde(default)]
+    pub message_model: Option<Spanned<String>>,
+    #[serde(default)]
+    pub message_min_score: Option<Spanned<f32>>,
+    /// With `message_model`: the bar applies only where the message's own
+    /// counted evidence already flags one of these categories (another kind
+    /// of threat); a hit whose span `rival_except` matches (a person at
+    /// risk) keeps counting.
+    #[serde(default)]
+    pub message_yields_to: Vec<Spanned<String>>,
     /// A model rule's unit: 1 (each sentence, the default) or 2 (each two
     /// adjacent sentences of a paragraph, read as one).
     #[serde(default)]

@@ -114,6 +114,10 @@ struct Rule {
     /// A model rule whose hit does not count where another category's
     /// model scores it higher (`rival`, `rival_margin`).
     rival: Option<Rival>,
+    /// A model rule whose hits count only where a message model scores the
+    /// sender's own words of the whole message high enough (`message_model`,
+    /// `message_min_score`): see `CompiledRules::message_short`.
+    message_bar: Option<MessageBar>,
     /// A model rule that scores two adjacent sentences as one (`sentences = 2`).
     pairs: bool,
     /// A model rule that also scores the Subject line (`subject = true`).
@@ -156,6 +160,17 @@ struct Rival {
     margin: f32,
     /// A hit whose span this matches keeps counting (`rival_except`).
     except: Option<WordRegex>,
+}
+
+/// A model rule's message bar ([`RuleDef::message_model`](super::format::RuleDef)):
+/// the whole message's own words scored by a message model; under
+/// `min_score`, the rule's hits do not count.
+struct MessageBar {
+    weights: Arc<LinearModel>,
+    file: String,
+    min_score: f32,
+    /// Only where one of these is already flagged (`message_yields_to`).
+    yields_to: Vec<Signal>,
 }
 
 struct Guard {
@@ -253,6 +268,8 @@ pub struct CompiledRules {
     /// made the first time a message is scored: most runs score some, a
     /// rule test or a short night may score none).
     message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<SentenceScorer>)>,
+    /// The model rules with a message bar (`message_model`), by index.
+    message_barred: Vec<usize>,
     /// One per distinct weights file (rules may share one, at two scores).
     scorers: Scorers,
     /// Per word the pre-filter finds ([`Prefilter::with_words`]: the word
@@ -377,6 +394,7 @@ impl CompiledRules {
             }
         }
         self.message_guards(&own_texts, &mut own, &mut det);
+        self.message_short(&own_texts, &mut own, &mut det);
         self.message_hits(text, segments, &own_texts, &mut own, &mut det);
         self.of_flagged_hits(&mut own, &mut counted, &mut det);
         for (&signal, &score) in &own {
@@ -473,6 +491,84 @@ impl CompiledRules {
             }
         }
         det.hits = kept;
+    }
+
+    /// A model rule with a message bar (`message_model`,
+    /// `message_min_score`): where the sender's own words of the whole
+    /// message, read as one bag by the message model, score under the bar,
+    /// the rule's counted hits are set aside (`message_short`). The sure
+    /// tier reads one sentence; a sentence sure of violence in a message
+    /// that is as a whole a threat to a van or to the sender's own life is
+    /// that message's, not a threat to a person (rules/README.md,
+    /// *Thirty-third round (detect76)*).
+    fn message_short(
+        &self,
+        own_texts: &[(String, OwnWords)],
+        own: &mut HashMap<Signal, f32>,
+        det: &mut Detection,
+    ) {
+        if self.message_barred.is_empty() {
+            return;
+        }
+        let mut sentences: Option<Vec<String>> = None;
+        let mut scores: Vec<(&str, f32)> = Vec::new();
+        let mut i = 0;
+        while i < det.hits.len() {
+            let id = &det.hits[i].rule_id;
+            let barred = self
+                .message_barred
+                .iter()
+                .find(|&&r| self.rules[r].id == *id);
+            let Some((index, bar)) =
+                barred.and_then(|&r| Some((r, self.rules[r].message_bar.as_ref()?)))
+            else {
+                i += 1;
+                continue;
+            };
+            let rule = &self.rules[index];
+            // Only where another kind of threat is already flagged by the
+            // message's own evidence, and the hit's words name no person at
+            // risk (the rule's `rival_except`: "with you in it").
+            let yields = bar.yields_to.is_empty()
+                || (bar.yields_to.iter())
+                    .any(|&c| own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c));
+            let kept = rule
+                .rival
+                .as_ref()
+                .and_then(|r| r.except.as_ref())
+                .is_some_and(|re| re.is_match(&det.hits[i].matched.to_lowercase()));
+            if !yields || kept {
+                i += 1;
+                continue;
+            }
+            let score = match scores.iter().find(|(f, _)| *f == bar.file) {
+                Some(&(_, score)) => score,
+                None => {
+                    let sentences = sentences.get_or_insert_with(|| {
+                        own_texts
+                            .iter()
+                            .flat_map(|(t, _)| {
+                                model::units(t).into_iter().map(|u| t[u].to_string())
+                            })
+                            .collect()
+                    });
+                    let score = model::message_score(&bar.weights, sentences);
+                    scores.push((&bar.file, score));
+                    score
+                }
+            };
+            if score >= bar.min_score {
+                i += 1;
+                continue;
+            }
+            let hit = det.hits.remove(i);
+            *own.entry(rule.signal).or_default() -= rule.weight;
+            let reason = format!(
+                "message_short: {} scores the message {score:.3}, under {}",
+                bar.file, bar.min_score
+            );
+            det.suppressed.push(SuppressedHit { hit, reason });
+        }
     }
 
     /// Message model rules (`message = true`): for each whose category the
@@ -1610,15 +1706,18 @@ impl<'a> Loader<'a> {
                         self.err(&p.path, p.line(&def.id), reason);
                         continue;
                     }
-                    Some(Matcher::Model(weights, min_score, content, rival)) if rule.message => {
+                    Some(Matcher::Model(weights, min_score, content, rival, bar))
+                        if rule.message =>
+                    {
                         let extra = content.is_some()
                             || rival.is_some()
+                            || bar.is_some()
                             || rule.pairs
                             || rule.subject
                             || rule.together;
                         if extra {
                             let reason = format!(
-                                "rule `{}`: a `message` model rule takes no `function_words`, `rival`, `sentences`, `subject` or `together`",
+                                "rule `{}`: a `message` model rule takes no `function_words`, `rival`, `message_model`, `sentences`, `subject` or `together`",
                                 rule.id
                             );
                             self.err(&p.path, p.line(&def.id), reason);
@@ -1626,7 +1725,14 @@ impl<'a> Loader<'a> {
                         }
                         message_models.push((index, weights, min_score, OnceLock::new()))
                     }
-                    Some(Matcher::Model(weights, min_score, content, rival)) => {
+                    Some(Matcher::Model(weights, min_score, content, rival, bar)) => {
+                        rule.message_bar =
+                            bar.map(|(weights, file, min_score, yields_to)| MessageBar {
+                                weights,
+                                file,
+                                min_score,
+                                yields_to,
+                            });
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
                             weights: weights.clone(),
                             function_words,
@@ -1710,6 +1816,9 @@ impl<'a> Loader<'a> {
             .filter(|r| (r.unless.iter()).any(|&g| guards[g].scope == GuardScope::Message))
             .map(|r| r.id.clone())
             .collect();
+        let message_barred = (0..rules.len())
+            .filter(|&r| rules[r].message_bar.is_some())
+            .collect();
         self.errors.into_result(CompiledRules {
             message_guarded,
             rules,
@@ -1718,6 +1827,7 @@ impl<'a> Loader<'a> {
             prefilter,
             derived,
             models,
+            message_barred,
             message_models,
             scorers: Scorers::new(scorers, &least).with_pairs_least(&pairs_least),
             word_texts,
@@ -2300,6 +2410,7 @@ impl<'a> Loader<'a> {
             must_not_match: examples(&def.must_not_match),
             content: None,
             rival: None,
+            message_bar: None,
             pairs: sentences == Some(2),
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
             message: is_message,
@@ -2345,6 +2456,8 @@ impl<'a> Loader<'a> {
             ("rival", def.rival.is_some()),
             ("rival_margin", def.rival_margin.is_some()),
             ("rival_except", def.rival_except.is_some()),
+            ("message_model", def.message_model.is_some()),
+            ("message_min_score", def.message_min_score.is_some()),
         ];
         if let Some((key, _)) = model_only
             .iter()
@@ -2418,7 +2531,36 @@ impl<'a> Loader<'a> {
             }
             None => None,
         };
-        Some(Matcher::Model(weights?, min, content, rival))
+        let message_bar = match (&def.message_model, &def.message_min_score) {
+            (Some(file), Some(bar)) => {
+                let bar = self.unit_score(p, bar, "message_min_score", what)?;
+                let weights = self.weights_file(p, file, what)?;
+                let mut yields_to = Vec::new();
+                for name in &def.message_yields_to {
+                    match parse_signal(name.get_ref()) {
+                        Ok(signal) => yields_to.push(signal),
+                        Err(e) => {
+                            let reason = format!("{what}: `message_yields_to`: {e}");
+                            self.err(&p.path, p.line(name), reason);
+                            return None;
+                        }
+                    }
+                }
+                Some((weights, file.get_ref().clone(), bar, yields_to))
+            }
+            (None, None) if !def.message_yields_to.is_empty() => {
+                let reason = format!("{what}: `message_yields_to` needs `message_model`");
+                self.err(&p.path, p.line(&def.id), reason);
+                return None;
+            }
+            (None, None) => None,
+            _ => {
+                let reason = format!("{what}: `message_model` and `message_min_score` go together");
+                self.err(&p.path, p.line(&def.id), reason);
+                return None;
+            }
+        };
+        Some(Matcher::Model(weights?, min, content, rival, message_bar))
     }
 
     /// A weights file, read and parsed once however many rules name it;
@@ -2543,12 +2685,14 @@ enum Matcher {
     Words(Vec<Entry>),
     /// A model rule: its weights, the score a sentence needs, its second
     /// bar's function words and score ([`ContentBar`]), and its rival's
-    /// weights, file name, margin and exception ([`Rival`]).
+    /// weights, file name, margin and exception ([`Rival`]), and its
+    /// message bar's weights, file name and score ([`MessageBar`]).
     #[allow(clippy::type_complexity)]
     Model(
         Arc<LinearModel>,
         f32,
         Option<(Arc<WordClasses>, f32)>,
         Option<(Arc<LinearModel>, String, f32, Option<WordRegex>)>,
+        Option<(Arc<LinearModel>, String, f32, Vec<Signal>)>,
     ),
 }

@@ -1885,3 +1885,73 @@ must_not_match = ["Tell your warden. I'm safe."]
         "{err}"
     );
 }
+
+/// A sentence rule's message bar (`message_model`, `message_min_score`,
+/// `message_yields_to`): its hit is set aside where another kind of threat
+/// is already flagged by the message's own evidence, the whole message
+/// scores under the bar, and the hit's words name no person at risk (the
+/// rule's `rival_except`); detect76.
+#[test]
+fn a_sure_sentence_yields_to_the_messages_other_threat() {
+    let sure = |bar: &str, yields: &str| {
+        format!(
+            r#"
+[[rule]]
+id = "t.sure"
+category = "threat_violence"
+weight = 1.0
+description = "every sentence, as the sure tier"
+model = "model/threat_violence.message.tsv"
+min_score = 0.001
+rival = "model/threat_violence.message.tsv"
+rival_margin = 10.0
+rival_except = '\b(?:inside|with\s+you\s+in\s+it)\b'
+message_model = "model/threat_violence.message.tsv"
+message_min_score = {bar}
+{yields}
+must_match = ["Please collect my bins."]
+"#
+        )
+    };
+    let van = "[[rule]]\nid = \"t.van\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nregex = '\\bvan\\b'\nmust_match = [\"van\"]\n";
+    let yields = "message_yields_to = [\"threat_property\", \"threat_self_harm\"]";
+    let rules = |bar: &str, y: &str, extra: &str| {
+        with_message_model(&format!("{}{extra}", sure(bar, y))).unwrap()
+    };
+    let text = "Your van is getting torched on Friday.";
+    // A bar no message reaches, and the property threat flagged: set aside.
+    let strict = rules("0.9999", yields, van);
+    let det = own_with(&strict, text);
+    assert!(det.categories.contains(&Category::ThreatProperty));
+    assert!(!det.categories.contains(&Category::ThreatViolence));
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.sure" && s.reason.starts_with("message_short")));
+    // No other threat flagged: the hit counts.
+    assert!(violent_with(&rules("0.9999", yields, ""), text));
+    // A bar every message reaches: the hit counts beside the property threat.
+    assert!(violent_with(&rules("0.001", yields, van), text));
+    // Without `message_yields_to` the bar applies to every message.
+    assert!(!violent_with(&rules("0.9999", "", ""), text));
+    // A person at risk in the hit's words (rival_except): the hit counts.
+    assert!(violent_with(
+        &strict,
+        "Your van is getting torched on Friday with you in it."
+    ));
+    // The keys belong together, and to model rules.
+    let err = with_message_model(&sure("0.5", yields).replace(
+        "message_model = \"model/threat_violence.message.tsv\"\nmessage_min_score = 0.5\n",
+        "",
+    ))
+    .err()
+    .expect("message_yields_to without message_model is refused");
+    assert!(err.contains("needs `message_model`"), "{err}");
+    let err = with_message_model(&van.replace(
+        "regex",
+        "message_model = \"model/threat_violence.message.tsv\"\nregex",
+    ))
+    .err()
+    .expect("message_model on a regex rule is refused");
+    assert!(err.contains("only for a rule with `model`"), "{err}");
+}
