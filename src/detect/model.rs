@@ -1377,6 +1377,18 @@ pub struct ScoringScratch {
 impl Scorers {
     /// `least[k]`: the least score anyone needs of scorer `k` (a rule's
     /// `min_score`); [`Scorers::screened`] leaves out what cannot reach it.
+    /// The score scorer `k` gives the sentence whose stemmed words
+    /// ([`stems`]) are `words` ([`SentenceScorer::score`]: the weights
+    /// file's score of the sentence's features, to the bit).
+    pub fn score_one(
+        &self,
+        k: usize,
+        words: &[&str],
+        numbers: &mut Vec<[Option<Token>; 3]>,
+    ) -> f32 {
+        self.scorers[k].score(words, numbers)
+    }
+
     pub fn new(scorers: Vec<SentenceScorer>, least: &[f32]) -> Scorers {
         assert_eq!(scorers.len(), least.len(), "a least score per scorer");
         let mut vocabulary: HashMap<Box<str>, u32, FxBuildHasher> = HashMap::default();

@@ -160,6 +160,10 @@ struct Rival {
     margin: f32,
     /// A hit whose span this matches keeps counting (`rival_except`).
     except: Option<WordRegex>,
+    /// The sentence scorers ([`Scorers`]) of the own and the other weights,
+    /// where both are read by model rules: the span scored from its stemmed
+    /// words, as the model pass scores a sentence, not from its features.
+    scorers: Option<(usize, usize)>,
 }
 
 /// A model rule's message bar ([`RuleDef::message_model`](super::format::RuleDef)):
@@ -510,7 +514,7 @@ impl CompiledRules {
         if self.message_barred.is_empty() {
             return;
         }
-        let mut sentences: Option<Vec<String>> = None;
+        let words = OnceCell::new();
         let mut scores: Vec<(&str, f32)> = Vec::new();
         let mut i = 0;
         while i < det.hits.len() {
@@ -544,15 +548,7 @@ impl CompiledRules {
             let score = match scores.iter().find(|(f, _)| *f == bar.file) {
                 Some(&(_, score)) => score,
                 None => {
-                    let sentences = sentences.get_or_insert_with(|| {
-                        own_texts
-                            .iter()
-                            .flat_map(|(t, _)| {
-                                model::units(t).into_iter().map(|u| t[u].to_string())
-                            })
-                            .collect()
-                    });
-                    let score = model::message_score(&bar.weights, sentences);
+                    let score = self.message_score(&bar.weights, own_texts, &words);
                     scores.push((&bar.file, score));
                     score
                 }
@@ -569,6 +565,41 @@ impl CompiledRules {
             );
             det.suppressed.push(SuppressedHit { hit, reason });
         }
+    }
+
+    /// The sender's own words of the whole message scored as one bag by
+    /// `weights`: from the scan's numbered words by the scorer of the
+    /// message model rule that reads the same file (built on first use; the
+    /// score is the bag's to the bit), or, for a file no message model rule
+    /// reads, from the bag itself ([`model::message_score`]). `words` holds
+    /// the message's words once for every score of the message.
+    fn message_score<'t>(
+        &self,
+        weights: &Arc<LinearModel>,
+        own_texts: &'t [(String, OwnWords)],
+        words: &OnceCell<MessageWords<'t>>,
+    ) -> f32 {
+        thread_local! {
+            /// The message scorer's scratch space, reused from message to
+            /// message on each worker thread.
+            static SCRATCH: RefCell<MessageScratch> = RefCell::default();
+        }
+        let Some((.., scorer)) = (self.message_models.iter()).find(|m| Arc::ptr_eq(&m.1, weights))
+        else {
+            let sentences: Vec<String> = (own_texts.iter())
+                .flat_map(|(t, _)| model::units(t).into_iter().map(|u| t[u].to_string()))
+                .collect();
+            return model::message_score(weights, &sentences);
+        };
+        let words = words.get_or_init(|| {
+            let mut words = MessageWords::default();
+            for (text, (spans, firsts)) in own_texts {
+                words.push_units(text, spans, firsts);
+            }
+            words
+        });
+        let scorer = scorer.get_or_init(|| SentenceScorer::new(weights));
+        SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch))
     }
 
     /// Message model rules (`message = true`): for each whose category the
@@ -597,13 +628,8 @@ impl CompiledRules {
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
     ) {
-        thread_local! {
-            /// The message scorer's scratch space, reused from message to
-            /// message on each worker thread.
-            static SCRATCH: RefCell<MessageScratch> = RefCell::default();
-        }
         let words = OnceCell::new();
-        for (rule, weights, min_score, scorer) in &self.message_models {
+        for (rule, weights, min_score, _) in &self.message_models {
             let r = &self.rules[*rule];
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
             if have >= self.threshold(r.signal) {
@@ -626,15 +652,7 @@ impl CompiledRules {
                 None if have <= 0.0 => continue,
                 None => *min_score,
             };
-            let words = words.get_or_init(|| {
-                let mut words = MessageWords::default();
-                for (text, (spans, firsts)) in own_texts {
-                    words.push_units(text, spans, firsts);
-                }
-                words
-            });
-            let scorer = scorer.get_or_init(|| SentenceScorer::new(weights));
-            let score = SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch));
+            let score = self.message_score(weights, own_texts, &words);
             if score < bar {
                 continue;
             }
@@ -1352,8 +1370,24 @@ impl CompiledRules {
         {
             return None;
         }
-        let own = rival.own.score(&rival.own.features(sentence));
-        let other = rival.other.score(&rival.other.features(sentence));
+        let (own, other) = match rival.scorers {
+            Some((own, other)) => {
+                thread_local! {
+                    /// The span's stemmed words and their numbers, reused.
+                    static NUMBERS: RefCell<Vec<[Option<model::Token>; 3]>> = RefCell::default();
+                }
+                let mut words = Vec::new();
+                model::stems(sentence, &mut words);
+                NUMBERS.with_borrow_mut(|numbers| {
+                    let own = self.scorers.score_one(own, &words, numbers);
+                    (own, self.scorers.score_one(other, &words, numbers))
+                })
+            }
+            None => {
+                let own = rival.own.score(&rival.own.features(sentence));
+                (own, rival.other.score(&rival.other.features(sentence)))
+            }
+        };
         (log_odds(other) > log_odds(own) + rival.margin)
             .then(|| format!("rival: {} scores it {other:.3}, over {own:.3}", rival.file))
     }
@@ -1739,6 +1773,7 @@ impl<'a> Loader<'a> {
                             min_score,
                         });
                         rule.rival = rival.map(|(other, file, margin, except)| Rival {
+                            scorers: None,
                             own: weights.clone(),
                             other,
                             file,
@@ -1816,6 +1851,14 @@ impl<'a> Loader<'a> {
             .filter(|r| (r.unless.iter()).any(|&g| guards[g].scope == GuardScope::Message))
             .map(|r| r.id.clone())
             .collect();
+        for rival in rules.iter_mut().filter_map(|r| r.rival.as_mut()) {
+            let scorer_of = |w: &Arc<LinearModel>| {
+                (models.iter())
+                    .find(|m| Arc::ptr_eq(&m.1, w) || m.1 == *w)
+                    .map(|m| m.3)
+            };
+            rival.scorers = scorer_of(&rival.own).zip(scorer_of(&rival.other));
+        }
         let message_barred = (0..rules.len())
             .filter(|&r| rules[r].message_bar.is_some())
             .collect();
