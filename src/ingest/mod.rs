@@ -51,10 +51,11 @@ pub enum Origin {
 
 impl Origin {
     /// The message's bytes again, exactly as the source first gave them;
-    /// `None` for [`Origin::Memory`].
-    pub fn read(&self) -> Result<Option<Vec<u8>>> {
+    /// `None` for [`Origin::Memory`]. `size` is what the census read (the
+    /// buffer's first size; a file that has grown since is read whole).
+    pub fn read(&self, size: u64) -> Result<Option<Vec<u8>>> {
         match self {
-            Origin::File(path) => std::fs::read(path)
+            Origin::File(path) => read_whole(path, Some(size))
                 .map(Some)
                 .map_err(|e| Error::io(path, e)),
             Origin::Mbox {
@@ -169,7 +170,7 @@ pub(crate) fn read_each<'a>(
 }
 
 pub(crate) fn read_file(path: &Path, source_id: String) -> Result<RawMessage> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_whole(path, None).map_err(|e| Error::io(path, e))?;
     Ok(RawMessage {
         source_id,
         bytes,
@@ -177,9 +178,63 @@ pub(crate) fn read_file(path: &Path, source_id: String) -> Result<RawMessage> {
     })
 }
 
+/// Bytes read before the first call when the size is not known: a whole
+/// message of most nights in one `read`.
+const FIRST_READ: usize = 16 << 10;
+
+/// A whole file, in four system calls for a file that fits the first buffer
+/// (`openat`, a `read` of the bytes, a `read` finding the end, `close`):
+/// `std::fs::read` also asks for the file's size (`statx`) first. `size`,
+/// when known, sizes the buffer so that one `read` takes the file; without
+/// it the buffer starts at [`FIRST_READ`] and grows as the file needs. The
+/// bytes are kept without spare room (a census may hold them).
+pub(crate) fn read_whole(path: &Path, size: Option<u64>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    // One byte more than the size, so that the end is found by a `read`
+    // into room the buffer already has.
+    let first = size.map_or(FIRST_READ, |n| (n as usize).saturating_add(1));
+    let mut bytes = Vec::with_capacity(first);
+    // `Take` reads to the end without asking for the file's size (a
+    // `File`'s own `read_to_end` calls `statx` and `lseek` first).
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
+    bytes.shrink_to_fit();
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_whole_files_of_any_size_with_or_without_a_size() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [
+            0,
+            1,
+            100,
+            FIRST_READ - 1,
+            FIRST_READ,
+            FIRST_READ + 1,
+            200_000,
+        ] {
+            let path = dir.path().join(format!("m{len}"));
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            for size in [
+                None,
+                Some(len as u64),
+                Some(0),
+                Some(len as u64 / 2),
+                Some(3 * len as u64),
+            ] {
+                let read = read_whole(&path, size).unwrap();
+                assert_eq!(read, bytes, "{len} bytes, size {size:?}");
+                assert_eq!(read.capacity(), read.len(), "no spare room kept");
+            }
+        }
+        assert!(read_whole(&dir.path().join("missing"), None).is_err());
+    }
 
     #[test]
     fn detects_each_kind() {

@@ -267,7 +267,7 @@ mod tests {
             at: Located {
                 source_id: id.into(),
                 origin: Origin::Memory,
-                held: Box::default(),
+                held: None,
                 size,
             },
             sender_key: sender.into(),

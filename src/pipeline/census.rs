@@ -9,6 +9,16 @@
 //!
 //! IMAP mail is fetched into memory (as before streaming); its census entry
 //! keeps the bytes. So does an unreadable file's (empty bytes, escalated).
+//!
+//! The census must see every message before the first batch (a batch holds
+//! whole senders, and a sender's last message may be the night's last file),
+//! so a night larger than memory is read twice: once here, once in its
+//! batch. To read each file once where memory allows, the census also keeps
+//! the bytes of the night's first messages, up to one batch's worth (`--batch`
+//! messages and [`super::batches::BATCH_BYTES`] bytes, whatever the night's
+//! size, so memory still holds about one batch more at most); their batch
+//! takes them from the census instead of reading the file again. A night of
+//! one batch is read once.
 
 use super::prepare::{identify, limits, parse_header_fields};
 use super::Engine;
@@ -29,9 +39,11 @@ const CHUNK_BYTES: usize = 64 << 20;
 /// strings, no spare capacity): a 1M-message night holds a million of them.
 pub struct Located {
     pub source_id: Box<str>,
-    /// Where to read the bytes again; for [`Origin::Memory`], `held` has them.
+    /// Where to read the bytes again when `held` has not kept them.
     pub origin: Origin,
-    pub held: Box<[u8]>,
+    /// The bytes, when the census kept them: always for [`Origin::Memory`],
+    /// and for the night's first messages, up to one batch's worth.
+    pub held: Option<Box<[u8]>>,
     /// Bytes of the message, for the batch's size.
     pub size: u64,
 }
@@ -50,9 +62,16 @@ impl Located {
     /// since the census, say) becomes a message with no bytes, escalated as
     /// unparseable, like one unreadable at the start: nothing disappears.
     pub fn into_raw(self) -> RawMessage {
-        let bytes = match self.origin.read() {
+        if let Some(held) = self.held {
+            return RawMessage {
+                source_id: self.source_id.into_string(),
+                bytes: held.into_vec(),
+                origin: self.origin,
+            };
+        }
+        let bytes = match self.origin.read(self.size) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => self.held.into_vec(),
+            Ok(None) => Vec::new(),
             Err(e) => {
                 super::log::unreadable_error(&e);
                 Vec::new()
@@ -73,6 +92,9 @@ pub struct Census<'e> {
     pub counted: Vec<Counted>,
     /// Each sender key once, shared by the entries.
     senders: HashSet<Arc<str>>,
+    /// File messages, and their bytes, still to be kept for their batch
+    /// (one batch's worth at first).
+    hold_left: (usize, u64),
 }
 
 impl<'e> Census<'e> {
@@ -82,27 +104,44 @@ impl<'e> Census<'e> {
             pool,
             counted: Vec::new(),
             senders: HashSet::new(),
+            hold_left: (engine.config.batch, super::batches::BATCH_BYTES),
         }
     }
 
     /// Parse a chunk of messages' headers (in parallel) and keep their
-    /// entries; the bytes of messages that can be read again are dropped.
+    /// entries; the bytes of messages that can be read again are dropped
+    /// once one batch's worth of them is kept.
     /// Bodies are not decoded nor quotes stripped here: `prepare` does that
     /// once per message, in its batch.
     pub fn add_chunk(&mut self, chunk: Vec<RawMessage>) {
         let engine = self.engine;
         let limits = limits(engine);
+        // Which to keep, in source order (so the same messages every run).
+        let chunk: Vec<(RawMessage, bool)> = chunk
+            .into_iter()
+            .map(|raw| {
+                let size = raw.bytes.len() as u64;
+                let (messages, bytes) = &mut self.hold_left;
+                let keep = match raw.origin {
+                    Origin::Memory => true,
+                    _ if *messages > 0 && size <= *bytes => {
+                        *messages -= 1;
+                        *bytes -= size;
+                        true
+                    }
+                    _ => false,
+                };
+                (raw, keep)
+            })
+            .collect();
         let identified: Vec<(Located, String, String)> = self.pool.install(|| {
             chunk
                 .into_par_iter()
-                .map(|raw| {
+                .map(|(raw, keep)| {
                     let parsed = parse_header_fields(&limits, &raw.bytes);
                     let id = identify(engine, parsed.as_ref(), &raw.bytes);
                     let size = raw.bytes.len() as u64;
-                    let held = match raw.origin {
-                        Origin::Memory => raw.bytes.into_boxed_slice(),
-                        _ => Box::default(),
-                    };
+                    let held = keep.then(|| raw.bytes.into_boxed_slice());
                     let mut origin = raw.origin;
                     if let Origin::File(path) = &mut origin {
                         path.shrink_to_fit();
