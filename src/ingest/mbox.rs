@@ -211,7 +211,7 @@ mod tests {
         for m in &messages {
             assert!(matches!(m.origin, Origin::Mbox { .. }));
             assert_eq!(
-                m.origin.read().unwrap().unwrap(),
+                m.origin.read(m.bytes.len() as u64).unwrap().unwrap(),
                 m.bytes,
                 "{} read back",
                 m.source_id

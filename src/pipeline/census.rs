@@ -262,3 +262,42 @@ fn source_name(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(path: &Path, held: Option<&[u8]>, size: u64) -> Located {
+        Located {
+            source_id: "m.eml".into(),
+            origin: Origin::File(path.to_path_buf()),
+            held: held.map(Box::from),
+            size,
+        }
+    }
+
+    #[test]
+    fn a_kept_message_is_not_read_again_and_others_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.eml");
+        std::fs::write(&path, b"Subject: x\n\nbody\n").unwrap();
+        let read = located(&path, None, 17).into_raw();
+        assert_eq!(read.bytes, b"Subject: x\n\nbody\n");
+        assert_eq!(read.source_id, "m.eml");
+        // Grown since the census: read whole, as before.
+        std::fs::write(&path, b"Subject: x\n\nbody, and more\n").unwrap();
+        assert_eq!(
+            located(&path, None, 17).into_raw().bytes,
+            b"Subject: x\n\nbody, and more\n"
+        );
+        // Kept by the census: its bytes, even once the file is gone.
+        std::fs::remove_file(&path).unwrap();
+        let kept = located(&path, Some(b"Subject: x\n\nbody\n"), 17).into_raw();
+        assert_eq!(kept.bytes, b"Subject: x\n\nbody\n");
+        assert!(matches!(kept.origin, Origin::File(_)));
+        // An empty message kept is still kept (not read again).
+        assert!(located(&path, Some(b""), 0).into_raw().bytes.is_empty());
+        // Not kept and gone: no bytes (escalated as unparseable).
+        assert!(located(&path, None, 17).into_raw().bytes.is_empty());
+    }
+}
