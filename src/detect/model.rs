@@ -289,6 +289,72 @@ pub fn units(text: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// [`units`] of a text whose word spans ([`word_spans`]) are `spans` and
+/// whose sentences and their first words are `sentences`
+/// ([`super::sentence::split_at_words`], as the sentence models' pass found
+/// them: [`Scorers::screened_words`]' `keep`; found here where it is empty,
+/// a text no pass read), into `out` (cleared first): the same ranges,
+/// without the text split into sentences and words again. A sentence is
+/// [`split`](super::sentence::split)'s and its words are those of splitting
+/// it on its own (`check_split_at_words`), so a window of all its words is
+/// the sentence and any other runs from its first word's start to its last
+/// word's end, as [`windows`] cuts them.
+pub fn units_at_words(
+    text: &str,
+    spans: &[(usize, usize)],
+    sentences: &Sentences,
+    out: &mut Vec<Range<usize>>,
+) {
+    out.clear();
+    let mut found = Sentences::default();
+    let sentences = match sentences.firsts.is_empty() {
+        false => sentences,
+        true => {
+            super::sentence::split_at_words(text, spans, &mut found.ranges, &mut found.firsts);
+            &found
+        }
+    };
+    for (sentence, of) in sentences.ranges.iter().zip(sentences.firsts.windows(2)) {
+        let n = of[1] - of[0];
+        out.extend(window_words(n).map(|w| match w.len() == n {
+            true => sentence.clone(),
+            false => spans[of[0] + w.start].0..spans[of[0] + w.end - 1].1,
+        }));
+    }
+}
+
+/// Where a text's sentences lie and start among its words
+/// ([`super::sentence::split_at_words`]), as the sentence models' pass
+/// found them ([`Scorers::screened_words`]), handed on to the message
+/// tier ([`MessageWords::push_units`]) and the message guards
+/// ([`units_at_words`]). Both empty where no pass read the text.
+#[derive(Default)]
+pub struct Sentences {
+    /// Each sentence's byte range.
+    pub ranges: Vec<Range<usize>>,
+    /// Per sentence, the index among the words of its first word; then
+    /// the number of words.
+    pub firsts: Vec<usize>,
+}
+
+/// Whether [`units_at_words`] of `text`, with its sentences handed on and
+/// found anew, gives [`units`] of `text` (a test over the corpus).
+#[cfg(test)]
+pub(crate) fn check_units_at_words(text: &str) -> Result<(), String> {
+    let want = units(text);
+    let spans: Vec<_> = word_spans(text).collect();
+    let mut handed = Sentences::default();
+    super::sentence::split_at_words(text, &spans, &mut handed.ranges, &mut handed.firsts);
+    let mut got = Vec::new();
+    for (how, sentences) in [("found", &Sentences::default()), ("handed on", &handed)] {
+        units_at_words(text, &spans, sentences, &mut got);
+        if got != want {
+            return Err(format!("{text:?}: units {want:?}, {how} {got:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Every two adjacent sentences of `text` ([`super::sentence::split`]) in
 /// the same paragraph, as the byte range from the first's start to the
 /// second's end.
@@ -510,7 +576,7 @@ impl<'t> MessageWords<'t> {
     /// message models read the same spans. `firsts`: where the text's
     /// sentences start among its words, as that pass found them
     /// ([`super::sentence::split_at_words`]'s `firsts`, handed on by
-    /// [`Scorers::screened_words`] to its `keep_firsts`); empty where no
+    /// [`Scorers::screened_words`] in its `keep`); empty where no
     /// pass read the text, and they are found here.
     pub fn push_units(&mut self, text: &'t str, spans: &[(usize, usize)], firsts: &[usize]) {
         let mut found = Vec::new();
@@ -1550,7 +1616,8 @@ impl Scorers {
         let mut spans = std::mem::take(&mut scratch.spans);
         spans.clear();
         spans.extend(word_spans(text));
-        self.screened_words(text, &spans, pairs, scratch, scores, &mut Vec::new(), each);
+        let mut keep = Sentences::default();
+        self.screened_words(text, &spans, pairs, scratch, scores, &mut keep, each);
         scratch.spans = spans;
     }
 
@@ -1560,9 +1627,11 @@ impl Scorers {
     /// the case of ASCII letters (the same words, the same sentence ends).
     /// The sentences are found from the words
     /// ([`super::sentence::split_at_words`]), and each sentence's words are
-    /// those of splitting it on its own. Where each sentence starts among
-    /// the words (`split_at_words`' `firsts`) is added to `keep_firsts`,
-    /// for the message models ([`MessageWords::push_units`]).
+    /// those of splitting it on its own. The sentences and where each
+    /// starts among the words (`split_at_words`' `sentences` and `firsts`)
+    /// are added to `keep`, for the message models
+    /// ([`MessageWords::push_units`]) and the message guards
+    /// ([`units_at_words`]).
     #[allow(clippy::too_many_arguments)]
     pub fn screened_words(
         &self,
@@ -1571,7 +1640,7 @@ impl Scorers {
         pairs: bool,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
-        keep_firsts: &mut Vec<usize>,
+        keep: &mut Sentences,
         mut each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
     ) {
         let mut sentences = std::mem::take(&mut scratch.sentences);
@@ -1581,7 +1650,8 @@ impl Scorers {
         let mut lanes = std::mem::take(&mut scratch.lanes);
         sums.clear();
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
-        keep_firsts.extend_from_slice(&firsts);
+        keep.ranges.extend_from_slice(&sentences);
+        keep.firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
         // Across sentence ends too: a window's screen reads only its own
@@ -2138,6 +2208,7 @@ mod tests {
             &format!("'{long}' ''and'' '{long}"),
         ] {
             check_push_units(t).unwrap();
+            check_units_at_words(t).unwrap();
         }
     }
 

@@ -425,7 +425,8 @@ impl CompiledRules {
 
     /// Message guards (`message = true`): a guard whose `pattern` matches a
     /// sentence of the sender's own words in the body ([`model::units`] of
-    /// `own_texts`, as the model reads them) and whose `except` does not
+    /// `own_texts`, as the model reads them, found from the scan's
+    /// sentences and words: [`model::units_at_words`]) and whose `except` does not
     /// match that sentence sets aside every own hit of the rules that name
     /// it: the counted ones (their weight taken back) and the leans set
     /// aside for standing alone (`together`), so that the message tier does
@@ -452,15 +453,24 @@ impl CompiledRules {
         {
             return;
         }
+        // Each own text's units, from the sentences and words the scan
+        // found ([`model::units_at_words`]: the same ranges as
+        // [`model::units`], without splitting the text again).
+        let units: Vec<Vec<std::ops::Range<usize>>> = (own_texts.iter())
+            .map(|(t, (spans, sentences))| {
+                let mut units = Vec::new();
+                model::units_at_words(t, spans, sentences, &mut units);
+                units
+            })
+            .collect();
         let mut holding = self
             .guards
             .iter()
             .enumerate()
             .filter(|(_, g)| g.scope == GuardScope::Message)
             .filter(|(_, g)| {
-                own_texts
-                    .iter()
-                    .any(|(t, _)| model::units(t).into_iter().any(|u| g.holds(&t[u])))
+                (own_texts.iter().zip(&units))
+                    .any(|((t, _), units)| units.iter().any(|u| g.holds(&t[u.clone()])))
             })
             .map(|(i, _)| i)
             .peekable();
@@ -593,8 +603,8 @@ impl CompiledRules {
         };
         let words = words.get_or_init(|| {
             let mut words = MessageWords::default();
-            for (text, (spans, firsts)) in own_texts {
-                words.push_units(text, spans, firsts);
+            for (text, (spans, sentences)) in own_texts {
+                words.push_units(text, spans, &sentences.firsts);
             }
             words
         });
@@ -893,9 +903,9 @@ impl CompiledRules {
     /// [`Self::model_units`] makes of it before splitting), for the
     /// message models ([`Self::message_hits`]) to read without
     /// normalising the segment again, and that text's word spans
-    /// ([`model::word_spans`]) and its sentences' first words (empty where
-    /// the model did not read it), which they read without splitting it
-    /// again.
+    /// ([`model::word_spans`]) and its sentences with their first words
+    /// (empty where the model did not read it), which they and the message
+    /// guards read without splitting it again.
     fn scan(&self, text: &str, base: usize, subject: bool) -> (Vec<Found>, String, OwnWords) {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_and_word_hits(&norm, &squeezed);
@@ -908,11 +918,13 @@ impl CompiledRules {
         words.extend(model::word_spans(&norm.text));
         let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
-        let mut firsts = Vec::new();
+        let mut sentences = model::Sentences::default();
         if !subject {
-            raw.extend(self.model_hits(model_text, &words, &mut firsts));
+            raw.extend(self.model_hits(model_text, &words, &mut sentences));
         } else if self.models.iter().any(|m| self.rules[m.0].subject) {
-            let hits = self.model_hits(model_text, &words, &mut firsts).into_iter();
+            let hits = self
+                .model_hits(model_text, &words, &mut sentences)
+                .into_iter();
             raw.extend(hits.filter(|&(rule, _, _)| self.rules[rule].subject));
         }
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
@@ -955,7 +967,7 @@ impl CompiledRules {
             });
         }
         self.alone_apart(&mut found);
-        (found, named.unwrap_or(norm.text), (words, firsts))
+        (found, named.unwrap_or(norm.text), (words, sentences))
     }
 
     /// A hit of a `together` rule with no other counted hit of its category
@@ -1232,13 +1244,13 @@ impl CompiledRules {
     /// Model rules: every sentence (or, for `sentences = 2`, every two
     /// adjacent sentences of a paragraph) whose score reaches the rule's
     /// `min_score` is a hit spanning it. `words`: the word spans of `text`;
-    /// into `firsts`, where each sentence starts among them
+    /// into `keep`, the sentences and where each starts among them
     /// ([`Scorers::screened_words`]).
     fn model_hits(
         &self,
         text: &str,
         words: &[(usize, usize)],
-        firsts: &mut Vec<usize>,
+        keep: &mut model::Sentences,
     ) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.models.is_empty() {
@@ -1272,7 +1284,7 @@ impl CompiledRules {
                 pairs,
                 scratch,
                 &mut scores,
-                firsts,
+                keep,
                 |pair, unit, scores| hits(pair, unit, scores, &mut out),
             )
         });
@@ -1517,7 +1529,7 @@ impl CompiledRules {
 /// message models ([`MessageWords::push_units`]): the word spans of the
 /// model's text, and where its sentences start among them (empty where the
 /// model did not read the segment).
-type OwnWords = (Vec<(usize, usize)>, Vec<usize>);
+type OwnWords = (Vec<(usize, usize)>, model::Sentences);
 
 fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let m = &text[s..e];
