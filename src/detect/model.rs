@@ -1960,6 +1960,11 @@ fn feature_key_of(kind: u8, first: u32, second: u32) -> u64 {
 /// shared by too many ordinary words and flagged ordinary mail.
 pub fn skeleton(word: &str, out: &mut String) -> bool {
     out.clear();
+    // Under five bytes is under five letters: no skeleton, told without
+    // reading the word (most words are short).
+    if word.len() < 5 {
+        return false;
+    }
     out.push(SKELETON);
     let (mut letters, mut kept, mut last) = (0, 0, None);
     for c in word.chars().filter(|c| c.is_alphabetic()) {

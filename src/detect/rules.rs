@@ -398,8 +398,11 @@ impl CompiledRules {
             }
         }
         self.message_guards(&own_texts, &mut own, &mut det);
-        self.message_short(&own_texts, &mut own, &mut det);
-        self.message_hits(text, segments, &own_texts, &mut own, &mut det);
+        // The message's words and scores, shared by the message bar and the
+        // message tier: each message model scores a message once.
+        let mut scored = MessageScored::default();
+        self.message_short(&own_texts, &mut own, &mut det, &mut scored);
+        self.message_hits(text, segments, &own_texts, &mut own, &mut det, &mut scored);
         self.of_flagged_hits(&mut own, &mut counted, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
@@ -515,17 +518,16 @@ impl CompiledRules {
     /// that is as a whole a threat to a van or to the sender's own life is
     /// that message's, not a threat to a person (rules/README.md,
     /// *Thirty-third round (detect76)*).
-    fn message_short(
+    fn message_short<'t>(
         &self,
-        own_texts: &[(String, OwnWords)],
+        own_texts: &'t [(String, OwnWords)],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
+        scored: &mut MessageScored<'t>,
     ) {
         if self.message_barred.is_empty() {
             return;
         }
-        let words = OnceCell::new();
-        let mut scores: Vec<(&str, f32)> = Vec::new();
         let mut i = 0;
         while i < det.hits.len() {
             let id = &det.hits[i].rule_id;
@@ -555,14 +557,7 @@ impl CompiledRules {
                 i += 1;
                 continue;
             }
-            let score = match scores.iter().find(|(f, _)| *f == bar.file) {
-                Some(&(_, score)) => score,
-                None => {
-                    let score = self.message_score(&bar.weights, own_texts, &words);
-                    scores.push((&bar.file, score));
-                    score
-                }
-            };
+            let score = self.message_score(&bar.weights, own_texts, scored);
             if score >= bar.min_score {
                 i += 1;
                 continue;
@@ -581,9 +576,26 @@ impl CompiledRules {
     /// `weights`: from the scan's numbered words by the scorer of the
     /// message model rule that reads the same file (built on first use; the
     /// score is the bag's to the bit), or, for a file no message model rule
-    /// reads, from the bag itself ([`model::message_score`]). `words` holds
-    /// the message's words once for every score of the message.
+    /// reads, from the bag itself ([`model::message_score`]). `scored`
+    /// holds the message's words once for every score of the message, and
+    /// each weights' score once it is made (the same weights, the same
+    /// words: the same score).
     fn message_score<'t>(
+        &self,
+        weights: &Arc<LinearModel>,
+        own_texts: &'t [(String, OwnWords)],
+        scored: &mut MessageScored<'t>,
+    ) -> f32 {
+        if let Some(&(_, score)) = (scored.scores.iter()).find(|(w, _)| Arc::ptr_eq(w, weights)) {
+            return score;
+        }
+        let score = self.message_score_of(weights, own_texts, &scored.words);
+        scored.scores.push((weights.clone(), score));
+        score
+    }
+
+    /// [`Self::message_score`], not yet made for `weights`.
+    fn message_score_of<'t>(
         &self,
         weights: &Arc<LinearModel>,
         own_texts: &'t [(String, OwnWords)],
@@ -630,15 +642,15 @@ impl CompiledRules {
     /// message is scored by number ([`SentenceScorer::message_score`]), the
     /// same to the bit as the bag's score ([`model::message_score`]), its
     /// sentences split and stemmed once for all the rules that read it.
-    fn message_hits(
+    fn message_hits<'t>(
         &self,
         text: &str,
         segments: &[Segment],
-        own_texts: &[(String, OwnWords)],
+        own_texts: &'t [(String, OwnWords)],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
+        scored: &mut MessageScored<'t>,
     ) {
-        let words = OnceCell::new();
         for (rule, weights, min_score, _) in &self.message_models {
             let r = &self.rules[*rule];
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
@@ -662,7 +674,7 @@ impl CompiledRules {
                 None if have <= 0.0 => continue,
                 None => *min_score,
             };
-            let score = self.message_score(weights, own_texts, &words);
+            let score = self.message_score(weights, own_texts, scored);
             if score < bar {
                 continue;
             }
@@ -1530,6 +1542,17 @@ impl CompiledRules {
 /// model's text, and where its sentences start among them (empty where the
 /// model did not read the segment).
 type OwnWords = (Vec<(usize, usize)>, model::Sentences);
+
+/// A message's own words as the message models read them (made on first
+/// use) and the scores made of them so far, per weights: shared by the
+/// message bar ([`CompiledRules::message_short`]) and the message tier
+/// ([`CompiledRules::message_hits`]), so that no message model scores a
+/// message twice.
+#[derive(Default)]
+struct MessageScored<'t> {
+    words: OnceCell<MessageWords<'t>>,
+    scores: Vec<(Arc<LinearModel>, f32)>,
+}
 
 fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let m = &text[s..e];
