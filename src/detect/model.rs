@@ -335,6 +335,10 @@ pub struct Sentences {
     /// Per sentence, the index among the words of its first word; then
     /// the number of words.
     pub firsts: Vec<usize>,
+    /// Each word's place in the sentence models' vocabulary
+    /// ([`Scorers::look_up`] of its stem), for the message models
+    /// ([`MessageScorer`]).
+    pub places: Vec<u32>,
 }
 
 /// Whether [`units_at_words`] of `text`, with its sentences handed on and
@@ -553,6 +557,9 @@ pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
 #[derive(Default)]
 pub struct MessageWords<'t> {
     stems: Vec<&'t str>,
+    /// Per stem: its place in the sentence models' vocabulary
+    /// ([`Scorers::look_up`]), [`UNKNOWN`] where not looked up.
+    places: Vec<u32>,
     /// Per sentence, the index in `stems` after its last word.
     ends: Vec<usize>,
 }
@@ -562,6 +569,7 @@ impl<'t> MessageWords<'t> {
     pub fn push(&mut self, sentence: &'t str) {
         let words = word_spans(sentence).map(|(s, e)| stem(&sentence[s..e]));
         self.stems.extend(words);
+        self.places.resize(self.stems.len(), UNKNOWN);
         self.ends.push(self.stems.len());
     }
 
@@ -577,8 +585,17 @@ impl<'t> MessageWords<'t> {
     /// sentences start among its words, as that pass found them
     /// ([`super::sentence::split_at_words`]'s `firsts`, handed on by
     /// [`Scorers::screened_words`] in its `keep`); empty where no
-    /// pass read the text, and they are found here.
-    pub fn push_units(&mut self, text: &'t str, spans: &[(usize, usize)], firsts: &[usize]) {
+    /// pass read the text, and they are found here. `places`: each word's
+    /// place in the sentence models' vocabulary, as that pass looked its
+    /// stem up (the same stems: [`Sentences::places`]), for
+    /// [`MessageScorer`]; empty where no pass read the text.
+    pub fn push_units(
+        &mut self,
+        text: &'t str,
+        spans: &[(usize, usize)],
+        firsts: &[usize],
+        places: &[u32],
+    ) {
         let mut found = Vec::new();
         let firsts = match firsts.is_empty() {
             false => firsts,
@@ -589,17 +606,21 @@ impl<'t> MessageWords<'t> {
         };
         for of in firsts.windows(2) {
             for w in window_words(of[1] - of[0]) {
-                let words = &spans[of[0] + w.start..of[0] + w.end];
-                (self.stems).extend(words.iter().map(|&(s, e)| stem(&text[s..e])));
+                let w = of[0] + w.start..of[0] + w.end;
+                (self.stems).extend(spans[w.clone()].iter().map(|&(s, e)| stem(&text[s..e])));
+                match places.get(w) {
+                    Some(places) => self.places.extend_from_slice(places),
+                    None => self.places.resize(self.stems.len(), UNKNOWN),
+                }
                 self.ends.push(self.stems.len());
             }
         }
     }
 
-    /// Each sentence's stemmed words.
-    fn sentences(&self) -> impl Iterator<Item = &[&'t str]> {
+    /// Each sentence's stemmed words and their places.
+    fn sentences(&self) -> impl Iterator<Item = (&[&'t str], &[u32])> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(s, &e)| &self.stems[s..e])
+        (starts.zip(&self.ends)).map(|(s, &e)| (&self.stems[s..e], &self.places[s..e]))
     }
 }
 
@@ -614,12 +635,12 @@ pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
         alone.push(&text[unit]);
     }
     let spans: Vec<_> = word_spans(text).collect();
-    at_once.push_units(text, &spans, &[]);
+    at_once.push_units(text, &spans, &[], &[]);
     // And with the sentence starts the model's pass hands on.
     let mut handed = MessageWords::default();
     let mut firsts = Vec::new();
     super::sentence::split_at_words(text, &spans, &mut Vec::new(), &mut firsts);
-    handed.push_units(text, &spans, &firsts);
+    handed.push_units(text, &spans, &firsts, &[]);
     for (how, words) in [("from the spans", &at_once), ("from the starts", &handed)] {
         if alone.stems != words.stems || alone.ends != words.ends {
             return Err(format!(
@@ -656,6 +677,19 @@ impl SentenceScorer {
     /// and a zero sum only in its sign, which neither `bias + sum` (unless
     /// the bias is 0 too) nor the score of a zero (0.5) can tell.
     pub fn message_score(&self, words: &MessageWords, scratch: &mut MessageScratch) -> f32 {
+        self.message_score_by(words, &[], scratch)
+    }
+
+    /// [`SentenceScorer::message_score`], each word's numbers read from
+    /// `by_place` at its place in the sentence models' vocabulary
+    /// ([`MessageScorer`]) where it has one there, else looked up by its
+    /// stem ([`SentenceScorer::numbers_of`]): the same numbers.
+    fn message_score_by(
+        &self,
+        words: &MessageWords,
+        by_place: &[[u32; 3]],
+        scratch: &mut MessageScratch,
+    ) -> f32 {
         let MessageScratch {
             seen,
             tokens,
@@ -663,9 +697,16 @@ impl SentenceScorer {
         } = scratch;
         seen.clear();
         let mut sum = -0.0f32;
-        for sentence in words.sentences() {
+        for (sentence, places) in words.sentences() {
             tokens.clear();
-            tokens.extend(sentence.iter().map(|w| self.numbers_of(w, skeleton)));
+            tokens.extend(sentence.iter().zip(places).map(|(w, &place)| {
+                match by_place.get(place as usize) {
+                    Some(&[number, class, shape]) => {
+                        [self.token(number), self.token(class), self.token(shape)]
+                    }
+                    None => self.numbers_of(w, skeleton),
+                }
+            }));
             for_each_feature(
                 tokens.len(),
                 |i| &tokens[i],
@@ -693,6 +734,43 @@ impl SentenceScorer {
         }
         let z = self.bias + sum;
         1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// A message model's [`SentenceScorer`], with what
+/// [`SentenceScorer::numbers_of`] gives each word of the sentence models'
+/// vocabulary, by its place there ([`Scorers::look_up`]): the word's
+/// number, its class's and its skeleton's ([`UNKNOWN`] for none). The scan
+/// looks every word up in that vocabulary already
+/// ([`Scorers::screened_words`], handed on in [`Sentences::places`]), so a
+/// message's words are numbered by index, not looked up by their strings
+/// again; a word outside that vocabulary is looked up by its stem. Made
+/// the first time the model scores a message, as its scorer is.
+pub struct MessageScorer {
+    scorer: SentenceScorer,
+    by_place: Vec<[u32; 3]>,
+}
+
+impl MessageScorer {
+    pub fn new(model: &LinearModel, scorers: &Scorers) -> MessageScorer {
+        let scorer = SentenceScorer::new(model);
+        let mut by_place = vec![[UNKNOWN; 3]; scorers.vocabulary.len()];
+        let mut buffer = String::new();
+        for (word, &place) in &scorers.vocabulary {
+            let [number, class] = scorer.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
+            // As `skeleton_token` finds it.
+            let shape = match scorer.skeletons && skeleton(word, &mut buffer) {
+                true => (scorer.words.get(buffer.as_str())).map_or(UNKNOWN, |n| n[0]),
+                false => UNKNOWN,
+            };
+            by_place[place as usize] = [number, class, shape];
+        }
+        MessageScorer { scorer, by_place }
+    }
+
+    /// [`SentenceScorer::message_score`], the same to the bit.
+    pub fn message_score(&self, words: &MessageWords, scratch: &mut MessageScratch) -> f32 {
+        (self.scorer).message_score_by(words, &self.by_place, scratch)
     }
 }
 
@@ -1654,6 +1732,7 @@ impl Scorers {
         keep.firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
+        keep.places.extend_from_slice(&places);
         // Across sentence ends too: a window's screen reads only its own
         // words' pairs, the pair pass the ones between its two sentences.
         self.gate_lanes(&places, &mut lanes);

@@ -10,8 +10,8 @@
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
 use super::model::{
-    self, LinearModel, MessageScratch, MessageWords, Scorers, ScoringScratch, SentenceScorer,
-    WordClasses,
+    self, LinearModel, MessageScorer, MessageScratch, MessageWords, Scorers, ScoringScratch,
+    SentenceScorer, WordClasses,
 };
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::{Prefilter, Scratch};
@@ -271,7 +271,7 @@ pub struct CompiledRules {
     /// score the message needs, the weights made ready to score by number,
     /// made the first time a message is scored: most runs score some, a
     /// rule test or a short night may score none).
-    message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<SentenceScorer>)>,
+    message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<MessageScorer>)>,
     /// The model rules with a message bar (`message_model`), by index.
     message_barred: Vec<usize>,
     /// One per distinct weights file (rules may share one, at two scores).
@@ -616,11 +616,11 @@ impl CompiledRules {
         let words = words.get_or_init(|| {
             let mut words = MessageWords::default();
             for (text, (spans, sentences)) in own_texts {
-                words.push_units(text, spans, &sentences.firsts);
+                words.push_units(text, spans, &sentences.firsts, &sentences.places);
             }
             words
         });
-        let scorer = scorer.get_or_init(|| SentenceScorer::new(weights));
+        let scorer = scorer.get_or_init(|| MessageScorer::new(weights, &self.scorers));
         SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch))
     }
 
