@@ -2273,6 +2273,34 @@ mod tests {
                 );
             }
         }
+        // Numbered by their places in a sentence vocabulary (a message
+        // model's, so that some words are in it and some are not, and
+        // the model's own): the same scores as looked up by their stems.
+        for vocabulary in [&models[0], &models[5]] {
+            let scorers = Scorers::new(vec![SentenceScorer::new(vocabulary)], &[0.5]);
+            for model in &models {
+                let (scorer, placed) = (
+                    SentenceScorer::new(model),
+                    MessageScorer::new(model, &scorers),
+                );
+                for sentences in &sentences {
+                    let text = sentences.join(".\n");
+                    let spans: Vec<_> = word_spans(&text).collect();
+                    let stems: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
+                    let mut places = Vec::new();
+                    scorers.look_up(&stems, &mut places);
+                    let (mut by_stem, mut by_place) =
+                        (MessageWords::default(), MessageWords::default());
+                    by_stem.push_units(&text, &spans, &[], &[]);
+                    by_place.push_units(&text, &spans, &[], &places);
+                    assert_eq!(
+                        placed.message_score(&by_place, &mut scratch).to_bits(),
+                        scorer.message_score(&by_stem, &mut scratch).to_bits(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
