@@ -289,6 +289,76 @@ pub fn units(text: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// [`units`] of a text whose word spans ([`word_spans`]) are `spans` and
+/// whose sentences and their first words are `sentences`
+/// ([`super::sentence::split_at_words`], as the sentence models' pass found
+/// them: [`Scorers::screened_words`]' `keep`; found here where it is empty,
+/// a text no pass read), into `out` (cleared first): the same ranges,
+/// without the text split into sentences and words again. A sentence is
+/// [`split`](super::sentence::split)'s and its words are those of splitting
+/// it on its own (`check_split_at_words`), so a window of all its words is
+/// the sentence and any other runs from its first word's start to its last
+/// word's end, as [`windows`] cuts them.
+pub fn units_at_words(
+    text: &str,
+    spans: &[(usize, usize)],
+    sentences: &Sentences,
+    out: &mut Vec<Range<usize>>,
+) {
+    out.clear();
+    let mut found = Sentences::default();
+    let sentences = match sentences.firsts.is_empty() {
+        false => sentences,
+        true => {
+            super::sentence::split_at_words(text, spans, &mut found.ranges, &mut found.firsts);
+            &found
+        }
+    };
+    for (sentence, of) in sentences.ranges.iter().zip(sentences.firsts.windows(2)) {
+        let n = of[1] - of[0];
+        out.extend(window_words(n).map(|w| match w.len() == n {
+            true => sentence.clone(),
+            false => spans[of[0] + w.start].0..spans[of[0] + w.end - 1].1,
+        }));
+    }
+}
+
+/// Where a text's sentences lie and start among its words
+/// ([`super::sentence::split_at_words`]), as the sentence models' pass
+/// found them ([`Scorers::screened_words`]), handed on to the message
+/// tier ([`MessageWords::push_units`]) and the message guards
+/// ([`units_at_words`]). Both empty where no pass read the text.
+#[derive(Default)]
+pub struct Sentences {
+    /// Each sentence's byte range.
+    pub ranges: Vec<Range<usize>>,
+    /// Per sentence, the index among the words of its first word; then
+    /// the number of words.
+    pub firsts: Vec<usize>,
+    /// Each word's place in the sentence models' vocabulary
+    /// ([`Scorers::look_up`] of its stem), for the message models
+    /// ([`MessageScorer`]).
+    pub places: Vec<u32>,
+}
+
+/// Whether [`units_at_words`] of `text`, with its sentences handed on and
+/// found anew, gives [`units`] of `text` (a test over the corpus).
+#[cfg(test)]
+pub(crate) fn check_units_at_words(text: &str) -> Result<(), String> {
+    let want = units(text);
+    let spans: Vec<_> = word_spans(text).collect();
+    let mut handed = Sentences::default();
+    super::sentence::split_at_words(text, &spans, &mut handed.ranges, &mut handed.firsts);
+    let mut got = Vec::new();
+    for (how, sentences) in [("found", &Sentences::default()), ("handed on", &handed)] {
+        units_at_words(text, &spans, sentences, &mut got);
+        if got != want {
+            return Err(format!("{text:?}: units {want:?}, {how} {got:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Every two adjacent sentences of `text` ([`super::sentence::split`]) in
 /// the same paragraph, as the byte range from the first's start to the
 /// second's end.
@@ -487,6 +557,9 @@ pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
 #[derive(Default)]
 pub struct MessageWords<'t> {
     stems: Vec<&'t str>,
+    /// Per stem: its place in the sentence models' vocabulary
+    /// ([`Scorers::look_up`]), [`UNKNOWN`] where not looked up.
+    places: Vec<u32>,
     /// Per sentence, the index in `stems` after its last word.
     ends: Vec<usize>,
 }
@@ -496,6 +569,7 @@ impl<'t> MessageWords<'t> {
     pub fn push(&mut self, sentence: &'t str) {
         let words = word_spans(sentence).map(|(s, e)| stem(&sentence[s..e]));
         self.stems.extend(words);
+        self.places.resize(self.stems.len(), UNKNOWN);
         self.ends.push(self.stems.len());
     }
 
@@ -510,9 +584,18 @@ impl<'t> MessageWords<'t> {
     /// message models read the same spans. `firsts`: where the text's
     /// sentences start among its words, as that pass found them
     /// ([`super::sentence::split_at_words`]'s `firsts`, handed on by
-    /// [`Scorers::screened_words`] to its `keep_firsts`); empty where no
-    /// pass read the text, and they are found here.
-    pub fn push_units(&mut self, text: &'t str, spans: &[(usize, usize)], firsts: &[usize]) {
+    /// [`Scorers::screened_words`] in its `keep`); empty where no
+    /// pass read the text, and they are found here. `places`: each word's
+    /// place in the sentence models' vocabulary, as that pass looked its
+    /// stem up (the same stems: [`Sentences::places`]), for
+    /// [`MessageScorer`]; empty where no pass read the text.
+    pub fn push_units(
+        &mut self,
+        text: &'t str,
+        spans: &[(usize, usize)],
+        firsts: &[usize],
+        places: &[u32],
+    ) {
         let mut found = Vec::new();
         let firsts = match firsts.is_empty() {
             false => firsts,
@@ -523,17 +606,21 @@ impl<'t> MessageWords<'t> {
         };
         for of in firsts.windows(2) {
             for w in window_words(of[1] - of[0]) {
-                let words = &spans[of[0] + w.start..of[0] + w.end];
-                (self.stems).extend(words.iter().map(|&(s, e)| stem(&text[s..e])));
+                let w = of[0] + w.start..of[0] + w.end;
+                (self.stems).extend(spans[w.clone()].iter().map(|&(s, e)| stem(&text[s..e])));
+                match places.get(w) {
+                    Some(places) => self.places.extend_from_slice(places),
+                    None => self.places.resize(self.stems.len(), UNKNOWN),
+                }
                 self.ends.push(self.stems.len());
             }
         }
     }
 
-    /// Each sentence's stemmed words.
-    fn sentences(&self) -> impl Iterator<Item = &[&'t str]> {
+    /// Each sentence's stemmed words and their places.
+    fn sentences(&self) -> impl Iterator<Item = (&[&'t str], &[u32])> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(s, &e)| &self.stems[s..e])
+        (starts.zip(&self.ends)).map(|(s, &e)| (&self.stems[s..e], &self.places[s..e]))
     }
 }
 
@@ -548,12 +635,12 @@ pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
         alone.push(&text[unit]);
     }
     let spans: Vec<_> = word_spans(text).collect();
-    at_once.push_units(text, &spans, &[]);
+    at_once.push_units(text, &spans, &[], &[]);
     // And with the sentence starts the model's pass hands on.
     let mut handed = MessageWords::default();
     let mut firsts = Vec::new();
     super::sentence::split_at_words(text, &spans, &mut Vec::new(), &mut firsts);
-    handed.push_units(text, &spans, &firsts);
+    handed.push_units(text, &spans, &firsts, &[]);
     for (how, words) in [("from the spans", &at_once), ("from the starts", &handed)] {
         if alone.stems != words.stems || alone.ends != words.ends {
             return Err(format!(
@@ -590,6 +677,19 @@ impl SentenceScorer {
     /// and a zero sum only in its sign, which neither `bias + sum` (unless
     /// the bias is 0 too) nor the score of a zero (0.5) can tell.
     pub fn message_score(&self, words: &MessageWords, scratch: &mut MessageScratch) -> f32 {
+        self.message_score_by(words, &[], scratch)
+    }
+
+    /// [`SentenceScorer::message_score`], each word's numbers read from
+    /// `by_place` at its place in the sentence models' vocabulary
+    /// ([`MessageScorer`]) where it has one there, else looked up by its
+    /// stem ([`SentenceScorer::numbers_of`]): the same numbers.
+    fn message_score_by(
+        &self,
+        words: &MessageWords,
+        by_place: &[[u32; 3]],
+        scratch: &mut MessageScratch,
+    ) -> f32 {
         let MessageScratch {
             seen,
             tokens,
@@ -597,9 +697,16 @@ impl SentenceScorer {
         } = scratch;
         seen.clear();
         let mut sum = -0.0f32;
-        for sentence in words.sentences() {
+        for (sentence, places) in words.sentences() {
             tokens.clear();
-            tokens.extend(sentence.iter().map(|w| self.numbers_of(w, skeleton)));
+            tokens.extend(sentence.iter().zip(places).map(|(w, &place)| {
+                match by_place.get(place as usize) {
+                    Some(&[number, class, shape]) => {
+                        [self.token(number), self.token(class), self.token(shape)]
+                    }
+                    None => self.numbers_of(w, skeleton),
+                }
+            }));
             for_each_feature(
                 tokens.len(),
                 |i| &tokens[i],
@@ -627,6 +734,43 @@ impl SentenceScorer {
         }
         let z = self.bias + sum;
         1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// A message model's [`SentenceScorer`], with what
+/// [`SentenceScorer::numbers_of`] gives each word of the sentence models'
+/// vocabulary, by its place there ([`Scorers::look_up`]): the word's
+/// number, its class's and its skeleton's ([`UNKNOWN`] for none). The scan
+/// looks every word up in that vocabulary already
+/// ([`Scorers::screened_words`], handed on in [`Sentences::places`]), so a
+/// message's words are numbered by index, not looked up by their strings
+/// again; a word outside that vocabulary is looked up by its stem. Made
+/// the first time the model scores a message, as its scorer is.
+pub struct MessageScorer {
+    scorer: SentenceScorer,
+    by_place: Vec<[u32; 3]>,
+}
+
+impl MessageScorer {
+    pub fn new(model: &LinearModel, scorers: &Scorers) -> MessageScorer {
+        let scorer = SentenceScorer::new(model);
+        let mut by_place = vec![[UNKNOWN; 3]; scorers.vocabulary.len()];
+        let mut buffer = String::new();
+        for (word, &place) in &scorers.vocabulary {
+            let [number, class] = scorer.words.get(word).copied().unwrap_or([UNKNOWN; 2]);
+            // As `skeleton_token` finds it.
+            let shape = match scorer.skeletons && skeleton(word, &mut buffer) {
+                true => (scorer.words.get(buffer.as_str())).map_or(UNKNOWN, |n| n[0]),
+                false => UNKNOWN,
+            };
+            by_place[place as usize] = [number, class, shape];
+        }
+        MessageScorer { scorer, by_place }
+    }
+
+    /// [`SentenceScorer::message_score`], the same to the bit.
+    pub fn message_score(&self, words: &MessageWords, scratch: &mut MessageScratch) -> f32 {
+        (self.scorer).message_score_by(words, &self.by_place, scratch)
     }
 }
 
@@ -1550,7 +1694,8 @@ impl Scorers {
         let mut spans = std::mem::take(&mut scratch.spans);
         spans.clear();
         spans.extend(word_spans(text));
-        self.screened_words(text, &spans, pairs, scratch, scores, &mut Vec::new(), each);
+        let mut keep = Sentences::default();
+        self.screened_words(text, &spans, pairs, scratch, scores, &mut keep, each);
         scratch.spans = spans;
     }
 
@@ -1560,9 +1705,11 @@ impl Scorers {
     /// the case of ASCII letters (the same words, the same sentence ends).
     /// The sentences are found from the words
     /// ([`super::sentence::split_at_words`]), and each sentence's words are
-    /// those of splitting it on its own. Where each sentence starts among
-    /// the words (`split_at_words`' `firsts`) is added to `keep_firsts`,
-    /// for the message models ([`MessageWords::push_units`]).
+    /// those of splitting it on its own. The sentences and where each
+    /// starts among the words (`split_at_words`' `sentences` and `firsts`)
+    /// are added to `keep`, for the message models
+    /// ([`MessageWords::push_units`]) and the message guards
+    /// ([`units_at_words`]).
     #[allow(clippy::too_many_arguments)]
     pub fn screened_words(
         &self,
@@ -1571,7 +1718,7 @@ impl Scorers {
         pairs: bool,
         scratch: &mut ScoringScratch,
         scores: &mut [Option<f32>],
-        keep_firsts: &mut Vec<usize>,
+        keep: &mut Sentences,
         mut each: impl FnMut(bool, Range<usize>, &[Option<f32>]),
     ) {
         let mut sentences = std::mem::take(&mut scratch.sentences);
@@ -1581,9 +1728,11 @@ impl Scorers {
         let mut lanes = std::mem::take(&mut scratch.lanes);
         sums.clear();
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
-        keep_firsts.extend_from_slice(&firsts);
+        keep.ranges.extend_from_slice(&sentences);
+        keep.firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
+        keep.places.extend_from_slice(&places);
         // Across sentence ends too: a window's screen reads only its own
         // words' pairs, the pair pass the ones between its two sentences.
         self.gate_lanes(&places, &mut lanes);
@@ -1890,6 +2039,11 @@ fn feature_key_of(kind: u8, first: u32, second: u32) -> u64 {
 /// shared by too many ordinary words and flagged ordinary mail.
 pub fn skeleton(word: &str, out: &mut String) -> bool {
     out.clear();
+    // Under five bytes is under five letters: no skeleton, told without
+    // reading the word (most words are short).
+    if word.len() < 5 {
+        return false;
+    }
     out.push(SKELETON);
     let (mut letters, mut kept, mut last) = (0, 0, None);
     for c in word.chars().filter(|c| c.is_alphabetic()) {
@@ -2119,6 +2273,34 @@ mod tests {
                 );
             }
         }
+        // Numbered by their places in a sentence vocabulary (a message
+        // model's, so that some words are in it and some are not, and
+        // the model's own): the same scores as looked up by their stems.
+        for vocabulary in [&models[0], &models[5]] {
+            let scorers = Scorers::new(vec![SentenceScorer::new(vocabulary)], &[0.5]);
+            for model in &models {
+                let (scorer, placed) = (
+                    SentenceScorer::new(model),
+                    MessageScorer::new(model, &scorers),
+                );
+                for sentences in &sentences {
+                    let text = sentences.join(".\n");
+                    let spans: Vec<_> = word_spans(&text).collect();
+                    let stems: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
+                    let mut places = Vec::new();
+                    scorers.look_up(&stems, &mut places);
+                    let (mut by_stem, mut by_place) =
+                        (MessageWords::default(), MessageWords::default());
+                    by_stem.push_units(&text, &spans, &[], &[]);
+                    by_place.push_units(&text, &spans, &[], &places);
+                    assert_eq!(
+                        placed.message_score(&by_place, &mut scratch).to_bits(),
+                        scorer.message_score(&by_stem, &mut scratch).to_bits(),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -2138,6 +2320,7 @@ mod tests {
             &format!("'{long}' ''and'' '{long}"),
         ] {
             check_push_units(t).unwrap();
+            check_units_at_words(t).unwrap();
         }
     }
 

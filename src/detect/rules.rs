@@ -10,8 +10,8 @@
 use super::format::{GuardDef, RuleDef, RuleFile};
 use super::lists::{self, Entry};
 use super::model::{
-    self, LinearModel, MessageScratch, MessageWords, Scorers, ScoringScratch, SentenceScorer,
-    WordClasses,
+    self, LinearModel, MessageScorer, MessageScratch, MessageWords, Scorers, ScoringScratch,
+    SentenceScorer, WordClasses,
 };
 use super::normalize::{Normalized, Normalizer, Squeezed};
 use super::prefilter::{Prefilter, Scratch};
@@ -271,7 +271,7 @@ pub struct CompiledRules {
     /// score the message needs, the weights made ready to score by number,
     /// made the first time a message is scored: most runs score some, a
     /// rule test or a short night may score none).
-    message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<SentenceScorer>)>,
+    message_models: Vec<(usize, Arc<LinearModel>, f32, OnceLock<MessageScorer>)>,
     /// The model rules with a message bar (`message_model`), by index.
     message_barred: Vec<usize>,
     /// One per distinct weights file (rules may share one, at two scores).
@@ -398,8 +398,11 @@ impl CompiledRules {
             }
         }
         self.message_guards(&own_texts, &mut own, &mut det);
-        self.message_short(&own_texts, &mut own, &mut det);
-        self.message_hits(text, segments, &own_texts, &mut own, &mut det);
+        // The message's words and scores, shared by the message bar and the
+        // message tier: each message model scores a message once.
+        let mut scored = MessageScored::default();
+        self.message_short(&own_texts, &mut own, &mut det, &mut scored);
+        self.message_hits(text, segments, &own_texts, &mut own, &mut det, &mut scored);
         self.of_flagged_hits(&mut own, &mut counted, &mut det);
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
@@ -425,7 +428,8 @@ impl CompiledRules {
 
     /// Message guards (`message = true`): a guard whose `pattern` matches a
     /// sentence of the sender's own words in the body ([`model::units`] of
-    /// `own_texts`, as the model reads them) and whose `except` does not
+    /// `own_texts`, as the model reads them, found from the scan's
+    /// sentences and words: [`model::units_at_words`]) and whose `except` does not
     /// match that sentence sets aside every own hit of the rules that name
     /// it: the counted ones (their weight taken back) and the leans set
     /// aside for standing alone (`together`), so that the message tier does
@@ -452,15 +456,24 @@ impl CompiledRules {
         {
             return;
         }
+        // Each own text's units, from the sentences and words the scan
+        // found ([`model::units_at_words`]: the same ranges as
+        // [`model::units`], without splitting the text again).
+        let units: Vec<Vec<std::ops::Range<usize>>> = (own_texts.iter())
+            .map(|(t, (spans, sentences))| {
+                let mut units = Vec::new();
+                model::units_at_words(t, spans, sentences, &mut units);
+                units
+            })
+            .collect();
         let mut holding = self
             .guards
             .iter()
             .enumerate()
             .filter(|(_, g)| g.scope == GuardScope::Message)
             .filter(|(_, g)| {
-                own_texts
-                    .iter()
-                    .any(|(t, _)| model::units(t).into_iter().any(|u| g.holds(&t[u])))
+                (own_texts.iter().zip(&units))
+                    .any(|((t, _), units)| units.iter().any(|u| g.holds(&t[u.clone()])))
             })
             .map(|(i, _)| i)
             .peekable();
@@ -505,17 +518,16 @@ impl CompiledRules {
     /// that is as a whole a threat to a van or to the sender's own life is
     /// that message's, not a threat to a person (rules/README.md,
     /// *Thirty-third round (detect76)*).
-    fn message_short(
+    fn message_short<'t>(
         &self,
-        own_texts: &[(String, OwnWords)],
+        own_texts: &'t [(String, OwnWords)],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
+        scored: &mut MessageScored<'t>,
     ) {
         if self.message_barred.is_empty() {
             return;
         }
-        let words = OnceCell::new();
-        let mut scores: Vec<(&str, f32)> = Vec::new();
         let mut i = 0;
         while i < det.hits.len() {
             let id = &det.hits[i].rule_id;
@@ -545,14 +557,7 @@ impl CompiledRules {
                 i += 1;
                 continue;
             }
-            let score = match scores.iter().find(|(f, _)| *f == bar.file) {
-                Some(&(_, score)) => score,
-                None => {
-                    let score = self.message_score(&bar.weights, own_texts, &words);
-                    scores.push((&bar.file, score));
-                    score
-                }
-            };
+            let score = self.message_score(&bar.weights, own_texts, scored);
             if score >= bar.min_score {
                 i += 1;
                 continue;
@@ -571,9 +576,26 @@ impl CompiledRules {
     /// `weights`: from the scan's numbered words by the scorer of the
     /// message model rule that reads the same file (built on first use; the
     /// score is the bag's to the bit), or, for a file no message model rule
-    /// reads, from the bag itself ([`model::message_score`]). `words` holds
-    /// the message's words once for every score of the message.
+    /// reads, from the bag itself ([`model::message_score`]). `scored`
+    /// holds the message's words once for every score of the message, and
+    /// each weights' score once it is made (the same weights, the same
+    /// words: the same score).
     fn message_score<'t>(
+        &self,
+        weights: &Arc<LinearModel>,
+        own_texts: &'t [(String, OwnWords)],
+        scored: &mut MessageScored<'t>,
+    ) -> f32 {
+        if let Some(&(_, score)) = (scored.scores.iter()).find(|(w, _)| Arc::ptr_eq(w, weights)) {
+            return score;
+        }
+        let score = self.message_score_of(weights, own_texts, &scored.words);
+        scored.scores.push((weights.clone(), score));
+        score
+    }
+
+    /// [`Self::message_score`], not yet made for `weights`.
+    fn message_score_of<'t>(
         &self,
         weights: &Arc<LinearModel>,
         own_texts: &'t [(String, OwnWords)],
@@ -593,12 +615,12 @@ impl CompiledRules {
         };
         let words = words.get_or_init(|| {
             let mut words = MessageWords::default();
-            for (text, (spans, firsts)) in own_texts {
-                words.push_units(text, spans, firsts);
+            for (text, (spans, sentences)) in own_texts {
+                words.push_units(text, spans, &sentences.firsts, &sentences.places);
             }
             words
         });
-        let scorer = scorer.get_or_init(|| SentenceScorer::new(weights));
+        let scorer = scorer.get_or_init(|| MessageScorer::new(weights, &self.scorers));
         SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch))
     }
 
@@ -620,15 +642,15 @@ impl CompiledRules {
     /// message is scored by number ([`SentenceScorer::message_score`]), the
     /// same to the bit as the bag's score ([`model::message_score`]), its
     /// sentences split and stemmed once for all the rules that read it.
-    fn message_hits(
+    fn message_hits<'t>(
         &self,
         text: &str,
         segments: &[Segment],
-        own_texts: &[(String, OwnWords)],
+        own_texts: &'t [(String, OwnWords)],
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
+        scored: &mut MessageScored<'t>,
     ) {
-        let words = OnceCell::new();
         for (rule, weights, min_score, _) in &self.message_models {
             let r = &self.rules[*rule];
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
@@ -652,7 +674,7 @@ impl CompiledRules {
                 None if have <= 0.0 => continue,
                 None => *min_score,
             };
-            let score = self.message_score(weights, own_texts, &words);
+            let score = self.message_score(weights, own_texts, scored);
             if score < bar {
                 continue;
             }
@@ -893,9 +915,9 @@ impl CompiledRules {
     /// [`Self::model_units`] makes of it before splitting), for the
     /// message models ([`Self::message_hits`]) to read without
     /// normalising the segment again, and that text's word spans
-    /// ([`model::word_spans`]) and its sentences' first words (empty where
-    /// the model did not read it), which they read without splitting it
-    /// again.
+    /// ([`model::word_spans`]) and its sentences with their first words
+    /// (empty where the model did not read it), which they and the message
+    /// guards read without splitting it again.
     fn scan(&self, text: &str, base: usize, subject: bool) -> (Vec<Found>, String, OwnWords) {
         let (norm, squeezed) = self.normalizer.normalize_squeezed(text, base);
         let mut raw = self.regex_and_word_hits(&norm, &squeezed);
@@ -908,11 +930,13 @@ impl CompiledRules {
         words.extend(model::word_spans(&norm.text));
         let named = model::names_unread_in(text, base, &norm, &words);
         let model_text = named.as_deref().unwrap_or(&norm.text);
-        let mut firsts = Vec::new();
+        let mut sentences = model::Sentences::default();
         if !subject {
-            raw.extend(self.model_hits(model_text, &words, &mut firsts));
+            raw.extend(self.model_hits(model_text, &words, &mut sentences));
         } else if self.models.iter().any(|m| self.rules[m.0].subject) {
-            let hits = self.model_hits(model_text, &words, &mut firsts).into_iter();
+            let hits = self
+                .model_hits(model_text, &words, &mut sentences)
+                .into_iter();
             raw.extend(hits.filter(|&(rule, _, _)| self.rules[rule].subject));
         }
         raw.retain(|&(rule, s, e)| self.requirement_met(rule, &norm.text, s, e));
@@ -955,7 +979,7 @@ impl CompiledRules {
             });
         }
         self.alone_apart(&mut found);
-        (found, named.unwrap_or(norm.text), (words, firsts))
+        (found, named.unwrap_or(norm.text), (words, sentences))
     }
 
     /// A hit of a `together` rule with no other counted hit of its category
@@ -1232,13 +1256,13 @@ impl CompiledRules {
     /// Model rules: every sentence (or, for `sentences = 2`, every two
     /// adjacent sentences of a paragraph) whose score reaches the rule's
     /// `min_score` is a hit spanning it. `words`: the word spans of `text`;
-    /// into `firsts`, where each sentence starts among them
+    /// into `keep`, the sentences and where each starts among them
     /// ([`Scorers::screened_words`]).
     fn model_hits(
         &self,
         text: &str,
         words: &[(usize, usize)],
-        firsts: &mut Vec<usize>,
+        keep: &mut model::Sentences,
     ) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         if self.models.is_empty() {
@@ -1272,7 +1296,7 @@ impl CompiledRules {
                 pairs,
                 scratch,
                 &mut scores,
-                firsts,
+                keep,
                 |pair, unit, scores| hits(pair, unit, scores, &mut out),
             )
         });
@@ -1517,7 +1541,18 @@ impl CompiledRules {
 /// message models ([`MessageWords::push_units`]): the word spans of the
 /// model's text, and where its sentences start among them (empty where the
 /// model did not read the segment).
-type OwnWords = (Vec<(usize, usize)>, Vec<usize>);
+type OwnWords = (Vec<(usize, usize)>, model::Sentences);
+
+/// A message's own words as the message models read them (made on first
+/// use) and the scores made of them so far, per weights: shared by the
+/// message bar ([`CompiledRules::message_short`]) and the message tier
+/// ([`CompiledRules::message_hits`]), so that no message model scores a
+/// message twice.
+#[derive(Default)]
+struct MessageScored<'t> {
+    words: OnceCell<MessageWords<'t>>,
+    scores: Vec<(Arc<LinearModel>, f32)>,
+}
 
 fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let m = &text[s..e];

@@ -115,12 +115,14 @@ fn sentences_from_the_words_are_the_split_sentences() {
         let norm = rules.normalizer().normalize(text, 0);
         sentence::check_split_at_words(&norm.text).unwrap();
         model::check_push_units(&norm.text).unwrap();
+        model::check_units_at_words(&norm.text).unwrap();
         let words: Vec<_> = model::word_spans(&norm.text).collect();
         if let Some(named) = model::names_unread_in(text, 0, &norm, &words) {
             let named_words: Vec<_> = model::word_spans(&named).collect();
             assert_eq!(named_words, words, "{text:?}");
             sentence::check_split_at_words(&named).unwrap();
             model::check_push_units(&named).unwrap();
+            model::check_units_at_words(&named).unwrap();
         }
     }
 }
