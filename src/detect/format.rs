@@ -160,6 +160,26 @@ pub struct RuleDef {
     /// risk) keeps counting.
     #[serde(default)]
     pub message_yields_to: Vec<Spanned<String>>,
+    /// With `message_yields_to`: the bar applies only where the rule's
+    /// category stands on model rules alone, every counted own hit of it a
+    /// model rule's: a regex, word-list or derived rule hit of the sender's
+    /// own (a phrase the rules know: "end it all", "kill myself") keeps
+    /// every hit of the category (`message_alone = true`).
+    #[serde(default)]
+    pub message_alone: Option<Spanned<bool>>,
+    /// With `message_yields_to`: the bar applies only where the message
+    /// model of a flagged category it yields to (that category's `message`
+    /// rule's) scores the message higher than `message_model` does: the
+    /// message reads more as the other threat than as the rule's own
+    /// category (`message_rival = true`).
+    #[serde(default)]
+    pub message_rival: Option<Spanned<bool>>,
+    /// A regex read on each sentence of the sender's own words in the body:
+    /// where one matches, the bar does not apply (the sender's own life is
+    /// plainly in the message: "I'm not going on", "taking him with me when
+    /// I go").
+    #[serde(default)]
+    pub message_except: Option<Spanned<String>>,
     /// A model rule's unit: 1 (each sentence, the default) or 2 (each two
     /// adjacent sentences of a paragraph, read as one).
     #[serde(default)]

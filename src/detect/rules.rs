@@ -175,6 +175,15 @@ struct MessageBar {
     min_score: f32,
     /// Only where one of these is already flagged (`message_yields_to`).
     yields_to: Vec<Signal>,
+    /// Only where the rule's category stands on model rules alone
+    /// (`message_alone`).
+    alone: bool,
+    /// Only where a flagged category of `yields_to` has a message model
+    /// that scores the message higher (`message_rival`).
+    rival: bool,
+    /// Not where a sentence of the sender's own words matches this
+    /// (`message_except`).
+    except: Option<WordRegex>,
 }
 
 struct Guard {
@@ -517,7 +526,15 @@ impl CompiledRules {
     /// tier reads one sentence; a sentence sure of violence in a message
     /// that is as a whole a threat to a van or to the sender's own life is
     /// that message's, not a threat to a person (rules/README.md,
-    /// *Thirty-third round (detect76)*).
+    /// *Thirty-third round (detect76)*). With `message_alone`, only where
+    /// the rule's category stands on model rules alone: a self-harm model
+    /// tier reading despair into another sentence of a threat to someone
+    /// else (detect80).
+    ///
+    /// The rules' bars run in rule order, each on what the earlier ones
+    /// left: a violence hit set aside for the message's self-harm leaves
+    /// no violence for a later self-harm bar to yield to, so two threats
+    /// never set each other aside.
     fn message_short<'t>(
         &self,
         own_texts: &'t [(String, OwnWords)],
@@ -528,48 +545,96 @@ impl CompiledRules {
         if self.message_barred.is_empty() {
             return;
         }
-        let mut i = 0;
-        while i < det.hits.len() {
-            let id = &det.hits[i].rule_id;
-            let barred = self
-                .message_barred
-                .iter()
-                .find(|&&r| self.rules[r].id == *id);
-            let Some((index, bar)) =
-                barred.and_then(|&r| Some((r, self.rules[r].message_bar.as_ref()?)))
-            else {
-                i += 1;
+        for &index in &self.message_barred {
+            let rule = &self.rules[index];
+            let Some(bar) = rule.message_bar.as_ref() else {
                 continue;
             };
-            let rule = &self.rules[index];
-            // Only where another kind of threat is already flagged by the
-            // message's own evidence, and the hit's words name no person at
-            // risk (the rule's `rival_except`: "with you in it").
-            let yields = bar.yields_to.is_empty()
-                || (bar.yields_to.iter())
-                    .any(|&c| own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c));
-            let kept = rule
-                .rival
-                .as_ref()
-                .and_then(|r| r.except.as_ref())
-                .is_some_and(|re| re.is_match(&det.hits[i].matched.to_lowercase()));
-            if !yields || kept {
-                i += 1;
-                continue;
+            let mut i = 0;
+            while i < det.hits.len() {
+                if det.hits[i].rule_id != rule.id {
+                    i += 1;
+                    continue;
+                }
+                // Only where another kind of threat is already flagged by the
+                // message's own evidence, and the hit's words name no person
+                // at risk (the rule's `rival_except`: "with you in it").
+                let yields = bar.yields_to.is_empty()
+                    || (bar.yields_to.iter())
+                        .any(|&c| own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c));
+                let kept = rule
+                    .rival
+                    .as_ref()
+                    .and_then(|r| r.except.as_ref())
+                    .is_some_and(|re| re.is_match(&det.hits[i].matched.to_lowercase()));
+                // With `message_alone`: every counted own hit of the category
+                // is a model rule's.
+                let alone = !bar.alone
+                    || (det.hits.iter())
+                        .filter(|h| h.category == rule.category)
+                        .all(|h| self.is_model_rule(&h.rule_id));
+                if !yields || kept || !alone {
+                    i += 1;
+                    continue;
+                }
+                // Each message model scores the message once, whichever
+                // rules ask (`scored`).
+                let score = self.message_score(&bar.weights, own_texts, scored);
+                if score >= bar.min_score {
+                    i += 1;
+                    continue;
+                }
+                // With `message_rival`: a flagged category it yields to whose
+                // message model reads the message as more its own.
+                let mut rival = None;
+                if bar.rival {
+                    for &c in &bar.yields_to {
+                        if own.get(&c).copied().unwrap_or(0.0) < self.threshold(c) {
+                            continue;
+                        }
+                        let models = self.message_models.iter();
+                        for (r, weights, ..) in models.filter(|m| self.rules[m.0].signal == c) {
+                            let other = self.message_score(weights, own_texts, scored);
+                            if other > score && rival.is_none_or(|(_, s)| other > s) {
+                                rival = Some((&self.rules[*r].id, other));
+                            }
+                        }
+                    }
+                    if rival.is_none() {
+                        i += 1;
+                        continue;
+                    }
+                }
+                // With `message_except`: a sentence of the sender's own words
+                // that keeps the bar off.
+                if let Some(re) = &bar.except {
+                    let held = own_texts
+                        .iter()
+                        .any(|(t, _)| model::units(t).into_iter().any(|u| re.is_match(&t[u])));
+                    if held {
+                        i += 1;
+                        continue;
+                    }
+                }
+                let mut reason = format!(
+                    "message_short: {} scores the message {score:.3}, under {}",
+                    bar.file, bar.min_score
+                );
+                if let Some((id, other)) = rival {
+                    reason += &format!(", and {id}'s model {other:.3}");
+                }
+                let hit = det.hits.remove(i);
+                *own.entry(rule.signal).or_default() -= rule.weight;
+                det.suppressed.push(SuppressedHit { hit, reason });
             }
-            let score = self.message_score(&bar.weights, own_texts, scored);
-            if score >= bar.min_score {
-                i += 1;
-                continue;
-            }
-            let hit = det.hits.remove(i);
-            *own.entry(rule.signal).or_default() -= rule.weight;
-            let reason = format!(
-                "message_short: {} scores the message {score:.3}, under {}",
-                bar.file, bar.min_score
-            );
-            det.suppressed.push(SuppressedHit { hit, reason });
         }
+    }
+
+    /// Whether the rule of this id reads a model (a sentence or a message
+    /// model rule).
+    fn is_model_rule(&self, rule_id: &str) -> bool {
+        let model = |r: usize| self.rules[r].id == rule_id;
+        self.models.iter().any(|m| model(m.0)) || self.message_models.iter().any(|m| model(m.0))
     }
 
     /// The sender's own words of the whole message scored as one bag by
@@ -1795,13 +1860,7 @@ impl<'a> Loader<'a> {
                         message_models.push((index, weights, min_score, OnceLock::new()))
                     }
                     Some(Matcher::Model(weights, min_score, content, rival, bar)) => {
-                        rule.message_bar =
-                            bar.map(|(weights, file, min_score, yields_to)| MessageBar {
-                                weights,
-                                file,
-                                min_score,
-                                yields_to,
-                            });
+                        rule.message_bar = bar.map(|b| *b);
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
                             weights: weights.clone(),
                             function_words,
@@ -2536,6 +2595,10 @@ impl<'a> Loader<'a> {
             ("rival_except", def.rival_except.is_some()),
             ("message_model", def.message_model.is_some()),
             ("message_min_score", def.message_min_score.is_some()),
+            ("message_yields_to", !def.message_yields_to.is_empty()),
+            ("message_alone", def.message_alone.is_some()),
+            ("message_rival", def.message_rival.is_some()),
+            ("message_except", def.message_except.is_some()),
         ];
         if let Some((key, _)) = model_only
             .iter()
@@ -2624,10 +2687,40 @@ impl<'a> Loader<'a> {
                         }
                     }
                 }
-                Some((weights, file.get_ref().clone(), bar, yields_to))
+                let alone = def.message_alone.as_ref().is_some_and(|a| *a.get_ref());
+                let rival = def.message_rival.as_ref().is_some_and(|a| *a.get_ref());
+                if (alone || rival) && yields_to.is_empty() {
+                    let reason = format!(
+                        "{what}: `message_alone` and `message_rival` need `message_yields_to`"
+                    );
+                    self.err(&p.path, p.line(&def.id), reason);
+                    return None;
+                }
+                let except = match &def.message_except {
+                    Some(re) => Some(self.regex(p, re, &format!("{what} message_except"))?),
+                    None => None,
+                };
+                Some(Box::new(MessageBar {
+                    weights,
+                    file: file.get_ref().clone(),
+                    min_score: bar,
+                    yields_to,
+                    alone,
+                    rival,
+                    except,
+                }))
             }
-            (None, None) if !def.message_yields_to.is_empty() => {
-                let reason = format!("{what}: `message_yields_to` needs `message_model`");
+            (None, None)
+                if !def.message_yields_to.is_empty()
+                    || def.message_alone.is_some()
+                    || def.message_rival.is_some()
+                    || def.message_except.is_some() =>
+            {
+                let key = match def.message_yields_to.is_empty() {
+                    true => "message_alone`, `message_rival` or `message_except",
+                    false => "message_yields_to",
+                };
+                let reason = format!("{what}: `{key}` needs `message_model`");
                 self.err(&p.path, p.line(&def.id), reason);
                 return None;
             }
@@ -2771,6 +2864,6 @@ enum Matcher {
         f32,
         Option<(Arc<WordClasses>, f32)>,
         Option<(Arc<LinearModel>, String, f32, Option<WordRegex>)>,
-        Option<(Arc<LinearModel>, String, f32, Vec<Signal>)>,
+        Option<Box<MessageBar>>,
     ),
 }

@@ -1957,3 +1957,147 @@ must_match = ["Please collect my bins."]
     .expect("message_model on a regex rule is refused");
     assert!(err.contains("only for a rule with `model`"), "{err}");
 }
+
+/// A rules folder holding the shipped self-harm and violence message
+/// models and one rule file (`v.toml`).
+fn with_two_message_models(file: &str) -> Result<RuleSet, String> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("model")).unwrap();
+    for model in [
+        "threat_self_harm.message.tsv",
+        "threat_violence.message.tsv",
+    ] {
+        std::fs::copy(
+            rules_dir().join("model").join(model),
+            dir.path().join("model").join(model),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("v.toml"), file).unwrap();
+    RuleSet::load(dir.path()).map_err(|e| e.to_string())
+}
+
+/// A self-harm model tier's message bar with `message_alone`,
+/// `message_rival` and `message_except` (detect80): beside a threat to
+/// someone else, a self-harm that stands on model tiers alone is set aside
+/// where the threat's message model reads the message as more its own, and
+/// kept where a phrase rule of self-harm hit, where nothing else is flagged,
+/// where the message reads more as despair, or where a sentence says the
+/// sender's own life is in it. A violence bar that yields to self-harm runs
+/// first, so the two threats never set each other aside.
+#[test]
+fn a_model_only_self_harm_yields_to_the_messages_threat_to_someone_else() {
+    let rules = |bar: &str, keys: &str, extra: &str| {
+        with_two_message_models(&format!(
+            r#"
+[[rule]]
+id = "v.punch"
+category = "threat_violence"
+weight = 1.0
+description = "d"
+regex = '\bpunch\b'
+must_match = ["punch"]
+
+[[rule]]
+id = "v.message"
+category = "threat_violence"
+weight = 0.5
+description = "the violence message model, the rival"
+model = "model/threat_violence.message.tsv"
+message = true
+min_score = 0.001
+must_match = ["Tell your warden to watch himself."]
+
+[[rule]]
+id = "s.phrase"
+category = "threat_self_harm"
+weight = 0.5
+description = "d"
+regex = '\bdespair\b'
+must_match = ["despair"]
+{extra}
+[[rule]]
+id = "s.sure"
+category = "threat_self_harm"
+weight = 1.0
+description = "every sentence, as the sure tier"
+model = "model/threat_self_harm.message.tsv"
+min_score = 0.001
+message_model = "model/threat_self_harm.message.tsv"
+message_min_score = {bar}
+{keys}
+must_match = ["Please collect my bins."]
+"#
+        ))
+    };
+    let keys = "message_yields_to = [\"threat_violence\"]\nmessage_alone = true\nmessage_rival = true\nmessage_except = '\\bnot\\s+going\\s+on\\b'";
+    let strict = rules("0.9999", keys, "").unwrap();
+    let self_harm = |r: &RuleSet, text: &str| {
+        own_with(r, text)
+            .categories
+            .contains(&Category::ThreatSelfHarm)
+    };
+    let threat = "I will punch your warden in the face when he comes round to the flat.";
+    // Beside the threat, on the model tier alone: set aside, naming the rival.
+    let det = own_with(&strict, threat);
+    assert!(det.categories.contains(&Category::ThreatViolence));
+    assert!(!det.categories.contains(&Category::ThreatSelfHarm));
+    assert!(det.suppressed.iter().any(|s| s.hit.rule_id == "s.sure"
+        && s.reason.starts_with("message_short")
+        && s.reason.contains("v.message")));
+    // Nothing else flagged: kept.
+    assert!(self_harm(
+        &strict,
+        "I have lost everything and I cannot sleep."
+    ));
+    // A phrase rule of self-harm hit too (`message_alone`): kept.
+    assert!(self_harm(
+        &strict,
+        &format!("{threat} Nothing but despair.")
+    ));
+    // The sender's own life in a sentence (`message_except`): kept.
+    assert!(self_harm(&strict, &format!("{threat} I'm not going on.")));
+    // The message read as more despair than threat (`message_rival`): kept.
+    let despair = "I will punch the wall. I can't go on any more, I want to die, \
+                   nobody would miss me, I have nothing left to live for.";
+    assert!(self_harm(&strict, despair));
+    // A bar every message reaches: kept beside the threat.
+    assert!(self_harm(&rules("0.001", keys, "").unwrap(), threat));
+    // Without `message_alone` and `message_rival` the phrase and the
+    // reading do not keep it.
+    let plain = rules("0.9999", "message_yields_to = [\"threat_violence\"]", "").unwrap();
+    assert!(!self_harm(
+        &plain,
+        &format!("{threat} Nothing but despair.")
+    ));
+    // A violence model tier that yields to self-harm runs first: violence
+    // is set aside, and self-harm, with nothing left to yield to, stays.
+    let v_sure = r#"
+[[rule]]
+id = "v.sure"
+category = "threat_violence"
+weight = 1.0
+description = "every sentence, as the sure tier"
+model = "model/threat_violence.message.tsv"
+min_score = 0.001
+message_model = "model/threat_violence.message.tsv"
+message_min_score = 0.9999
+message_yields_to = ["threat_self_harm"]
+must_match = ["Please collect my bins."]
+"#;
+    let both = rules("0.9999", keys, v_sure).unwrap();
+    let det = own_with(&both, "I have lost everything and I cannot sleep.");
+    assert!(det.categories.contains(&Category::ThreatSelfHarm));
+    assert!(!det.categories.contains(&Category::ThreatViolence));
+    // The keys need `message_yields_to`, and a model rule.
+    let err = rules("0.5", "message_rival = true", "")
+        .err()
+        .expect("message_rival without message_yields_to is refused");
+    assert!(err.contains("need `message_yields_to`"), "{err}");
+    let err = with_two_message_models(
+        "[[rule]]\nid = \"r\"\ncategory = \"threat_self_harm\"\nweight = 1.0\ndescription = \"d\"\nregex = 'x'\nmessage_except = 'y'\n",
+    )
+    .err()
+    .expect("message_except on a regex rule is refused");
+    assert!(err.contains("only for a rule with `model`"), "{err}");
+}
