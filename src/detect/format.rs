@@ -60,10 +60,29 @@ pub struct GuardDef {
     /// and `except` read the hit's sentence, but it sets aside only a rule
     /// hit whose words lie in a quotation of it ("…" or '…'): the sender's
     /// own words around someone else's quotation still count. A model hit
-    /// (the whole sentence), and any hit in a sentence the pattern matches
+    /// (the whole sentence; unless `read_without`), and any hit in a sentence the pattern matches
     /// with no quotation that closes, is set aside whole.
     #[serde(default)]
     pub inside_quotation: bool,
+    /// A sentence guard narrowed to the report its pattern finds: its
+    /// `pattern` and `except` read the hit's sentence, but it sets aside
+    /// only a rule hit whose words reach into the report, from the
+    /// pattern's first match to the sentence's end ("… he told me on the
+    /// phone he had the letter"), or into a quotation of the sentence: the
+    /// sender's own "Mr Hebden is a liar" before "he told me …" counts.
+    /// Where fewer than three words follow the match ("…, he said."), the
+    /// report is what comes before it, and the sentence is set aside whole.
+    /// A model hit is set aside whole unless `read_without`.
+    #[serde(default)]
+    pub from_report: bool,
+    /// With `inside_quotation` or `from_report`: a model hit (the whole
+    /// sentence) is set aside only when the sentence read again by the
+    /// model without someone else's words (its quotations; with
+    /// `from_report`, the report too) scores under the rule's `min_score`:
+    /// the sender's own "you sat there like a stuffed walrus" before "and
+    /// told me \"the council is doing its best\"" counts.
+    #[serde(default)]
+    pub read_without: bool,
     /// A link guard: its `pattern` and `except` read the word holding the
     /// hit (when it holds more than the hit) and the words beside the hit
     /// that contain its letters, each on its own; it applies when one of

@@ -203,6 +203,13 @@ struct Guard {
     /// A sentence guard that sets aside only what is inside the sentence's
     /// quotations (`inside_quotation`: [`CompiledRules::in_quotation`]).
     inside_quotation: bool,
+    /// A sentence guard that sets aside only the report its pattern finds
+    /// (`from_report`: [`CompiledRules::in_report`]).
+    from_report: bool,
+    /// With `inside_quotation` or `from_report`: a model hit is read again
+    /// without someone else's words (`read_without`:
+    /// [`CompiledRules::short_without`]).
+    read_without: bool,
     /// A Subject-line guard (`subject`): it reads and sets aside only hits
     /// in the Subject line.
     subject: bool,
@@ -411,8 +418,22 @@ impl CompiledRules {
         // message tier: each message model scores a message once.
         let mut scored = MessageScored::default();
         self.message_short(&own_texts, &mut own, &mut det, &mut scored);
-        self.message_hits(text, segments, &own_texts, &mut own, &mut det, &mut scored);
-        self.of_flagged_hits(&mut own, &mut counted, &mut det);
+        self.message_hits(text, segments, &own_texts, &mut own, &mut det, &mut scored, None);
+        let raised = self.of_flagged_hits(&mut own, &mut counted, &mut det);
+        // A category that `of_flagged` gave its first or more evidence is
+        // read again by its message tier (only its rules that have not hit):
+        // the half it counted is evidence short of a flag, as any other.
+        if !raised.is_empty() {
+            self.message_hits(
+                text,
+                segments,
+                &own_texts,
+                &mut own,
+                &mut det,
+                &mut scored,
+                Some(&raised),
+            );
+        }
         for (&signal, &score) in &own {
             let flagged = score >= self.threshold(signal);
             match signal {
@@ -707,6 +728,11 @@ impl CompiledRules {
     /// message is scored by number ([`SentenceScorer::message_score`]), the
     /// same to the bit as the bag's score ([`model::message_score`]), its
     /// sentences split and stemmed once for all the rules that read it.
+    ///
+    /// `again`: the second reading, after [`Self::of_flagged_hits`], of
+    /// only these categories' rules, and of those only the ones that have
+    /// not hit.
+    #[allow(clippy::too_many_arguments)]
     fn message_hits<'t>(
         &self,
         text: &str,
@@ -715,9 +741,15 @@ impl CompiledRules {
         own: &mut HashMap<Signal, f32>,
         det: &mut Detection,
         scored: &mut MessageScored<'t>,
+        again: Option<&[Signal]>,
     ) {
         for (rule, weights, min_score, _) in &self.message_models {
             let r = &self.rules[*rule];
+            if again.is_some_and(|again| {
+                !again.contains(&r.signal) || det.hits.iter().any(|h| h.rule_id == r.id)
+            }) {
+                continue;
+            }
             let have = own.get(&r.signal).copied().unwrap_or(0.0);
             if have >= self.threshold(r.signal) {
                 continue;
@@ -1019,7 +1051,7 @@ impl CompiledRules {
             let suppressed_by = if allowed.iter().any(|a| a.0 < e && s < a.1) {
                 Some("allow_list".to_string())
             } else {
-                self.guard_against(rule, &norm.text, s, e, subject)
+                self.guard_against(rule, &norm.text, Some(model_text), s, e, subject)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
                     .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
@@ -1156,7 +1188,7 @@ impl CompiledRules {
             })
             .filter(move |&&(d, _, _)| self.requirement_met(d, text, s, e))
             .map(move |&(d, _, _)| {
-                let why = self.guard_against(d, text, s, e, in_subject);
+                let why = self.guard_against(d, text, None, s, e, in_subject);
                 // A full-weight follower of a half-weight hit (`of_flagged`)
                 // waits for its category's flag: `Self::of_flagged_hits`.
                 let waits = !strong && self.rules[d].weight >= 1.0;
@@ -1172,13 +1204,18 @@ impl CompiledRules {
     /// about a member of staff is aimed with it (SPEC §4), half as strong as
     /// a full-weight remark's. Where the category is not flagged, the
     /// half-weight clue is no remark and the hit stays set aside. Run after
-    /// the message tiers: the `of` category's flag may be its tier's.
+    /// the message tiers: the `of` category's flag may be its tier's; the
+    /// category the hit counts for is then read by its own tier again.
+    ///
+    /// Returns the categories it counted a hit of, for their message tier
+    /// to read again (rules/README.md, "Thirty-fourth round (detect83)").
     fn of_flagged_hits(
         &self,
         own: &mut HashMap<Signal, f32>,
         counted: &mut HashMap<(usize, bool), usize>,
         det: &mut Detection,
-    ) {
+    ) -> Vec<Signal> {
+        let mut raised = Vec::new();
         let mut i = 0;
         while i < det.suppressed.len() {
             let s = &det.suppressed[i];
@@ -1209,9 +1246,14 @@ impl CompiledRules {
             // the model reads) and never flags alone.
             let mut hit = det.suppressed.remove(i).hit;
             hit.weight = self.rules[rule].weight / 2.0;
-            *own.entry(self.rules[rule].signal).or_default() += hit.weight;
+            let signal = self.rules[rule].signal;
+            *own.entry(signal).or_default() += hit.weight;
             det.hits.push(hit);
+            if !raised.contains(&signal) {
+                raised.push(signal);
+            }
         }
+        raised
     }
 
     /// Regex rules on the normalised view: each regex the literal
@@ -1534,10 +1576,15 @@ impl CompiledRules {
     /// The name of the first of the rule's guards that matches the
     /// sentence holding the hit (in a sentence longer than the model's
     /// window, the window around the hit: [`sentence::guard_scope`]).
+    /// `model_text`: the segment's text as the model reads it, for a model
+    /// hit's sentence read again without someone else's words
+    /// ([`Self::in_quotation`], [`Self::in_report`]); `None` for a derived
+    /// rule, which is never a model rule.
     fn guard_against(
         &self,
         rule: usize,
         text: &str,
+        model_text: Option<&str>,
         s: usize,
         e: usize,
         in_subject: bool,
@@ -1572,9 +1619,59 @@ impl CompiledRules {
             if !(applies && g.conditions_met(text, s, e)) {
                 return None;
             }
-            (!g.inside_quotation || self.in_quotation(rule, text, s, e, scope.clone()))
-                .then(|| g.name.clone())
+            let set_aside = if g.inside_quotation {
+                self.in_quotation(g, rule, text, model_text, s, e, scope.clone())
+            } else if g.from_report {
+                self.in_report(g, rule, text, model_text, s, e, scope.clone())
+            } else {
+                true
+            };
+            set_aside.then(|| g.name.clone())
         })
+    }
+
+    /// For a model hit at `s..e` in the sentence `scope` that a guard
+    /// narrowed to someone else's words holds for: whether the hit is set
+    /// aside, the hit's words read again by its model without `theirs`
+    /// (byte ranges of `text`): set aside when what is left scores under
+    /// the rule's `min_score`, or when nothing is left to read. `None` for
+    /// a rule that is not a model rule (or a text the model did not read
+    /// as it is): the caller decides.
+    fn short_without(
+        &self,
+        rule: usize,
+        model_text: Option<&str>,
+        text: &str,
+        s: usize,
+        e: usize,
+        theirs: &[std::ops::Range<usize>],
+    ) -> Option<bool> {
+        let (_, weights, min_score, _) = self.models.iter().find(|m| m.0 == rule)?;
+        let Some(model_text) = model_text.filter(|t| t.len() == text.len()) else {
+            return Some(true);
+        };
+        let mut read = String::with_capacity(e - s);
+        let mut at = s;
+        let mut ranges: Vec<_> = theirs
+            .iter()
+            .filter(|r| r.start < e && s < r.end)
+            .cloned()
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        for r in ranges {
+            if r.start > at {
+                read.push_str(&model_text[at..r.start]);
+                read.push(' ');
+            }
+            at = at.max(r.end);
+        }
+        if at < e {
+            read.push_str(&model_text[at..e]);
+        }
+        if !read.chars().any(char::is_alphanumeric) {
+            return Some(true);
+        }
+        Some(weights.score(&weights.features(&read)) < *min_score)
     }
 
     /// For a guard with `inside_quotation` that holds for the sentence
@@ -1583,21 +1680,77 @@ impl CompiledRules {
     /// ([`sentence::quoted_words`]: "…" or '…'), not when it lies outside
     /// them: the sender's own threat beside someone else's quotation ("he
     /// said \"you'll pay\" and I swear I'll smash his face in") counts. A
-    /// model hit (the whole sentence) and a hit in a sentence with no
-    /// quotation that closes are set aside, as by a plain sentence guard
+    /// model hit (the whole sentence) is set aside whole, or, with
+    /// `read_without`, when the sentence read
+    /// without its quotations scores under the rule's `min_score`: the
+    /// sender's own "you sat there like a stuffed walrus" before "and told
+    /// me \"the council is doing its best\"" counts (rules/README.md,
+    /// "Thirty-fourth round (detect83)"). A hit in a sentence with no
+    /// quotation that closes is set aside, as by a plain sentence guard
     /// (rules/README.md, "Twenty-ninth round (detect57)").
+    #[allow(clippy::too_many_arguments)]
     fn in_quotation(
         &self,
+        g: &Guard,
         rule: usize,
         text: &str,
+        model_text: Option<&str>,
         s: usize,
         e: usize,
         scope: std::ops::Range<usize>,
     ) -> bool {
         let quoted = sentence::quoted_words(text, scope.start, scope.end);
-        quoted.is_empty()
-            || self.models.iter().any(|m| m.0 == rule)
-            || quoted.iter().any(|q| q.start < e && s < q.end)
+        if quoted.is_empty() {
+            return true;
+        }
+        if self.models.iter().any(|m| m.0 == rule) && !g.read_without {
+            return true;
+        }
+        match self.short_without(rule, model_text, text, s, e, &quoted) {
+            Some(short) => short,
+            None => quoted.iter().any(|q| q.start < e && s < q.end),
+        }
+    }
+
+    /// For a guard with `from_report` that holds for the sentence `scope`
+    /// of a hit at `s..e`: whether the hit is set aside. The report runs
+    /// from the pattern's first match in the sentence to the sentence's
+    /// end (the reporting words and what they report); a rule hit is set
+    /// aside when it reaches into it or a quotation, a model hit whole or,
+    /// with `read_without`, when the sentence read without them scores
+    /// under the rule's `min_score` (the sender's own
+    /// "your officer is a liar" before "he told me on the phone …"
+    /// counts). A match with fewer than three words after it ("…, he
+    /// said.") reports what came before it: the sentence is set aside.
+    #[allow(clippy::too_many_arguments)]
+    fn in_report(
+        &self,
+        g: &Guard,
+        rule: usize,
+        text: &str,
+        model_text: Option<&str>,
+        s: usize,
+        e: usize,
+        scope: std::ops::Range<usize>,
+    ) -> bool {
+        let Some(found) = g.pattern.find(&text[scope.clone()]) else {
+            return true;
+        };
+        let (from, matched_end) = (scope.start + found.start, scope.start + found.end);
+        if model::word_spans(&text[matched_end..scope.end]).count() < 3 {
+            return true;
+        }
+        // Someone else's words are the report and any quotation in the
+        // sentence ("he's shoutin \"…\" and last week he said he'd …").
+        let mut theirs = sentence::quoted_words(text, scope.start, scope.end);
+        theirs.push(from..scope.end);
+        if self.models.iter().any(|m| m.0 == rule) && !g.read_without {
+            return true;
+        }
+        match self.short_without(rule, model_text, text, s, e, &theirs) {
+            Some(short) => short,
+            None => theirs.iter().any(|r| r.start < e && s < r.end),
+        }
     }
 }
 
@@ -2086,6 +2239,30 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
+        if g.inside_quotation && g.from_report {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: at most one of inside_quotation, from_report"),
+            );
+            return None;
+        }
+        if g.read_without && !(g.inside_quotation || g.from_report) {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: read_without is for inside_quotation or from_report"),
+            );
+            return None;
+        }
+        if g.from_report && scope != GuardScope::Sentence {
+            self.err(
+                &p.path,
+                p.line(&g.name),
+                format!("guard `{name}`: from_report is for a sentence guard only"),
+            );
+            return None;
+        }
         if g.inside_quotation && scope != GuardScope::Sentence {
             self.err(
                 &p.path,
@@ -2103,6 +2280,8 @@ impl<'a> Loader<'a> {
             except_after,
             categories: g.categories.clone(),
             inside_quotation: g.inside_quotation,
+            from_report: g.from_report,
+            read_without: g.read_without,
             subject: g.subject,
         })
     }

@@ -2101,3 +2101,140 @@ must_match = ["Please collect my bins."]
     .expect("message_except on a regex rule is refused");
     assert!(err.contains("only for a rule with `model`"), "{err}");
 }
+
+/// The abuse rules' `ab_quoted` and `ab_reported_speech` (`read_without`,
+/// `from_report`): the sender's own insult beside someone else's quotation
+/// or report counts; the quotation and the report are still set aside (a
+/// victim quoting the abuse, a report with its speaker after it).
+#[test]
+fn the_abuse_guards_set_aside_someone_elses_words_not_the_senders_insult_beside_them() {
+    let abusive = |text: &str| cats(text).contains(&Category::Abuse);
+    for text in [
+        "You sat there like a stuffed walrus for ten minutes, nodding, took no notes, and then told me \"the council is doing its best\".",
+        "Your officer Mr Hebden is a liar and a two faced so and so, he told me on the phone he had the letter in front of him.",
+    ] {
+        assert!(abusive(text), "{text}: {:?}", own(text).suppressed);
+    }
+    for text in [
+        "He called me \"a useless fat cow\" and walked off laughing.",
+        "My neighbour told me I was a useless fat cow and walked off laughing.",
+        "You are a useless lying fat cow, he said.",
+        "The officer shouted \"you lot are scum\" at my son and I want an apology.",
+    ] {
+        assert!(!abusive(text), "{text}: {:?}", own(text).hits);
+    }
+}
+
+/// `from_report`: a rule hit before the report's first words counts; one in
+/// the report, in a quotation of the sentence, or in a sentence whose report
+/// is what came before it ("…, he said.") is set aside. `read_without` is
+/// for `inside_quotation` or `from_report` guards, and the two do not mix.
+#[test]
+fn a_from_report_guard_sets_aside_only_the_report() {
+    let file = r#"[[guard]]
+name = "rep"
+description = "r"
+from_report = true
+pattern = '''\b(?:he|she)\s+(?:said|told\s+me)\b'''
+
+[[rule]]
+id = "a.liar"
+category = "abuse"
+weight = 1.0
+description = "a"
+regex = '''\bliar\b'''
+unless = ["rep"]
+must_match = ["Mr Hebden is a liar, he told me on the phone he had the letter."]
+must_not_match = ["He told me on the phone that I am a liar and a cheat."]
+"#;
+    let rules = rules_from(file);
+    let abusive = |text: &str| own_with(&rules, text).categories.contains(&Category::Abuse);
+    assert!(abusive(
+        "Mr Hebden is a liar, he told me on the phone he had the letter."
+    ));
+    assert!(!abusive(
+        "He told me on the phone that I am a liar and a cheat."
+    ));
+    assert!(!abusive("You are a liar, he said."));
+    assert!(!abusive(
+        "They wrote \"liar\" on my door and he told me on the phone it was nothing."
+    ));
+    let load = |guard: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            format!("[[guard]]\nname = \"g\"\ndescription = \"g\"\n{guard}\npattern = '''x'''\n");
+        std::fs::write(dir.path().join("v.toml"), text).unwrap();
+        RuleSet::load(dir.path())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    assert!(load("read_without = true").is_err());
+    assert!(load("inside_quotation = true\nfrom_report = true").is_err());
+    assert!(load("from_report = true\nquotation = true").is_err());
+    assert!(load("from_report = true\nread_without = true").is_ok());
+    assert!(load("inside_quotation = true\nread_without = true").is_ok());
+}
+
+/// An `of_flagged` half counted after the message tiers is evidence short
+/// of a flag like any other: its category's message tier reads the message
+/// again and completes it; where the `of` category is not flagged the half
+/// waits and the tier does not read the message.
+#[test]
+fn the_message_tier_reads_again_after_an_of_flagged_half_counts() {
+    let file = r#"[[rule]]
+id = "d.lean"
+category = "discrimination"
+weight = 0.5
+max_hits = 1
+description = "d"
+words = ["lean"]
+must_match = ["lean"]
+
+[[rule]]
+id = "d.coded"
+category = "discrimination"
+weight = 0.5
+max_hits = 1
+description = "d"
+words = ["coded"]
+must_match = ["coded"]
+
+[[rule]]
+id = "a.at_staff"
+category = "abuse"
+of = "discrimination"
+weight = 1.0
+max_hits = 1
+of_flagged = true
+description = "a"
+regex = '''\bwarden\b'''
+must_match = ["Your warden is lean. They are coded."]
+
+[[rule]]
+id = "a.message"
+category = "abuse"
+weight = 0.5
+description = "the message model at a bar every message reaches"
+model = "model/abuse.message.tsv"
+message = true
+min_score = 0.001
+must_match = ["Your warden is lean. They are coded."]
+"#;
+    let rules = with_message_model_of("abuse.message.tsv", file).unwrap();
+    let det = own_with(&rules, "Your warden is lean. They are coded.");
+    assert!(
+        det.categories.contains(&Category::Discrimination),
+        "{det:?}"
+    );
+    assert!(det.categories.contains(&Category::Abuse), "{det:?}");
+    let ids: Vec<&str> = det.hits.iter().map(|h| h.rule_id.as_str()).collect();
+    assert_eq!(
+        ids.iter().filter(|&&i| i == "a.message").count(),
+        1,
+        "{ids:?}"
+    );
+    // Discrimination not flagged: the half waits, and nothing of abuse counts.
+    let det = own_with(&rules, "Your warden is lean.");
+    assert!(det.categories.is_empty(), "{det:?}");
+    assert!(det.hits.iter().all(|h| h.rule_id != "a.message"), "{det:?}");
+}

@@ -156,6 +156,13 @@ impl WordRegex {
     pub fn is_match(&self, text: &str) -> bool {
         self.for_text(ascii_words_only(text)).is_match(text)
     }
+
+    /// Where the first match in `text` lies.
+    pub fn find(&self, text: &str) -> Option<std::ops::Range<usize>> {
+        self.for_text(ascii_words_only(text))
+            .find(text)
+            .map(|m| m.range())
+    }
 }
 
 /// `source` parsed as the `regex` crate parses it.
