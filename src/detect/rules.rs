@@ -418,7 +418,15 @@ impl CompiledRules {
         // message tier: each message model scores a message once.
         let mut scored = MessageScored::default();
         self.message_short(&own_texts, &mut own, &mut det, &mut scored);
-        self.message_hits(text, segments, &own_texts, &mut own, &mut det, &mut scored, None);
+        self.message_hits(
+            text,
+            segments,
+            &own_texts,
+            &mut own,
+            &mut det,
+            &mut scored,
+            None,
+        );
         let raised = self.of_flagged_hits(&mut own, &mut counted, &mut det);
         // A category that `of_flagged` gave its first or more evidence is
         // read again by its message tier (only its rules that have not hit):
