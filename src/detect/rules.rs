@@ -2247,36 +2247,27 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
-        if g.inside_quotation && g.from_report {
-            self.err(
-                &p.path,
-                p.line(&g.name),
-                format!("guard `{name}`: at most one of inside_quotation, from_report"),
-            );
-            return None;
-        }
-        if g.read_without && !(g.inside_quotation || g.from_report) {
-            self.err(
-                &p.path,
-                p.line(&g.name),
-                format!("guard `{name}`: read_without is for inside_quotation or from_report"),
-            );
-            return None;
-        }
-        if g.from_report && scope != GuardScope::Sentence {
-            self.err(
-                &p.path,
-                p.line(&g.name),
-                format!("guard `{name}`: from_report is for a sentence guard only"),
-            );
-            return None;
-        }
-        if g.inside_quotation && scope != GuardScope::Sentence {
-            self.err(
-                &p.path,
-                p.line(&g.name),
-                format!("guard `{name}`: inside_quotation is for a sentence guard only"),
-            );
+        // Combinations a guard cannot have: the first that applies is refused.
+        let refused = [
+            (
+                g.inside_quotation && g.from_report,
+                "at most one of inside_quotation, from_report",
+            ),
+            (
+                g.read_without && !(g.inside_quotation || g.from_report),
+                "read_without is for inside_quotation or from_report",
+            ),
+            (
+                g.from_report && scope != GuardScope::Sentence,
+                "from_report is for a sentence guard only",
+            ),
+            (
+                g.inside_quotation && scope != GuardScope::Sentence,
+                "inside_quotation is for a sentence guard only",
+            ),
+        ];
+        if let Some((_, why)) = refused.iter().find(|(bad, _)| *bad) {
+            self.err(&p.path, p.line(&g.name), format!("guard `{name}`: {why}"));
             return None;
         }
         Some(Guard {
