@@ -494,16 +494,7 @@ impl CompiledRules {
         {
             return;
         }
-        // Each own text's units, from the sentences and words the scan
-        // found ([`model::units_at_words`]: the same ranges as
-        // [`model::units`], without splitting the text again).
-        let units: Vec<Vec<std::ops::Range<usize>>> = (own_texts.iter())
-            .map(|(t, (spans, sentences))| {
-                let mut units = Vec::new();
-                model::units_at_words(t, spans, sentences, &mut units);
-                units
-            })
-            .collect();
+        let units = own_units(own_texts);
         let mut holding = self
             .guards
             .iter()
@@ -598,11 +589,12 @@ impl CompiledRules {
                     .is_some_and(|re| re.is_match(&det.hits[i].matched.to_lowercase()));
                 // With `message_alone`: every counted own hit of the category
                 // is a model rule's.
-                let alone = !bar.alone
-                    || (det.hits.iter())
+                let alone = || {
+                    (det.hits.iter())
                         .filter(|h| h.category == rule.category)
-                        .all(|h| self.is_model_rule(&h.rule_id));
-                if !yields || kept || !alone {
+                        .all(|h| self.is_model_rule(&h.rule_id))
+                };
+                if !yields || kept || (bar.alone && !alone()) {
                     i += 1;
                     continue;
                 }
@@ -637,9 +629,8 @@ impl CompiledRules {
                 // With `message_except`: a sentence of the sender's own words
                 // that keeps the bar off.
                 if let Some(re) = &bar.except {
-                    let held = own_texts
-                        .iter()
-                        .any(|(t, _)| model::units(t).into_iter().any(|u| re.is_match(&t[u])));
+                    let held = (own_texts.iter().zip(own_units(own_texts)))
+                        .any(|((t, _), units)| units.into_iter().any(|u| re.is_match(&t[u])));
                     if held {
                         i += 1;
                         continue;
@@ -1711,13 +1702,7 @@ impl CompiledRules {
         if quoted.is_empty() {
             return true;
         }
-        if self.models.iter().any(|m| m.0 == rule) && !g.read_without {
-            return true;
-        }
-        match self.short_without(rule, model_text, text, s, e, &quoted) {
-            Some(short) => short,
-            None => quoted.iter().any(|q| q.start < e && s < q.end),
-        }
+        self.set_aside_for_theirs(g, rule, text, model_text, s, e, &quoted)
     }
 
     /// For a guard with `from_report` that holds for the sentence `scope`
@@ -1752,10 +1737,29 @@ impl CompiledRules {
         // sentence ("he's shoutin \"…\" and last week he said he'd …").
         let mut theirs = sentence::quoted_words(text, scope.start, scope.end);
         theirs.push(from..scope.end);
+        self.set_aside_for_theirs(g, rule, text, model_text, s, e, &theirs)
+    }
+
+    /// Whether a hit at `s..e` is set aside for someone else's words at
+    /// `theirs` in its sentence (a quotation, a report): a model hit (the
+    /// whole sentence) always, or with `read_without` when the sentence
+    /// read without them is short of the rule's bar
+    /// ([`Self::short_without`]); any other hit where it reaches into them.
+    #[allow(clippy::too_many_arguments)]
+    fn set_aside_for_theirs(
+        &self,
+        g: &Guard,
+        rule: usize,
+        text: &str,
+        model_text: Option<&str>,
+        s: usize,
+        e: usize,
+        theirs: &[std::ops::Range<usize>],
+    ) -> bool {
         if self.models.iter().any(|m| m.0 == rule) && !g.read_without {
             return true;
         }
-        match self.short_without(rule, model_text, text, s, e, &theirs) {
+        match self.short_without(rule, model_text, text, s, e, theirs) {
             Some(short) => short,
             None => theirs.iter().any(|r| r.start < e && s < r.end),
         }
@@ -1768,6 +1772,20 @@ impl CompiledRules {
 /// model's text, and where its sentences start among them (empty where the
 /// model did not read the segment).
 type OwnWords = (Vec<(usize, usize)>, model::Sentences);
+
+/// Each own text's units (its sentences, long ones cut into the model's
+/// windows), from the sentences and words the scan found
+/// ([`model::units_at_words`]: the same ranges as [`model::units`], without
+/// splitting the text again).
+fn own_units(own_texts: &[(String, OwnWords)]) -> Vec<Vec<std::ops::Range<usize>>> {
+    (own_texts.iter())
+        .map(|(t, (spans, sentences))| {
+            let mut units = Vec::new();
+            model::units_at_words(t, spans, sentences, &mut units);
+            units
+        })
+        .collect()
+}
 
 /// A message's own words as the message models read them (made on first
 /// use) and the scores made of them so far, per weights: shared by the
