@@ -234,36 +234,47 @@ impl Normalized {
     /// characters are kept symbols (no letter, no white space: never
     /// squeezed, each byte from the whole character).
     fn squeeze_bytes(text: &[u8]) -> Squeezed {
-        // Written in place, the next slot overwritten when a byte is
-        // squeezed away: no branch on it (pushing instead runs about ten
-        // more instructions a byte: the capacity test, the length kept in
-        // memory). Zeroed by `resize` (a `memset`) rather than
-        // `vec![0; n]` (a zeroed allocation).
-        let (mut out, mut starts) = (Vec::new(), Vec::new());
-        out.resize(text.len(), 0u8);
-        starts.resize(text.len(), 0usize);
-        let mut kept = 0;
+        // Eight bytes at a time where each is printable ASCII, its own
+        // squeezed byte ([`squeezed_away`]): most of a text, copied as they
+        // are where none is squeezed away, else the kept ones each; byte by
+        // byte for the eight bytes after, where one is not. Pushed, not
+        // written in place: nothing to zero first.
+        let mut out: Vec<u8> = Vec::with_capacity(text.len());
+        let mut starts: Vec<usize> = Vec::with_capacity(text.len());
         let (mut prev, mut symbol) = (0u8, 0);
-        for (i, &b) in text.iter().enumerate() {
-            if !b.is_ascii() {
-                if b >= 0xc0 {
-                    symbol = i;
+        let mut i = 0;
+        while i < text.len() {
+            if let Some(&eight) = text.get(i..).and_then(|t| t.first_chunk::<8>()) {
+                match squeezed_away(u64::from_le_bytes(eight), prev) {
+                    Some(0) => {
+                        out.extend_from_slice(&eight);
+                        starts.extend(i..i + 8);
+                    }
+                    Some(away) => {
+                        // The bytes kept, each at its place (a letter
+                        // doubled, most often: one away).
+                        let mut kept = !away & HIGH;
+                        while kept != 0 {
+                            let k = (kept.trailing_zeros() / 8) as usize;
+                            out.push(eight[k]);
+                            starts.push(i + k);
+                            kept &= kept - 1;
+                        }
+                    }
+                    None => {
+                        squeeze_each(text, i, &mut prev, &mut symbol, &mut out, &mut starts);
+                        i += 8;
+                        continue;
+                    }
                 }
-                out[kept] = b;
-                starts[kept] = symbol;
-                kept += 1;
-                prev = b;
+                prev = eight[7];
+                i += 8;
                 continue;
             }
-            let squeezed = SQUEEZE[usize::from(b)];
-            let v = squeezed & 0x7f;
-            out[kept] = v;
-            starts[kept] = i;
-            kept += usize::from(!(prev == v && squeezed & 0x80 != 0));
-            prev = v;
+            squeeze_each(text, i, &mut prev, &mut symbol, &mut out, &mut starts);
+            i += 8;
         }
-        out.truncate(kept);
-        starts.truncate(kept);
+        let kept = out.len();
         // Each squeezed character ends where the next starts
         // ([`Squeezed::end`]): no `ends` to write, but where a symbol was
         // kept, whose every byte ends where the symbol does.
@@ -338,6 +349,87 @@ static SQUEEZE: [u8; 128] = {
     }
     squeeze
 };
+
+/// Each byte of a `u64` read from eight bytes: `0x01` in every byte, and
+/// every byte's top bit.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGH: u64 = ONES * 0x80;
+
+/// The top bit of each byte of `x` that is zero, and no other bit (exact:
+/// no borrow runs from one byte into the next).
+const fn zero_bytes(x: u64) -> u64 {
+    !(((x & !HIGH).wrapping_add(!HIGH)) | x) & HIGH
+}
+
+/// The top bit of each byte of `x` (each under `0x80`) that is at least
+/// `n` (at most `0x80`), and no other bit.
+const fn bytes_at_least(x: u64, n: u8) -> u64 {
+    x.wrapping_add(ONES * (0x80 - n as u64)) & HIGH
+}
+
+/// [`Normalized::squeeze_bytes`] byte by byte for the (up to) eight bytes
+/// of `text` from `from`: `prev` the squeezed byte before, `symbol` where
+/// the last non-ASCII character started.
+fn squeeze_each(
+    text: &[u8],
+    from: usize,
+    prev: &mut u8,
+    symbol: &mut usize,
+    out: &mut Vec<u8>,
+    starts: &mut Vec<usize>,
+) {
+    for (i, &b) in text.iter().enumerate().skip(from).take(8) {
+        if !b.is_ascii() {
+            if b >= 0xc0 {
+                *symbol = i;
+            }
+            out.push(b);
+            starts.push(*symbol);
+            *prev = b;
+            continue;
+        }
+        let squeezed = SQUEEZE[usize::from(b)];
+        let v = squeezed & 0x7f;
+        if !(*prev == v && squeezed & 0x80 != 0) {
+            out.push(v);
+            starts.push(i);
+        }
+        *prev = v;
+    }
+}
+
+/// Where eight bytes (`x`, the first in its lowest byte), after the
+/// squeezed view's byte `prev`, are each printable ASCII (`0x20..=0x7f`,
+/// its own squeezed byte in [`SQUEEZE`]): the top bit of each that is
+/// squeezed away (a letter or space repeating the byte before it), as
+/// [`Normalized::squeeze_bytes`]'s byte loop would squeeze it; the others
+/// are the squeezed view's next bytes. `None` where one is not.
+fn squeezed_away(x: u64, prev: u8) -> Option<u64> {
+    if x & HIGH != 0 || bytes_at_least(x, 0x20) != HIGH {
+        return None;
+    }
+    let same = zero_bytes(x ^ ((x << 8) | u64::from(prev)));
+    let lower = x | (ONES * 0x20);
+    let letter = bytes_at_least(lower, b'a') & !bytes_at_least(lower, b'z' + 1);
+    Some(same & (letter | zero_bytes(x ^ (ONES * u64::from(b' ')))))
+}
+
+/// Eight bytes of a text (`x`, the first in its lowest byte) folded as
+/// [`FOLD`] folds each, where each folds to one byte of its own: printable
+/// ASCII (`0x20..=0x7f`) but `` ` `` (a quote), upper case made lower, and
+/// no space after a space (`after_space`: the byte before was one). `None`
+/// otherwise: the byte loop takes them.
+fn fold_eight(x: u64, after_space: bool) -> Option<u64> {
+    if x & HIGH != 0 || bytes_at_least(x, 0x20) != HIGH || zero_bytes(x ^ (ONES * 0x60)) != 0 {
+        return None;
+    }
+    let spaces = zero_bytes(x ^ (ONES * u64::from(b' ')));
+    if spaces & ((spaces << 8) | (u64::from(after_space) << 7)) != 0 {
+        return None;
+    }
+    let upper = bytes_at_least(x, b'A') & !bytes_at_least(x, b'Z' + 1);
+    Some(x | (upper >> 2))
+}
 
 /// The length of the UTF-8 character whose first byte is `lead` (not ASCII).
 fn utf8_len(lead: u8) -> usize {
@@ -455,6 +547,17 @@ fn fold_plain(
         // original byte there: ASCII other than white space, and spaces
         // not after white space (the code below takes the rest).
         let (run, mut last) = (i, if in_space { b' ' } else { 0 });
+        // Eight bytes at a time while they fold so ([`fold_eight`]), then
+        // byte by byte.
+        while let Some(&eight) = bytes.get(i..).and_then(|t| t.first_chunk::<8>()) {
+            let Some(lower) = fold_eight(u64::from_le_bytes(eight), last == b' ') else {
+                break;
+            };
+            folded.extend_from_slice(&lower.to_le_bytes());
+            // Only ever asked whether it is a space, which folds to itself.
+            (last, i) = (eight[7], i + 8);
+        }
+        let eights = i;
         while let Some(&b) = bytes.get(i) {
             let f = FOLD[usize::from(b)];
             if f == 0 || f == b' ' && last == b' ' {
@@ -463,7 +566,7 @@ fn fold_plain(
             (last, i) = (f, i + 1);
         }
         if i > run {
-            folded.extend(bytes[run..i].iter().map(|&b| FOLD[usize::from(b)]));
+            folded.extend(bytes[eights..i].iter().map(|&b| FOLD[usize::from(b)]));
             starts.extend(base + run..base + i);
             if wide {
                 ends.extend(base + run + 1..base + i + 1);
@@ -610,7 +713,30 @@ fn needs_general_path(folded: &[u8], symbols: bool) -> bool {
     // The letters or digits so far, and the last two single letters.
     let mut alnum = 0;
     let (mut last, mut before) = (usize::MAX, usize::MAX);
-    for (i, &b) in folded.iter().enumerate() {
+    let mut i = 0;
+    while i < folded.len() {
+        // Eight bytes at a time where the loop below would only count
+        // letters and end tokens of letters ([`plain_eight`]).
+        if let Some(&eight) = folded.get(i..).and_then(|t| t.first_chunk::<8>()) {
+            if kinds & LEET == 0 {
+                if let Some(separators) = plain_eight(u64::from_le_bytes(eight), alnum) {
+                    if separators == 0 {
+                        (kinds, alnum) = (kinds | ALPHA | TOKEN, alnum + 8);
+                    } else {
+                        // After the last separator, the letters of a token.
+                        let at = (63 - separators.leading_zeros() as usize) / 8;
+                        (token, alnum) = (i + at + 1, 7 - at);
+                        kinds = if alnum > 0 { ALPHA | TOKEN } else { 0 };
+                    }
+                    i += 8;
+                    continue;
+                }
+            }
+        }
+        // One byte, at `i`; the loop goes on from the next.
+        let (at, b) = (i, folded[i]);
+        i += 1;
+        let i = at;
         let class = CLASS[usize::from(b)];
         if class & TOKEN != 0 {
             kinds |= class;
@@ -644,6 +770,31 @@ fn needs_general_path(folded: &[u8], symbols: bool) -> bool {
             && last == end - 3
             && before == end - 5
             && folded[end - 2] == folded[end - 4]
+}
+
+/// Where eight bytes of a folded text (`x`, the first in its lowest byte)
+/// are each a lower-case letter or a separator (white space or punctuation
+/// that is no token character: ` `, `%&'()`, `,-./`, `:;<=>?`), no letter
+/// among them stands single (a separator either side; before the first,
+/// `alnum` letters or digits), and the first is no separator after a
+/// single letter or digit (`alnum` 1): the top bit of each separator.
+/// [`needs_general_path`]'s loop would only count their letters and end
+/// tokens of letters there. `None` otherwise.
+fn plain_eight(x: u64, alnum: usize) -> Option<u64> {
+    if x & HIGH != 0 {
+        return None;
+    }
+    let within = |from: u8, to: u8| bytes_at_least(x, from) & !bytes_at_least(x, to + 1);
+    let letters = within(b'a', b'z');
+    let separators = zero_bytes(x ^ (ONES * u64::from(b' ')))
+        | within(b'%', b')')
+        | within(b',', b'/')
+        | within(b':', b'?');
+    if letters | separators != HIGH || alnum == 1 && separators & 0x80 != 0 {
+        return None;
+    }
+    let before = (separators << 8) | (u64::from(alnum == 0) << 7);
+    (letters & (separators >> 8) & before == 0).then_some(separators)
 }
 
 /// [`may_be_disguised`] for a token of a folded text, edges trimmed.
@@ -1188,6 +1339,50 @@ mod tests {
                 .collect();
             texts.extend(last.iter().cloned());
         }
+        // Longer texts, which the eight-byte steps read: random, over
+        // letters, separators and what ends their steps.
+        let longer: &[&[u8]] = &[
+            b"a",
+            b"b",
+            b"e",
+            b"a",
+            b"b",
+            b"e",
+            b"a",
+            b"b",
+            b" ",
+            b" ",
+            b" ",
+            b".",
+            b",",
+            b"'",
+            b"1",
+            b"@",
+            b"*",
+            b"\n",
+            b"A",
+            b"z",
+            b"?",
+            b"(",
+            b"-",
+            "\u{a3}".as_bytes(),
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let (len, mut r) = (8 + (state % 17) as usize, state >> 5);
+            let mut text = Vec::new();
+            for k in 0..len {
+                if k % 12 == 11 {
+                    r = r.rotate_left(29) ^ state;
+                }
+                text.extend_from_slice(longer[(r % longer.len() as u64) as usize]);
+                r /= longer.len() as u64;
+            }
+            texts.push(text);
+        }
         let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/train");
         for raw in crate::pipeline::read_sources(&[corpus]).unwrap() {
             if let Ok(parsed) = crate::parse::parse(&raw.bytes, &Default::default()) {
@@ -1196,10 +1391,76 @@ mod tests {
                 }
             }
         }
+        let mut plain = 0;
         for text in &texts {
             let symbols = !text.is_ascii();
             let (new, old) = (needs_general_path(text, symbols), before(text, symbols));
             assert_eq!(new, old, "{:?}", String::from_utf8_lossy(text));
+            plain += usize::from(!new);
+        }
+        println!("{plain} of {} texts plain", texts.len());
+        assert!(plain > texts.len() / 10, "{plain} of {}", texts.len());
+    }
+
+    /// The eight-byte tests say what [`FOLD`] and [`SQUEEZE`] say byte by
+    /// byte, on random eight-byte words over the bytes at their edges.
+    #[test]
+    fn the_eight_byte_tests_agree_with_the_tables() {
+        let edges: Vec<u8> = (0..=255u8)
+            .filter(|b| {
+                matches!(b, 0 | 0x09..=0x0d | 0x1f..=0x21 | 0x40..=0x42 | 0x59..=0x62)
+                    || matches!(b, 0x79..=0x81 | 0xc3 | 0xff | b'l' | b'L' | b'e')
+            })
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..400_000 {
+            let r = next();
+            let eight: [u8; 8] = std::array::from_fn(|k| {
+                // Mostly runs of one or two bytes, so repeats are common.
+                let pick = (r >> (k * 6)) as usize % (edges.len() + 2);
+                edges.get(pick).copied().unwrap_or(b' ')
+            });
+            let x = u64::from_le_bytes(eight);
+            let prev = edges[round % edges.len()];
+            // Squeezing: each byte its own squeezed byte; which go.
+            let mut before = prev;
+            let mut away = Some(0u64);
+            for (k, &b) in eight.iter().enumerate() {
+                let own = b.is_ascii() && SQUEEZE[usize::from(b)] & 0x7f == b && b >= 0x20;
+                let squeezable = b.is_ascii() && SQUEEZE[usize::from(b)] & 0x80 != 0;
+                if !own {
+                    away = None;
+                }
+                if squeezable && before == b {
+                    away = away.map(|a| a | (0x80 << (8 * k)));
+                }
+                before = b;
+            }
+            assert_eq!(squeezed_away(x, prev), away, "{eight:?} after {prev}");
+            // Folding: each byte folds to one of its own.
+            for after_space in [false, true] {
+                let mut last = if after_space { b' ' } else { 0 };
+                let mut folded = Some([0u8; 8]);
+                for (k, &b) in eight.iter().enumerate() {
+                    let f = FOLD[usize::from(b)];
+                    if f == 0 || f == b' ' && last == b' ' || b == b'`' || b < 0x20 {
+                        folded = None;
+                        break;
+                    }
+                    if let Some(out) = folded.as_mut() {
+                        out[k] = f;
+                    }
+                    last = f;
+                }
+                let got = fold_eight(x, after_space).map(u64::to_le_bytes);
+                assert_eq!(got, folded, "{eight:?} after a space: {after_space}");
+            }
         }
     }
 
