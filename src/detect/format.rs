@@ -223,6 +223,21 @@ pub struct RuleDef {
     /// partner: the lean counts again, and the message rule's weight with it.
     #[serde(default)]
     pub partner_min_score: Option<Spanned<f32>>,
+    /// A `message` rule's lower bar as completer (`half_min_score`, under
+    /// `min_score`): a message scoring this much but under `min_score`
+    /// completes the category's counted evidence only where every counted
+    /// own hit of it that is a model rule's (a sentence the sentence model
+    /// read, on its words alone) matches `half_names` in its own words and
+    /// `half_except` does not: the half is about what the category is about
+    /// (a building, a vehicle, the damage), not a person. A regex or
+    /// word-list half (the rule's own wording) is completed as at
+    /// `min_score`.
+    #[serde(default)]
+    pub half_min_score: Option<Spanned<f32>>,
+    #[serde(default)]
+    pub half_names: Option<Spanned<String>>,
+    #[serde(default)]
+    pub half_except: Option<Spanned<String>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -128,6 +128,35 @@ struct Rule {
     /// A message rule as the partner of a lone `together` lean
     /// (`partner_min_score`): see `CompiledRules::message_hits`.
     partner_min_score: Option<f32>,
+    /// A message rule's lower bar as completer, for a model half about the
+    /// category's own matter (`half_min_score`, `half_names`,
+    /// `half_except`): see `CompiledRules::message_hits`.
+    half_bar: Option<HalfBar>,
+}
+
+/// A message rule's lower bar as completer ([`RuleDef::half_min_score`](super::format::RuleDef)):
+/// from `min_score` down to this bar, the message completes the category's
+/// counted evidence only where each counted own hit of a model rule among
+/// it matches `names` and not `except` (on its words, lower-cased).
+struct HalfBar {
+    min_score: f32,
+    names: Option<WordRegex>,
+    except: Option<WordRegex>,
+}
+
+impl HalfBar {
+    /// Why a model hit with these words is not a half the lower bar
+    /// completes: the key that refused it, or `None`.
+    fn refuses(&self, words: &str) -> Option<&'static str> {
+        let words = words.to_lowercase();
+        if self.names.as_ref().is_some_and(|re| !re.is_match(&words)) {
+            return Some("half_names");
+        }
+        if self.except.as_ref().is_some_and(|re| re.is_match(&words)) {
+            return Some("half_except");
+        }
+        None
+    }
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -765,28 +794,33 @@ impl CompiledRules {
                     .map(|i| (i, bar)),
                 _ => None,
             };
+            // With `half_min_score`: a lower bar, for a half the rule's
+            // `half_names` / `half_except` take as the category's own.
+            let half = r.half_bar.as_ref().filter(|_| lone.is_none());
             let bar = match lone {
                 Some((_, bar)) => bar,
                 None if have <= 0.0 => continue,
-                None => *min_score,
+                None => half.map_or(*min_score, |h| h.min_score.min(*min_score)),
             };
             let score = self.message_score(weights, own_texts, scored);
             if score < bar {
                 continue;
             }
+            // Under `min_score`, only where every counted own model hit of
+            // the category is such a half.
+            let refused = half.filter(|_| score < *min_score).and_then(|h| {
+                (det.hits.iter())
+                    .filter(|x| x.category == r.category && x.segment.is_own())
+                    .filter(|x| self.is_model_rule(&x.rule_id))
+                    .find_map(|x| h.refuses(&x.matched).map(|key| (key, x.rule_id.clone())))
+            });
             let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
             let start = mine.clone().map(|s| s.range.start).min().unwrap_or(0);
             let end = mine.map(|s| s.range.end).max().unwrap_or(0);
             let Some((start, end)) = trim_span(text, start, end) else {
                 continue;
             };
-            if let Some((i, _)) = lone {
-                let lean = det.suppressed.remove(i).hit;
-                *own.entry(r.signal).or_default() += lean.weight;
-                det.hits.push(lean);
-            }
-            *own.entry(r.signal).or_default() += r.weight;
-            det.hits.push(RuleHit {
+            let hit = RuleHit {
                 rule_id: r.id.clone(),
                 category: r.category.clone(),
                 weight: r.weight,
@@ -794,7 +828,23 @@ impl CompiledRules {
                 end,
                 matched: text[start..end].to_string(),
                 segment: SegmentKind::Own,
-            });
+            };
+            if let Some((key, of)) = refused {
+                let reason = format!(
+                    "{key}: {of}'s words are not the half it completes (the message scores {score:.3}, under {min_score})"
+                );
+                if !(det.suppressed.iter()).any(|s| s.hit.rule_id == r.id && s.reason == reason) {
+                    det.suppressed.push(SuppressedHit { hit, reason });
+                }
+                continue;
+            }
+            if let Some((i, _)) = lone {
+                let lean = det.suppressed.remove(i).hit;
+                *own.entry(r.signal).or_default() += lean.weight;
+                det.hits.push(lean);
+            }
+            *own.entry(r.signal).or_default() += r.weight;
+            det.hits.push(hit);
         }
     }
 
@@ -2714,6 +2764,9 @@ impl<'a> Loader<'a> {
             self.err(&p.path, p.line(partner), reason);
             ok = false;
         }
+        let half_bar = self.half_bar(p, def, &id, is_message);
+        ok &= half_bar.is_ok();
+        let half_bar = half_bar.ok().flatten();
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2748,7 +2801,59 @@ impl<'a> Loader<'a> {
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
             message: is_message,
             partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
+            half_bar,
         })
+    }
+
+    /// A `message` rule's lower bar as completer (`half_min_score`,
+    /// `half_names`, `half_except`): `Err` on an error (reported).
+    fn half_bar(
+        &mut self,
+        p: &Parsed,
+        def: &RuleDef,
+        id: &str,
+        is_message: bool,
+    ) -> Result<Option<HalfBar>, ()> {
+        let keys = [def.half_names.as_ref(), def.half_except.as_ref()];
+        let line = (def.half_min_score.as_ref().map(|m| p.line(m))).or(keys
+            .iter()
+            .flatten()
+            .map(|k| p.line(*k))
+            .next());
+        let Some(line) = line else {
+            return Ok(None);
+        };
+        let mut fail = |reason: &str| {
+            self.err(&p.path, line, format!("rule `{id}`: {reason}"));
+            Err(())
+        };
+        if !is_message {
+            return fail(
+                "`half_min_score`, `half_names` and `half_except` are for `message` rules only",
+            );
+        }
+        let Some(bar) = def.half_min_score.as_ref().map(|m| *m.get_ref()) else {
+            return fail("`half_names` and `half_except` need `half_min_score`");
+        };
+        if keys.iter().all(|k| k.is_none()) {
+            return fail("`half_min_score` needs `half_names` or `half_except`");
+        }
+        let top = def.min_score.as_ref().map_or(1.0, |m| *m.get_ref());
+        if !(bar.is_finite() && 0.0 < bar && bar < top) {
+            return fail("`half_min_score` must lie above 0 and under `min_score`");
+        }
+        let what = format!("rule `{id}`");
+        let mut regex = |key: Option<&Spanned<String>>, name: &str| match key {
+            Some(re) => (self.regex(p, re, &format!("{what} {name}")).map(Some)).ok_or(()),
+            None => Ok(None),
+        };
+        let names = regex(def.half_names.as_ref(), "half_names")?;
+        let except = regex(def.half_except.as_ref(), "half_except")?;
+        Ok(Some(HalfBar {
+            min_score: bar,
+            names,
+            except,
+        }))
     }
 
     fn matcher(&mut self, p: &Parsed, def: &RuleDef, id: &str) -> Option<Matcher> {

@@ -2238,3 +2238,113 @@ must_match = ["Your warden is lean. They are coded."]
     assert!(det.categories.is_empty(), "{det:?}");
     assert!(det.hits.iter().all(|h| h.rule_id != "a.message"), "{det:?}");
 }
+
+/// A message rule's lower bar as completer (`half_min_score`, `half_names`,
+/// `half_except`; detect85): from `min_score` down to `half_min_score`, the
+/// message completes a model rule's half only where the half's own words
+/// name the category's matter and no person at risk (the sample night's
+/// 030: "It would be a shame if anything happened to them, or to you on
+/// your way home", a threat to people that the property model also reads);
+/// a regex half is completed as at `min_score`.
+#[test]
+fn the_message_tiers_lower_bar_completes_only_a_model_half_about_a_thing() {
+    let tier = |keys: &str| {
+        MESSAGE_TIER
+            .replace("min_score = 0.001", &format!("min_score = 0.9999\n{keys}"))
+            .replace(
+                "must_match = [\"Tell your warden to watch himself.\"]",
+                "must_match = [\"Your van will be gone by morning.\"]",
+            )
+    };
+    let keys =
+        "half_min_score = 0.001\nhalf_names = '\\b(?:van|depot)\\b'\nhalf_except = '\\binside\\b'";
+    // A model half on the first sentence, whatever its words.
+    let model_half = r#"
+[[rule]]
+id = "t.sentence"
+category = "threat_violence"
+weight = 0.5
+description = "every sentence, as a sentence model's half"
+model = "model/threat_violence.message.tsv"
+min_score = 0.001
+max_hits = 1
+must_match = ["Your van will be gone by morning."]
+"#;
+    let rules = |keys: &str, half: &str| with_message_model(&format!("{}{half}", tier(keys)));
+    let with_keys = rules(keys, model_half).unwrap();
+    let ids = |r: &RuleSet, text: &str| -> Vec<String> {
+        own_with(r, text)
+            .hits
+            .into_iter()
+            .map(|h| h.rule_id)
+            .collect()
+    };
+    // The half names a thing: completed under min_score.
+    let thing = "Your van will be gone by morning.";
+    assert_eq!(ids(&with_keys, thing), ["t.sentence", "t.message"]);
+    assert!(violent_with(&with_keys, thing));
+    // Without the keys, the bar no message reaches completes nothing.
+    let plain = rules("", model_half).unwrap();
+    assert_eq!(ids(&plain, thing), ["t.sentence"]);
+    assert!(!violent_with(&plain, thing));
+    // The half names no thing (`half_names`): not completed, and the trace says why.
+    let person = "It would be a shame if anything happened to you on your way home.";
+    let det = own_with(&with_keys, person);
+    assert!(!det.categories.contains(&Category::ThreatViolence));
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.message"
+            && s.reason.starts_with("half_names: t.sentence's words")));
+    // A person at risk in the half (`half_except`): not completed.
+    let inside = "Your van will be gone with you inside it.";
+    let det = own_with(&with_keys, inside);
+    assert!(!det.categories.contains(&Category::ThreatViolence));
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.message" && s.reason.starts_with("half_except")));
+    // A regex half is completed from the lower bar whatever its words.
+    let regex_half = rules(keys, WARDEN_HALF).unwrap();
+    assert!(violent_with(
+        &regex_half,
+        "Tell your warden to watch himself."
+    ));
+    // At min_score the half's words are not read: a bar every message
+    // reaches completes the person's half too.
+    let top = with_message_model(&format!(
+        "{}{model_half}",
+        tier(keys).replace("min_score = 0.9999", "min_score = 0.002")
+    ))
+    .unwrap();
+    assert!(violent_with(&top, person));
+    // The keys: message rules only, together, the bar under min_score.
+    let refused = |file: &str, what: &str| {
+        let err = with_message_model(file).err().expect(what);
+        assert!(err.contains("t.message") || err.contains("t.half"), "{err}");
+        err
+    };
+    let err = refused(
+        &WARDEN_HALF.replace(
+            "regex = ",
+            "half_min_score = 0.5\nhalf_names = 'x'\nregex = ",
+        ),
+        "half_min_score on a regex rule is refused",
+    );
+    assert!(err.contains("for `message` rules only"), "{err}");
+    let err = refused(
+        &tier("half_names = 'x'"),
+        "half_names without half_min_score is refused",
+    );
+    assert!(err.contains("need `half_min_score`"), "{err}");
+    let err = refused(
+        &tier("half_min_score = 0.5"),
+        "half_min_score alone is refused",
+    );
+    assert!(err.contains("needs `half_names` or `half_except`"), "{err}");
+    let err = refused(
+        &tier("half_min_score = 0.99995\nhalf_names = 'x'"),
+        "a lower bar over min_score is refused",
+    );
+    assert!(err.contains("under `min_score`"), "{err}");
+}
