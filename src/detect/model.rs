@@ -1510,12 +1510,9 @@ pub struct ScoringScratch {
     firsts: Vec<usize>,
     /// Per chunk: the screen's sums ([`Scorers::screened`]).
     most: Vec<[f32; LANES]>,
-    /// Per word: the lanes its pair with the next word and its skip to the
-    /// one after can raise ([`Scorers::gate_lanes`]).
-    lanes: Vec<[u8; 2]>,
-    /// Per sentence of a text, at `i * chunks + c`: the screen's sums of a
-    /// sentence of one window, which the pair pass adds up.
-    sums: Vec<[f32; LANES]>,
+    /// Per word of a text, at `i * chunks + c`: its screen terms
+    /// ([`Scorers::screen_terms`]), which every window holding it adds.
+    terms: Vec<Terms>,
 }
 
 impl Scorers {
@@ -1654,8 +1651,8 @@ impl Scorers {
         };
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
-        self.gate_lanes(&places, &mut scratch.lanes);
-        self.screen(&places, &scratch.lanes, &mut scratch.most);
+        self.screen_terms(&places, &mut scratch.terms);
+        self.screen(&places, &scratch.terms, 0..places.len(), &mut scratch.most);
         self.screened_placed(words, &places, floors, scratch, scores);
         scratch.places = places;
     }
@@ -1724,23 +1721,22 @@ impl Scorers {
         let mut sentences = std::mem::take(&mut scratch.sentences);
         let mut firsts = std::mem::take(&mut scratch.firsts);
         let mut places = std::mem::take(&mut scratch.places);
-        let mut sums = std::mem::take(&mut scratch.sums);
-        let mut lanes = std::mem::take(&mut scratch.lanes);
-        sums.clear();
+        let mut terms = std::mem::take(&mut scratch.terms);
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
         keep.ranges.extend_from_slice(&sentences);
         keep.firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
         keep.places.extend_from_slice(&places);
-        // Across sentence ends too: a window's screen reads only its own
-        // words' pairs, the pair pass the ones between its two sentences.
-        self.gate_lanes(&places, &mut lanes);
+        // Across sentence ends too: a window's screen adds only the terms
+        // of its own words' pairs, the pair pass the ones between its two
+        // sentences.
+        self.screen_terms(&places, &mut terms);
         let placed = Placed {
             spans,
             words: &words,
             places: &places,
-            lanes: &lanes,
+            terms: &terms,
         };
         for (i, sentence) in sentences.iter().enumerate() {
             let of = firsts[i]..firsts[i + 1];
@@ -1753,82 +1749,28 @@ impl Scorers {
                 scores,
                 |unit, scores| each(false, unit, scores),
             );
-            // A sentence of one window: its sums, for the pairs it is in
-            // (of a longer one: its last window's, never read).
-            sums.extend_from_slice(&scratch.most);
         }
         if pairs {
-            let chunks = self.chunks;
             for (i, two) in sentences.windows(2).enumerate() {
                 if !paired(text, &two[0], &two[1]) {
                     continue;
                 }
                 let (unit, of) = (two[0].start..two[1].end, firsts[i]..firsts[i + 2]);
-                if of.len() > WINDOW_WORDS {
-                    self.screened_windows(
-                        &placed,
-                        unit,
-                        of,
-                        &self.pair_floors,
-                        scratch,
-                        scores,
-                        |unit, scores| each(true, unit, scores),
-                    );
-                    continue;
-                }
-                let mut most = std::mem::take(&mut scratch.most);
-                most.clear();
-                let (first, second) = (&sums[i * chunks..][..chunks], &sums[(i + 1) * chunks..]);
-                for (c, (first, second)) in first.iter().zip(second).enumerate() {
-                    let mut sum = [0.0; LANES];
-                    for (l, sum) in sum.iter_mut().enumerate() {
-                        *sum = first[l] + second[l];
-                    }
-                    self.cross(&placed, firsts[i + 1], of.clone(), c, &mut sum);
-                    most.push(sum);
-                }
-                scratch.most = most;
-                self.screened_placed(
-                    &words[of.clone()],
-                    &places[of],
+                self.screened_windows(
+                    &placed,
+                    unit,
+                    of,
                     &self.pair_floors,
                     scratch,
                     scores,
+                    |unit, scores| each(true, unit, scores),
                 );
-                each(true, unit, scores);
             }
         }
         scratch.sentences = sentences;
         scratch.firsts = firsts;
         scratch.places = places;
-        scratch.sums = sums;
-        scratch.lanes = lanes;
-    }
-
-    /// Into `sum`, chunk `c`'s screen terms of the words `of` (at `places`)
-    /// that pair or skip across `second`, the first word of their second
-    /// sentence.
-    fn cross(
-        &self,
-        placed: &Placed,
-        second: usize,
-        of: Range<usize>,
-        c: usize,
-        sum: &mut [f32; LANES],
-    ) {
-        let row = |i: usize| &self.reach[placed.places[i] as usize * self.chunks + c];
-        let lanes = placed.lanes;
-        if second == of.start || second == of.end {
-            return;
-        }
-        let last = row(second - 1);
-        last.add_in(row(second), 0, lanes[second - 1][0], sum);
-        if second + 1 < of.end {
-            last.add_in(row(second + 1), 1, lanes[second - 1][1], sum);
-        }
-        if second - 1 > of.start {
-            row(second - 2).add_in(row(second), 1, lanes[second - 2][1], sum);
-        }
+        scratch.terms = terms;
     }
 
     /// The windows of one span read as a sentence (`unit`, whose words are
@@ -1850,8 +1792,7 @@ impl Scorers {
                 false => placed.spans[of.start + w.start].0..placed.spans[of.start + w.end - 1].1,
             };
             let w = of.start + w.start..of.start + w.end;
-            let (places, lanes) = (&placed.places[w.clone()], &placed.lanes[w.clone()]);
-            self.screen(places, lanes, &mut scratch.most);
+            self.screen(placed.places, placed.terms, w.clone(), &mut scratch.most);
             self.screened_placed(
                 &placed.words[w.clone()],
                 &placed.places[w],
@@ -1864,55 +1805,77 @@ impl Scorers {
     }
 
     /// Into `most` (one per chunk of scorers), the screen's sums of the
-    /// words at `places` ([`Scorers::look_up`]): what they can add at most.
-    fn screen(&self, places: &[u32], lanes: &[[u8; 2]], most: &mut Vec<[f32; LANES]>) {
-        // Each scorer's sum, walking the words once for all of them: word
-        // `i`'s reach in every scorer lies together, a chunk of scorers to
-        // a [`Reaches`]. Per scorer the terms are added in the same order
-        // as one walk per scorer would (the word alone, then with the
-        // next, then with the one after).
+    /// words `w` of a text whose words' places ([`Scorers::look_up`]) are
+    /// `places` and whose screen terms ([`Scorers::screen_terms`]) are
+    /// `terms`: what the words of `w` can add at most, alone and in the
+    /// pairs and skips within `w`.
+    ///
+    /// Each word's terms were worked out once for the text, so a word in
+    /// two overlapping windows (every word of a long sentence) is not
+    /// worked out twice: a window adds the terms of its words but its last
+    /// two, then its last but one alone and with the last
+    /// ([`Terms::pair`]), then its last alone (its reach's `single`). The
+    /// same terms as adding each word alone, with the next and with the one
+    /// after in turn, grouped otherwise: a bound of the rounding of a sum
+    /// of `f` terms holds in whatever order they are added
+    /// ([`Scorers::screened_placed`]), so the screen leaves out the same
+    /// sentences only where none could reach its floor either way.
+    fn screen(
+        &self,
+        places: &[u32],
+        terms: &[Terms],
+        w: Range<usize>,
+        most: &mut Vec<[f32; LANES]>,
+    ) {
         let chunks = self.chunks;
         most.clear();
         most.resize(chunks, [-0.0; LANES]);
-        // Each word's row is found once: the rows of the word, the next
-        // and the one after slide along. A pair's or skip's most counts
-        // only in the lanes whose scorers some feature of its two words can
-        // raise ([`PairGate`]); the lanes of the last word or two name
-        // words past `places`, and are not read.
-        let mut rows = (places.iter()).map(|&p| &self.reach[p as usize * chunks..][..chunks]);
-        let (mut word, mut next, mut after) = (rows.next(), rows.next(), rows.next());
-        let mut lanes = lanes.iter();
-        while let (Some(this), Some(&[to_next, to_after])) = (word, lanes.next()) {
-            for (c, sum) in most.iter_mut().enumerate() {
-                let word = &this[c];
-                for (sum, single) in sum.iter_mut().zip(&word.single) {
-                    *sum += single;
+        let Some(last) = w.end.checked_sub(1).filter(|&last| last >= w.start) else {
+            return;
+        };
+        for (c, sum) in most.iter_mut().enumerate() {
+            let mut add = |terms: &[f32; LANES]| {
+                for (sum, term) in sum.iter_mut().zip(terms) {
+                    *sum += term;
                 }
-                if let Some(next) = next.filter(|_| to_next != 0) {
-                    word.add_in(&next[c], 0, to_next, sum);
-                }
-                if let Some(after) = after.filter(|_| to_after != 0) {
-                    word.add_in(&after[c], 1, to_after, sum);
-                }
+            };
+            for i in w.start..last.saturating_sub(1).max(w.start) {
+                add(&terms[i * chunks + c].all);
             }
-            (word, next, after) = (next, after, rows.next());
+            if last > w.start {
+                add(&terms[(last - 1) * chunks + c].pair);
+            }
+            add(&self.reach[places[last] as usize * chunks + c].single);
         }
     }
 
-    /// Per word at `places`, into `lanes`: the lanes ([`PairGate::lanes`])
-    /// of its pair with the next word and of its skip to the one after (0
-    /// past the last).
-    fn gate_lanes(&self, places: &[u32], lanes: &mut Vec<[u8; 2]>) {
-        lanes.clear();
-        let gate = &self.gate;
+    /// Per word at `places` and chunk of scorers, into `terms` (at `i *
+    /// chunks + c`): what the word can add at most alone and with the next
+    /// word ([`Terms::pair`]), and that and with the one after
+    /// ([`Terms::all`]). A pair's or skip's most counts only in the lanes
+    /// whose scorers some feature of its two words can raise
+    /// ([`PairGate::lanes`]); past the last word, none.
+    fn screen_terms(&self, places: &[u32], terms: &mut Vec<Terms>) {
+        let (chunks, gate) = (self.chunks, &self.gate);
+        terms.clear();
+        let row = |i: usize| &self.reach[places[i] as usize * chunks..][..chunks];
         let word = |i: usize| places.get(i).map(|&p| &gate.words[p as usize]);
         let (mut next, mut after) = (word(1), word(2));
         for (i, &p) in places.iter().enumerate() {
             let this = &gate.words[p as usize];
-            lanes.push([
-                next.map_or(0, |next| gate.lanes(Kind::Pair, this, next)),
-                after.map_or(0, |after| gate.lanes(Kind::Skip, this, after)),
-            ]);
+            let to_next = next.map_or(0, |next| gate.lanes(Kind::Pair, this, next));
+            let to_after = after.map_or(0, |after| gate.lanes(Kind::Skip, this, after));
+            for (c, reach) in row(i).iter().enumerate() {
+                let mut pair = reach.single;
+                if to_next != 0 {
+                    reach.add_in(&row(i + 1)[c], 0, to_next, &mut pair);
+                }
+                let mut all = pair;
+                if to_after != 0 {
+                    reach.add_in(&row(i + 2)[c], 1, to_after, &mut all);
+                }
+                terms.push(Terms { pair, all });
+            }
             (next, after) = (after, word(i + 3));
         }
     }
@@ -2016,8 +1979,18 @@ struct Placed<'a, 't> {
     spans: &'a [(usize, usize)],
     words: &'a [&'t str],
     places: &'a [u32],
-    /// Per word: [`Scorers::gate_lanes`].
-    lanes: &'a [[u8; 2]],
+    /// Per word and chunk: [`Scorers::screen_terms`].
+    terms: &'a [Terms],
+}
+
+/// One word's screen terms in one chunk of scorers
+/// ([`Scorers::screen_terms`]).
+#[derive(Clone, Copy)]
+struct Terms {
+    /// The most the word can add alone and with the next word.
+    pair: [f32; LANES],
+    /// That, and with the word after the next.
+    all: [f32; LANES],
 }
 
 /// One number for a feature: its kind and its (one or two) words' numbers.
