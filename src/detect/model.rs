@@ -1316,6 +1316,9 @@ pub struct Scorers {
     /// for a scorer no such rule uses, so the pass scores it on no pair.
     pair_floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
+    /// The vocabulary's words of at most 16 bytes (nearly every word a
+    /// text holds), for [`Scorers::look_up`].
+    short: ShortWords,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]); after the last
     /// word, at place [`Scorers::outside`], none.
@@ -1572,6 +1575,7 @@ impl Scorers {
         let skeletons = scorers.iter().any(|s| s.skeletons);
         let gate = PairGate::new(&scorers, &vocabulary, &numbers);
         Scorers {
+            short: ShortWords::new(&vocabulary),
             gate,
             scorers,
             pair_floors: floors.clone(),
@@ -1942,11 +1946,13 @@ impl Scorers {
     fn look_up(&self, words: &[&str], places: &mut Vec<u32>) {
         let outside = self.outside();
         places.clear();
-        places.extend(
-            words
-                .iter()
-                .map(|w| self.vocabulary.get(*w).copied().unwrap_or(outside)),
-        );
+        places.extend(words.iter().map(|w| {
+            let place = match self.short.get(w.as_bytes()) {
+                Some(place) => place,
+                None => self.vocabulary.get(*w).copied(),
+            };
+            place.unwrap_or(outside)
+        }));
     }
 
     /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
@@ -1968,6 +1974,99 @@ impl Scorers {
                 p => self.numbers[p as usize * n + k],
             };
             scratch.numbers.push(numbers);
+        }
+    }
+}
+
+/// A vocabulary's words of at most 16 bytes and their places, in one
+/// open-addressed table ([`Scorers::look_up`]): a word's bytes, padded with
+/// zeros, are two 64-bit numbers, so finding it hashes and compares those
+/// and its length, where the vocabulary's map hashed the bytes one piece
+/// at a time, searched a group of slots and compared the bytes by `memcmp`.
+/// A key's first slot is taken from the top bits of one multiplication,
+/// then the slots after it in turn, until the key or an empty slot; at
+/// most half full.
+#[derive(Default)]
+struct ShortWords {
+    slots: Vec<ShortWord>,
+    /// 64 less the bits of a slot's index.
+    shift: u32,
+}
+
+/// One slot of [`ShortWords`]: a word's bytes ([`packed`]) and length, and
+/// its place (`u32::MAX`: an empty slot).
+#[derive(Clone, Copy)]
+struct ShortWord {
+    bytes: [u64; 2],
+    len: u32,
+    place: u32,
+}
+
+/// A word of at most 16 bytes as two numbers, its bytes in order from the
+/// low byte of the first, zeros after its end; `None` for a longer word.
+#[inline]
+fn packed(word: &[u8]) -> Option<[u64; 2]> {
+    let mut buffer = [0u8; 16];
+    buffer.get_mut(..word.len())?.copy_from_slice(word);
+    let (lo, hi) = buffer.split_at(8);
+    Some([
+        u64::from_le_bytes(lo.try_into().ok()?),
+        u64::from_le_bytes(hi.try_into().ok()?),
+    ])
+}
+
+impl ShortWords {
+    fn new(vocabulary: &HashMap<Box<str>, u32, FxBuildHasher>) -> ShortWords {
+        let short = vocabulary.keys().filter(|w| w.len() <= 16).count();
+        let size = (2 * short).next_power_of_two().max(2);
+        let empty = ShortWord {
+            bytes: [0; 2],
+            len: 0,
+            place: u32::MAX,
+        };
+        let mut table = ShortWords {
+            slots: vec![empty; size],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for (word, &place) in vocabulary {
+            let Some(bytes) = packed(word.as_bytes()) else {
+                continue;
+            };
+            let len = word.len() as u32;
+            let mut at = table.first_slot(bytes, len);
+            while table.slots[at].place != u32::MAX {
+                at = (at + 1) & (size - 1);
+            }
+            table.slots[at] = ShortWord { bytes, len, place };
+        }
+        table
+    }
+
+    #[inline]
+    fn first_slot(&self, bytes: [u64; 2], len: u32) -> usize {
+        let key = bytes[0] ^ bytes[1].rotate_left(29) ^ u64::from(len) << 58;
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The place of `word`: `Some(None)` where it is short and not in the
+    /// vocabulary, `None` where it is too long for the table to say.
+    #[inline]
+    fn get(&self, word: &[u8]) -> Option<Option<u32>> {
+        let bytes = packed(word)?;
+        let len = word.len() as u32;
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.first_slot(bytes, len);
+        loop {
+            let Some(slot) = self.slots.get(at) else {
+                return Some(None);
+            };
+            if slot.place == u32::MAX {
+                return Some(None);
+            }
+            if slot.bytes == bytes && slot.len == len {
+                return Some(Some(slot.place));
+            }
+            at = (at + 1) & mask;
         }
     }
 }
