@@ -1680,10 +1680,9 @@ impl Scorers {
     /// so splitting the pair's text gives no other word. Its units and
     /// scores are those of splitting, stemming and looking up the pair's
     /// text again, to the bit (the model screen test checks both passes).
-    /// A pair of one window takes its screen's sums from its two
-    /// sentences' (each one window) and the pairs and skips that cross
-    /// between them: the same terms in another order, which the screen's
-    /// room for rounding covers.
+    /// Each word's screen terms are worked out once for the text
+    /// ([`Scorers::screen_terms`]) and added up per window, a pair's
+    /// windows as a sentence's ([`Scorers::screen`]).
     pub fn screened_sentences(
         &self,
         text: &str,
@@ -1822,8 +1821,9 @@ impl Scorers {
     /// same terms as adding each word alone, with the next and with the one
     /// after in turn, grouped otherwise: a bound of the rounding of a sum
     /// of `f` terms holds in whatever order they are added
-    /// ([`Scorers::screened_placed`]), so the screen leaves out the same
-    /// sentences only where none could reach its floor either way.
+    /// ([`Scorers::screened_placed`]), so a window the screen leaves out
+    /// still cannot reach its floor, and a score it lets through is the
+    /// full one as before.
     fn screen(
         &self,
         places: &[u32],
@@ -2393,6 +2393,67 @@ mod tests {
         ] {
             check_push_units(t).unwrap();
             check_units_at_words(t).unwrap();
+        }
+    }
+
+    /// The short words' table finds every vocabulary word of at most 16
+    /// bytes at its place, says a short word outside the vocabulary is not
+    /// there (however like a word it is: a prefix, the same bytes with a
+    /// zero byte more, one byte changed), and leaves a longer word to the
+    /// map.
+    #[test]
+    fn the_short_words_table_finds_what_the_vocabulary_holds() {
+        let files = [
+            "threat_violence",
+            "threat_self_harm",
+            "abuse",
+            "threat_property",
+        ];
+        let models: Vec<LinearModel> = files
+            .iter()
+            .map(|file| {
+                let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
+                LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+            })
+            .collect();
+        let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect(), &[0.5; 4]);
+        let vocabulary = &scorers.vocabulary;
+        assert!(vocabulary.len() > 1000, "{}", vocabulary.len());
+        let mut others = vec![
+            String::new(),
+            "\0".to_string(),
+            "zzqx".to_string(),
+            "a".repeat(16),
+            "a".repeat(17),
+            "caf\u{e9}".to_string(),
+        ];
+        for (word, &place) in vocabulary {
+            let found = scorers.short.get(word.as_bytes());
+            match word.len() <= 16 {
+                true => assert_eq!(found, Some(Some(place)), "{word:?}"),
+                false => assert_eq!(found, None, "{word:?}"),
+            }
+            let mut changed = word.to_string().into_bytes();
+            if let Some(last) = changed.last_mut() {
+                *last ^= 0x20;
+            }
+            others.extend(String::from_utf8(changed).ok());
+            others.push(format!("{word}\0"));
+            others.extend(
+                word.char_indices()
+                    .skip(1)
+                    .map(|(i, _)| word[..i].to_string()),
+            );
+        }
+        let mut places = Vec::new();
+        for word in &others {
+            let expected = vocabulary.get(word.as_str()).copied();
+            match scorers.short.get(word.as_bytes()) {
+                Some(found) => assert_eq!(found, expected, "{word:?}"),
+                None => assert!(word.len() > 16, "{word:?}"),
+            }
+            scorers.look_up(&[word.as_str()], &mut places);
+            assert_eq!(places, [expected.unwrap_or(scorers.outside())], "{word:?}");
         }
     }
 
