@@ -1316,6 +1316,9 @@ pub struct Scorers {
     /// for a scorer no such rule uses, so the pass scores it on no pair.
     pair_floors: Vec<f64>,
     vocabulary: HashMap<Box<str>, u32, FxBuildHasher>,
+    /// The vocabulary's words of at most 16 bytes (nearly every word a
+    /// text holds), for [`Scorers::look_up`].
+    short: ShortWords,
     /// For vocabulary word `i`, at `i * scorers.len() + k`: its numbers
     /// in scorer `k` ([`SentenceScorer::numbers_of`]); after the last
     /// word, at place [`Scorers::outside`], none.
@@ -1510,12 +1513,9 @@ pub struct ScoringScratch {
     firsts: Vec<usize>,
     /// Per chunk: the screen's sums ([`Scorers::screened`]).
     most: Vec<[f32; LANES]>,
-    /// Per word: the lanes its pair with the next word and its skip to the
-    /// one after can raise ([`Scorers::gate_lanes`]).
-    lanes: Vec<[u8; 2]>,
-    /// Per sentence of a text, at `i * chunks + c`: the screen's sums of a
-    /// sentence of one window, which the pair pass adds up.
-    sums: Vec<[f32; LANES]>,
+    /// Per word of a text, at `i * chunks + c`: its screen terms
+    /// ([`Scorers::screen_terms`]), which every window holding it adds.
+    terms: Vec<Terms>,
 }
 
 impl Scorers {
@@ -1575,6 +1575,7 @@ impl Scorers {
         let skeletons = scorers.iter().any(|s| s.skeletons);
         let gate = PairGate::new(&scorers, &vocabulary, &numbers);
         Scorers {
+            short: ShortWords::new(&vocabulary),
             gate,
             scorers,
             pair_floors: floors.clone(),
@@ -1654,8 +1655,8 @@ impl Scorers {
         };
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
-        self.gate_lanes(&places, &mut scratch.lanes);
-        self.screen(&places, &scratch.lanes, &mut scratch.most);
+        self.screen_terms(&places, &mut scratch.terms);
+        self.screen(&places, &scratch.terms, 0..places.len(), &mut scratch.most);
         self.screened_placed(words, &places, floors, scratch, scores);
         scratch.places = places;
     }
@@ -1679,10 +1680,9 @@ impl Scorers {
     /// so splitting the pair's text gives no other word. Its units and
     /// scores are those of splitting, stemming and looking up the pair's
     /// text again, to the bit (the model screen test checks both passes).
-    /// A pair of one window takes its screen's sums from its two
-    /// sentences' (each one window) and the pairs and skips that cross
-    /// between them: the same terms in another order, which the screen's
-    /// room for rounding covers.
+    /// Each word's screen terms are worked out once for the text
+    /// ([`Scorers::screen_terms`]) and added up per window, a pair's
+    /// windows as a sentence's ([`Scorers::screen`]).
     pub fn screened_sentences(
         &self,
         text: &str,
@@ -1724,23 +1724,22 @@ impl Scorers {
         let mut sentences = std::mem::take(&mut scratch.sentences);
         let mut firsts = std::mem::take(&mut scratch.firsts);
         let mut places = std::mem::take(&mut scratch.places);
-        let mut sums = std::mem::take(&mut scratch.sums);
-        let mut lanes = std::mem::take(&mut scratch.lanes);
-        sums.clear();
+        let mut terms = std::mem::take(&mut scratch.terms);
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
         keep.ranges.extend_from_slice(&sentences);
         keep.firsts.extend_from_slice(&firsts);
         let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
         self.look_up(&words, &mut places);
         keep.places.extend_from_slice(&places);
-        // Across sentence ends too: a window's screen reads only its own
-        // words' pairs, the pair pass the ones between its two sentences.
-        self.gate_lanes(&places, &mut lanes);
+        // Across sentence ends too: a window's screen adds only the terms
+        // of its own words' pairs, the pair pass the ones between its two
+        // sentences.
+        self.screen_terms(&places, &mut terms);
         let placed = Placed {
             spans,
             words: &words,
             places: &places,
-            lanes: &lanes,
+            terms: &terms,
         };
         for (i, sentence) in sentences.iter().enumerate() {
             let of = firsts[i]..firsts[i + 1];
@@ -1753,82 +1752,28 @@ impl Scorers {
                 scores,
                 |unit, scores| each(false, unit, scores),
             );
-            // A sentence of one window: its sums, for the pairs it is in
-            // (of a longer one: its last window's, never read).
-            sums.extend_from_slice(&scratch.most);
         }
         if pairs {
-            let chunks = self.chunks;
             for (i, two) in sentences.windows(2).enumerate() {
                 if !paired(text, &two[0], &two[1]) {
                     continue;
                 }
                 let (unit, of) = (two[0].start..two[1].end, firsts[i]..firsts[i + 2]);
-                if of.len() > WINDOW_WORDS {
-                    self.screened_windows(
-                        &placed,
-                        unit,
-                        of,
-                        &self.pair_floors,
-                        scratch,
-                        scores,
-                        |unit, scores| each(true, unit, scores),
-                    );
-                    continue;
-                }
-                let mut most = std::mem::take(&mut scratch.most);
-                most.clear();
-                let (first, second) = (&sums[i * chunks..][..chunks], &sums[(i + 1) * chunks..]);
-                for (c, (first, second)) in first.iter().zip(second).enumerate() {
-                    let mut sum = [0.0; LANES];
-                    for (l, sum) in sum.iter_mut().enumerate() {
-                        *sum = first[l] + second[l];
-                    }
-                    self.cross(&placed, firsts[i + 1], of.clone(), c, &mut sum);
-                    most.push(sum);
-                }
-                scratch.most = most;
-                self.screened_placed(
-                    &words[of.clone()],
-                    &places[of],
+                self.screened_windows(
+                    &placed,
+                    unit,
+                    of,
                     &self.pair_floors,
                     scratch,
                     scores,
+                    |unit, scores| each(true, unit, scores),
                 );
-                each(true, unit, scores);
             }
         }
         scratch.sentences = sentences;
         scratch.firsts = firsts;
         scratch.places = places;
-        scratch.sums = sums;
-        scratch.lanes = lanes;
-    }
-
-    /// Into `sum`, chunk `c`'s screen terms of the words `of` (at `places`)
-    /// that pair or skip across `second`, the first word of their second
-    /// sentence.
-    fn cross(
-        &self,
-        placed: &Placed,
-        second: usize,
-        of: Range<usize>,
-        c: usize,
-        sum: &mut [f32; LANES],
-    ) {
-        let row = |i: usize| &self.reach[placed.places[i] as usize * self.chunks + c];
-        let lanes = placed.lanes;
-        if second == of.start || second == of.end {
-            return;
-        }
-        let last = row(second - 1);
-        last.add_in(row(second), 0, lanes[second - 1][0], sum);
-        if second + 1 < of.end {
-            last.add_in(row(second + 1), 1, lanes[second - 1][1], sum);
-        }
-        if second - 1 > of.start {
-            row(second - 2).add_in(row(second), 1, lanes[second - 2][1], sum);
-        }
+        scratch.terms = terms;
     }
 
     /// The windows of one span read as a sentence (`unit`, whose words are
@@ -1850,8 +1795,7 @@ impl Scorers {
                 false => placed.spans[of.start + w.start].0..placed.spans[of.start + w.end - 1].1,
             };
             let w = of.start + w.start..of.start + w.end;
-            let (places, lanes) = (&placed.places[w.clone()], &placed.lanes[w.clone()]);
-            self.screen(places, lanes, &mut scratch.most);
+            self.screen(placed.places, placed.terms, w.clone(), &mut scratch.most);
             self.screened_placed(
                 &placed.words[w.clone()],
                 &placed.places[w],
@@ -1864,55 +1808,78 @@ impl Scorers {
     }
 
     /// Into `most` (one per chunk of scorers), the screen's sums of the
-    /// words at `places` ([`Scorers::look_up`]): what they can add at most.
-    fn screen(&self, places: &[u32], lanes: &[[u8; 2]], most: &mut Vec<[f32; LANES]>) {
-        // Each scorer's sum, walking the words once for all of them: word
-        // `i`'s reach in every scorer lies together, a chunk of scorers to
-        // a [`Reaches`]. Per scorer the terms are added in the same order
-        // as one walk per scorer would (the word alone, then with the
-        // next, then with the one after).
+    /// words `w` of a text whose words' places ([`Scorers::look_up`]) are
+    /// `places` and whose screen terms ([`Scorers::screen_terms`]) are
+    /// `terms`: what the words of `w` can add at most, alone and in the
+    /// pairs and skips within `w`.
+    ///
+    /// Each word's terms were worked out once for the text, so a word in
+    /// two overlapping windows (every word of a long sentence) is not
+    /// worked out twice: a window adds the terms of its words but its last
+    /// two, then its last but one alone and with the last
+    /// ([`Terms::pair`]), then its last alone (its reach's `single`). The
+    /// same terms as adding each word alone, with the next and with the one
+    /// after in turn, grouped otherwise: a bound of the rounding of a sum
+    /// of `f` terms holds in whatever order they are added
+    /// ([`Scorers::screened_placed`]), so a window the screen leaves out
+    /// still cannot reach its floor, and a score it lets through is the
+    /// full one as before.
+    fn screen(
+        &self,
+        places: &[u32],
+        terms: &[Terms],
+        w: Range<usize>,
+        most: &mut Vec<[f32; LANES]>,
+    ) {
         let chunks = self.chunks;
         most.clear();
         most.resize(chunks, [-0.0; LANES]);
-        // Each word's row is found once: the rows of the word, the next
-        // and the one after slide along. A pair's or skip's most counts
-        // only in the lanes whose scorers some feature of its two words can
-        // raise ([`PairGate`]); the lanes of the last word or two name
-        // words past `places`, and are not read.
-        let mut rows = (places.iter()).map(|&p| &self.reach[p as usize * chunks..][..chunks]);
-        let (mut word, mut next, mut after) = (rows.next(), rows.next(), rows.next());
-        let mut lanes = lanes.iter();
-        while let (Some(this), Some(&[to_next, to_after])) = (word, lanes.next()) {
-            for (c, sum) in most.iter_mut().enumerate() {
-                let word = &this[c];
-                for (sum, single) in sum.iter_mut().zip(&word.single) {
-                    *sum += single;
+        let Some(last) = w.end.checked_sub(1).filter(|&last| last >= w.start) else {
+            return;
+        };
+        for (c, sum) in most.iter_mut().enumerate() {
+            let mut add = |terms: &[f32; LANES]| {
+                for (sum, term) in sum.iter_mut().zip(terms) {
+                    *sum += term;
                 }
-                if let Some(next) = next.filter(|_| to_next != 0) {
-                    word.add_in(&next[c], 0, to_next, sum);
-                }
-                if let Some(after) = after.filter(|_| to_after != 0) {
-                    word.add_in(&after[c], 1, to_after, sum);
-                }
+            };
+            for i in w.start..last.saturating_sub(1).max(w.start) {
+                add(&terms[i * chunks + c].all);
             }
-            (word, next, after) = (next, after, rows.next());
+            if last > w.start {
+                add(&terms[(last - 1) * chunks + c].pair);
+            }
+            add(&self.reach[places[last] as usize * chunks + c].single);
         }
     }
 
-    /// Per word at `places`, into `lanes`: the lanes ([`PairGate::lanes`])
-    /// of its pair with the next word and of its skip to the one after (0
-    /// past the last).
-    fn gate_lanes(&self, places: &[u32], lanes: &mut Vec<[u8; 2]>) {
-        lanes.clear();
-        let gate = &self.gate;
+    /// Per word at `places` and chunk of scorers, into `terms` (at `i *
+    /// chunks + c`): what the word can add at most alone and with the next
+    /// word ([`Terms::pair`]), and that and with the one after
+    /// ([`Terms::all`]). A pair's or skip's most counts only in the lanes
+    /// whose scorers some feature of its two words can raise
+    /// ([`PairGate::lanes`]); past the last word, none.
+    fn screen_terms(&self, places: &[u32], terms: &mut Vec<Terms>) {
+        let (chunks, gate) = (self.chunks, &self.gate);
+        terms.clear();
+        let row = |i: usize| &self.reach[places[i] as usize * chunks..][..chunks];
         let word = |i: usize| places.get(i).map(|&p| &gate.words[p as usize]);
         let (mut next, mut after) = (word(1), word(2));
         for (i, &p) in places.iter().enumerate() {
             let this = &gate.words[p as usize];
-            lanes.push([
-                next.map_or(0, |next| gate.lanes(Kind::Pair, this, next)),
-                after.map_or(0, |after| gate.lanes(Kind::Skip, this, after)),
-            ]);
+            let to_next = next.map_or(0, |next| gate.lanes(Kind::Pair, this, next));
+            let to_after = after.map_or(0, |after| gate.lanes(Kind::Skip, this, after));
+            for (c, reach) in row(i).iter().enumerate() {
+                let mut pair = reach.single;
+                if to_next != 0 {
+                    reach.add_in(&row(i + 1)[c], 0, to_next, &mut pair);
+                }
+                let mut all = pair;
+                if to_after != 0 {
+                    reach.add_in(&row(i + 2)[c], 1, to_after, &mut all);
+                }
+                terms.push(Terms { pair, all });
+            }
             (next, after) = (after, word(i + 3));
         }
     }
@@ -1979,11 +1946,13 @@ impl Scorers {
     fn look_up(&self, words: &[&str], places: &mut Vec<u32>) {
         let outside = self.outside();
         places.clear();
-        places.extend(
-            words
-                .iter()
-                .map(|w| self.vocabulary.get(*w).copied().unwrap_or(outside)),
-        );
+        places.extend(words.iter().map(|w| {
+            let place = match self.short.get(w.as_bytes()) {
+                Some(place) => place,
+                None => self.vocabulary.get(*w).copied(),
+            };
+            place.unwrap_or(outside)
+        }));
     }
 
     /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
@@ -2009,6 +1978,99 @@ impl Scorers {
     }
 }
 
+/// A vocabulary's words of at most 16 bytes and their places, in one
+/// open-addressed table ([`Scorers::look_up`]): a word's bytes, padded with
+/// zeros, are two 64-bit numbers, so finding it hashes and compares those
+/// and its length, where the vocabulary's map hashed the bytes one piece
+/// at a time, searched a group of slots and compared the bytes by `memcmp`.
+/// A key's first slot is taken from the top bits of one multiplication,
+/// then the slots after it in turn, until the key or an empty slot; at
+/// most half full.
+#[derive(Default)]
+struct ShortWords {
+    slots: Vec<ShortWord>,
+    /// 64 less the bits of a slot's index.
+    shift: u32,
+}
+
+/// One slot of [`ShortWords`]: a word's bytes ([`packed`]) and length, and
+/// its place (`u32::MAX`: an empty slot).
+#[derive(Clone, Copy)]
+struct ShortWord {
+    bytes: [u64; 2],
+    len: u32,
+    place: u32,
+}
+
+/// A word of at most 16 bytes as two numbers, its bytes in order from the
+/// low byte of the first, zeros after its end; `None` for a longer word.
+#[inline]
+fn packed(word: &[u8]) -> Option<[u64; 2]> {
+    let mut buffer = [0u8; 16];
+    buffer.get_mut(..word.len())?.copy_from_slice(word);
+    let (lo, hi) = buffer.split_at(8);
+    Some([
+        u64::from_le_bytes(lo.try_into().ok()?),
+        u64::from_le_bytes(hi.try_into().ok()?),
+    ])
+}
+
+impl ShortWords {
+    fn new(vocabulary: &HashMap<Box<str>, u32, FxBuildHasher>) -> ShortWords {
+        let short = vocabulary.keys().filter(|w| w.len() <= 16).count();
+        let size = (2 * short).next_power_of_two().max(2);
+        let empty = ShortWord {
+            bytes: [0; 2],
+            len: 0,
+            place: u32::MAX,
+        };
+        let mut table = ShortWords {
+            slots: vec![empty; size],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for (word, &place) in vocabulary {
+            let Some(bytes) = packed(word.as_bytes()) else {
+                continue;
+            };
+            let len = word.len() as u32;
+            let mut at = table.first_slot(bytes, len);
+            while table.slots[at].place != u32::MAX {
+                at = (at + 1) & (size - 1);
+            }
+            table.slots[at] = ShortWord { bytes, len, place };
+        }
+        table
+    }
+
+    #[inline]
+    fn first_slot(&self, bytes: [u64; 2], len: u32) -> usize {
+        let key = bytes[0] ^ bytes[1].rotate_left(29) ^ u64::from(len) << 58;
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// The place of `word`: `Some(None)` where it is short and not in the
+    /// vocabulary, `None` where it is too long for the table to say.
+    #[inline]
+    fn get(&self, word: &[u8]) -> Option<Option<u32>> {
+        let bytes = packed(word)?;
+        let len = word.len() as u32;
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.first_slot(bytes, len);
+        loop {
+            let Some(slot) = self.slots.get(at) else {
+                return Some(None);
+            };
+            if slot.place == u32::MAX {
+                return Some(None);
+            }
+            if slot.bytes == bytes && slot.len == len {
+                return Some(Some(slot.place));
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}
+
 /// The words of a text, split out, stemmed and looked up once
 /// ([`Scorers::screened_sentences`]): per word, its byte span in the text,
 /// its stem and its place in the vocabulary.
@@ -2016,8 +2078,18 @@ struct Placed<'a, 't> {
     spans: &'a [(usize, usize)],
     words: &'a [&'t str],
     places: &'a [u32],
-    /// Per word: [`Scorers::gate_lanes`].
-    lanes: &'a [[u8; 2]],
+    /// Per word and chunk: [`Scorers::screen_terms`].
+    terms: &'a [Terms],
+}
+
+/// One word's screen terms in one chunk of scorers
+/// ([`Scorers::screen_terms`]).
+#[derive(Clone, Copy)]
+struct Terms {
+    /// The most the word can add alone and with the next word.
+    pair: [f32; LANES],
+    /// That, and with the word after the next.
+    all: [f32; LANES],
 }
 
 /// One number for a feature: its kind and its (one or two) words' numbers.
@@ -2321,6 +2393,67 @@ mod tests {
         ] {
             check_push_units(t).unwrap();
             check_units_at_words(t).unwrap();
+        }
+    }
+
+    /// The short words' table finds every vocabulary word of at most 16
+    /// bytes at its place, says a short word outside the vocabulary is not
+    /// there (however like a word it is: a prefix, the same bytes with a
+    /// zero byte more, one byte changed), and leaves a longer word to the
+    /// map.
+    #[test]
+    fn the_short_words_table_finds_what_the_vocabulary_holds() {
+        let files = [
+            "threat_violence",
+            "threat_self_harm",
+            "abuse",
+            "threat_property",
+        ];
+        let models: Vec<LinearModel> = files
+            .iter()
+            .map(|file| {
+                let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
+                LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+            })
+            .collect();
+        let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect(), &[0.5; 4]);
+        let vocabulary = &scorers.vocabulary;
+        assert!(vocabulary.len() > 1000, "{}", vocabulary.len());
+        let mut others = vec![
+            String::new(),
+            "\0".to_string(),
+            "zzqx".to_string(),
+            "a".repeat(16),
+            "a".repeat(17),
+            "caf\u{e9}".to_string(),
+        ];
+        for (word, &place) in vocabulary {
+            let found = scorers.short.get(word.as_bytes());
+            match word.len() <= 16 {
+                true => assert_eq!(found, Some(Some(place)), "{word:?}"),
+                false => assert_eq!(found, None, "{word:?}"),
+            }
+            let mut changed = word.to_string().into_bytes();
+            if let Some(last) = changed.last_mut() {
+                *last ^= 0x20;
+            }
+            others.extend(String::from_utf8(changed).ok());
+            others.push(format!("{word}\0"));
+            others.extend(
+                word.char_indices()
+                    .skip(1)
+                    .map(|(i, _)| word[..i].to_string()),
+            );
+        }
+        let mut places = Vec::new();
+        for word in &others {
+            let expected = vocabulary.get(word.as_str()).copied();
+            match scorers.short.get(word.as_bytes()) {
+                Some(found) => assert_eq!(found, expected, "{word:?}"),
+                None => assert!(word.len() > 16, "{word:?}"),
+            }
+            scorers.look_up(&[word.as_str()], &mut places);
+            assert_eq!(places, [expected.unwrap_or(scorers.outside())], "{word:?}");
         }
     }
 
