@@ -223,6 +223,14 @@ pub struct RuleDef {
     /// partner: the lean counts again, and the message rule's weight with it.
     #[serde(default)]
     pub partner_min_score: Option<Spanned<f32>>,
+    /// With `partner_min_score`: the partner role does not apply where the
+    /// message's own counted evidence already flags one of these categories
+    /// (another kind of threat, which escalates either way): a lean of the
+    /// rule's category there is most often that threat's own sentence read
+    /// again ("im gonna b*rn the pl@ce down" as violence beside the
+    /// property flag).
+    #[serde(default)]
+    pub partner_yields_to: Vec<Spanned<String>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its
