@@ -238,6 +238,15 @@ pub struct RuleDef {
     pub half_names: Option<Spanned<String>>,
     #[serde(default)]
     pub half_except: Option<Spanned<String>>,
+
+    /// With `partner_min_score`: the partner role does not apply where the
+    /// message's own counted evidence already flags one of these categories
+    /// (another kind of threat, which escalates either way): a lean of the
+    /// rule's category there is most often that threat's own sentence read
+    /// again ("im gonna b*rn the pl@ce down" as violence beside the
+    /// property flag).
+    #[serde(default)]
+    pub partner_yields_to: Vec<Spanned<String>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

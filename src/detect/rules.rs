@@ -132,6 +132,9 @@ struct Rule {
     /// category's own matter (`half_min_score`, `half_names`,
     /// `half_except`): see `CompiledRules::message_hits`.
     half_bar: Option<HalfBar>,
+    /// With `partner_min_score`: not where one of these is already flagged
+    /// by the message's own counted evidence (`partner_yields_to`).
+    partner_yields_to: Vec<Signal>,
 }
 
 /// A message rule's lower bar as completer ([`RuleDef::half_min_score`](super::format::RuleDef)):
@@ -784,8 +787,15 @@ impl CompiledRules {
             }
             // With `partner_min_score`: no counted evidence, but a lean of
             // the category set aside for standing alone (`together`).
+            // Not where another kind of threat it yields to is already
+            // flagged by the message's own counted evidence
+            // (`partner_yields_to`).
+            let yields = || {
+                (r.partner_yields_to.iter())
+                    .any(|&c| own.get(&c).copied().unwrap_or(0.0) >= self.threshold(c))
+            };
             let lone = match r.partner_min_score {
-                Some(bar) if have <= 0.0 => (det.suppressed.iter())
+                Some(bar) if have <= 0.0 && !yields() => (det.suppressed.iter())
                     .position(|s| {
                         s.reason == "together"
                             && s.hit.category == r.category
@@ -2767,6 +2777,23 @@ impl<'a> Loader<'a> {
         let half_bar = self.half_bar(p, def, &id, is_message);
         ok &= half_bar.is_ok();
         let half_bar = half_bar.ok().flatten();
+        let mut partner_yields_to = Vec::new();
+        for name in &def.partner_yields_to {
+            if def.partner_min_score.is_none() {
+                let reason = format!("rule `{id}`: `partner_yields_to` needs `partner_min_score`");
+                self.err(&p.path, p.line(name), reason);
+                ok = false;
+                break;
+            }
+            match parse_signal(name.get_ref()) {
+                Ok(signal) => partner_yields_to.push(signal),
+                Err(e) => {
+                    let reason = format!("rule `{id}`: `partner_yields_to`: {e}");
+                    self.err(&p.path, p.line(name), reason);
+                    ok = false;
+                }
+            }
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2802,6 +2829,7 @@ impl<'a> Loader<'a> {
             message: is_message,
             partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
             half_bar,
+            partner_yields_to,
         })
     }
 

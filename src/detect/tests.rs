@@ -1737,6 +1737,72 @@ fn the_message_tier_as_partner_of_a_lone_lean() {
     assert!(err.contains("for `message` rules only"), "{err}");
 }
 
+/// `partner_yields_to`: the partner role does not apply where the message's
+/// own counted evidence already flags another kind of threat named there
+/// (a lean of violence beside a flagged property threat is most often that
+/// threat's sentence read again); short of that flag, it still does.
+#[test]
+fn the_partner_yields_to_a_flagged_threat_of_another_kind() {
+    let lean = format!(
+        "{}together = true\n",
+        WARDEN_HALF.replace("t.half", "t.lean")
+    );
+    let property = |weight: &str| {
+        format!("[[rule]]\nid = \"t.burn\"\ncategory = \"threat_property\"\nweight = {weight}\ndescription = \"d\"\nregex = '\\bburn\\b'\nmust_match = [\"burn\"]\n")
+    };
+    let rules = |yields: &str, weight: &str| {
+        let tier = MESSAGE_TIER.replace(
+            "min_score = 0.001",
+            &format!("min_score = 0.001\npartner_min_score = 0.001{yields}"),
+        );
+        with_message_model(&format!("{tier}{lean}{}", property(weight))).unwrap()
+    };
+    let yields = "\npartner_yields_to = [\"threat_property\", \"threat_self_harm\"]";
+    let text = "Tell your warden to watch himself. I will burn the depot down.";
+    let property_flagged = |r: &RuleSet| {
+        own_with(r, text)
+            .categories
+            .contains(&Category::ThreatProperty)
+    };
+    // Without the key, the message partners the lone lean beside the property flag.
+    let plain = rules("", "1.0");
+    assert!(violent_with(&plain, text));
+    assert!(property_flagged(&plain));
+    // With it, the lean stays aside: property alone.
+    let yielding = rules(yields, "1.0");
+    let det = own_with(&yielding, text);
+    assert!(!det.hits.iter().any(|h| h.rule_id == "t.lean"));
+    assert!(det
+        .suppressed
+        .iter()
+        .any(|s| s.hit.rule_id == "t.lean" && s.reason == "together"));
+    assert!(!violent_with(&yielding, text));
+    assert!(property_flagged(&yielding));
+    // Property short of a flag (a half): the partner still applies.
+    let half = rules(yields, "0.5");
+    assert!(violent_with(&half, text));
+    assert!(!property_flagged(&half));
+    // Nothing else in the message: the partner applies.
+    assert!(violent_with(
+        &yielding,
+        "Tell your warden to watch himself."
+    ));
+    // The key needs `partner_min_score`, and names categories.
+    let tier = MESSAGE_TIER.replace("min_score = 0.001", &format!("min_score = 0.001{yields}"));
+    let err = with_message_model(&tier)
+        .err()
+        .expect("partner_yields_to without partner_min_score is refused");
+    assert!(err.contains("needs `partner_min_score`"), "{err}");
+    let tier = MESSAGE_TIER.replace(
+        "min_score = 0.001",
+        "min_score = 0.001\npartner_min_score = 0.5\npartner_yields_to = [\"arson\"]",
+    );
+    let err = with_message_model(&tier)
+        .err()
+        .expect("an unknown category is refused");
+    assert!(err.contains("partner_yields_to"), "{err}");
+}
+
 /// `together_not_with = ["*"]`: no rule's hit is a lean's other evidence,
 /// not even a half read in the lean's own sentence; only the message tier
 /// (`partner_min_score`) counts it again, where nothing else of the
