@@ -1516,8 +1516,10 @@ fn a_model_hit_is_read_without_someone_elses_quotation_inside_its_sentence() {
     // The model's hit is the whole sentence; its score came from the
     // patient's quoted words, which `others_quoted` sets aside: not the
     // sender's self-harm, but a person at risk relayed (SPEC §5 row 7).
+    // (Five words between the verb and the colon: `quoted` reaches one to
+    // three, so this is `others_quoted`'s to set aside.)
     let relayed = own(
-        "At her review this morning she told me that \"if they evict me I will end my life, \
+        "She told me at her review this morning: \"if they evict me I will end my life, \
          I can't go on\". I have referred her to the crisis team.",
     );
     assert!(
@@ -1536,6 +1538,12 @@ fn a_model_hit_is_read_without_someone_elses_quotation_inside_its_sentence() {
         why.iter()
             .any(|r| r.starts_with("others_quoted: ") && r.contains("without the quoted words")),
         "{why:?}"
+    );
+    // A verb of saying one to three words before the quotation is `quoted`'s
+    // (detect86): someone else's words, set aside whole.
+    assert!(
+        !cats("She told me that \"if they evict me I will end my life, I can't go on\".")
+            .contains(&Category::ThreatSelfHarm)
     );
     // The sender quoting themself is the sender's own words (`quoted`'s except).
     assert!(cats(
