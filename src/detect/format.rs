@@ -213,7 +213,7 @@ pub struct RuleDef {
     /// message as one bag of features (`message = true`), and its hit, the
     /// whole own text, counts only where the message already holds other
     /// counted evidence of its category short of a flag: it completes a
-    /// half-weight hit, it never starts one. No guards, rival or pairs:
+    /// half-weight hit, it never starts one (unless `alone = true`). No guards, rival or pairs:
     /// the evidence it completes has passed its own.
     #[serde(default)]
     pub message: Option<Spanned<bool>>,
@@ -223,6 +223,13 @@ pub struct RuleDef {
     /// partner: the lean counts again, and the message rule's weight with it.
     #[serde(default)]
     pub partner_min_score: Option<Spanned<f32>>,
+    /// A `message` rule that counts alone (`alone = true`): where the
+    /// message holds no counted own evidence of its category at all, a
+    /// message scoring `min_score` is a hit at the rule's weight, as a
+    /// sentence tier's sure rule is on one sentence (the whole message
+    /// read as abuse, with no one sentence of it insulting enough).
+    #[serde(default)]
+    pub alone: Option<Spanned<bool>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -128,6 +128,9 @@ struct Rule {
     /// A message rule as the partner of a lone `together` lean
     /// (`partner_min_score`): see `CompiledRules::message_hits`.
     partner_min_score: Option<f32>,
+    /// A message rule that counts with no other evidence of its category
+    /// (`alone = true`): see `CompiledRules::message_hits`.
+    alone: bool,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -719,7 +722,10 @@ impl CompiledRules {
     /// A rule with `partner_min_score` also scores a message whose only
     /// evidence of the category is a lean set aside for standing alone
     /// (`together`): reaching that bar, the lean counts again and the
-    /// message rule's weight with it.
+    /// message rule's weight with it. A rule with `alone = true` also
+    /// scores a message holding no evidence of its category at all:
+    /// reaching its `min_score`, it counts alone (rules/README.md,
+    /// "Thirty-fifth round (detect87)").
     ///
     /// `own_texts`: the own segments' texts as [`Self::scan`] gave them,
     /// whose sentences ([`model::units`]) are [`Self::own_sentences`], each
@@ -767,7 +773,7 @@ impl CompiledRules {
             };
             let bar = match lone {
                 Some((_, bar)) => bar,
-                None if have <= 0.0 => continue,
+                None if have <= 0.0 && !r.alone => continue,
                 None => *min_score,
             };
             let score = self.message_score(weights, own_texts, scored);
@@ -2714,6 +2720,11 @@ impl<'a> Loader<'a> {
             self.err(&p.path, p.line(partner), reason);
             ok = false;
         }
+        if let Some(alone) = def.alone.as_ref().filter(|_| !is_message) {
+            let reason = format!("rule `{id}`: `alone` is for `message` rules only");
+            self.err(&p.path, p.line(alone), reason);
+            ok = false;
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2748,6 +2759,7 @@ impl<'a> Loader<'a> {
             subject: def.subject.as_ref().is_some_and(|s| *s.get_ref()),
             message: is_message,
             partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
+            alone: def.alone.as_ref().is_some_and(|a| *a.get_ref()),
         })
     }
 
