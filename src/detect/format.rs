@@ -230,6 +230,12 @@ pub struct RuleDef {
     /// read as abuse, with no one sentence of it insulting enough).
     #[serde(default)]
     pub alone: Option<Spanned<bool>>,
+    /// A `message` rule that reads only a message whose own words hold at
+    /// least this many sentences (`min_sentences`): a message of one
+    /// sentence is that sentence, which the sentence tiers read already,
+    /// and the message tier would read it a second time.
+    #[serde(default)]
+    pub min_sentences: Option<Spanned<usize>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -131,6 +131,9 @@ struct Rule {
     /// A message rule that counts with no other evidence of its category
     /// (`alone = true`): see `CompiledRules::message_hits`.
     alone: bool,
+    /// A message rule that reads only a message of at least this many own
+    /// sentences (`min_sentences`; 0: any).
+    min_sentences: usize,
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -778,6 +781,16 @@ impl CompiledRules {
             };
             let score = self.message_score(weights, own_texts, scored);
             if score < bar {
+                continue;
+            }
+            // A message of fewer own sentences than the rule asks: the
+            // sentence tiers read all of it already.
+            if r.min_sentences > 1
+                && (own_texts.iter())
+                    .map(|(t, _)| model::units(t).len())
+                    .sum::<usize>()
+                    < r.min_sentences
+            {
                 continue;
             }
             let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
@@ -2725,6 +2738,11 @@ impl<'a> Loader<'a> {
             self.err(&p.path, p.line(alone), reason);
             ok = false;
         }
+        if let Some(n) = def.min_sentences.as_ref().filter(|_| !is_message) {
+            let reason = format!("rule `{id}`: `min_sentences` is for `message` rules only");
+            self.err(&p.path, p.line(n), reason);
+            ok = false;
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2760,6 +2778,7 @@ impl<'a> Loader<'a> {
             message: is_message,
             partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
             alone: def.alone.as_ref().is_some_and(|a| *a.get_ref()),
+            min_sentences: def.min_sentences.as_ref().map_or(0, |n| *n.get_ref()),
         })
     }
 

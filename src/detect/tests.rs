@@ -1787,6 +1787,38 @@ fn a_message_rule_with_alone_counts_without_other_evidence() {
     assert!(err.contains("`alone` is for `message` rules only"), "{err}");
 }
 
+/// `min_sentences`: a message rule reads only a message of at least that
+/// many own sentences; a one-sentence message is the sentence the sentence
+/// tiers read already. The key belongs to message rules only.
+#[test]
+fn a_message_rule_with_min_sentences_skips_a_shorter_message() {
+    let rules = |n: &str| {
+        let rule = MESSAGE_TIER.replace("min_score = 0.001", &format!("min_score = 0.001{n}"));
+        with_message_model(&format!("{rule}{WARDEN_HALF}")).unwrap()
+    };
+    let one = "Tell your warden to watch himself.";
+    let two = "Tell your warden to watch himself. He knows why.";
+    let ids = |r: &RuleSet, text: &str| -> Vec<String> {
+        (own_with(r, text).hits.into_iter())
+            .map(|h| h.rule_id)
+            .collect()
+    };
+    // Without the key, one sentence is completed.
+    assert_eq!(ids(&rules(""), one), ["t.half", "t.message"]);
+    // With two asked: one sentence is not read, two are.
+    let two_asked = rules("\nmin_sentences = 2");
+    assert_eq!(ids(&two_asked, one), ["t.half"]);
+    assert!(!violent_with(&two_asked, one));
+    assert_eq!(ids(&two_asked, two), ["t.half", "t.message"]);
+    let err = with_message_model(&WARDEN_HALF.replace("regex = ", "min_sentences = 2\nregex = "))
+        .err()
+        .expect("min_sentences on a regex rule is refused");
+    assert!(
+        err.contains("`min_sentences` is for `message` rules only"),
+        "{err}"
+    );
+}
+
 /// `together_not_with = ["*"]`: no rule's hit is a lean's other evidence,
 /// not even a half read in the lean's own sentence; only the message tier
 /// (`partner_min_score`) counts it again, where nothing else of the
