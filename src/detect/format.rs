@@ -213,7 +213,7 @@ pub struct RuleDef {
     /// message as one bag of features (`message = true`), and its hit, the
     /// whole own text, counts only where the message already holds other
     /// counted evidence of its category short of a flag: it completes a
-    /// half-weight hit, it never starts one. No guards, rival or pairs:
+    /// half-weight hit, it never starts one (unless `alone = true`). No guards, rival or pairs:
     /// the evidence it completes has passed its own.
     #[serde(default)]
     pub message: Option<Spanned<bool>>,
@@ -247,6 +247,20 @@ pub struct RuleDef {
     /// property flag).
     #[serde(default)]
     pub partner_yields_to: Vec<Spanned<String>>,
+
+    /// A `message` rule that counts alone (`alone = true`): where the
+    /// message holds no counted own evidence of its category at all, a
+    /// message scoring `min_score` is a hit at the rule's weight, as a
+    /// sentence tier's sure rule is on one sentence (the whole message
+    /// read as abuse, with no one sentence of it insulting enough).
+    #[serde(default)]
+    pub alone: Option<Spanned<bool>>,
+    /// A `message` rule that reads only a message whose own words hold at
+    /// least this many sentences (`min_sentences`): a message of one
+    /// sentence is that sentence, which the sentence tiers read already,
+    /// and the message tier would read it a second time.
+    #[serde(default)]
+    pub min_sentences: Option<Spanned<usize>>,
     #[serde(default)]
     pub unless: Vec<Spanned<String>>,
     /// A derived rule (`of`) with guards named here follows the hits of its

@@ -135,6 +135,12 @@ struct Rule {
     /// With `partner_min_score`: not where one of these is already flagged
     /// by the message's own counted evidence (`partner_yields_to`).
     partner_yields_to: Vec<Signal>,
+    /// A message rule that counts with no other evidence of its category
+    /// (`alone = true`): see `CompiledRules::message_hits`.
+    alone: bool,
+    /// A message rule that reads only a message of at least this many own
+    /// sentences (`min_sentences`; 0: any).
+    min_sentences: usize,
 }
 
 /// A message rule's lower bar as completer ([`RuleDef::half_min_score`](super::format::RuleDef)):
@@ -751,7 +757,10 @@ impl CompiledRules {
     /// A rule with `partner_min_score` also scores a message whose only
     /// evidence of the category is a lean set aside for standing alone
     /// (`together`): reaching that bar, the lean counts again and the
-    /// message rule's weight with it.
+    /// message rule's weight with it. A rule with `alone = true` also
+    /// scores a message holding no evidence of its category at all:
+    /// reaching its `min_score`, it counts alone (rules/README.md,
+    /// "Thirty-fifth round (detect87)").
     ///
     /// `own_texts`: the own segments' texts as [`Self::scan`] gave them,
     /// whose sentences ([`model::units`]) are [`Self::own_sentences`], each
@@ -809,11 +818,23 @@ impl CompiledRules {
             let half = r.half_bar.as_ref().filter(|_| lone.is_none());
             let bar = match lone {
                 Some((_, bar)) => bar,
-                None if have <= 0.0 => continue,
+                None if have <= 0.0 && !r.alone => continue,
+                // Alone: no half to complete, so the full bar.
+                None if have <= 0.0 => *min_score,
                 None => half.map_or(*min_score, |h| h.min_score.min(*min_score)),
             };
             let score = self.message_score(weights, own_texts, scored);
             if score < bar {
+                continue;
+            }
+            // A message of fewer own sentences than the rule asks: the
+            // sentence tiers read all of it already.
+            if r.min_sentences > 1
+                && (own_texts.iter())
+                    .map(|(t, _)| model::units(t).len())
+                    .sum::<usize>()
+                    < r.min_sentences
+            {
                 continue;
             }
             // Under `min_score`, only where every counted own model hit of
@@ -2794,6 +2815,16 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+        if let Some(alone) = def.alone.as_ref().filter(|_| !is_message) {
+            let reason = format!("rule `{id}`: `alone` is for `message` rules only");
+            self.err(&p.path, p.line(alone), reason);
+            ok = false;
+        }
+        if let Some(n) = def.min_sentences.as_ref().filter(|_| !is_message) {
+            let reason = format!("rule `{id}`: `min_sentences` is for `message` rules only");
+            self.err(&p.path, p.line(n), reason);
+            ok = false;
+        }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
             self.err(&p.path, p.line(subject), reason);
@@ -2830,6 +2861,8 @@ impl<'a> Loader<'a> {
             partner_min_score: def.partner_min_score.as_ref().map(|m| *m.get_ref()),
             half_bar,
             partner_yields_to,
+            alone: def.alone.as_ref().is_some_and(|a| *a.get_ref()),
+            min_sentences: def.min_sentences.as_ref().map_or(0, |n| *n.get_ref()),
         })
     }
 

@@ -1811,6 +1811,88 @@ fn the_partner_yields_to_a_flagged_threat_of_another_kind() {
     assert!(err.contains("partner_yields_to"), "{err}");
 }
 
+/// `alone = true`: a message rule that counts with no other evidence of
+/// its category, at its own weight, where the message reaches its bar;
+/// below the bar nothing counts, and beside a half it completes it as any
+/// message rule does. The key belongs to message rules only.
+#[test]
+fn a_message_rule_with_alone_counts_without_other_evidence() {
+    let tier = |bar: &str| {
+        let rule = MESSAGE_TIER
+            .replace("weight = 0.5", "weight = 1.0")
+            .replace(
+                "min_score = 0.001",
+                &format!("min_score = {bar}\nalone = true"),
+            );
+        with_message_model(&rule).unwrap()
+    };
+    let text = "I will kill you. I know where you live.";
+    // A bar every message reaches: the whole own text is the hit, and it flags.
+    let every = tier("0.001");
+    let det = own_with(&every, text);
+    let ids: Vec<&str> = det.hits.iter().map(|h| h.rule_id.as_str()).collect();
+    assert_eq!(ids, ["t.message"]);
+    assert_eq!(det.hits[0].matched, text);
+    assert!(violent_with(&every, text));
+    // A bar the message does not reach: nothing.
+    let calm = "Please collect my bins on Tuesday.";
+    assert!(violent_with(&every, calm));
+    let none = tier("0.99");
+    assert!(own_with(&none, calm).hits.is_empty());
+    assert!(!violent_with(&none, calm));
+    // Without the key (the shipped tiers), the same rule never starts a flag.
+    let plain = with_message_model(&MESSAGE_TIER.replace("weight = 0.5", "weight = 1.0")).unwrap();
+    assert!(own_with(&plain, text).hits.is_empty());
+    // Beside a half, it adds its weight once, as any message rule.
+    let with_half = with_message_model(&format!(
+        "{}{WARDEN_HALF}",
+        MESSAGE_TIER.replace("min_score = 0.001", "min_score = 0.001\nalone = true")
+    ))
+    .unwrap();
+    let half = "Tell your warden to watch himself.";
+    let ids: Vec<String> = (own_with(&with_half, half).hits.into_iter())
+        .map(|h| h.rule_id)
+        .collect();
+    assert_eq!(ids, ["t.half", "t.message"]);
+    // The key belongs to message rules only.
+    let err = with_message_model(&WARDEN_HALF.replace("regex = ", "alone = true\nregex = "))
+        .err()
+        .expect("alone on a regex rule is refused");
+    assert!(err.contains("`alone` is for `message` rules only"), "{err}");
+}
+
+/// `min_sentences`: a message rule reads only a message of at least that
+/// many own sentences; a one-sentence message is the sentence the sentence
+/// tiers read already. The key belongs to message rules only.
+#[test]
+fn a_message_rule_with_min_sentences_skips_a_shorter_message() {
+    let rules = |n: &str| {
+        let rule = MESSAGE_TIER.replace("min_score = 0.001", &format!("min_score = 0.001{n}"));
+        with_message_model(&format!("{rule}{WARDEN_HALF}")).unwrap()
+    };
+    let one = "Tell your warden to watch himself.";
+    let two = "Tell your warden to watch himself. He knows why.";
+    let ids = |r: &RuleSet, text: &str| -> Vec<String> {
+        (own_with(r, text).hits.into_iter())
+            .map(|h| h.rule_id)
+            .collect()
+    };
+    // Without the key, one sentence is completed.
+    assert_eq!(ids(&rules(""), one), ["t.half", "t.message"]);
+    // With two asked: one sentence is not read, two are.
+    let two_asked = rules("\nmin_sentences = 2");
+    assert_eq!(ids(&two_asked, one), ["t.half"]);
+    assert!(!violent_with(&two_asked, one));
+    assert_eq!(ids(&two_asked, two), ["t.half", "t.message"]);
+    let err = with_message_model(&WARDEN_HALF.replace("regex = ", "min_sentences = 2\nregex = "))
+        .err()
+        .expect("min_sentences on a regex rule is refused");
+    assert!(
+        err.contains("`min_sentences` is for `message` rules only"),
+        "{err}"
+    );
+}
+
 /// `together_not_with = ["*"]`: no rule's hit is a lean's other evidence,
 /// not even a half read in the lean's own sentence; only the message tier
 /// (`partner_min_score`) counts it again, where nothing else of the
