@@ -2239,10 +2239,12 @@ mod tests {
 
     /// A shipped message model (`rules/model/<file>.message.tsv`).
     fn shipped_message_model(file: &str) -> LinearModel {
-        let path = format!(
-            "{}/rules/model/{file}.message.tsv",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        shipped_model(&format!("{file}.message"))
+    }
+
+    /// A shipped model (`rules/model/<name>.tsv`).
+    fn shipped_model(name: &str) -> LinearModel {
+        let path = format!("{}/rules/model/{name}.tsv", env!("CARGO_MANIFEST_DIR"));
         LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
@@ -2409,13 +2411,7 @@ mod tests {
             "abuse",
             "threat_property",
         ];
-        let models: Vec<LinearModel> = files
-            .iter()
-            .map(|file| {
-                let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
-                LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
-            })
-            .collect();
+        let models: Vec<LinearModel> = files.iter().copied().map(shipped_model).collect();
         let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect(), &[0.5; 4]);
         let vocabulary = &scorers.vocabulary;
         assert!(vocabulary.len() > 1000, "{}", vocabulary.len());
@@ -2460,13 +2456,7 @@ mod tests {
     #[test]
     fn the_fast_scorer_gives_the_same_score_to_the_bit() {
         let files = ["threat_violence", "threat_self_harm", "abuse"];
-        let models: Vec<LinearModel> = files
-            .iter()
-            .map(|file| {
-                let path = format!("{}/rules/model/{file}.tsv", env!("CARGO_MANIFEST_DIR"));
-                LinearModel::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
-            })
-            .collect();
+        let models: Vec<LinearModel> = files.iter().copied().map(shipped_model).collect();
         let scorers = Scorers::new(models.iter().map(SentenceScorer::new).collect(), &[0.5; 3]);
         let (mut words, mut numbers) = (Vec::new(), Vec::new());
         let (mut scratch, mut together) = (ScoringScratch::default(), vec![0.0; models.len()]);
