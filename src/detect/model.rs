@@ -656,8 +656,16 @@ pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
 /// to message.
 #[derive(Default)]
 pub struct MessageScratch {
-    /// The weighted features already added ([`feature_key`]s).
-    seen: std::collections::HashSet<u64, FxBuildHasher>,
+    /// Per word number of the scorer: the `round` in which its single
+    /// feature was last added.
+    singles_seen: Vec<u32>,
+    /// Per slot of the scorer's pair weights ([`PairWeights`], one feature
+    /// to a slot): the `round` in which that pair or skip feature was last
+    /// added. Numbered places, not a hash set of keys: the same features
+    /// added once each, in the same order.
+    pairs_seen: Vec<u32>,
+    /// This score's number, so that neither list need be cleared.
+    round: u32,
     /// Per word of a sentence: its tokens.
     tokens: Vec<[Option<Token>; 3]>,
     /// A word's skeleton, worked out in place.
@@ -691,11 +699,25 @@ impl SentenceScorer {
         scratch: &mut MessageScratch,
     ) -> f32 {
         let MessageScratch {
-            seen,
+            singles_seen,
+            pairs_seen,
+            round,
             tokens,
             skeleton,
         } = scratch;
-        seen.clear();
+        *round = round.wrapping_add(1);
+        if *round == 0 {
+            singles_seen.fill(0);
+            pairs_seen.fill(0);
+            *round = 1;
+        }
+        let round = *round;
+        if singles_seen.len() < self.numbered.len() {
+            singles_seen.resize(self.numbered.len(), 0);
+        }
+        if pairs_seen.len() < self.weights.slots.len() {
+            pairs_seen.resize(self.weights.slots.len(), 0);
+        }
         let mut sum = -0.0f32;
         for (sentence, places) in words.sentences() {
             tokens.clear();
@@ -711,22 +733,25 @@ impl SentenceScorer {
                 tokens.len(),
                 |i| &tokens[i],
                 |feature| {
-                    let (key, weight) = match feature {
+                    // Each feature with a weight added the first time it is
+                    // met: a single by its number (a place in `numbered`,
+                    // [`SentenceScorer::token`]), a pair or skip by its slot.
+                    let (last, weight) = match feature {
                         Feature::Single(a) if a.single != 0.0 => {
-                            (feature_key(Kind::Single, a.number, 0), a.single)
+                            (&mut singles_seen[a.number as usize], a.single)
                         }
                         Feature::Two(kind, a, b)
                             if a.places & first(kind) != 0 && b.places & second(kind) != 0 =>
                         {
-                            let key = feature_key(kind, a.number, b.number);
-                            match self.weights.get(key) {
-                                Some(weight) => (key, weight),
+                            match self.weights.slot_of(feature_key(kind, a.number, b.number)) {
+                                Some((slot, weight)) => (&mut pairs_seen[slot], weight),
                                 None => return,
                             }
                         }
                         _ => return,
                     };
-                    if seen.insert(key) {
+                    if *last != round {
+                        *last = round;
                         sum += weight;
                     }
                 },
@@ -1075,12 +1100,18 @@ impl PairWeights {
 
     #[inline]
     fn get(&self, key: u64) -> Option<f32> {
+        self.slot_of(key).map(|(_, weight)| weight)
+    }
+
+    /// The slot holding `key` (one key to a slot) and its weight.
+    #[inline]
+    fn slot_of(&self, key: u64) -> Option<(usize, f32)> {
         let mask = self.slots.len().wrapping_sub(1);
         let mut at = self.first_slot(key);
         loop {
             let &(k, weight) = self.slots.get(at)?;
             if k == key {
-                return Some(weight);
+                return Some((at, weight));
             }
             if k == 0 {
                 return None;
