@@ -828,12 +828,11 @@ impl CompiledRules {
                 continue;
             }
             // A message of fewer own sentences than the rule asks: the
-            // sentence tiers read all of it already.
+            // sentence tiers read all of it already. Counted from the
+            // scan's sentences and words ([`own_units`]), not split again;
+            // after the score, which most messages do not reach.
             if r.min_sentences > 1
-                && (own_texts.iter())
-                    .map(|(t, _)| model::units(t).len())
-                    .sum::<usize>()
-                    < r.min_sentences
+                && own_units(own_texts).iter().map(Vec::len).sum::<usize>() < r.min_sentences
             {
                 continue;
             }
@@ -2790,10 +2789,24 @@ impl<'a> Loader<'a> {
             ok = false;
         }
         let is_message = def.message.as_ref().is_some_and(|s| *s.get_ref());
-        if let Some(partner) = def.partner_min_score.as_ref().filter(|_| !is_message) {
-            let reason = format!("rule `{id}`: `partner_min_score` is for `message` rules only");
-            self.err(&p.path, p.line(partner), reason);
-            ok = false;
+        // Keys a message rule alone reads (each line where given).
+        let message_only = [
+            (
+                "partner_min_score",
+                def.partner_min_score.as_ref().map(|k| p.line(k)),
+            ),
+            ("alone", def.alone.as_ref().map(|k| p.line(k))),
+            (
+                "min_sentences",
+                def.min_sentences.as_ref().map(|k| p.line(k)),
+            ),
+        ];
+        for (key, line) in message_only.into_iter().filter(|_| !is_message) {
+            if let Some(line) = line {
+                let reason = format!("rule `{id}`: `{key}` is for `message` rules only");
+                self.err(&p.path, line, reason);
+                ok = false;
+            }
         }
         let half_bar = self.half_bar(p, def, &id, is_message);
         ok &= half_bar.is_ok();
@@ -2814,16 +2827,6 @@ impl<'a> Loader<'a> {
                     ok = false;
                 }
             }
-        }
-        if let Some(alone) = def.alone.as_ref().filter(|_| !is_message) {
-            let reason = format!("rule `{id}`: `alone` is for `message` rules only");
-            self.err(&p.path, p.line(alone), reason);
-            ok = false;
-        }
-        if let Some(n) = def.min_sentences.as_ref().filter(|_| !is_message) {
-            let reason = format!("rule `{id}`: `min_sentences` is for `message` rules only");
-            self.err(&p.path, p.line(n), reason);
-            ok = false;
         }
         if let Some(subject) = def.subject.as_ref().filter(|_| def.model.is_none()) {
             let reason = format!("rule `{id}`: `subject` is for model rules only");
