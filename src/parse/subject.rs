@@ -45,14 +45,50 @@ static FORM: LazyLock<Regex> = LazyLock::new(|| {
     .expect("subject form regex")
 });
 
+/// A reply prefix only (`Re:`, `AW:`, `SV:`, `Antw:`), not a forward's.
+static REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:re|aw|sv|antw)\s*(?:\[\d+\]|\^\d+|\(\d+\))?\s*:")
+        .expect("subject reply regex")
+});
+
+/// The words a sender added after a replied-to subject: the part after the
+/// last dash separator (` - `, ` – `, ` — `, ` -- `), when it turns to the
+/// reader in the second person ("Re: Garden waste subscription - you useless
+/// lying shower of sh*te"). A thread's subject, the council's or a ticket
+/// system's, names a topic or a reference; the dash and "you …" after it are
+/// the replier's own.
+static DASH: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\s(?:-{1,2}|–|—)\s+").expect("subject dash regex"));
+
+/// The second person the added words open with.
+static YOU: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:you|your|you're|youre|u|ur|ya|yer|yous|youse|ye)\b")
+        .expect("subject you regex")
+});
+
+/// detect91 (issue 3): the own words a sender put after a `Re:` subject
+/// (after its last dash, opening in the second person), as a range of
+/// `subject`, or `None`.
+fn added_to_reply(subject: &str, at: usize) -> Option<Range<usize>> {
+    let dash = DASH.find_iter(&subject[at..]).last()?;
+    let start = at + dash.end();
+    let tail = &subject[start..];
+    let end = start + tail.trim_end().len();
+    (YOU.is_match(tail) && end > start).then_some(start..end)
+}
+
 /// The byte range of `subject` that is the sender's own words: the subject
 /// after any leading tags, or `None` when a reply or forward prefix marks
 /// it as an earlier message's subject, a web form wrote it, or nothing
-/// is left.
+/// is left. A reply's subject that the sender extended in the second person
+/// after a dash gives the added words only (`added_to_reply`).
 pub fn own_range(subject: &str) -> Option<Range<usize>> {
     let mut at = 0;
     loop {
         let rest = &subject[at..];
+        if REPLY.is_match(rest) && !FORM.is_match(rest) {
+            return added_to_reply(subject, at);
+        }
         if PREFIX.is_match(rest) || FORM.is_match(rest) {
             return None;
         }
@@ -97,9 +133,28 @@ mod tests {
             "FW: FW: stuff",
             "[EXTERNAL] RE: Your reference 1234",
             "[Ticket #4411] Re: missed bins",
+            "Re: Missed bin - ref WS-22871",
+            "Re: Planning - Your ref 22/0114 - Decision notice",
+            "Fwd: Bins - you idiots",
         ] {
             assert_eq!(own(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn words_added_to_a_reply_in_the_second_person_are_read() {
+        assert_eq!(
+            own("Re: Garden waste subscription - you useless lying shower of sh*te"),
+            Some("you useless lying shower of sh*te")
+        );
+        assert_eq!(
+            own("RE: RE: Bins \u{2013} ur a joke  "),
+            Some("ur a joke")
+        );
+        assert_eq!(
+            own("[EXTERNAL] Re: Repairs - Flat 2 -- your lot are liars"),
+            Some("your lot are liars")
+        );
     }
 
     #[test]
