@@ -5,7 +5,10 @@
 //! repeats an earlier message's subject: `Re:` (and `RE:`, `Re[2]:`, `AW:`,
 //! `SV:`, `Antw:`) is usually the thread's subject, often written by the
 //! council ("Re: Your threatening email of 3 November"); `Fwd:` / `FW:` /
-//! `WG:` / `TR:` is the forwarded third party's. Neither is read. Tags that
+//! `WG:` / `TR:` is the forwarded third party's. Neither is read, except the
+//! words a replier added after the thread's subject, after its last dash and
+//! turned to the reader ("Re: Garden waste subscription - you useless lying
+//! shower of sh*te": `added_to_reply`). Tags that
 //! mail systems put in front (`[EXTERNAL]`, `[Ticket #123]`, `[SAtalk]`,
 //! `EXTERNAL:`) are skipped: what follows them is still the sender's, unless
 //! a reply or forward prefix follows the tag.
@@ -51,12 +54,9 @@ static REPLY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("subject reply regex")
 });
 
-/// The words a sender added after a replied-to subject: the part after the
-/// last dash separator (` - `, ` – `, ` — `, ` -- `), when it turns to the
-/// reader in the second person ("Re: Garden waste subscription - you useless
-/// lying shower of sh*te"). A thread's subject, the council's or a ticket
-/// system's, names a topic or a reference; the dash and "you …" after it are
-/// the replier's own.
+/// A dash separator in a subject (` - `, ` – `, ` — `, ` -- `). A thread's
+/// subject, the council's or a ticket system's, names a topic or a
+/// reference; a dash and "you …" after it are the replier's own words.
 static DASH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\s(?:-{1,2}|–|—)\s+").expect("subject dash regex"));
 
@@ -147,10 +147,7 @@ mod tests {
             own("Re: Garden waste subscription - you useless lying shower of sh*te"),
             Some("you useless lying shower of sh*te")
         );
-        assert_eq!(
-            own("RE: RE: Bins \u{2013} ur a joke  "),
-            Some("ur a joke")
-        );
+        assert_eq!(own("RE: RE: Bins \u{2013} ur a joke  "), Some("ur a joke"));
         assert_eq!(
             own("[EXTERNAL] Re: Repairs - Flat 2 -- your lot are liars"),
             Some("your lot are liars")
