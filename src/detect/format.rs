@@ -238,13 +238,6 @@ pub struct RuleDef {
     pub half_names: Option<Spanned<String>>,
     #[serde(default)]
     pub half_except: Option<Spanned<String>>,
-    /// With `half_names`: a model half whose own words do not name the
-    /// thing but refer back to one (this matches them: "it", "them", "the
-    /// place") is taken as naming it where the sentence before it, in the
-    /// same stretch of the sender's own words, matches `half_names` (and
-    /// neither matches `half_except`).
-    #[serde(default)]
-    pub half_refers: Option<Spanned<String>>,
 
     /// With `partner_min_score`: the partner role does not apply where the
     /// message's own counted evidence already flags one of these categories

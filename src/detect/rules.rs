@@ -151,9 +151,6 @@ struct HalfBar {
     min_score: f32,
     names: Option<WordRegex>,
     except: Option<WordRegex>,
-    /// `half_refers`: a half that refers back to a thing named in the
-    /// sentence before it.
-    refers: Option<WordRegex>,
 }
 
 impl HalfBar {
@@ -169,43 +166,6 @@ impl HalfBar {
         }
         None
     }
-
-    /// As [`HalfBar::refuses`], for a half whose words may refer back
-    /// (`half_refers`) to a thing named in `before`, the sentence before it:
-    /// refused for `half_names` only where its own words name nothing and
-    /// either they do not refer back or `before` names nothing either.
-    fn refuses_after(&self, words: &str, before: &str) -> Option<&'static str> {
-        let key = self.refuses(words);
-        let Some(refers) = self.refers.as_ref().filter(|_| key == Some("half_names")) else {
-            return key;
-        };
-        if !refers.is_match(&words.to_lowercase()) {
-            return key;
-        }
-        let except = (self.except.as_ref()).is_some_and(|re| re.is_match(&words.to_lowercase()));
-        match self.refuses(before) {
-            None if except => Some("half_except"),
-            None => None,
-            Some(_) => key,
-        }
-    }
-}
-
-/// The sentence before byte `at` of `text`, no further back than `from`
-/// (the start of the sender's own stretch holding it): what follows the
-/// last full stop, question or exclamation mark or blank line before the
-/// one that ends it. Empty where there is none.
-fn sentence_before(text: &str, from: usize, at: usize) -> &str {
-    let Some(before) = text.get(from..at) else {
-        return "";
-    };
-    let body = before.trim_end().trim_end_matches(['.', '!', '?', '\u{2026}']);
-    let cut = [body.rfind(['.', '!', '?', '\u{2026}']), body.rfind("\n\n")]
-        .into_iter()
-        .flatten()
-        .max()
-        .map_or(0, |i| i + 1);
-    body.get(cut..).unwrap_or("").trim()
 }
 
 /// A model rule's second bar: the hit's sentence must also reach
@@ -882,15 +842,7 @@ impl CompiledRules {
                 (det.hits.iter())
                     .filter(|x| x.category == r.category && x.segment.is_own())
                     .filter(|x| self.is_model_rule(&x.rule_id))
-                    .find_map(|x| {
-                        let from = (segments.iter())
-                            .filter(|s| s.kind == SegmentKind::Own && s.range.contains(&x.start))
-                            .map(|s| s.range.start)
-                            .next()
-                            .unwrap_or(x.start);
-                        let before = sentence_before(text, from, x.start);
-                        (h.refuses_after(&x.matched, before)).map(|key| (key, x.rule_id.clone()))
-                    })
+                    .find_map(|x| h.refuses(&x.matched).map(|key| (key, x.rule_id.clone())))
             });
             let mine = segments.iter().filter(|s| s.kind == SegmentKind::Own);
             let start = mine.clone().map(|s| s.range.start).min().unwrap_or(0);
@@ -2926,7 +2878,7 @@ impl<'a> Loader<'a> {
         id: &str,
         is_message: bool,
     ) -> Result<Option<HalfBar>, ()> {
-        let keys = [def.half_names.as_ref(), def.half_except.as_ref(), def.half_refers.as_ref()];
+        let keys = [def.half_names.as_ref(), def.half_except.as_ref()];
         let line = (def.half_min_score.as_ref().map(|m| p.line(m))).or(keys
             .iter()
             .flatten()
@@ -2961,16 +2913,10 @@ impl<'a> Loader<'a> {
         };
         let names = regex(def.half_names.as_ref(), "half_names")?;
         let except = regex(def.half_except.as_ref(), "half_except")?;
-        let refers = regex(def.half_refers.as_ref(), "half_refers")?;
-        if refers.is_some() && names.is_none() {
-            self.err(&p.path, line, format!("rule `{id}`: `half_refers` needs `half_names`"));
-            return Err(());
-        }
         Ok(Some(HalfBar {
             min_score: bar,
             names,
             except,
-            refers,
         }))
     }
 
@@ -3285,52 +3231,4 @@ enum Matcher {
         Option<(Arc<LinearModel>, String, f32, Option<WordRegex>)>,
         Option<Box<MessageBar>>,
     ),
-}
-
-/// `half_refers` (detect89): the sentence before a half, and a half that
-/// refers back to the thing named there.
-#[cfg(test)]
-mod half_refers_tests {
-    use super::{sentence_before, HalfBar, WordRegex};
-
-    fn re(source: &str) -> Option<WordRegex> {
-        Some(WordRegex::new(source, 1 << 20).unwrap())
-    }
-
-    #[test]
-    fn the_sentence_before_a_half_is_read_within_the_senders_stretch() {
-        let text = "Dear Sir. Lovely new van you've got!  Shame if it went up one night.";
-        let at = text.find("Shame").unwrap();
-        assert_eq!(sentence_before(text, 0, at), "Lovely new van you've got");
-        // Not before the start of the sender's own stretch.
-        let from = text.find("new").unwrap();
-        assert_eq!(sentence_before(text, from, at), "new van you've got");
-        // A blank line ends a sentence too; nothing before the first one.
-        let text = "About the depot\n\nShame if it went up.";
-        assert_eq!(sentence_before(text, 0, text.find("Shame").unwrap()), "About the depot");
-        assert_eq!(sentence_before(text, 0, 0), "");
-    }
-
-    #[test]
-    fn a_half_that_refers_back_is_taken_as_naming_the_thing_before_it() {
-        let bar = HalfBar {
-            min_score: 0.5,
-            names: re(r"\b(?:van|depot)\b"),
-            except: re(r"\binside\b"),
-            refers: re(r"\b(?:it|them)\b"),
-        };
-        let half = "Shame if it went up one night.";
-        assert_eq!(bar.refuses(half), Some("half_names"));
-        assert_eq!(bar.refuses_after(half, "Lovely new van"), None);
-        // The sentence before names nothing, or names a person at risk.
-        assert_eq!(bar.refuses_after(half, "Lovely weather"), Some("half_names"));
-        assert_eq!(bar.refuses_after(half, "Your van with you inside"), Some("half_except"));
-        // The half does not refer back.
-        assert_eq!(bar.refuses_after("Shame if something happened.", "Lovely new van"), Some("half_names"));
-        // A person at risk in the half itself.
-        assert_eq!(bar.refuses_after("Shame if it went up with you inside.", "Lovely new van"), Some("half_except"));
-        // Without `half_refers`, the sentence before is not read.
-        let plain = HalfBar { refers: None, ..bar };
-        assert_eq!(plain.refuses_after(half, "Lovely new van"), Some("half_names"));
-    }
 }
