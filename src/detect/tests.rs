@@ -1841,7 +1841,10 @@ fn the_lower_half_bar_yields_to_a_flagged_threat_of_another_kind() {
     // Property short of a flag: the lower bar completes the half.
     assert!(violent_with(&rules("0.9999", yields, "0.5"), text));
     // Nothing else: the lower bar completes it.
-    assert!(violent_with(&yielding, "Tell your warden to watch himself."));
+    assert!(violent_with(
+        &yielding,
+        "Tell your warden to watch himself."
+    ));
     // At the full bar the yield does not hold the completer off.
     assert!(violent_with(&rules("0.002", yields, "1.0"), text));
 }
