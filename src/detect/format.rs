@@ -244,7 +244,9 @@ pub struct RuleDef {
     /// (another kind of threat, which escalates either way): a lean of the
     /// rule's category there is most often that threat's own sentence read
     /// again ("im gonna b*rn the pl@ce down" as violence beside the
-    /// property flag).
+    /// property flag). With `half_min_score` too, the lower bar does not
+    /// apply there either (the full `min_score` does): a lone half beside
+    /// another kind of threat's flag is most often that threat's own words.
     #[serde(default)]
     pub partner_yields_to: Vec<Spanned<String>>,
 

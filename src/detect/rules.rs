@@ -133,7 +133,8 @@ struct Rule {
     /// `half_except`): see `CompiledRules::message_hits`.
     half_bar: Option<HalfBar>,
     /// With `partner_min_score`: not where one of these is already flagged
-    /// by the message's own counted evidence (`partner_yields_to`).
+    /// by the message's own counted evidence (`partner_yields_to`); nor,
+    /// with `half_min_score`, the lower bar there.
     partner_yields_to: Vec<Signal>,
     /// A message rule that counts with no other evidence of its category
     /// (`alone = true`): see `CompiledRules::message_hits`.
@@ -815,7 +816,11 @@ impl CompiledRules {
             };
             // With `half_min_score`: a lower bar, for a half the rule's
             // `half_names` / `half_except` take as the category's own.
-            let half = r.half_bar.as_ref().filter(|_| lone.is_none());
+            // Not where the message's own counted evidence already flags a
+            // category the partner yields to (`partner_yields_to`): there the
+            // half is most often that threat's own words ("I'm telling you
+            // now" beside a windscreen to be put through), so the full bar.
+            let half = r.half_bar.as_ref().filter(|_| lone.is_none() && !yields());
             let bar = match lone {
                 Some((_, bar)) => bar,
                 None if have <= 0.0 && !r.alone => continue,

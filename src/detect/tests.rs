@@ -1811,6 +1811,44 @@ fn the_partner_yields_to_a_flagged_threat_of_another_kind() {
     assert!(err.contains("partner_yields_to"), "{err}");
 }
 
+/// `partner_yields_to` with `half_min_score` (detect88): the lower bar does
+/// not complete a half where the message's own counted evidence already
+/// flags a category the rule yields to (a lone "I'm telling you now" beside
+/// a windscreen to be put through is the property threat's own words); the
+/// full `min_score` still does, and short of that flag the lower bar does.
+#[test]
+fn the_lower_half_bar_yields_to_a_flagged_threat_of_another_kind() {
+    let property = |weight: &str| {
+        format!("[[rule]]\nid = \"t.burn\"\ncategory = \"threat_property\"\nweight = {weight}\ndescription = \"d\"\nregex = '\\bburn\\b'\nmust_match = [\"burn\"]\n")
+    };
+    let rules = |top: &str, yields: &str, weight: &str| {
+        let tier = MESSAGE_TIER.replace(
+            "min_score = 0.001",
+            &format!("min_score = {top}\npartner_min_score = 0.9999\nhalf_min_score = 0.001\nhalf_except = '\\w'{yields}"),
+        );
+        with_message_model(&format!("{tier}{WARDEN_HALF}{}", property(weight))).unwrap()
+    };
+    let yields = "\npartner_yields_to = [\"threat_property\"]";
+    let text = "Tell your warden to watch himself. I will burn the depot down.";
+    // Without the key, the lower bar completes the regex half beside the property flag.
+    assert!(violent_with(&rules("0.9999", "", "1.0"), text));
+    // With it, not there: property alone.
+    let yielding = rules("0.9999", yields, "1.0");
+    assert!(!violent_with(&yielding, text));
+    assert!(own_with(&yielding, text)
+        .categories
+        .contains(&Category::ThreatProperty));
+    // Property short of a flag: the lower bar completes the half.
+    assert!(violent_with(&rules("0.9999", yields, "0.5"), text));
+    // Nothing else: the lower bar completes it.
+    assert!(violent_with(
+        &yielding,
+        "Tell your warden to watch himself."
+    ));
+    // At the full bar the yield does not hold the completer off.
+    assert!(violent_with(&rules("0.002", yields, "1.0"), text));
+}
+
 /// `alone = true`: a message rule that counts with no other evidence of
 /// its category, at its own weight, where the message reaches its bar;
 /// below the bar nothing counts, and beside a half it completes it as any
