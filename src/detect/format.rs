@@ -199,6 +199,12 @@ pub struct RuleDef {
     /// I go").
     #[serde(default)]
     pub message_except: Option<Spanned<String>>,
+    /// With `message_rival`: where a flagged category it yields to stands on
+    /// the sender's own phrase-rule hits (a threat said in words a regex or
+    /// word-list rule reads, not a model's reading), the bar is this score
+    /// and the rival is not asked.
+    #[serde(default)]
+    pub message_phrase_min_score: Option<Spanned<f32>>,
     /// A model rule's unit: 1 (each sentence, the default) or 2 (each two
     /// adjacent sentences of a paragraph, read as one).
     #[serde(default)]

@@ -223,6 +223,10 @@ struct MessageBar {
     /// Not where a sentence of the sender's own words matches this
     /// (`message_except`).
     except: Option<WordRegex>,
+    /// With `rival`: where a flagged category of `yields_to` stands on the
+    /// sender's own phrase-rule hits (not a model rule's), the bar is this
+    /// score and the rival is not asked (`message_phrase_min_score`).
+    phrase_min_score: Option<f32>,
 }
 
 struct Guard {
@@ -640,14 +644,33 @@ impl CompiledRules {
                 // Each message model scores the message once, whichever
                 // rules ask (`scored`).
                 let score = self.message_score(&bar.weights, own_texts, scored);
-                if score >= bar.min_score {
+                // With `message_phrase_min_score`: a category it yields to
+                // whose counted own hits of phrase rules (regex, word-list or
+                // derived, not a model's reading) reach its threshold on
+                // their own: the other threat is said in words the rules know
+                // ("I know which door you use … nothing left to lose", "u
+                // evict me n ur dead").
+                let phrase = bar.phrase_min_score.filter(|_| {
+                    (bar.yields_to.iter()).any(|&c| {
+                        let said: f32 = (det.hits.iter())
+                            .filter(|h| !self.is_model_rule(&h.rule_id))
+                            .filter(|h| {
+                                (self.rules.iter()).any(|r| r.id == h.rule_id && r.signal == c)
+                            })
+                            .map(|h| h.weight)
+                            .sum();
+                        said >= self.threshold(c)
+                    })
+                });
+                let min_score = phrase.unwrap_or(bar.min_score);
+                if score >= min_score {
                     i += 1;
                     continue;
                 }
                 // With `message_rival`: a flagged category it yields to whose
                 // message model reads the message as more its own.
                 let mut rival = None;
-                if bar.rival {
+                if bar.rival && phrase.is_none() {
                     for &c in &bar.yields_to {
                         if own.get(&c).copied().unwrap_or(0.0) < self.threshold(c) {
                             continue;
@@ -676,9 +699,12 @@ impl CompiledRules {
                     }
                 }
                 let mut reason = format!(
-                    "message_short: {} scores the message {score:.3}, under {}",
-                    bar.file, bar.min_score
+                    "message_short: {} scores the message {score:.3}, under {min_score}",
+                    bar.file
                 );
+                if phrase.is_some() {
+                    reason += ", beside a threat said in a phrase rule's words";
+                }
                 if let Some((id, other)) = rival {
                     reason += &format!(", and {id}'s model {other:.3}");
                 }
@@ -2969,6 +2995,10 @@ impl<'a> Loader<'a> {
             ("message_alone", def.message_alone.is_some()),
             ("message_rival", def.message_rival.is_some()),
             ("message_except", def.message_except.is_some()),
+            (
+                "message_phrase_min_score",
+                def.message_phrase_min_score.is_some(),
+            ),
         ];
         if let Some((key, _)) = model_only
             .iter()
@@ -3066,6 +3096,16 @@ impl<'a> Loader<'a> {
                     self.err(&p.path, p.line(&def.id), reason);
                     return None;
                 }
+                let phrase_min_score = match &def.message_phrase_min_score {
+                    Some(s) if yields_to.is_empty() => {
+                        let reason =
+                            format!("{what}: `message_phrase_min_score` needs `message_yields_to`");
+                        self.err(&p.path, p.line(s), reason);
+                        return None;
+                    }
+                    Some(s) => Some(self.unit_score(p, s, "message_phrase_min_score", what)?),
+                    None => None,
+                };
                 let except = match &def.message_except {
                     Some(re) => Some(self.regex(p, re, &format!("{what} message_except"))?),
                     None => None,
@@ -3078,6 +3118,7 @@ impl<'a> Loader<'a> {
                     alone,
                     rival,
                     except,
+                    phrase_min_score,
                 }))
             }
             (None, None)

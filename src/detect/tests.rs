@@ -2283,6 +2283,24 @@ must_match = ["Please collect my bins."]
     let det = own_with(&both, "I have lost everything and I cannot sleep.");
     assert!(det.categories.contains(&Category::ThreatSelfHarm));
     assert!(!det.categories.contains(&Category::ThreatViolence));
+    // With `message_phrase_min_score` (detect90): where the threat is said
+    // in a phrase rule's words (`v.punch`), the bar is that score and the
+    // rival is not asked, so a bar every message reaches for the model's
+    // reading alone still sets self-harm aside beside the said threat.
+    let phrase = format!("{keys}\nmessage_phrase_min_score = 0.9999");
+    let said = rules("0.001", &phrase, "").unwrap();
+    let det = own_with(&said, threat);
+    assert!(!det.categories.contains(&Category::ThreatSelfHarm));
+    assert!(det.suppressed.iter().any(|s| s.hit.rule_id == "s.sure"
+        && s.reason.contains("under 0.9999")
+        && s.reason.contains("phrase rule")));
+    // The sender's own life in a sentence still keeps it.
+    assert!(self_harm(&said, &format!("{threat} I'm not going on.")));
+    // Nothing else flagged: kept, whatever the bar.
+    assert!(self_harm(
+        &said,
+        "I have lost everything and I cannot sleep."
+    ));
     // The keys need `message_yields_to`, and a model rule.
     let err = rules("0.5", "message_rival = true", "")
         .err()
