@@ -551,26 +551,31 @@ pub fn message_score(model: &LinearModel, sentences: &[String]) -> f32 {
 }
 
 /// A message's own sentences as a message model's [`SentenceScorer`] reads
-/// them ([`SentenceScorer::message_score`]): every sentence's stemmed words
-/// ([`stems`]), one after another, and where each sentence ends. Split and
-/// stemmed once for all the message models that score the message.
+/// them ([`SentenceScorer::message_score`]): every sentence's words, one
+/// after another, and where each sentence ends. Split once for all the
+/// message models that score the message; a word is stemmed ([`stem`]) only
+/// where a model looks it up by its stem.
 #[derive(Default)]
 pub struct MessageWords<'t> {
-    stems: Vec<&'t str>,
-    /// Per stem: its place in the sentence models' vocabulary
+    /// The words as written, not stemmed: a word is stemmed ([`stem`])
+    /// only where it is scored by its stem, one the sentence models'
+    /// vocabulary does not hold ([`SentenceScorer::message_score_by`]);
+    /// the rest are read by their places, and most words are.
+    words: Vec<&'t str>,
+    /// Per word: its stem's place in the sentence models' vocabulary
     /// ([`Scorers::look_up`]), [`UNKNOWN`] where not looked up.
     places: Vec<u32>,
-    /// Per sentence, the index in `stems` after its last word.
+    /// Per sentence, the index in `words` after its last word.
     ends: Vec<usize>,
 }
 
 impl<'t> MessageWords<'t> {
     /// One more sentence.
     pub fn push(&mut self, sentence: &'t str) {
-        let words = word_spans(sentence).map(|(s, e)| stem(&sentence[s..e]));
-        self.stems.extend(words);
-        self.places.resize(self.stems.len(), UNKNOWN);
-        self.ends.push(self.stems.len());
+        let words = word_spans(sentence).map(|(s, e)| &sentence[s..e]);
+        self.words.extend(words);
+        self.places.resize(self.words.len(), UNKNOWN);
+        self.ends.push(self.words.len());
     }
 
     /// Every unit of `text` ([`units`]: its sentences cut into their
@@ -607,25 +612,32 @@ impl<'t> MessageWords<'t> {
         for of in firsts.windows(2) {
             for w in window_words(of[1] - of[0]) {
                 let w = of[0] + w.start..of[0] + w.end;
-                (self.stems).extend(spans[w.clone()].iter().map(|&(s, e)| stem(&text[s..e])));
+                (self.words).extend(spans[w.clone()].iter().map(|&(s, e)| &text[s..e]));
                 match places.get(w) {
                     Some(places) => self.places.extend_from_slice(places),
-                    None => self.places.resize(self.stems.len(), UNKNOWN),
+                    None => self.places.resize(self.words.len(), UNKNOWN),
                 }
-                self.ends.push(self.stems.len());
+                self.ends.push(self.words.len());
             }
         }
     }
 
-    /// Each sentence's stemmed words and their places.
+    /// How many sentences (units) the message has: as many as
+    /// [`units_at_words`] cuts from the same texts, each text's sentences
+    /// cut into the same windows ([`window_words`]).
+    pub fn units(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Each sentence's words (not stemmed) and their places.
     fn sentences(&self) -> impl Iterator<Item = (&[&'t str], &[u32])> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        (starts.zip(&self.ends)).map(|(s, &e)| (&self.stems[s..e], &self.places[s..e]))
+        (starts.zip(&self.ends)).map(|(s, &e)| (&self.words[s..e], &self.places[s..e]))
     }
 }
 
 /// Whether [`MessageWords::push_units`] of `text` gives each unit's
-/// stemmed words as [`units`] of `text`, each pushed alone
+/// words (and so their stems) as [`units`] of `text`, each pushed alone
 /// ([`MessageWords::push`]), do: the message models read the scan's spans
 /// (a test over the corpus).
 #[cfg(test)]
@@ -642,10 +654,10 @@ pub(crate) fn check_push_units(text: &str) -> Result<(), String> {
     super::sentence::split_at_words(text, &spans, &mut Vec::new(), &mut firsts);
     handed.push_units(text, &spans, &firsts, &[]);
     for (how, words) in [("from the spans", &at_once), ("from the starts", &handed)] {
-        if alone.stems != words.stems || alone.ends != words.ends {
+        if alone.words != words.words || alone.ends != words.ends {
             return Err(format!(
                 "{text:?}: units {:?} at {:?}, {how} {:?} at {:?}",
-                alone.stems, alone.ends, words.stems, words.ends
+                alone.words, alone.ends, words.words, words.ends
             ));
         }
     }
@@ -726,7 +738,7 @@ impl SentenceScorer {
                     Some(&[number, class, shape]) => {
                         [self.token(number), self.token(class), self.token(shape)]
                     }
-                    None => self.numbers_of(w, skeleton),
+                    None => self.numbers_of(stem(w), skeleton),
                 }
             }));
             for_each_feature(
@@ -1639,7 +1651,7 @@ impl Scorers {
         let mut places = std::mem::take(&mut scratch.places);
         self.look_up(words, &mut places);
         for (k, score) in scores.iter_mut().enumerate() {
-            self.number_words(k, words, &places, scratch);
+            self.number_words(k, Stems::Stemmed(words), &places, scratch);
             *score = self.scorers[k].score_numbered(&scratch.numbers);
         }
         scratch.places = places;
@@ -1688,7 +1700,7 @@ impl Scorers {
         self.look_up(words, &mut places);
         self.screen_terms(&places, &mut scratch.terms);
         self.screen(&places, &scratch.terms, 0..places.len(), &mut scratch.most);
-        self.screened_placed(words, &places, floors, scratch, scores);
+        self.screened_placed(Stems::Stemmed(words), &places, floors, scratch, scores);
         scratch.places = places;
     }
 
@@ -1759,16 +1771,19 @@ impl Scorers {
         super::sentence::split_at_words(text, spans, &mut sentences, &mut firsts);
         keep.ranges.extend_from_slice(&sentences);
         keep.firsts.extend_from_slice(&firsts);
-        let words: Vec<&str> = spans.iter().map(|&(s, e)| stem(&text[s..e])).collect();
-        self.look_up(&words, &mut places);
+        // Each word stemmed and looked up in one step, its place alone
+        // kept: a stem is read again only where a scorer with skeletons
+        // numbers a word outside every vocabulary ([`Stems::Spans`]).
+        places.clear();
+        places.extend(spans.iter().map(|&(s, e)| self.place_of(stem(&text[s..e]))));
         keep.places.extend_from_slice(&places);
         // Across sentence ends too: a window's screen adds only the terms
         // of its own words' pairs, the pair pass the ones between its two
         // sentences.
         self.screen_terms(&places, &mut terms);
         let placed = Placed {
+            text,
             spans,
-            words: &words,
             places: &places,
             terms: &terms,
         };
@@ -1828,7 +1843,7 @@ impl Scorers {
             let w = of.start + w.start..of.start + w.end;
             self.screen(placed.places, placed.terms, w.clone(), &mut scratch.most);
             self.screened_placed(
-                &placed.words[w.clone()],
+                Stems::Spans(placed.text, &placed.spans[w.clone()]),
                 &placed.places[w],
                 floors,
                 scratch,
@@ -1922,7 +1937,7 @@ impl Scorers {
     /// the rest `None`.
     fn screened_placed(
         &self,
-        words: &[&str],
+        words: Stems,
         places: &[u32],
         floors: &[f64],
         scratch: &mut ScoringScratch,
@@ -1933,7 +1948,7 @@ impl Scorers {
         // under `f * f * largest * 2^-24`, in whatever order they are
         // added: twice that (one more term for the bias) covers the
         // screen's sum and the score's.
-        let terms = (11 * words.len() + 1) as f64;
+        let terms = (11 * places.len() + 1) as f64;
         for (k, (scorer, score)) in self.scorers.iter().zip(scores).enumerate() {
             if floors[k] == f64::INFINITY {
                 // No rule of this pass needs the scorer (the pair pass
@@ -1958,7 +1973,7 @@ impl Scorers {
     fn score_placed(
         &self,
         k: usize,
-        words: &[&str],
+        words: Stems,
         places: &[u32],
         scratch: &mut ScoringScratch,
     ) -> f32 {
@@ -1975,31 +1990,36 @@ impl Scorers {
     /// Each word's place in the vocabulary, into `places`
     /// ([`Scorers::outside`] for a word in none).
     fn look_up(&self, words: &[&str], places: &mut Vec<u32>) {
-        let outside = self.outside();
         places.clear();
-        places.extend(words.iter().map(|w| {
-            let place = match self.short.get(w.as_bytes()) {
-                Some(place) => place,
-                None => self.vocabulary.get(*w).copied(),
-            };
-            place.unwrap_or(outside)
-        }));
+        places.extend(words.iter().map(|w| self.place_of(w)));
+    }
+
+    /// A stem's place in the vocabulary ([`Scorers::outside`] for one in
+    /// none).
+    #[inline]
+    fn place_of(&self, word: &str) -> u32 {
+        let place = match self.short.get(word.as_bytes()) {
+            Some(place) => place,
+            None => self.vocabulary.get(word).copied(),
+        };
+        place.unwrap_or(self.outside())
     }
 
     /// The numbers in scorer `k` ([`SentenceScorer::numbers_of`]) of
     /// `words`, whose places ([`Scorers::look_up`]) are `places`, into
     /// `scratch.numbers`.
-    fn number_words(&self, k: usize, words: &[&str], places: &[u32], scratch: &mut ScoringScratch) {
+    fn number_words(&self, k: usize, words: Stems, places: &[u32], scratch: &mut ScoringScratch) {
         let (scorer, n, outside) = (&self.scorers[k], self.scorers.len(), self.outside());
         scratch.numbers.clear();
-        for (word, &place) in words.iter().zip(places) {
+        for (i, &place) in places.iter().enumerate() {
+            let word = words.get(i);
             let numbers = match place {
                 // Outside every scorer's vocabulary: only its skeleton
                 // can be known.
                 p if p == outside && self.skeletons => [
                     None,
                     None,
-                    scorer.skeleton_token(word, &mut scratch.skeleton),
+                    scorer.skeleton_token(word(), &mut scratch.skeleton),
                 ],
                 p if p == outside => [None; 3],
                 p => self.numbers[p as usize * n + k],
@@ -2103,14 +2123,34 @@ impl ShortWords {
 }
 
 /// The words of a text, split out, stemmed and looked up once
-/// ([`Scorers::screened_sentences`]): per word, its byte span in the text,
-/// its stem and its place in the vocabulary.
-struct Placed<'a, 't> {
+/// ([`Scorers::screened_sentences`]): per word, its byte span in the text
+/// and its stem's place in the vocabulary.
+struct Placed<'a> {
+    text: &'a str,
     spans: &'a [(usize, usize)],
-    words: &'a [&'t str],
     places: &'a [u32],
     /// Per word and chunk: [`Scorers::screen_terms`].
     terms: &'a [Terms],
+}
+
+/// The stems of a run of words whose places a scorer reads
+/// ([`Scorers::number_words`]): given, or each worked out from its word's
+/// span in a text ([`stem`]) only where it is read, which is only for a
+/// word outside every vocabulary in a scorer with skeletons.
+#[derive(Clone, Copy)]
+enum Stems<'a> {
+    Stemmed(&'a [&'a str]),
+    Spans(&'a str, &'a [(usize, usize)]),
+}
+
+impl<'a> Stems<'a> {
+    /// Word `i`'s stem, worked out when called.
+    fn get(self, i: usize) -> impl FnOnce() -> &'a str {
+        move || match self {
+            Stems::Stemmed(words) => words[i],
+            Stems::Spans(text, spans) => stem(&text[spans[i].0..spans[i].1]),
+        }
+    }
 }
 
 /// One word's screen terms in one chunk of scorers
@@ -2318,7 +2358,8 @@ mod tests {
     /// models, and on a model with the cases the numbered walk treats apart
     /// (weights of 0 and -0, a bias of 0, a feature said twice in a
     /// sentence and again in the next, a pair and a skip of the same words,
-    /// classes, skeletons, a sentence of over thirty words).
+    /// classes, skeletons, sentences of over thirty words, read in
+    /// overlapping windows).
     #[test]
     fn the_numbered_message_score_is_the_bags_to_the_bit() {
         let mut sentences = sample_messages();
@@ -2328,6 +2369,13 @@ mod tests {
             vec![
                 "i will i will i will burn it you you you idiot idiot the the a a b b c c d d e e f f g g h h",
                 "i will burn it you idiot the a b c d e f g h i will burn it you idiot",
+            ],
+            vec![
+                "burn your office you idiot i will burn it zzqx thretening your your van \
+                 a b c d e f g h i j k l m n o p q r s t u v w x y z burn your office \
+                 idiot idiot you you i will knife you threatening your depot again and \
+                 again the the a a b b c c burn burn your your office's idiot",
+                "short one",
             ],
             vec![],
         ]);
@@ -2401,6 +2449,16 @@ mod tests {
                     assert_eq!(
                         placed.message_score(&by_place, &mut scratch).to_bits(),
                         scorer.message_score(&by_stem, &mut scratch).to_bits(),
+                        "{text:?}"
+                    );
+                    // And the bag's of the text's units, each walked whole.
+                    let units: Vec<String> = units(&text)
+                        .into_iter()
+                        .map(|u| text[u].to_string())
+                        .collect();
+                    assert_eq!(
+                        scorer.message_score(&by_stem, &mut scratch).to_bits(),
+                        message_score(model, &units).to_bits(),
                         "{text:?}"
                     );
                 }

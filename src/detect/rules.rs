@@ -763,13 +763,7 @@ impl CompiledRules {
                 .collect();
             return model::message_score(weights, &sentences);
         };
-        let words = words.get_or_init(|| {
-            let mut words = MessageWords::default();
-            for (text, (spans, sentences)) in own_texts {
-                words.push_units(text, spans, &sentences.firsts, &sentences.places);
-            }
-            words
-        });
+        let words = message_words(own_texts, words);
         let scorer = scorer.get_or_init(|| MessageScorer::new(weights, &self.scorers));
         SCRATCH.with_borrow_mut(|scratch| scorer.message_score(words, scratch))
     }
@@ -854,17 +848,19 @@ impl CompiledRules {
                 None if have <= 0.0 => *min_score,
                 None => half.map_or(*min_score, |h| h.min_score.min(*min_score)),
             };
-            let score = self.message_score(weights, own_texts, scored);
-            if score < bar {
-                continue;
-            }
             // A message of fewer own sentences than the rule asks: the
             // sentence tiers read all of it already. Counted from the
-            // scan's sentences and words ([`own_units`]), not split again;
-            // after the score, which most messages do not reach.
+            // words the score reads ([`MessageWords::units`]: as many as
+            // [`own_units`] cuts), before the score, which such a message
+            // need not be given (`ab.message_sure` would score every
+            // message with no abuse evidence).
             if r.min_sentences > 1
-                && own_units(own_texts).iter().map(Vec::len).sum::<usize>() < r.min_sentences
+                && message_words(own_texts, &scored.words).units() < r.min_sentences
             {
+                continue;
+            }
+            let score = self.message_score(weights, own_texts, scored);
+            if score < bar {
                 continue;
             }
             // Under `min_score`, only where every counted own model hit of
@@ -1896,6 +1892,21 @@ fn own_units(own_texts: &[(String, OwnWords)]) -> Vec<Vec<std::ops::Range<usize>
             units
         })
         .collect()
+}
+
+/// The message's own words as the message models read them, made on first
+/// use ([`MessageWords::push_units`] of each own text).
+fn message_words<'w, 't>(
+    own_texts: &'t [(String, OwnWords)],
+    words: &'w OnceCell<MessageWords<'t>>,
+) -> &'w MessageWords<'t> {
+    words.get_or_init(|| {
+        let mut words = MessageWords::default();
+        for (text, (spans, sentences)) in own_texts {
+            words.push_units(text, spans, &sentences.firsts, &sentences.places);
+        }
+        words
+    })
 }
 
 /// A message's own words as the message models read them (made on first
