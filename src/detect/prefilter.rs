@@ -48,11 +48,6 @@ const MAX_CLASS_READ: usize = 32;
 /// (nearly every text holds them): a set holding one is dropped from a
 /// requirement.
 const MIN_LITERAL: usize = 2;
-/// The most literals of a set taken as held that is looked up in a text
-/// ([`Lazy`]) when a regex's requirement reaches it; a larger set stays
-/// held (a search of the text for each literal costs more than the regex
-/// runs it saves).
-const MAX_LAZY: usize = 8;
 
 /// What fixed text every match of a regex holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,37 +146,6 @@ impl Compiled {
             Compiled::Any(set) => found[*set] == stamp,
             Compiled::All(subs) => subs.iter().all(|r| r.holds(found, stamp)),
             Compiled::Either(subs) => subs.iter().any(|r| r.holds(found, stamp)),
-        }
-    }
-
-    /// Whether the text holds this, a set that was found (`found[i]` is
-    /// the scan's `stamp`) or, one not scanned for, that `lazy` finds.
-    fn holds_lazily(&self, found: &[u32], stamp: u32, lazy: &mut dyn FnMut(usize) -> bool) -> bool {
-        match self {
-            Compiled::True => true,
-            Compiled::Any(set) => found[*set] == stamp || lazy(*set),
-            Compiled::All(subs) => subs.iter().all(|r| r.holds_lazily(found, stamp, lazy)),
-            Compiled::Either(subs) => subs.iter().any(|r| r.holds_lazily(found, stamp, lazy)),
-        }
-    }
-
-    /// The parts of every conjunction and alternative that read a set
-    /// marked in `lazy` put after those that do not (otherwise in the
-    /// same order): the sets the scan settled are read before any set is
-    /// looked up in the text. Only the order of the reads changes.
-    fn lazy_last(&mut self, lazy: &[bool]) -> bool {
-        match self {
-            Compiled::True => false,
-            Compiled::Any(set) => lazy[*set],
-            Compiled::All(subs) | Compiled::Either(subs) => {
-                let reads: Vec<bool> = subs.iter_mut().map(|r| r.lazy_last(lazy)).collect();
-                let mut parts: Vec<(bool, Compiled)> =
-                    reads.into_iter().zip(std::mem::take(subs)).collect();
-                parts.sort_by_key(|(reads, _)| *reads);
-                let any = parts.iter().any(|(reads, _)| *reads);
-                *subs = parts.into_iter().map(|(_, r)| r).collect();
-                any
-            }
         }
     }
 
@@ -342,17 +306,6 @@ pub struct Prefilter {
     always: Vec<usize>,
     /// Per regex, what a text must hold for it to match.
     requirements: Formulas,
-    /// Per regex whose requirement had a set taken as held (not scanned
-    /// for, [`nearly_always`]): the whole requirement, checked once the
-    /// weaker one holds, its sets not scanned for looked up in the text
-    /// itself ([`Lazy`]), so that the regex runs only where it could
-    /// match, as before the sets were taken as held.
-    exact: Vec<Option<Compiled>>,
-    /// Per literal set not scanned for that an exact requirement reads:
-    /// its literals, looked for in the text when a requirement reaches it;
-    /// none for a set of more than [`MAX_LAZY`] literals, which is taken
-    /// as held. `None` for a set scanned for (found or not by the scan).
-    lazy: Vec<Option<Vec<Lazy>>>,
     /// The same as trees, for the tests to check the array against.
     #[cfg(test)]
     trees: Vec<Compiled>,
@@ -393,30 +346,6 @@ struct Patterns {
     checks: Vec<Check>,
     /// Each checked literal's sets, in turn.
     checked_sets: Vec<u32>,
-}
-
-/// A literal of a set not scanned for, found (if at all) by a search of
-/// the squeezed text for its text, its checks read at each find: what the
-/// automaton would have found, every find, overlapping ones included.
-struct Lazy {
-    finder: memchr::memmem::Finder<'static>,
-    checks: Vec<Check>,
-}
-
-impl Lazy {
-    /// Whether the squeezed text holds the literal.
-    fn found_in(&self, squeezed: &Squeezed) -> bool {
-        let hay = squeezed.text.as_bytes();
-        let mut from = 0;
-        while let Some(at) = self.finder.find(&hay[from..]) {
-            let start = from + at;
-            if self.checks.iter().all(|check| check.holds(squeezed, start)) {
-                return true;
-            }
-            from = start + 1;
-        }
-        false
-    }
 }
 
 /// A literal with marks: what to check where its text is found, and the
@@ -516,9 +445,6 @@ pub struct Scratch {
     /// another text naming the same sets, reads only its checked literals
     /// at its later finds.
     plain: Vec<u32>,
-    /// Per literal set not scanned for: stamped once it is looked up
-    /// ([`Lazy`]), and whether the text holds it.
-    looked_up: Vec<(u32, bool)>,
 }
 
 impl Scratch {
@@ -538,9 +464,6 @@ impl Scratch {
             if entries.len() < len {
                 entries.resize(len, 0);
             }
-        }
-        if self.looked_up.len() < sets {
-            self.looked_up.resize(sets, (0, false));
         }
         self.stamp
     }
@@ -575,13 +498,8 @@ impl Prefilter {
         words: &[String],
     ) -> Prefilter {
         let mut numbering = Numbering::default();
-        let requirements: Vec<&Requirement> = requirements.into_iter().collect();
-        let mut exact: Vec<Compiled> = (requirements.iter())
-            .map(|req| numbering.compile(req))
-            .collect();
-        // The same numbers again (a set is numbered once): the formulas to
-        // weaken.
-        let mut requirements: Vec<Compiled> = (requirements.iter())
+        let mut requirements: Vec<Compiled> = requirements
+            .into_iter()
             .map(|req| numbering.compile(req))
             .collect();
         let mut regexes_of = vec![Vec::new(); numbering.set_ids.len()];
@@ -609,51 +527,6 @@ impl Prefilter {
         let mut scanned = vec![false; set_cost.len()];
         for req in &requirements {
             req.each_set(&mut |set| scanned[set] = true);
-        }
-        // The whole requirement of each regex that reads a set no longer
-        // scanned for, and those sets' literals to look up.
-        let mut lazy_set = vec![false; set_cost.len()];
-        let exact: Vec<Option<Compiled>> = (exact.iter_mut())
-            .map(|req| {
-                let mut reads_lazy = false;
-                req.each_set(&mut |set| {
-                    if !scanned[set] {
-                        lazy_set[set] = true;
-                        reads_lazy = true;
-                    }
-                });
-                reads_lazy.then(|| std::mem::replace(req, Compiled::True))
-            })
-            .collect();
-        let exact: Vec<Option<Compiled>> = (exact.into_iter())
-            .map(|req| {
-                req.map(|mut req| {
-                    req.order(&set_cost);
-                    req.lazy_last(&lazy_set);
-                    req
-                })
-            })
-            .collect();
-        let mut lazy: Vec<Option<Vec<Lazy>>> =
-            (lazy_set.iter()).map(|&lazy| lazy.then(Vec::new)).collect();
-        for ((text, checks), sets) in split.iter().zip(&numbering.sets_of) {
-            for &set in sets {
-                if let Some(literals) = &mut lazy[set] {
-                    literals.push(Lazy {
-                        finder: memchr::memmem::Finder::new(text.as_bytes()).into_owned(),
-                        checks: checks.clone(),
-                    });
-                }
-            }
-        }
-        // A set of many literals stays held: true without a look-up.
-        for set in &mut lazy {
-            if set
-                .as_ref()
-                .is_some_and(|literals| literals.len() > MAX_LAZY)
-            {
-                *set = Some(Vec::new());
-            }
         }
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
@@ -713,8 +586,6 @@ impl Prefilter {
             regexes_of,
             always,
             requirements: Formulas::new(&requirements),
-            exact,
-            lazy,
             #[cfg(test)]
             trees: requirements,
             #[cfg(test)]
@@ -753,7 +624,6 @@ impl Prefilter {
             named,
             seen,
             plain,
-            looked_up,
             ..
         } = scratch;
         out.clear();
@@ -811,24 +681,7 @@ impl Prefilter {
                     seen[id] = stamp;
                 }
             });
-        // The weaker requirement first (the sets found), then, where a set
-        // was taken as held, the whole one, those sets looked up in the text
-        // once a scan each.
-        let mut lazy = |set: usize| {
-            let (at, holds) = &mut looked_up[set];
-            if *at != stamp {
-                *at = stamp;
-                *holds = self.lazy[set].as_ref().is_some_and(|literals| {
-                    literals.is_empty() || literals.iter().any(|l| l.found_in(squeezed))
-                });
-            }
-            *holds
-        };
-        out.retain(|&regex| {
-            self.requirements.holds(regex, found, stamp)
-                && (self.exact[regex].as_ref())
-                    .is_none_or(|req| req.holds_lazily(found, stamp, &mut lazy))
-        });
+        out.retain(|&regex| self.requirements.holds(regex, found, stamp));
         out.sort_unstable();
     }
 
@@ -1843,10 +1696,9 @@ mod tests {
             ("you idiot", true),
             ("you, you utter moron", true),
             ("you and you", false),
-            // `you`, a common word, is not scanned for beside the
-            // insults, but looked up once they are found.
-            ("idiot", false),
-            ("an idiot, you", true),
+            // `you`, a common word, is taken as held beside the insults:
+            // not scanned for, it turns nothing down.
+            ("idiot", true),
             ("idiotic of you", false),
         ] {
             assert_eq!(may_match(&pre, text), passes, "{text:?}");
@@ -1899,11 +1751,7 @@ mod tests {
                 }
             }
         }
-        // Not scanned for, but looked up in the text once the rarer part
-        // is found: the regex runs only where the whole requirement holds.
-        assert_eq!(may("the murderer"), Vec::<usize>::new(), "`he` looked up");
-        assert_eq!(may("she, the murderer"), vec![0], "`she` looked up");
-        assert_eq!(may("murder? he did"), vec![0], "held anywhere in the text");
+        assert_eq!(may("the murderer"), vec![0], "no `he` needed");
         assert_eq!(may("nothing at all"), Vec::<usize>::new());
         assert_eq!(may("theyre"), Vec::<usize>::new(), "`they` still checked");
     }
