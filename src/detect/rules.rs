@@ -417,9 +417,10 @@ impl CompiledRules {
                 continue;
             };
             let is_own = kind.is_own();
-            // Only the model rules with `subject = true` read the subject: a
-            // model trained on the body's sentences alone leans on topic words
-            // in a headline ("Teen dies of starvation after stepfather puts him
+            // Every rule reads the subject but the model rules without
+            // `subject = true` ([`Self::scan`]): a model trained on the
+            // body's sentences alone leans on topic words in a headline
+            // ("Teen dies of starvation after stepfather puts him
             // on a bus" in a newsletter reached tv.model_sure); rules/README.md,
             // *Sixteenth round (5 of 5)* and *Seventeenth round (1 of 2)*.
             let subject = kind == SegmentKind::Subject;
@@ -653,10 +654,8 @@ impl CompiledRules {
                 let phrase = bar.phrase_min_score.filter(|_| {
                     (bar.yields_to.iter()).any(|&c| {
                         let said: f32 = (det.hits.iter())
+                            .filter(|h| parse_signal(&h.category) == Ok(c))
                             .filter(|h| !self.is_model_rule(&h.rule_id))
-                            .filter(|h| {
-                                (self.rules.iter()).any(|r| r.id == h.rule_id && r.signal == c)
-                            })
                             .map(|h| h.weight)
                             .sum();
                         said >= self.threshold(c)
@@ -1112,8 +1111,8 @@ impl CompiledRules {
     }
 
     /// Every rule hit in one segment, guards and allow-list applied;
-    /// `subject`: the segment is the Subject line, which only the model
-    /// rules with `subject = true` read. With the hits, the segment's text
+    /// `subject`: the segment is the Subject line, which every rule reads
+    /// but the model rules without `subject = true`. With the hits, the segment's text
     /// as the model reads it (normalised, names left unread: what
     /// [`Self::model_units`] makes of it before splitting), for the
     /// message models ([`Self::message_hits`]) to read without
