@@ -323,10 +323,10 @@ pub struct Prefilter {
     recorded: Vec<u32>,
     /// Per regex: its number among the windowed regexes, or [`NONE`].
     window_row: Vec<u32>,
-    /// Per windowed regex, a row of `row_words` words: bit `k` set where
-    /// recorded text `k` holds a literal of a set naming the regex.
-    names_bits: Vec<u64>,
-    row_words: usize,
+    /// Per recorded text (one more at the end): the windowed regexes (their
+    /// rows) its sets name are `named_rows[named_at[k]..named_at[k + 1]]`.
+    named_at: Vec<u32>,
+    named_rows: Vec<u32>,
     /// The same as trees, for the tests to check the array against.
     #[cfg(test)]
     trees: Vec<Compiled>,
@@ -470,6 +470,14 @@ pub struct Scratch {
     /// ([`Prefilter::finds_naming`]): squeezed start, end, the text's
     /// number among those recorded.
     finds: Vec<(u32, u32, u32)>,
+    /// Per windowed regex's row: stamped where it runs on this text, with
+    /// its bucket's number.
+    slot: Vec<(u32, u32)>,
+    /// Per bucket (one more at the end): its finds are
+    /// `bucketed[bucket_at[b]..bucket_at[b + 1]]`: the finds naming each
+    /// windowed regex that runs, sorted once a scan.
+    bucket_at: Vec<u32>,
+    bucketed: Vec<(u32, u32)>,
 }
 
 impl Scratch {
@@ -625,8 +633,8 @@ impl Prefilter {
             triggers,
             recorded: vec![NONE; texts_len],
             window_row: Vec::new(),
-            names_bits: Vec::new(),
-            row_words: 0,
+            named_at: Vec::new(),
+            named_rows: Vec::new(),
             requirements: Formulas::new(&requirements),
             #[cfg(test)]
             trees: requirements,
@@ -688,13 +696,11 @@ impl Prefilter {
                 }
             };
         }
-        self.row_words = named_by.len().div_ceil(64);
-        self.names_bits = vec![0; rows as usize * self.row_words];
-        for (k, regexes) in named_by.iter().enumerate() {
-            for &regex in regexes {
-                let row = self.window_row[regex as usize] as usize;
-                self.names_bits[row * self.row_words + k / 64] |= 1 << (k % 64);
-            }
+        self.named_at = vec![0];
+        self.named_rows.clear();
+        for regexes in &named_by {
+            (self.named_rows).extend(regexes.iter().map(|&r| self.window_row[r as usize]));
+            self.named_at.push(self.named_rows.len() as u32);
         }
         for out in &mut self.automaton.outs {
             if self.recorded[out.text as usize] != NONE {
@@ -722,13 +728,73 @@ impl Prefilter {
         regex: usize,
         mut each: impl FnMut(usize, usize),
     ) {
-        let row = self.window_row[regex] as usize * self.row_words;
-        let row = &self.names_bits[row..row + self.row_words];
-        for &(start, end, k) in &scratch.finds {
-            if row[k as usize / 64] & (1 << (k % 64)) != 0 {
-                each(start as usize, end as usize);
+        let (stamp, b) = scratch.slot[self.window_row[regex] as usize];
+        debug_assert_eq!(stamp, scratch.stamp, "the regex runs on the text");
+        let (from, to) = (scratch.bucket_at[b as usize], scratch.bucket_at[b as usize + 1]);
+        for &(start, end) in &scratch.bucketed[from as usize..to as usize] {
+            each(start as usize, end as usize);
+        }
+    }
+
+    /// The scan's finds put in a bucket per windowed regex of `out` (those
+    /// that run) whose sets they hold, in order ([`Prefilter::finds_naming`]).
+    fn bucket_finds(&self, scratch: &mut Scratch, out: &[usize], stamp: u32) {
+        let Scratch {
+            finds,
+            slot,
+            bucket_at,
+            bucketed,
+            ..
+        } = scratch;
+        bucket_at.clear();
+        if slot.len() < self.windows.len() {
+            slot.resize(self.windows.len(), (0, 0));
+        }
+        let mut buckets = 0;
+        for &regex in out {
+            let row = self.window_row[regex];
+            if row != NONE {
+                slot[row as usize] = (stamp, buckets);
+                buckets += 1;
             }
         }
+        bucket_at.resize(buckets as usize + 1, 0);
+        if buckets == 0 {
+            return;
+        }
+        let rows = |k: u32| {
+            let (from, to) = (self.named_at[k as usize], self.named_at[k as usize + 1]);
+            &self.named_rows[from as usize..to as usize]
+        };
+        for &(_, _, k) in finds.iter() {
+            for &row in rows(k) {
+                let (at, b) = slot[row as usize];
+                if at == stamp {
+                    bucket_at[b as usize + 1] += 1;
+                }
+            }
+        }
+        for b in 1..bucket_at.len() {
+            bucket_at[b] += bucket_at[b - 1];
+        }
+        bucketed.clear();
+        bucketed.resize(bucket_at[buckets as usize] as usize, (0, 0));
+        // Each bucket filled from its start: the starts are then moved up
+        // by a bucket, and put back.
+        for &(start, end, k) in finds.iter() {
+            for &row in rows(k) {
+                let (at, b) = slot[row as usize];
+                if at == stamp {
+                    let cursor = &mut bucket_at[b as usize];
+                    bucketed[*cursor as usize] = (start, end);
+                    *cursor += 1;
+                }
+            }
+        }
+        for b in (1..bucket_at.len()).rev() {
+            bucket_at[b] = bucket_at[b - 1];
+        }
+        bucket_at[0] = 0;
     }
 
     /// Into `out`, in order, every regex that may match somewhere in the
@@ -832,6 +898,7 @@ impl Prefilter {
             });
         out.retain(|&regex| self.requirements.holds(regex, found, stamp));
         out.sort_unstable();
+        self.bucket_finds(scratch, out, stamp);
     }
 
     /// The requirements' array ([`Formulas`]) against their trees, over

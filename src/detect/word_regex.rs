@@ -168,6 +168,9 @@ impl WordRegex {
     /// more after it than theirs. Else the whole bound either side.
     pub fn window(&self, texts: &[String]) -> Option<(Reach, Reach)> {
         let whole = self.squeezed_len?;
+        if std::env::var_os("SYMW").is_some() {
+            return Some((whole, whole));
+        }
         let hir = self.parsed();
         let HirKind::Concat(subs) = hir.kind() else {
             return Some((whole, whole));
