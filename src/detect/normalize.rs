@@ -472,59 +472,6 @@ impl Squeezed {
         (self.starts[start], self.end(end - 1))
     }
 
-    /// An upper bound on the characters of the longest stretch of this
-    /// view without a space (its bytes).
-    pub fn longest_token(&self) -> usize {
-        (self.text.as_bytes().split(|&b| b == b' '))
-            .map(<[u8]>::len)
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// The normalised byte range that holds every stretch of at most
-    /// `chars` characters of this view holding bytes `start..end` (a
-    /// character range): `chars` characters either side, as the
-    /// normalised runs they stand for. A match whose squeezed form is at
-    /// most `chars` characters long and holds the text at `start..end`
-    /// lies within it.
-    pub fn window(&self, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
-        let bytes = self.text.as_bytes();
-        let (from, to) = if self.ends.is_empty() {
-            // An ASCII text (`squeeze_bytes`): a character a byte.
-            (
-                start.saturating_sub(before),
-                end.saturating_add(after).min(bytes.len()),
-            )
-        } else {
-            // Bytes at a time, each stretch's characters counted by the
-            // bytes that start one, until enough are passed.
-            let starts_char = |b: &u8| (*b as i8) >= -0x40;
-            let (mut from, mut need) = (start, before);
-            while need > 0 && from > 0 {
-                let at = from.saturating_sub(need);
-                need -= bytes[at..from].iter().filter(|b| starts_char(b)).count();
-                from = at;
-            }
-            let (mut to, mut need) = (end, after);
-            // One character more: `to` ends the last one passed.
-            need = need.saturating_add(1);
-            while need > 0 && to < bytes.len() {
-                let at = to.saturating_add(need).min(bytes.len());
-                need -= bytes[to..at].iter().filter(|b| starts_char(b)).count();
-                to = at;
-            }
-            // Back to the start of the character `to` and `from` are in.
-            while !self.text.is_char_boundary(from) {
-                from -= 1;
-            }
-            while to < bytes.len() && !starts_char(&bytes[to]) {
-                to += 1;
-            }
-            (from, to)
-        };
-        self.normalized(from, to)
-    }
-
     /// Where in the normalised text the run that byte `at` stands for ends.
     #[inline]
     fn end(&self, at: usize) -> usize {

@@ -32,7 +32,6 @@
 
 use super::literal::{self, Check, EDGE};
 use super::normalize::Squeezed;
-use super::word_regex::Reach;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::rc::Rc;
@@ -307,26 +306,6 @@ pub struct Prefilter {
     always: Vec<usize>,
     /// Per regex, what a text must hold for it to match.
     requirements: Formulas,
-    /// Per regex, the literal sets that name it ([`Compiled::triggers`]):
-    /// every match of the regex holds a literal of one of them.
-    triggers: Vec<Vec<usize>>,
-    /// Per regex whose searches are cut to windows around its naming sets'
-    /// finds ([`Prefilter::window`]): how many squeezed characters of a
-    /// match may lie before a find's start and after its end.
-    windows: Vec<Option<(Reach, Reach)>>,
-    /// Per literal set, its literals' texts (marks taken out), until
-    /// [`Prefilter::window`] has read them.
-    set_texts: Vec<Vec<String>>,
-    /// Per automaton text: its number among the texts a scan records
-    /// (those holding a literal of a set naming a windowed regex), or
-    /// [`NONE`].
-    recorded: Vec<u32>,
-    /// Per regex: its number among the windowed regexes, or [`NONE`].
-    window_row: Vec<u32>,
-    /// Per recorded text (one more at the end): the windowed regexes (their
-    /// rows) its sets name are `named_rows[named_at[k]..named_at[k + 1]]`.
-    named_at: Vec<u32>,
-    named_rows: Vec<u32>,
     /// The same as trees, for the tests to check the array against.
     #[cfg(test)]
     trees: Vec<Compiled>,
@@ -466,18 +445,6 @@ pub struct Scratch {
     /// another text naming the same sets, reads only its checked literals
     /// at its later finds.
     plain: Vec<u32>,
-    /// This scan's finds of the texts naming windowed regexes
-    /// ([`Prefilter::finds_naming`]): squeezed start, end, the text's
-    /// number among those recorded.
-    finds: Vec<(u32, u32, u32)>,
-    /// Per windowed regex's row: stamped where it runs on this text, with
-    /// its bucket's number.
-    slot: Vec<(u32, u32)>,
-    /// Per bucket (one more at the end): its finds are
-    /// `bucketed[bucket_at[b]..bucket_at[b + 1]]`: the finds naming each
-    /// windowed regex that runs, sorted once a scan.
-    bucket_at: Vec<u32>,
-    bucketed: Vec<(u32, u32)>,
 }
 
 impl Scratch {
@@ -544,12 +511,6 @@ impl Prefilter {
             .map(|marked| literal::split(marked))
             .collect();
         let (set_cost, held) = numbering.set_costs(split.iter().map(|(text, _)| text.as_str()));
-        let mut set_texts = vec![Vec::new(); numbering.set_ids.len()];
-        for (literal, sets) in numbering.sets_of.iter().enumerate() {
-            for &set in sets {
-                set_texts[set].push(split[literal].0.clone());
-            }
-        }
         // A set that nearly every text holds (one of its literals is a
         // common word or a piece of two letters: `he`, `th`, ` the `, `s `)
         // is taken as held in a requirement with rarer parts: scanning for
@@ -567,7 +528,6 @@ impl Prefilter {
         for req in &requirements {
             req.each_set(&mut |set| scanned[set] = true);
         }
-        let mut triggers = Vec::with_capacity(requirements.len());
         for (regex, req) in requirements.iter().enumerate() {
             let mut sets = Vec::new();
             req.triggers(&set_cost, &mut sets);
@@ -576,10 +536,9 @@ impl Prefilter {
             }
             sets.sort_unstable();
             sets.dedup();
-            for &set in &sets {
+            for set in sets {
                 regexes_of[set].push(regex);
             }
-            triggers.push(sets);
         }
         // After the triggers are chosen: ordering changes no answer.
         for req in &mut requirements {
@@ -618,183 +577,20 @@ impl Prefilter {
                 texts.len() - 1
             });
             assert_eq!(word_of[id], NONE, "a word given twice");
-            let word = u32::try_from(word).ok().filter(|&w| w < NO_WORD);
-            word_of[id] = word.expect("under 2^31 words") | SKIP;
+            word_of[id] = u32::try_from(word).expect("under 2^32 words");
         }
-        let texts_len = texts.len();
         Prefilter {
             // Each find carries the word list word its text also is.
             automaton: Scanner::new(&texts, &word_of, DENSE_STATES),
             patterns: Patterns::new(&patterns),
             regexes_of,
             always,
-            windows: vec![None; triggers.len()],
-            set_texts,
-            triggers,
-            recorded: vec![NONE; texts_len],
-            window_row: Vec::new(),
-            named_at: Vec::new(),
-            named_rows: Vec::new(),
             requirements: Formulas::new(&requirements),
             #[cfg(test)]
             trees: requirements,
             #[cfg(test)]
             texts,
         }
-    }
-
-    /// Cuts the searches of each regex that some literal set names to
-    /// windows around its naming sets' finds, where `bounds(regex, texts)`
-    /// says how many squeezed characters of a match may lie before and
-    /// after a find of one of `texts` (the texts of the sets naming it,
-    /// one of which every match holds): a scan then records every find of
-    /// a text of such a set ([`Prefilter::finds_naming`]). A regex no set
-    /// names (its requirement is true) is never windowed.
-    pub fn window(&mut self, bounds: impl Fn(usize, &[String]) -> Option<(Reach, Reach)>) {
-        let set_texts = std::mem::take(&mut self.set_texts);
-        let mut names: Vec<Vec<u32>> = vec![Vec::new(); self.regexes_of.len()];
-        for (regex, sets) in self.triggers.iter().enumerate() {
-            if sets.is_empty() {
-                continue;
-            }
-            let mut texts: Vec<String> = sets.iter().flat_map(|&set| set_texts[set].clone()).collect();
-            texts.sort_unstable();
-            texts.dedup();
-            self.windows[regex] = bounds(regex, &texts);
-            if self.windows[regex].is_some() {
-                for &set in sets {
-                    names[set].push(regex as u32);
-                }
-            }
-        }
-        let mut rows = 0;
-        self.window_row = (self.windows.iter())
-            .map(|w| match w {
-                Some(_) => {
-                    rows += 1;
-                    rows - 1
-                }
-                None => NONE,
-            })
-            .collect();
-        let mut named_by: Vec<Vec<u32>> = Vec::new();
-        for t in 0..self.patterns.len() {
-            let (group, checked) = self.patterns.of(t);
-            let mut regexes: Vec<u32> = Vec::new();
-            let plain = self.patterns.group(group).iter();
-            let checked = checked
-                .iter()
-                .flat_map(|c| Patterns::range(&self.patterns.checked_sets, c.sets));
-            for &set in plain.chain(checked) {
-                regexes.extend(&names[set as usize]);
-            }
-            self.recorded[t] = match regexes.is_empty() {
-                true => NONE,
-                false => {
-                    named_by.push(regexes);
-                    named_by.len() as u32 - 1
-                }
-            };
-        }
-        self.named_at = vec![0];
-        self.named_rows.clear();
-        for regexes in &named_by {
-            (self.named_rows).extend(regexes.iter().map(|&r| self.window_row[r as usize]));
-            self.named_at.push(self.named_rows.len() as u32);
-        }
-        for out in &mut self.automaton.outs {
-            if self.recorded[out.text as usize] != NONE {
-                out.tag &= !SKIP;
-            }
-        }
-    }
-
-    /// How many squeezed characters of a match of regex `regex` may lie
-    /// before and after a find naming it, where its searches are cut to
-    /// windows ([`Prefilter::window`]).
-    #[inline]
-    pub fn window_of(&self, regex: usize) -> Option<(Reach, Reach)> {
-        self.windows[regex]
-    }
-
-    /// `each(start, end)` for every find, in the last scan with `scratch`,
-    /// of a text holding a literal of a set naming the windowed regex
-    /// `regex` (its byte range in the squeezed text; a literal whose marks
-    /// failed their checks too: more finds only widen the windows). Every
-    /// match of the regex holds one of them.
-    pub fn finds_naming(
-        &self,
-        scratch: &Scratch,
-        regex: usize,
-        mut each: impl FnMut(usize, usize),
-    ) {
-        let (stamp, b) = scratch.slot[self.window_row[regex] as usize];
-        debug_assert_eq!(stamp, scratch.stamp, "the regex runs on the text");
-        let (from, to) = (scratch.bucket_at[b as usize], scratch.bucket_at[b as usize + 1]);
-        for &(start, end) in &scratch.bucketed[from as usize..to as usize] {
-            each(start as usize, end as usize);
-        }
-    }
-
-    /// The scan's finds put in a bucket per windowed regex of `out` (those
-    /// that run) whose sets they hold, in order ([`Prefilter::finds_naming`]).
-    fn bucket_finds(&self, scratch: &mut Scratch, out: &[usize], stamp: u32) {
-        let Scratch {
-            finds,
-            slot,
-            bucket_at,
-            bucketed,
-            ..
-        } = scratch;
-        bucket_at.clear();
-        if slot.len() < self.windows.len() {
-            slot.resize(self.windows.len(), (0, 0));
-        }
-        let mut buckets = 0;
-        for &regex in out {
-            let row = self.window_row[regex];
-            if row != NONE {
-                slot[row as usize] = (stamp, buckets);
-                buckets += 1;
-            }
-        }
-        bucket_at.resize(buckets as usize + 1, 0);
-        if buckets == 0 {
-            return;
-        }
-        let rows = |k: u32| {
-            let (from, to) = (self.named_at[k as usize], self.named_at[k as usize + 1]);
-            &self.named_rows[from as usize..to as usize]
-        };
-        for &(_, _, k) in finds.iter() {
-            for &row in rows(k) {
-                let (at, b) = slot[row as usize];
-                if at == stamp {
-                    bucket_at[b as usize + 1] += 1;
-                }
-            }
-        }
-        for b in 1..bucket_at.len() {
-            bucket_at[b] += bucket_at[b - 1];
-        }
-        bucketed.clear();
-        bucketed.resize(bucket_at[buckets as usize] as usize, (0, 0));
-        // Each bucket filled from its start: the starts are then moved up
-        // by a bucket, and put back.
-        for &(start, end, k) in finds.iter() {
-            for &row in rows(k) {
-                let (at, b) = slot[row as usize];
-                if at == stamp {
-                    let cursor = &mut bucket_at[b as usize];
-                    bucketed[*cursor as usize] = (start, end);
-                    *cursor += 1;
-                }
-            }
-        }
-        for b in (1..bucket_at.len()).rev() {
-            bucket_at[b] = bucket_at[b - 1];
-        }
-        bucket_at[0] = 0;
     }
 
     /// Into `out`, in order, every regex that may match somewhere in the
@@ -828,10 +624,8 @@ impl Prefilter {
             named,
             seen,
             plain,
-            finds,
             ..
         } = scratch;
-        finds.clear();
         out.clear();
         out.extend_from_slice(&self.always);
         let regexes_of = &self.regexes_of;
@@ -846,19 +640,10 @@ impl Prefilter {
             }
         };
         self.automaton
-            .scan(squeezed.text.as_bytes(), |end, id, tag| {
-                // Most finds are of neither a word nor a recorded text.
-                if tag != NONE {
+            .scan(squeezed.text.as_bytes(), |end, id, word| {
+                if word != NONE {
                     let start = end - self.automaton.pattern_len(id);
-                    let word = tag & !SKIP;
-                    if word != NO_WORD {
-                        each_word(start, end, word as usize);
-                    }
-                    // Every find of a text naming a windowed regex, even
-                    // where its sets are all found already.
-                    if tag & SKIP == 0 {
-                        finds.push((start as u32, end as u32, self.recorded[id]));
-                    }
+                    each_word(start, end, word as usize);
                 }
                 // A text whose sets are all found adds nothing more: its
                 // pattern is not read again.
@@ -898,7 +683,6 @@ impl Prefilter {
             });
         out.retain(|&regex| self.requirements.holds(regex, found, stamp));
         out.sort_unstable();
-        self.bucket_finds(scratch, out, stamp);
     }
 
     /// The requirements' array ([`Formulas`]) against their trees, over
@@ -1000,11 +784,6 @@ const REPORTS: u32 = 1 << 31;
 
 /// No state, no text.
 const NONE: u32 = u32::MAX;
-/// A find's tag ([`Scanner::new`]): the word list word its text is
-/// ([`NO_WORD`] for none), with this bit clear where the find is recorded
-/// for the windows ([`Prefilter::finds_naming`]). [`NONE`]: neither.
-const SKIP: u32 = 1 << 31;
-const NO_WORD: u32 = SKIP - 1;
 
 /// How many of the automaton's first (shallowest) states have a full row
 /// of next states: `classes` × 4 bytes each (~70 classes for the rules).

@@ -22,7 +22,6 @@ use crate::category::Category;
 use crate::error::{ConfigError, ConfigErrors};
 use crate::parse::{Segment, SegmentKind};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex_automata::{meta::Regex, Input};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::cell::{OnceCell, RefCell};
@@ -1376,37 +1375,17 @@ impl CompiledRules {
         thread_local! {
             /// The pre-filter's scratch space and its list of regexes,
             /// reused from segment to segment on each worker thread.
-            static SCRATCH: RefCell<(Scratch, Vec<usize>, Vec<(usize, usize)>)> =
-                RefCell::default();
+            static SCRATCH: RefCell<(Scratch, Vec<usize>)> = RefCell::default();
         }
         let text = &norm.text;
         let (mut out, mut words) = (Vec::new(), Vec::new());
         let ascii_words = ascii_words_only(text);
-        SCRATCH.with_borrow_mut(|(scratch, may_match, windows)| {
+        SCRATCH.with_borrow_mut(|(scratch, may_match)| {
             let word =
                 |start, end, word| self.word_hit(norm, squeezed, start, end, word, &mut words);
             (self.prefilter).candidates_and_words(squeezed, scratch, may_match, word);
-            // The longest stretch of the squeezed view without a space,
-            // once a text, where a windowed regex needs it.
-            let mut longest = None;
-            for &i in may_match.iter() {
-                let (rule, re) = &self.regexes[i];
-                let regex = re.for_text(ascii_words);
-                // A match of a regex whose matches are bounded holds a
-                // find of a set that named it, so it lies in a window
-                // around those finds: where no window holds one (the whole
-                // text read around each, for `\b` and `$`), the text holds
-                // none; where one does, the text is searched as before
-                // from that window on (no match starts before it).
-                let mut from = 0;
-                if self.prefilter.window_of(i).is_some() {
-                    self.windows(i, squeezed, scratch, &mut longest, windows);
-                    match first_window_matching(regex, text, windows) {
-                        Some(start) => from = start,
-                        None => continue,
-                    }
-                }
-                for m in regex.find_iter(Input::new(text).span(from..text.len())) {
+            for (rule, re) in may_match.iter().map(|&i| &self.regexes[i]) {
+                for m in re.for_text(ascii_words).find_iter(text) {
                     if let Some((s, e)) = trim_span(text, m.start(), m.end()) {
                         out.push((*rule, s, e));
                     }
@@ -1415,60 +1394,6 @@ impl CompiledRules {
         });
         out.extend(words);
         out
-    }
-
-    /// Into `windows`, the normalised byte range around each find of a set
-    /// naming regex `i` (windowed, [`Prefilter::window_of`]) in the scan
-    /// with `scratch` of `squeezed` that holds every match holding that
-    /// find; `longest` is the squeezed view's
-    /// [`Squeezed::longest_token`], worked out on first need.
-    fn windows(
-        &self,
-        i: usize,
-        squeezed: &Squeezed,
-        scratch: &Scratch,
-        longest: &mut Option<usize>,
-        windows: &mut Vec<(usize, usize)>,
-    ) {
-        windows.clear();
-        let Some((before, after)) = self.prefilter.window_of(i) else {
-            return;
-        };
-        let longest = match before.tokens + after.tokens {
-            0 => 0,
-            _ => *longest.get_or_insert_with(|| squeezed.longest_token()),
-        };
-        let (before, after) = (before.in_text(longest), after.in_text(longest));
-        (self.prefilter).finds_naming(scratch, i, |start, end| {
-            windows.push(squeezed.window(start, end, before, after))
-        });
-    }
-
-    /// Checks the windowed searches ([`CompiledRules::windows`]) on
-    /// `text` (normalised as a segment is): every match of each windowed
-    /// regex the pre-filter lets through lies in one of its windows. The
-    /// rules whose matches fall outside (always none), and how many
-    /// windowed regexes were searched and matched.
-    #[cfg(test)]
-    pub fn window_misses(&self, text: &str) -> (Vec<String>, usize, usize) {
-        let (norm, squeezed) = self.normalizer.normalize_squeezed(text, 0);
-        let (mut scratch, mut may_match) = (Scratch::default(), Vec::new());
-        (self.prefilter).candidates(&squeezed, &mut scratch, &mut may_match);
-        let ascii_words = ascii_words_only(&norm.text);
-        let (mut missed, mut searched, mut matched) = (Vec::new(), 0, 0);
-        let (mut longest, mut windows) = (None, Vec::new());
-        for &i in may_match.iter().filter(|&&i| self.prefilter.window_of(i).is_some()) {
-            searched += 1;
-            self.windows(i, &squeezed, &scratch, &mut longest, &mut windows);
-            let regex = self.regexes[i].1.for_text(ascii_words);
-            for m in regex.find_iter(&norm.text) {
-                matched += 1;
-                if !windows.iter().any(|&(s, e)| s <= m.start() && m.end() <= e) {
-                    missed.push(self.rules[self.regexes[i].0].id.clone());
-                }
-            }
-        }
-        (missed, searched, matched)
     }
 
     /// Word-list rules: the word `word` ([`Prefilter::with_words`]) found
@@ -2001,32 +1926,6 @@ fn trim_span(text: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     (lead + trail < m.len()).then_some((s + lead, e - trail))
 }
 
-/// Where the first of `windows` (normalised byte ranges, sorted here and
-/// merged where they overlap or touch) in which `regex` matches `text`
-/// starts, the whole text around each read for its look-arounds; `None`
-/// where it matches in none. A window covering the whole text is not
-/// searched (the caller searches it all anyway).
-fn first_window_matching(
-    regex: &Regex,
-    text: &str,
-    windows: &mut [(usize, usize)],
-) -> Option<usize> {
-    windows.sort_unstable();
-    let mut at = 0;
-    while at < windows.len() {
-        let (start, mut end) = windows[at];
-        at += 1;
-        while at < windows.len() && windows[at].0 <= end {
-            end = end.max(windows[at].1);
-            at += 1;
-        }
-        if (start == 0 && end >= text.len()) || regex.is_match(Input::new(text).span(start..end)) {
-            return Some(start);
-        }
-    }
-    None
-}
-
 /// Keep, per rule, the longest of overlapping hits.
 fn dedupe(hits: &mut Vec<(usize, usize, usize)>) {
     hits.sort_by(|a, b| (a.0, a.1, b.2).cmp(&(b.0, b.1, a.2)));
@@ -2329,8 +2228,7 @@ impl<'a> Loader<'a> {
         let (words, word_texts) = word_texts(&word_patterns);
         let sha256 = self.hash();
         let requirements = regexes.iter().map(|(_, re)| re.requirement());
-        let mut prefilter = Prefilter::with_words(requirements, &words);
-        prefilter.window(|i, texts| regexes[i].1.window(texts));
+        let prefilter = Prefilter::with_words(requirements, &words);
         // Per scorer, the least `min_score` of the rules that share it: of
         // those reading one sentence, and of those reading two as one.
         let mut least = vec![f32::INFINITY; scorers.len()];

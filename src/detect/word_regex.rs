@@ -55,9 +55,6 @@ pub struct WordRegex {
     template: Option<Template>,
     /// What fixed text every match holds (for the pre-filter).
     requirement: Requirement,
-    /// How far a match's text reaches in the squeezed view
-    /// ([`squeezed_bound`]); `None` when unbounded.
-    squeezed_len: Option<Reach>,
 }
 
 impl WordRegex {
@@ -107,7 +104,6 @@ impl WordRegex {
             ascii: OnceLock::new(),
             template,
             requirement: Requirement::of(&hir),
-            squeezed_len: squeezed_bound(&hir),
         })
     }
 
@@ -157,40 +153,6 @@ impl WordRegex {
         &self.requirement
     }
 
-    /// How many characters of the squeezed view a match's text may hold
-    /// before the start and after the end of an occurrence of one of
-    /// `texts` in it, where every match holds one (the texts of the
-    /// literal sets naming the regex, [`Requirement`]'s literals less their
-    /// marks): `None` where a match is unbounded ([`squeezed_bound`]).
-    /// Where the pattern is a concatenation whose first parts alone hold
-    /// one of `texts` in every match, no more comes before it than those
-    /// parts' bound (a rule's leading verb); where its last parts do, no
-    /// more after it than theirs. Else the whole bound either side.
-    pub fn window(&self, texts: &[String]) -> Option<(Reach, Reach)> {
-        let whole = self.squeezed_len?;
-        if std::env::var_os("SYMW").is_some() {
-            return Some((whole, whole));
-        }
-        let hir = self.parsed();
-        let HirKind::Concat(subs) = hir.kind() else {
-            return Some((whole, whole));
-        };
-        let holds = |parts: &[Hir]| covers(&Requirement::of(&Hir::concat(parts.to_vec())), texts);
-        // A few parts either side at most: the requirement is worked out
-        // again for each, at load.
-        let few = subs.len().min(WINDOW_PARTS + 1);
-        let before = (1..few)
-            .find(|&n| holds(&subs[..n]))
-            .and_then(|n| squeezed_bound(&Hir::concat(subs[..n].to_vec())))
-            .unwrap_or(whole);
-        let after = (subs.len().saturating_sub(WINDOW_PARTS).max(1)..subs.len())
-            .rev()
-            .find(|&n| holds(&subs[n..]))
-            .and_then(|n| squeezed_bound(&Hir::concat(subs[n..].to_vec())))
-            .unwrap_or(whole);
-        Some((before, after))
-    }
-
     pub fn is_match(&self, text: &str) -> bool {
         self.for_text(ascii_words_only(text)).is_match(text)
     }
@@ -200,155 +162,6 @@ impl WordRegex {
         self.for_text(ascii_words_only(text))
             .find(text)
             .map(|m| m.range())
-    }
-}
-
-/// The most parts at either end of a pattern [`WordRegex::window`] reads.
-const WINDOW_PARTS: usize = 4;
-
-/// Whether every text meeting `req` holds one of `texts` (a literal's
-/// text, marks aside): a set all of whose literals' texts are among them,
-/// a conjunction with such a part, an alternative all of whose branches
-/// are such.
-fn covers(req: &Requirement, texts: &[String]) -> bool {
-    match req {
-        Requirement::True => false,
-        Requirement::Any(set) => {
-            !set.is_empty()
-                && set
-                    .iter()
-                    .all(|lit| texts.binary_search(&super::literal::split(lit).0).is_ok())
-        }
-        Requirement::All(parts) => parts.iter().any(|p| covers(p, texts)),
-        Requirement::Either(parts) => !parts.is_empty() && parts.iter().all(|p| covers(p, texts)),
-    }
-}
-
-/// How far the text of a match may reach in the squeezed view (see
-/// [`super::normalize`]: a run of one letter, or of white space, one
-/// character): at most `chars` characters and `tokens` stretches of
-/// characters other than white space, each at most the text's longest
-/// ([`super::normalize::Squeezed::longest_token`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Reach {
-    pub chars: usize,
-    pub tokens: usize,
-}
-
-impl Reach {
-    /// The most characters, in a text whose longest stretch without white
-    /// space is `longest` characters.
-    #[inline]
-    pub fn in_text(self, longest: usize) -> usize {
-        self.chars.saturating_add(self.tokens.saturating_mul(longest))
-    }
-
-    fn add(self, other: Reach) -> Option<Reach> {
-        Some(Reach {
-            chars: self.chars.checked_add(other.chars)?,
-            tokens: self.tokens.checked_add(other.tokens)?,
-        })
-    }
-
-    fn max(self, other: Reach) -> Reach {
-        Reach {
-            chars: self.chars.max(other.chars),
-            tokens: self.tokens.max(other.tokens),
-        }
-    }
-
-    fn times(self, n: usize) -> Option<Reach> {
-        Some(Reach {
-            chars: self.chars.checked_mul(n)?,
-            tokens: self.tokens.checked_mul(n)?,
-        })
-    }
-}
-
-/// An upper bound on how far the text of a match of `hir` reaches in the
-/// squeezed view ([`Reach`]); `None` when there is none. Exact reading of
-/// the pattern, for any text: a literal's or a class's character is at
-/// most one squeezed character, a look none; a repetition with no most
-/// times is bounded only where what it repeats is one character of a run
-/// (white space, `\s+`; one letter, the lists' `f+u+c+k+`, `s{2,}`: its
-/// match is a run, one squeezed character) or never matches white space
-/// (`\w*`, `[a-z']+`: its match lies in one stretch without white space).
-/// The same bound holds for the pattern's [`ascii_form`] (the same tree,
-/// its classes narrowed by word characters only, none of them white space).
-fn squeezed_bound(hir: &Hir) -> Option<Reach> {
-    let chars = |chars| Some(Reach { chars, tokens: 0 });
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => chars(0),
-        HirKind::Literal(lit) => chars(lit.0.iter().filter(|&&b| (b as i8) >= -0x40).count()),
-        HirKind::Class(_) => chars(1),
-        HirKind::Capture(cap) => squeezed_bound(&cap.sub),
-        HirKind::Repetition(rep) => {
-            let sub = squeezed_bound(&rep.sub)?;
-            match rep.max {
-                Some(max) => sub.times(max as usize),
-                None if sub == Reach::default() => chars(0),
-                None if one_run(&rep.sub) => chars(1),
-                None if no_space(&rep.sub) => Some(Reach {
-                    chars: 0,
-                    tokens: 1,
-                }),
-                None => None,
-            }
-        }
-        HirKind::Concat(subs) => subs
-            .iter()
-            .try_fold(Reach::default(), |sum, sub| sum.add(squeezed_bound(sub)?)),
-        HirKind::Alternation(subs) => subs
-            .iter()
-            .try_fold(Reach::default(), |most, sub| Some(most.max(squeezed_bound(sub)?))),
-    }
-}
-
-/// Whether no match of `hir` holds a white space character (what the
-/// squeezed view makes a space, `char::is_whitespace`).
-fn no_space(hir: &Hir) -> bool {
-    static SPACES: OnceLock<Vec<char>> = OnceLock::new();
-    // Every white space character is under U+3001.
-    let spaces = SPACES.get_or_init(|| {
-        ('\0'..='\u{3000}').filter(|c| c.is_whitespace()).collect()
-    });
-    match hir.kind() {
-        HirKind::Empty | HirKind::Look(_) => true,
-        HirKind::Literal(lit) => {
-            std::str::from_utf8(&lit.0).is_ok_and(|text| !text.chars().any(char::is_whitespace))
-        }
-        HirKind::Class(Class::Unicode(class)) => !class
-            .iter()
-            .any(|r| spaces.iter().any(|&c| r.start() <= c && c <= r.end())),
-        HirKind::Class(Class::Bytes(_)) => false,
-        HirKind::Capture(cap) => no_space(&cap.sub),
-        HirKind::Repetition(rep) => no_space(&rep.sub),
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().all(no_space),
-    }
-}
-
-/// Whether every match of `hir` repeated is a run of the squeezed view (one
-/// squeezed character, [`super::normalize::continues_run`]): `hir` a
-/// single character, white space of any kind (each one space, every space
-/// after a space squeezed away) or one and the same letter.
-fn one_run(hir: &Hir) -> bool {
-    let chars: Vec<char> = match hir.kind() {
-        HirKind::Literal(lit) => match std::str::from_utf8(&lit.0) {
-            Ok(text) if text.chars().count() == 1 => text.chars().collect(),
-            _ => return false,
-        },
-        HirKind::Class(Class::Unicode(class)) => {
-            let size: u32 = class.iter().map(|r| r.end() as u32 - r.start() as u32 + 1).sum();
-            if size > 64 {
-                return false;
-            }
-            class.iter().flat_map(|r| r.start()..=r.end()).collect()
-        }
-        _ => return false,
-    };
-    match chars.as_slice() {
-        [c] if c.is_alphabetic() => true,
-        _ => !chars.is_empty() && chars.iter().all(|c| c.is_whitespace()),
     }
 }
 
