@@ -149,6 +149,12 @@ pub struct RuleDef {
     pub function_words: Option<Spanned<String>>,
     #[serde(default)]
     pub content_min_score: Option<Spanned<f32>>,
+    /// A model rule's one-word bar: the score the hit's sentence must
+    /// still reach with its strongest word left out (every place it
+    /// stands, with its class, skeleton, pairs and skips), so that a hit
+    /// rests on more than one word.
+    #[serde(default)]
+    pub one_word_min_score: Option<Spanned<f32>>,
     /// A model rule's rival: another category's weights file (relative to
     /// the rules directory); a hit whose span that file scores higher than
     /// the rule's own file, by more than `rival_margin` in log-odds

@@ -212,6 +212,67 @@ impl LinearModel {
         1.0 / (1.0 + (-z).exp())
     }
 
+    /// The sentence's score with its strongest word left out, and that
+    /// word: for each distinct (stemmed) word, every place it stands is
+    /// left out with all that comes of it (the word, its class and
+    /// skeleton, and each pair and skip it is in), and the lowest score is
+    /// kept. What a sentence scores on the rest of its words once the one
+    /// that carries it most is gone; a model rule's `one_word_min_score`
+    /// asks this of a hit, so that a sure-tier hit rests on more than one
+    /// word ("myself" in a shopping tip, "matches" in a `grep` listing).
+    /// A sentence of one word scores the bias alone.
+    pub fn strongest_word_left_out(&self, sentence: &str) -> (f32, String) {
+        let mut words = Vec::new();
+        stems(sentence, &mut words);
+        let skeletons: Vec<Option<String>> = words
+            .iter()
+            .map(|w| {
+                let mut s = String::new();
+                skeleton(w, &mut s).then_some(s)
+            })
+            .collect();
+        let slots: Vec<[Option<&str>; 3]> = words
+            .iter()
+            .zip(&skeletons)
+            .map(|(&w, s)| [Some(w), self.classes.of(w), s.as_deref()])
+            .collect();
+        let weight = |f: Feature<&str>| self.weights.get(&f.concat()).copied().unwrap_or(0.0);
+        let mut lowest = (f32::INFINITY, String::new());
+        let mut tried: Vec<&str> = Vec::new();
+        for &left_out in &words {
+            if tried.contains(&left_out) {
+                continue;
+            }
+            tried.push(left_out);
+            let kept = |i: usize| words[i] != left_out;
+            let mut z = self.bias;
+            for i in (0..slots.len()).filter(|&i| kept(i)) {
+                z += slots[i]
+                    .iter()
+                    .flatten()
+                    .map(|&t| weight(Feature::Single(t)))
+                    .sum::<f32>();
+            }
+            for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
+                for i in (gap..slots.len()).filter(|&i| kept(i - gap) && kept(i)) {
+                    for a in slots[i - gap][..2].iter().flatten() {
+                        for b in slots[i][..2].iter().flatten() {
+                            z += weight(Feature::Two(kind, *a, *b));
+                        }
+                    }
+                }
+            }
+            let score = 1.0 / (1.0 + (-z).exp());
+            if score < lowest.0 {
+                lowest = (score, left_out.to_string());
+            }
+        }
+        if words.is_empty() {
+            lowest.0 = 1.0 / (1.0 + (-self.bias).exp());
+        }
+        lowest
+    }
+
     /// The features that raised the score, heaviest first; a skeleton
     /// names the word it came from (`~thrtn (thretening)`), which is the
     /// single feature [`features_with`] lists just before it.

@@ -111,6 +111,8 @@ struct Rule {
     must_not_match: Vec<(String, usize)>,
     /// A model rule's second bar (`function_words`, `content_min_score`).
     content: Option<ContentBar>,
+    /// A model rule's one-word bar (`one_word_min_score`).
+    one_word: Option<OneWordBar>,
     /// A model rule whose hit does not count where another category's
     /// model scores it higher (`rival`, `rival_margin`).
     rival: Option<Rival>,
@@ -177,6 +179,16 @@ impl HalfBar {
 struct ContentBar {
     weights: Arc<LinearModel>,
     function_words: Arc<WordClasses>,
+    min_score: f32,
+}
+
+/// A model rule's one-word bar: the hit's sentence must also reach
+/// `min_score` with its strongest word left out
+/// ([`LinearModel::strongest_word_left_out`]), or the hit is suppressed
+/// (`one_word_min_score`), so that a sure-tier hit is carried by more than
+/// one word of the sentence.
+struct OneWordBar {
+    weights: Arc<LinearModel>,
     min_score: f32,
 }
 
@@ -1158,6 +1170,7 @@ impl CompiledRules {
             } else {
                 self.guard_against(rule, &norm.text, Some(model_text), s, e, subject)
                     .or_else(|| self.content_short(rule, &model_text[s..e]))
+                    .or_else(|| self.one_word_short(rule, &model_text[s..e]))
                     .or_else(|| self.rival_higher(rule, &model_text[s..e]))
                     .or_else(|| self.quoted_short(rule, &norm.text, model_text, s, e))
             };
@@ -1589,6 +1602,20 @@ impl CompiledRules {
         (score < bar.min_score).then(|| {
             format!(
                 "function_words: {score:.3} without them, content_min_score {}",
+                bar.min_score
+            )
+        })
+    }
+
+    /// For a model rule with a [`OneWordBar`]: why its hit on `sentence`
+    /// does not count, when the sentence's score with its strongest word
+    /// left out is under the bar.
+    fn one_word_short(&self, rule: usize, sentence: &str) -> Option<String> {
+        let bar = self.rules[rule].one_word.as_ref()?;
+        let (score, word) = bar.weights.strongest_word_left_out(sentence);
+        (score < bar.min_score).then(|| {
+            format!(
+                "one_word: {score:.3} without \"{word}\", one_word_min_score {}",
                 bar.min_score
             )
         })
@@ -2144,6 +2171,7 @@ impl<'a> Loader<'a> {
                         if rule.message =>
                     {
                         let extra = content.is_some()
+                            || def.one_word_min_score.is_some()
                             || rival.is_some()
                             || bar.is_some()
                             || rule.pairs
@@ -2151,7 +2179,7 @@ impl<'a> Loader<'a> {
                             || rule.together;
                         if extra {
                             let reason = format!(
-                                "rule `{}`: a `message` model rule takes no `function_words`, `rival`, `message_model`, `sentences`, `subject` or `together`",
+                                "rule `{}`: a `message` model rule takes no `function_words`, `one_word_min_score`, `rival`, `message_model`, `sentences`, `subject` or `together`",
                                 rule.id
                             );
                             self.err(&p.path, p.line(&def.id), reason);
@@ -2160,6 +2188,18 @@ impl<'a> Loader<'a> {
                         message_models.push((index, weights, min_score, OnceLock::new()))
                     }
                     Some(Matcher::Model(weights, min_score, content, rival, bar)) => {
+                        if let Some(min) = &def.one_word_min_score {
+                            let what = def.id.get_ref();
+                            let Some(min_score) =
+                                self.unit_score(p, min, "one_word_min_score", what)
+                            else {
+                                continue;
+                            };
+                            rule.one_word = Some(OneWordBar {
+                                weights: weights.clone(),
+                                min_score,
+                            });
+                        }
                         rule.message_bar = bar.map(|b| *b);
                         rule.content = content.map(|(function_words, min_score)| ContentBar {
                             weights: weights.clone(),
@@ -2897,6 +2937,7 @@ impl<'a> Loader<'a> {
             must_match: examples(&def.must_match),
             must_not_match: examples(&def.must_not_match),
             content: None,
+            one_word: None,
             rival: None,
             message_bar: None,
             pairs: sentences == Some(2),
@@ -2996,6 +3037,7 @@ impl<'a> Loader<'a> {
             ("min_score", def.min_score.is_some()),
             ("function_words", def.function_words.is_some()),
             ("content_min_score", def.content_min_score.is_some()),
+            ("one_word_min_score", def.one_word_min_score.is_some()),
             ("rival", def.rival.is_some()),
             ("rival_margin", def.rival_margin.is_some()),
             ("rival_except", def.rival_except.is_some()),

@@ -763,6 +763,52 @@ fn a_model_rules_content_bar_leaves_out_function_words_alone() {
     );
 }
 
+/// A model rule with `one_word_min_score`: its hit counts only where the
+/// sentence still reaches the bar with its strongest word left out, every
+/// place that word stands and every pair it is in.
+#[test]
+fn a_model_rules_one_word_bar_wants_more_than_one_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| write_file(dir.path(), name, body);
+    write(
+        "model/tp.tsv",
+        "(bias)\t-3\nburn\t2\nvan\t2\nsmash\t2\nburn burn\t1\n",
+    );
+    let rule = |extra: &str| {
+        format!("[[rule]]\nid = \"tp.model_sure\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nmodel = \"model/tp.tsv\"\nmin_score = 0.9\n{extra}\nmust_match = [\"Smash and burn the van.\"]\nmust_not_match = [\"Burn burn burn.\"]\n")
+    };
+    write("m.toml", &rule("one_word_min_score = 0.5"));
+    let rules = RuleSet::load(dir.path()).unwrap();
+    assert!(rules.self_test().is_empty(), "{:?}", rules.self_test());
+    // Three words carry it (0.95); any one left out, 0.73: it counts.
+    assert_eq!(own_with(&rules, "Smash and burn the van.").hits.len(), 1);
+    // One word said three times (0.99): left out everywhere, with its
+    // pairs, the bias alone is left (0.047): suppressed, and the trace
+    // names the word.
+    let det = own_with(&rules, "Burn burn burn.");
+    assert!(det.hits.is_empty());
+    assert_eq!(
+        det.suppressed[0].reason,
+        "one_word: 0.047 without \"burn\", one_word_min_score 0.5"
+    );
+    // Between 0 and 1, and only on a sentence model rule.
+    write("m.toml", &rule("one_word_min_score = 1.5"));
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(
+        err.contains("`one_word_min_score` must be between 0 and 1"),
+        "{err}"
+    );
+    write(
+        "m.toml",
+        "[[rule]]\nid = \"r\"\ncategory = \"threat_property\"\nweight = 1.0\ndescription = \"d\"\nregex = \"burn\"\none_word_min_score = 0.5\nmust_match = [\"burn\"]\n",
+    );
+    let err = RuleSet::load(dir.path()).err().unwrap().to_string();
+    assert!(
+        err.contains("`one_word_min_score` is only for a rule with `model`"),
+        "{err}"
+    );
+}
+
 /// A model rule with a `rival`: its hit does not count where the rival
 /// model's log-odds for the same span are higher by more than the margin,
 /// unless `rival_except` matches the span.
