@@ -237,6 +237,23 @@ impl LinearModel {
             .map(|(&w, s)| [Some(w), self.classes.of(w), s.as_deref()])
             .collect();
         let weight = |f: Feature<&str>| self.weights.get(&f.concat()).copied().unwrap_or(0.0);
+        // Each weighted feature once, with the places of the words it is made of.
+        let mut weighted: Vec<(f32, usize, usize)> = Vec::new();
+        for (i, slot) in slots.iter().enumerate() {
+            for &t in slot.iter().flatten() {
+                weighted.push((weight(Feature::Single(t)), i, i));
+            }
+        }
+        for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
+            for i in gap..slots.len() {
+                for &a in slots[i - gap][..2].iter().flatten() {
+                    for &b in slots[i][..2].iter().flatten() {
+                        weighted.push((weight(Feature::Two(kind, a, b)), i - gap, i));
+                    }
+                }
+            }
+        }
+        weighted.retain(|f| f.0 != 0.0);
         let mut lowest = (f32::INFINITY, String::new());
         let mut tried: Vec<&str> = Vec::new();
         for &left_out in &words {
@@ -245,23 +262,11 @@ impl LinearModel {
             }
             tried.push(left_out);
             let kept = |i: usize| words[i] != left_out;
-            let mut z = self.bias;
-            for i in (0..slots.len()).filter(|&i| kept(i)) {
-                z += slots[i]
-                    .iter()
-                    .flatten()
-                    .map(|&t| weight(Feature::Single(t)))
+            let z = self.bias
+                + (weighted.iter())
+                    .filter(|&&(_, a, b)| kept(a) && kept(b))
+                    .map(|f| f.0)
                     .sum::<f32>();
-            }
-            for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
-                for i in (gap..slots.len()).filter(|&i| kept(i - gap) && kept(i)) {
-                    for a in slots[i - gap][..2].iter().flatten() {
-                        for b in slots[i][..2].iter().flatten() {
-                            z += weight(Feature::Two(kind, *a, *b));
-                        }
-                    }
-                }
-            }
             let score = 1.0 / (1.0 + (-z).exp());
             if score < lowest.0 {
                 lowest = (score, left_out.to_string());
