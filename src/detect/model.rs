@@ -222,60 +222,48 @@ impl LinearModel {
     /// word ("myself" in a shopping tip, "matches" in a `grep` listing).
     /// A sentence of one word scores the bias alone.
     pub fn strongest_word_left_out(&self, sentence: &str) -> (f32, String) {
-        let mut words = Vec::new();
-        stems(sentence, &mut words);
-        let skeletons: Vec<Option<String>> = words
-            .iter()
-            .map(|w| {
-                let mut s = String::new();
-                skeleton(w, &mut s).then_some(s)
-            })
-            .collect();
-        let slots: Vec<[Option<&str>; 3]> = words
-            .iter()
-            .zip(&skeletons)
-            .map(|(&w, s)| [Some(w), self.classes.of(w), s.as_deref()])
-            .collect();
-        let weight = |f: Feature<&str>| self.weights.get(&f.concat()).copied().unwrap_or(0.0);
-        // Each weighted feature once, with the places of the words it is made of.
-        let mut weighted: Vec<(f32, usize, usize)> = Vec::new();
-        for (i, slot) in slots.iter().enumerate() {
-            for &t in slot.iter().flatten() {
-                weighted.push((weight(Feature::Single(t)), i, i));
+        with_slots(sentence, &self.classes, |words, slots| {
+            let weight = |f: Feature<&str>| self.weights.get(&f.concat()).copied().unwrap_or(0.0);
+            // Each weighted feature once, with the places of the words it is made of.
+            let mut weighted: Vec<(f32, usize, usize)> = Vec::new();
+            for (i, slot) in slots.iter().enumerate() {
+                for &t in slot.iter().flatten() {
+                    weighted.push((weight(Feature::Single(t)), i, i));
+                }
             }
-        }
-        for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
-            for i in gap..slots.len() {
-                for &a in slots[i - gap][..2].iter().flatten() {
-                    for &b in slots[i][..2].iter().flatten() {
-                        weighted.push((weight(Feature::Two(kind, a, b)), i - gap, i));
+            for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
+                for i in gap..slots.len() {
+                    for &a in slots[i - gap][..2].iter().flatten() {
+                        for &b in slots[i][..2].iter().flatten() {
+                            weighted.push((weight(Feature::Two(kind, a, b)), i - gap, i));
+                        }
                     }
                 }
             }
-        }
-        weighted.retain(|f| f.0 != 0.0);
-        let mut lowest = (f32::INFINITY, String::new());
-        let mut tried: Vec<&str> = Vec::new();
-        for &left_out in &words {
-            if tried.contains(&left_out) {
-                continue;
+            weighted.retain(|f| f.0 != 0.0);
+            let mut lowest = (f32::INFINITY, String::new());
+            let mut tried: Vec<&str> = Vec::new();
+            for &left_out in words {
+                if tried.contains(&left_out) {
+                    continue;
+                }
+                tried.push(left_out);
+                let kept = |i: usize| words[i] != left_out;
+                let z = self.bias
+                    + (weighted.iter())
+                        .filter(|&&(_, a, b)| kept(a) && kept(b))
+                        .map(|f| f.0)
+                        .sum::<f32>();
+                let score = 1.0 / (1.0 + (-z).exp());
+                if score < lowest.0 {
+                    lowest = (score, left_out.to_string());
+                }
             }
-            tried.push(left_out);
-            let kept = |i: usize| words[i] != left_out;
-            let z = self.bias
-                + (weighted.iter())
-                    .filter(|&&(_, a, b)| kept(a) && kept(b))
-                    .map(|f| f.0)
-                    .sum::<f32>();
-            let score = 1.0 / (1.0 + (-z).exp());
-            if score < lowest.0 {
-                lowest = (score, left_out.to_string());
+            if words.is_empty() {
+                lowest.0 = 1.0 / (1.0 + (-self.bias).exp());
             }
-        }
-        if words.is_empty() {
-            lowest.0 = 1.0 / (1.0 + (-self.bias).exp());
-        }
-        lowest
+            lowest
+        })
     }
 
     /// The features that raised the score, heaviest first; a skeleton
@@ -557,6 +545,21 @@ pub fn features(sentence: &str) -> Vec<String> {
 /// words with classes giving four (word or class, word or class).
 /// [`SentenceScorer`] walks the same features, in the same order, by number.
 pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
+    with_slots(sentence, classes, |_, slots| {
+        let mut out = Vec::new();
+        for_each_feature(slots.len(), |i| &slots[i], |parts| out.push(parts.concat()));
+        out
+    })
+}
+
+/// A sentence's stemmed words and, per word, its slot (the word, its class,
+/// its skeleton), handed to `each`: what [`features_with`] and
+/// [`LinearModel::strongest_word_left_out`] build their features from.
+fn with_slots<R>(
+    sentence: &str,
+    classes: &WordClasses,
+    each: impl FnOnce(&[&str], &[[Option<&str>; 3]]) -> R,
+) -> R {
     let mut words = Vec::new();
     stems(sentence, &mut words);
     let skeletons: Vec<Option<String>> = words
@@ -571,9 +574,7 @@ pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
         .zip(&skeletons)
         .map(|(&w, s)| [Some(w), classes.of(w), s.as_deref()])
         .collect();
-    let mut out = Vec::new();
-    for_each_feature(slots.len(), |i| &slots[i], |parts| out.push(parts.concat()));
-    out
+    each(&words, &slots)
 }
 
 /// A message's features for a message model: the distinct features of
