@@ -223,24 +223,17 @@ impl LinearModel {
     /// A sentence of one word scores the bias alone.
     pub fn strongest_word_left_out(&self, sentence: &str) -> (f32, String) {
         with_slots(sentence, &self.classes, |words, slots| {
-            let weight = |f: Feature<&str>| self.weights.get(&f.concat()).copied().unwrap_or(0.0);
             // Each weighted feature once, with the places of the words it is made of.
             let mut weighted: Vec<(f32, usize, usize)> = Vec::new();
-            for (i, slot) in slots.iter().enumerate() {
-                for &t in slot.iter().flatten() {
-                    weighted.push((weight(Feature::Single(t)), i, i));
-                }
-            }
-            for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
-                for i in gap..slots.len() {
-                    for &a in slots[i - gap][..2].iter().flatten() {
-                        for &b in slots[i][..2].iter().flatten() {
-                            weighted.push((weight(Feature::Two(kind, a, b)), i - gap, i));
-                        }
+            for_each_feature(
+                slots.len(),
+                |i| &slots[i],
+                |feature, [a, b]| {
+                    if let Some(&w) = self.weights.get(&feature.concat()) {
+                        weighted.push((w, a, b));
                     }
-                }
-            }
-            weighted.retain(|f| f.0 != 0.0);
+                },
+            );
             let mut lowest = (f32::INFINITY, String::new());
             let mut tried: Vec<&str> = Vec::new();
             for &left_out in words {
@@ -547,7 +540,11 @@ pub fn features(sentence: &str) -> Vec<String> {
 pub fn features_with(sentence: &str, classes: &WordClasses) -> Vec<String> {
     with_slots(sentence, classes, |_, slots| {
         let mut out = Vec::new();
-        for_each_feature(slots.len(), |i| &slots[i], |parts| out.push(parts.concat()));
+        for_each_feature(
+            slots.len(),
+            |i| &slots[i],
+            |parts, _| out.push(parts.concat()),
+        );
         out
     })
 }
@@ -811,7 +808,7 @@ impl SentenceScorer {
             for_each_feature(
                 tokens.len(),
                 |i| &tokens[i],
-                |feature| {
+                |feature, _| {
                     // Each feature with a weight added the first time it is
                     // met: a single by its number (a place in `numbered`,
                     // [`SentenceScorer::token`]), a pair or skip by its slot.
@@ -990,9 +987,11 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 /// Call `each` with every feature of a sentence of `len` words, in order:
 /// `slot(i)` is word `i`'s three tokens (the word, its class, its skeleton), any of
 /// which may be missing; a feature is a token, or two words or classes
-/// joined (a skeleton stands alone). The
-/// one walk both [`features_with`] (tokens are names) and
-/// [`SentenceScorer`] (tokens are numbers) make, so they cannot disagree.
+/// joined (a skeleton stands alone), given with the places of its words
+/// (`[i, i]` for a token, `[first, second]` for two). The one walk
+/// [`features_with`] (tokens are names), [`SentenceScorer`] (tokens are
+/// numbers) and [`LinearModel::strongest_word_left_out`] make, so they
+/// cannot disagree.
 ///
 /// Written as plain loops over the fixed three and two tokens, which the
 /// compiler unrolls (iterators flattening the `Option`s were a fifth of
@@ -1000,12 +999,12 @@ pub fn stems<'a>(sentence: &'a str, out: &mut Vec<&'a str>) {
 fn for_each_feature<'s, T: Copy + 's>(
     len: usize,
     slot: impl Fn(usize) -> &'s [Option<T>; 3],
-    mut each: impl FnMut(Feature<T>),
+    mut each: impl FnMut(Feature<T>, [usize; 2]),
 ) {
     for i in 0..len {
         for t in slot(i) {
             let Some(t) = *t else { continue };
-            each(Feature::Single(t));
+            each(Feature::Single(t), [i, i]);
         }
     }
     for (gap, kind) in [(1, Kind::Pair), (2, Kind::Skip)] {
@@ -1015,7 +1014,7 @@ fn for_each_feature<'s, T: Copy + 's>(
                 let Some(a) = *a else { continue };
                 for b in &second[..2] {
                     let Some(b) = *b else { continue };
-                    each(Feature::Two(kind, a, b));
+                    each(Feature::Two(kind, a, b), [i - gap, i]);
                 }
             }
         }
@@ -1379,7 +1378,7 @@ impl SentenceScorer {
     fn score_by<'s>(&self, len: usize, slot: impl Fn(usize) -> &'s [Option<Token>; 3]) -> f32 {
         // Added up as `LinearModel::score` adds them, so the two agree to the bit.
         let mut sum = -0.0f32;
-        for_each_feature(len, slot, |feature| match feature {
+        for_each_feature(len, slot, |feature, _| match feature {
             Feature::Single(a) => sum += a.single,
             Feature::Two(kind, a, b) => {
                 if a.places & first(kind) != 0 && b.places & second(kind) != 0 {
