@@ -338,3 +338,19 @@ fn explain_and_eval_agree_on_a_quoted_threat_in_a_base64_body() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["clean_flagged"], 0, "{report}");
 }
+
+#[test]
+fn rules_train_only_refuses_a_category_without_a_model_before_reading_anything() {
+    let repo = repo();
+    // A rules folder that does not exist: the argument is refused first.
+    let train = ["rules", "train", "--rules", "no-such-rules", "--only"];
+    for more in [
+        &["repeat_complaint"][..],
+        &["abuse,mass_copy", "--hold-out", "g"],
+    ] {
+        let out = run_args(&repo, &[&train[..], more].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("only a content category has a model"), "{err}");
+    }
+}

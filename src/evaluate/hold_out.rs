@@ -32,18 +32,33 @@ pub struct RoundScore {
     pub queue_accuracy: Option<f64>,
 }
 
+/// Where a hold-out run leaves its rounds' rules folders and what it starts
+/// their model files from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Folders<'a> {
+    /// Leave each round's rules folder (its model written in) in
+    /// `keep/<round>/rules`, replacing whatever was there, instead of a
+    /// scratch folder.
+    pub keep: Option<&'a Path>,
+    /// Start each round's model files from `reuse/<round>/rules/model` (an
+    /// earlier `keep` folder): with `only`, the categories not refitted are
+    /// that round's own held-out models.
+    pub reuse: Option<&'a Path>,
+}
+
 /// Train without each round in turn and score the detector on it. A
 /// round is a file-name prefix, or several joined by `+`.
 /// `rules_dir` is copied (with the round's model written in) for each round;
-/// `now` fixes the clock as `triage eval --now` does. With `keep`, each
-/// round's rules folder (its model written in) is left in `keep/<round>/rules`
-/// (replacing whatever was there) instead of a scratch folder.
+/// `now` fixes the clock as `triage eval --now` does. `only`, when not
+/// empty, names the categories whose models are refitted; the others keep
+/// the weights the round's folder starts with ([`Folders`]).
 pub fn hold_out(
     spec: &Path,
     rules_dir: &Path,
     prefixes: &[String],
     now: Option<String>,
-    keep: Option<&Path>,
+    only: &[Category],
+    folders: Folders,
 ) -> Result<Vec<RoundScore>> {
     let rules = RuleSet::load_without_models(rules_dir).map_err(Error::Config)?;
     let loaded = train::load(spec, &rules)?;
@@ -53,7 +68,7 @@ pub fn hold_out(
         let is_held = |source_id: &str| prefix.split('+').any(|p| source_id.starts_with(p));
         let held = |e: &Example| is_held(&e.source_id);
         let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let round_rules = match keep {
+        let round_rules = match folders.keep {
             Some(keep) => {
                 let round_rules = keep.join(prefix).join("rules");
                 if round_rules.exists() {
@@ -65,14 +80,21 @@ pub fn hold_out(
             None => scratch.path().join("rules"),
         };
         copy_dir(rules_dir, &round_rules)?;
-        for category in Category::CONTENT {
+        if let Some(reuse) = folders.reuse {
+            copy_dir(
+                &reuse.join(prefix).join("rules").join("model"),
+                &round_rules.join("model"),
+            )?;
+        }
+        let refit = |category: &Category| only.is_empty() || only.contains(category);
+        for category in Category::CONTENT.into_iter().filter(refit) {
             let data = train::teaching(&loaded.examples, category, |e| !held(e));
             let model =
                 train::fit_category(&data, category, &loaded.fit, loaded.features_of(category));
             let path = round_rules.join("model").join(format!("{category}.tsv"));
             train::write(&path, &model.render(&format!("held out: {prefix}*")))?;
         }
-        for &category in &loaded.messages_for {
+        for &category in loaded.messages_for.iter().filter(|c| refit(c)) {
             let data = train::teaching(&loaded.examples, category, |e| !held(e));
             let model =
                 train::fit_message(&data, category, &loaded.fit, loaded.features_of(category));
@@ -214,27 +236,41 @@ pub fn render(rounds: &[RoundScore]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
-    #[test]
-    fn keep_leaves_each_rounds_rules_with_its_own_model_and_they_load() {
+    /// A training set in a scratch folder, labelled for every category:
+    /// held-out rounds are scored only from such sets (no `categories =
+    /// [...]` restriction). The folder, its training file, the shipped rules.
+    fn full_set() -> (tempfile::TempDir, PathBuf, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         train::tests::write_set(dir.path());
-        // Held-out rounds are scored only from sets labelled for every
-        // category (no `categories = [...]` restriction), so make it one.
         let spec = dir.path().join("training.toml");
         let full = std::fs::read_to_string(&spec)
             .unwrap()
             .replace("categories = [\"threat_property\"]\n", "");
         std::fs::write(&spec, full).unwrap();
-        let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        (
+            dir,
+            spec,
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        )
+    }
+
+    #[test]
+    fn keep_leaves_each_rounds_rules_with_its_own_model_and_they_load() {
+        let (dir, spec, rules_dir) = full_set();
         let keep = dir.path().join("kept");
         let prefixes = ["t1+n1".to_string(), "t2".to_string()];
         let rounds = hold_out(
-            &dir.path().join("training.toml"),
+            &spec,
             &rules_dir,
             &prefixes,
             Some("2026-11-21T06:00:00Z".into()),
-            Some(&keep),
+            &[],
+            Folders {
+                keep: Some(&keep),
+                reuse: None,
+            },
         )
         .unwrap();
         assert_eq!(rounds.len(), 2);
@@ -256,5 +292,51 @@ mod tests {
                 .collect();
             assert_eq!(names, ["rules"]);
         }
+    }
+
+    #[test]
+    fn only_refits_the_named_categories_and_reuse_keeps_the_rounds_others() {
+        let (dir, spec, rules_dir) = full_set();
+        let now = || Some("2026-11-21T06:00:00Z".to_string());
+        let prefixes = ["t1+n1".to_string()];
+        let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+        let folders = |keep, reuse| Folders { keep, reuse };
+        hold_out(
+            &spec,
+            &rules_dir,
+            &prefixes,
+            now(),
+            &[],
+            folders(Some(&first), None),
+        )
+        .unwrap();
+        // Mark the first run's weights, so that a refit is told from a copy.
+        let model = |root: &Path, file: &str| {
+            std::fs::read_to_string(root.join("t1+n1/rules/model").join(file)).unwrap()
+        };
+        let mark = |file: &str| {
+            let fitted = model(&first, file);
+            let marked = format!("# marked\n{fitted}");
+            std::fs::write(first.join("t1+n1/rules/model").join(file), &marked).unwrap();
+            (fitted, marked)
+        };
+        let (_, property_marked) = mark("threat_property.tsv");
+        let (violence_fitted, _) = mark("threat_violence.tsv");
+        let only = [Category::ThreatViolence];
+        hold_out(
+            &spec,
+            &rules_dir,
+            &prefixes,
+            now(),
+            &only,
+            folders(Some(&second), Some(&first)),
+        )
+        .unwrap();
+        // Property was not refitted: the round's own held-out weights, as
+        // the first run left them; violence was, to the same weights.
+        assert_eq!(model(&second, "threat_property.tsv"), property_marked);
+        assert_eq!(model(&second, "threat_violence.tsv"), violence_fitted);
+        let shipped = std::fs::read_to_string(rules_dir.join("model/abuse.tsv")).unwrap();
+        assert_ne!(model(&second, "abuse.tsv"), shipped);
     }
 }

@@ -130,6 +130,32 @@ pub struct Fit {
     /// writer's habit is memorised, not learnt. Features found only in
     /// negatives are not affected. 1: off.
     pub min_writers: usize,
+    /// Settings of one category's models (sentence and message) that differ
+    /// from the rest: `[fit.categories.threat_violence]` with `l2` and
+    /// `steps`.
+    pub categories: BTreeMap<Category, CategoryFit>,
+}
+
+/// One category's own fitting settings ([`Fit::categories`]); what is not
+/// given is [`Fit`]'s.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryFit {
+    pub l2: Option<f32>,
+    pub steps: Option<usize>,
+}
+
+impl Fit {
+    /// The settings `category`'s models are fitted with.
+    pub fn for_category(&self, category: Category) -> Fit {
+        let own = self.categories.get(&category).cloned().unwrap_or_default();
+        Fit {
+            l2: own.l2.unwrap_or(self.l2),
+            steps: own.steps.unwrap_or(self.steps),
+            categories: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
 }
 
 impl Default for Fit {
@@ -146,6 +172,7 @@ impl Default for Fit {
             prune: 0.01,
             function_l2: None,
             min_writers: 1,
+            categories: BTreeMap::new(),
         }
     }
 }
@@ -318,11 +345,17 @@ impl FeatureKinds<'static> {
 
 /// Train one model per content category from the sets in `spec`; with
 /// `cross_validate`, also the out-of-fold report (`folds` more fits each).
-pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<Trained>> {
+pub fn train(
+    spec: &Path,
+    rules: &RuleSet,
+    cross_validate: bool,
+    only: &[Category],
+) -> Result<Vec<Trained>> {
     let loaded = load(spec, rules)?;
     let Loaded { fit, examples, .. } = &loaded;
+    let wanted = |category: &Category| only.is_empty() || only.contains(category);
     let mut out = Vec::new();
-    for category in Category::CONTENT {
+    for category in Category::CONTENT.into_iter().filter(wanted) {
         let data = teaching(examples, category, |_| true);
         let positives = data
             .iter()
@@ -335,6 +368,7 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
         };
         let kinds = loaded.features_of(category);
         let model = fit_category(&data, category, fit, kinds);
+        let fit = &fit.for_category(category);
         let mut header = format!(
             "triage linear model for `{category}`: written by `triage rules train`; edit the\n\
              training sets or settings in training.toml and retrain rather than editing this file.\n\
@@ -397,13 +431,14 @@ pub fn train(spec: &Path, rules: &RuleSet, cross_validate: bool) -> Result<Vec<T
             report,
         });
     }
-    for &category in &loaded.messages_for {
+    for &category in loaded.messages_for.iter().filter(|c| wanted(c)) {
         let data = teaching(examples, category, |_| true);
         let positives = data
             .iter()
             .filter(|e| e.categories.contains(&category))
             .count();
         let model = fit_message(&data, category, fit, loaded.features_of(category));
+        let fit = &fit.for_category(category);
         let header = format!(
             "triage message model for `{category}`: written by `triage rules train` (training.toml's\n\
              `messages`); retrain rather than edit. Trained on {} messages ({positives} with the\n\
@@ -783,6 +818,7 @@ pub(super) fn fit_category(
     fit: &Fit,
     kinds: FeatureKinds,
 ) -> LinearModel {
+    let fit = &fit.for_category(category);
     let vocab = vocabulary(data, category, fit, kinds);
     // Each feature's L2 penalty: a function word alone (kept only when
     // `function_l2` is set) is held closer to 0 than the rest.
@@ -1044,7 +1080,7 @@ pub(crate) mod tests {
         let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let rules = RuleSet::load_without_models(&rules_dir).unwrap();
         let spec = dir.path().join("training.toml");
-        let trained = train(&spec, &rules, true).unwrap();
+        let trained = train(&spec, &rules, true, &[]).unwrap();
         let tp = trained
             .iter()
             .find(|t| t.category == Category::ThreatProperty)
@@ -1057,7 +1093,7 @@ pub(crate) mod tests {
         // Same mail, same settings: the same weights, so CI can check them.
         let path = dir.path().join("tp.tsv");
         write(&path, &tp.file_text).unwrap();
-        let again = train(&spec, &rules, false).unwrap();
+        let again = train(&spec, &rules, false, &[]).unwrap();
         let tp_again = again
             .iter()
             .find(|t| t.category == Category::ThreatProperty)
@@ -1069,13 +1105,37 @@ pub(crate) mod tests {
             .find(|t| t.category == Category::Abuse)
             .unwrap();
         assert!(abuse.model.weights.is_empty());
+        // `only`: that category's model and no other, the same weights.
+        let only = train(&spec, &rules, false, &[Category::ThreatProperty]).unwrap();
+        let files: Vec<&str> = only.iter().map(|t| t.file.as_str()).collect();
+        assert_eq!(files, ["threat_property.tsv"]);
+        assert!(shipped_matches(&path, &only[0].model));
+    }
+
+    #[test]
+    fn a_category_fitted_with_its_own_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        write_set(dir.path());
+        let spec = dir.path().join("training.toml");
+        let before = property_model(&spec);
+        let mut text = std::fs::read_to_string(&spec).unwrap();
+        text.push_str("\n[fit.categories.threat_property]\nl2 = 0.5\n");
+        std::fs::write(&spec, &text).unwrap();
+        let after = property_model(&spec);
+        // A heavy penalty of its own: smaller weights, said in the header.
+        let largest = |t: &Trained| t.model.weights.values().fold(0f32, |m, w| m.max(w.abs()));
+        assert!(largest(&after) < largest(&before) / 2.0);
+        assert!(after.file_text.contains("L2 0.5;"), "{}", after.file_text);
+        // Another category's settings leave this one's alone.
+        std::fs::write(&spec, text.replace("threat_property]", "abuse]")).unwrap();
+        assert_eq!(property_model(&spec).model, before.model);
     }
 
     /// The property model trained from `spec` (no cross-validation).
     fn property_model(spec: &Path) -> Trained {
         let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let rules = RuleSet::load_without_models(&rules_dir).unwrap();
-        train(spec, &rules, false)
+        train(spec, &rules, false, &[])
             .unwrap()
             .into_iter()
             .find(|t| t.category == Category::ThreatProperty)
@@ -1159,7 +1219,7 @@ pub(crate) mod tests {
         let rules = RuleSet::load_without_models(&rules_dir).unwrap();
         let property = |classes_toml: &str| {
             std::fs::write(dir.path().join("classes.toml"), classes_toml).unwrap();
-            train(&spec, &rules, false)
+            train(&spec, &rules, false, &[])
                 .unwrap()
                 .into_iter()
                 .find(|t| t.category == Category::ThreatProperty)
@@ -1197,7 +1257,7 @@ pub(crate) mod tests {
         let rules = RuleSet::load_without_models(&rules_dir).unwrap();
         let property = |toml: &str| {
             std::fs::write(&spec, toml).unwrap();
-            let trained = train(&spec, &rules, false).unwrap();
+            let trained = train(&spec, &rules, false, &[]).unwrap();
             trained
                 .into_iter()
                 .find(|t| t.category == Category::ThreatProperty)
@@ -1251,7 +1311,7 @@ pub(crate) mod tests {
         .unwrap();
         let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let rules = RuleSet::load_without_models(&rules_dir).unwrap();
-        let err = train(&spec, &rules, false).err().unwrap().to_string();
+        let err = train(&spec, &rules, false, &[]).err().unwrap().to_string();
         assert!(err.contains("set weight 0"), "{err}");
     }
 
