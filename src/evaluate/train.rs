@@ -765,14 +765,69 @@ fn cross_validated_report(data: &[&Example], category: Category, fit: &Fit) -> S
     out
 }
 
-fn message_score(model: &LinearModel, e: &Example) -> f32 {
+/// A message's score by the sentence model: its best sentence's.
+pub(super) fn message_score(model: &LinearModel, e: &Example) -> f32 {
     e.sentences
         .iter()
         .map(|s| model.score(s))
         .fold(0.0, f32::max)
 }
 
+/// How well scores rank messages with a category above those without.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranking {
+    pub messages: usize,
+    pub positives: usize,
+    /// The mean, over the messages with the category, of the precision
+    /// among the messages scored at least as high.
+    pub average_precision: f64,
+    /// The largest recall at which precision is still at least .90.
+    pub recall_at_90: f64,
+}
+
+impl Ranking {
+    /// Rank `(score, has the category)` pairs (sorted in place, highest
+    /// first; ties count together, as one bar would take them all).
+    pub fn of(scored: &mut [(f32, bool)]) -> Ranking {
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let positives = scored.iter().filter(|s| s.1).count();
+        let (mut right, mut flagged, mut precision_sum, mut recall_at_90) = (0, 0, 0.0, 0.0);
+        let mut i = 0;
+        while i < scored.len() {
+            // Everything tied with this score is taken at once.
+            let tied = scored[i..]
+                .iter()
+                .take_while(|s| s.0 == scored[i].0)
+                .count();
+            let tied_right = scored[i..i + tied].iter().filter(|s| s.1).count();
+            right += tied_right;
+            flagged += tied;
+            let precision = right as f64 / flagged as f64;
+            precision_sum += precision * tied_right as f64;
+            if precision >= 0.9 && positives > 0 {
+                recall_at_90 = right as f64 / positives as f64;
+            }
+            i += tied;
+        }
+        Ranking {
+            messages: scored.len(),
+            positives,
+            average_precision: if positives == 0 {
+                0.0
+            } else {
+                precision_sum / positives as f64
+            },
+            recall_at_90,
+        }
+    }
+}
+
 impl Example {
+    /// Whether the message is labelled with `category`.
+    pub(super) fn has(&self, category: Category) -> bool {
+        self.categories.contains(&category)
+    }
+
     /// The message as one sentence: the distinct features of its sentences.
     fn as_bag(&self) -> Example {
         let bag = model::message_bag(self.sentences.iter().map(Vec::as_slice));
@@ -1129,6 +1184,20 @@ pub(crate) mod tests {
         // Another category's settings leave this one's alone.
         std::fs::write(&spec, text.replace("threat_property]", "abuse]")).unwrap();
         assert_eq!(property_model(&spec).model, before.model);
+    }
+
+    #[test]
+    fn ranking_averages_precision_at_each_positive_and_takes_ties_together() {
+        let mut scored = [(0.7, true), (0.9, true), (0.8, false)];
+        let ranked = Ranking::of(&mut scored);
+        assert_eq!((ranked.messages, ranked.positives), (3, 2));
+        assert!((ranked.average_precision - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-9);
+        assert_eq!(ranked.recall_at_90, 0.5);
+        // A tie is one bar: both or neither.
+        let tied = Ranking::of(&mut [(0.5, true), (0.5, false)]);
+        assert_eq!((tied.average_precision, tied.recall_at_90), (0.5, 0.0));
+        let none = Ranking::of(&mut [(0.5, false)]);
+        assert_eq!((none.average_precision, none.recall_at_90), (0.0, 0.0));
     }
 
     /// The property model trained from `spec` (no cross-validation).
