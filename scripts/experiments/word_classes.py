@@ -17,6 +17,12 @@ sentence-transformers and torch, about 3 GB). About 3 minutes to embed 78,000 wo
     /tmp/emb/venv/bin/python scripts/experiments/word_classes.py classes /tmp/emb 1500 \
         threat_violence > R/rules/model/classes.toml
 
+For abuse, whose hand-written classes stay first (a word keeps the first class naming it), the
+shipped classes.toml was followed by this output less its `#` and `categories` lines:
+
+    (cat rules/model/classes.toml; echo; ... classes /tmp/emb 1500 abuse | grep -v '^#\|^categories') \
+        > R/rules/model/classes.toml
+
 Measured with `triage rules train --hold-out … --only CATEGORY` (rules/README.md, "Forty-first
 round").
 """
