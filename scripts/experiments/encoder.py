@@ -25,6 +25,7 @@ two), message score = max over its sentences:
   bag+static  both per sentence
   bag+static64    the same over the vectors' first 64 principal axes
   bag+staticmean  the weighted mean of the word vectors, not rescaled to unit length
+  bag+staticknown the same over words the training dumps hold twice or more only
 
 Trained on corpus/train plus the corpus/dev sets the shipped trainer reads (not
 dev/everyday-heldout). Measured: leave-one-round-out over scripts/folds/rounds.txt (24 rounds of
@@ -125,8 +126,29 @@ class Data:
             words.append(w)
             counts.append(int(c))
         wvec = np.load(os.path.join(dump, "words.npy")).astype(np.float32)
+        if os.environ.get("SIF_COUNTS") == "train":
+            # Word frequencies from the training dumps only (train and the dev sets read by the
+            # trainer); by default they are counted over every dump, held-out and ordinary mail
+            # included (no label is read, but the held-out text's frequencies are).
+            seen = collections.Counter()
+            for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
+                path = os.path.join(dump, name + ".jsonl")
+                if os.path.exists(path):
+                    for m in fam.load_dump(path):
+                        for sentence in m["sentences"]:
+                            seen.update(WORD.findall(sentence.lower()))
+            counts = [seen[w] + 1 for w in words]
         p = np.array(counts, dtype=np.float64) / sum(counts)
         self.word_index = {w: i for i, w in enumerate(words)}
+        # Words the training dumps hold twice or more (for `staticknown`).
+        known = collections.Counter()
+        for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
+            path = os.path.join(dump, name + ".jsonl")
+            if os.path.exists(path):
+                for m in fam.load_dump(path):
+                    for sentence in m["sentences"]:
+                        known.update(WORD.findall(sentence.lower()))
+        self.known = {w for w, c in known.items() if c >= 2}
         sif = (1e-3 / (1e-3 + p))[:, None].astype(np.float32)
         self.word_vec = wvec * sif
         # The same vectors projected on their first 64 principal axes (fitted on the
@@ -172,14 +194,16 @@ class Data:
     def static(self, sentence, variant="static"):
         """`static`: the SIF-weighted sum of the word vectors at unit length; `static64` the
         same over the 64-axis projection; `staticmean` the weighted mean, not rescaled (so its
-        score is a sum of one number per word)."""
+        score is a sum of one number per word); `staticknown` the same over the words the
+        training dumps hold twice or more (so no word training never saw adds to the score)."""
         table = self.word_vec64 if variant == "static64" else self.word_vec
         found = WORD.findall(sentence.lower())
-        idx = [self.word_index[w] for w in found if w in self.word_index]
+        idx = [self.word_index[w] for w in found if w in self.word_index
+               and (variant != "staticknown" or w in self.known)]
         if not idx:
             return np.zeros(table.shape[1], dtype=np.float32)
         v = table[idx].sum(axis=0)
-        if variant == "staticmean":
+        if variant in ("staticmean", "staticknown"):
             return v / len(found)
         n = np.linalg.norm(v)
         return v / n if n > 0 else v
