@@ -126,29 +126,23 @@ class Data:
             words.append(w)
             counts.append(int(c))
         wvec = np.load(os.path.join(dump, "words.npy")).astype(np.float32)
-        if os.environ.get("SIF_COUNTS") == "train":
-            # Word frequencies from the training dumps only (train and the dev sets read by the
-            # trainer); by default they are counted over every dump, held-out and ordinary mail
-            # included (no label is read, but the held-out text's frequencies are).
-            seen = collections.Counter()
-            for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
-                path = os.path.join(dump, name + ".jsonl")
-                if os.path.exists(path):
-                    for m in fam.load_dump(path):
-                        for sentence in m["sentences"]:
-                            seen.update(WORD.findall(sentence.lower()))
-            counts = [seen[w] + 1 for w in words]
-        p = np.array(counts, dtype=np.float64) / sum(counts)
-        self.word_index = {w: i for i, w in enumerate(words)}
-        # Words the training dumps hold twice or more (for `staticknown`).
-        known = collections.Counter()
+        # Word counts over the training dumps (train and the dev sets the trainer reads).
+        training_counts = collections.Counter()
         for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
             path = os.path.join(dump, name + ".jsonl")
             if os.path.exists(path):
                 for m in fam.load_dump(path):
                     for sentence in m["sentences"]:
-                        known.update(WORD.findall(sentence.lower()))
-        self.known = {w for w, c in known.items() if c >= 2}
+                        training_counts.update(WORD.findall(sentence.lower()))
+        if os.environ.get("SIF_COUNTS") == "train":
+            # Word frequencies from the training dumps only; by default they are counted over
+            # every dump, held-out and ordinary mail included (no label is read, but the
+            # held-out text's frequencies are).
+            counts = [training_counts[w] + 1 for w in words]
+        p = np.array(counts, dtype=np.float64) / sum(counts)
+        self.word_index = {w: i for i, w in enumerate(words)}
+        # Words the training dumps hold twice or more (for `staticknown`).
+        self.known = {w for w, c in training_counts.items() if c >= 2}
         sif = (1e-3 / (1e-3 + p))[:, None].astype(np.float32)
         self.word_vec = wvec * sif
         # The same vectors projected on their first 64 principal axes (fitted on the
