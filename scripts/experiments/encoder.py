@@ -28,12 +28,12 @@ two), message score = max over its sentences:
   bag+staticknown the same over words the training dumps hold twice or more only
 
 Trained on corpus/train plus the corpus/dev sets the shipped trainer reads (not
-dev/everyday-heldout). Measured: leave-one-round-out over scripts/folds/rounds.txt (24 rounds of
-corpus/train, in GROUPS contiguous groups, default 8 of 3 rounds; the dev sets are in every
-fold's training), pooled: average precision (AP) and the
-recall at precision >= .90 (the issue's bar for threats); then trained on everything and read on
-the held-out sets pooled (corpus/test, corpus/test-round*) and the 2,750 ordinary messages of
-../shared/testdata/ham at the LORO threshold for precision .90. The clean rounds
+dev/everyday-heldout). Measured: leave-one-group-out over the 24 rounds of
+scripts/folds/rounds.txt in GROUPS contiguous groups (default 8 of 3 rounds; the dev sets are in
+every fold's training; the output's "LORO" columns are these folds), pooled: average precision
+(AP) and the recall at precision >= .90 (the issue's bar for threats); then trained on everything
+and read on the held-out sets pooled (corpus/test, corpus/test-round*) and the 2,750 ordinary
+messages of ../shared/testdata/ham at the folds' threshold for precision .90. The clean rounds
 (corpus/unseen) are not read.
 
 Needs (not in CI): the dumps of scripts/experiments/README.md ("How to run", step 1) plus one per
@@ -211,8 +211,6 @@ def units(family, msgs, data):
     for i, m in enumerate(msgs):
         if whole:
             sents = [j for j, s in enumerate(m["stems"]) if s]
-            if not sents:
-                sents = []
             rows.append(i)
             if family == "message":
                 toks.append([w for j in sents for w in m["stems"][j]])
