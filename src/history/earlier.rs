@@ -6,7 +6,7 @@
 //! no stored document is decompressed. The key of a message is read only
 //! when it is needed to order two messages of the same second (or of the
 //! second of a night message); reading it from the key column's dictionary
-//! was a third of a lookup over a 1M-message history (README, "The history
+//! was a third of a lookup over a 1M-message history (docs/performance.md, "The history
 //! at 1M, round 4"). Whether the sender's history already holds a night
 //! message is asked of the key's term dictionary instead
 //! ([`SenderHistory::find_key`]). The fingerprint of a message is read
@@ -21,7 +21,7 @@
 //! dictionary (uncompressed: a few kilobytes, whatever the history's
 //! size). It is unpacked into buffers the sender's lookup reuses, not
 //! into a fingerprint of its own: allocating and keeping one per earlier
-//! message was most of what reading them cost (README, "The history at 1M,
+//! message was most of what reading them cost (docs/performance.md, "The history at 1M,
 //! round 5").
 //!
 //! An index of an earlier [`Layout`] is read without its fast fields (a
