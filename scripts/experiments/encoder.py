@@ -26,6 +26,12 @@ two), message score = max over its sentences:
   bag+static64    the same over the vectors' first 64 principal axes
   bag+staticmean  the weighted mean of the word vectors, not rescaled to unit length
   bag+staticknown the same over words the training dumps hold twice or more only
+  bag+stemsum     the SIF-weighted sum of the vectors of the sentence's stems (the bag's own
+              words, each stem embedded alone; stems the training dumps hold twice or more),
+              over a constant (the training sentences' mean count of stems), not over the
+              sentence's length: each stem adds one fixed number to a sentence's score, so the
+              block folds exactly into one more weight per stem of the shipped weights file, at
+              no cost when scoring
 
 Trained on corpus/train plus the corpus/dev sets the shipped trainer reads (not
 dev/everyday-heldout). Measured: leave-one-group-out over the 24 rounds of
@@ -42,6 +48,8 @@ corpus/dev set (`dev-NAME.jsonl`), and the virtualenv of word_classes.py
 
     V=/tmp/emb/venv/bin/python; D=/tmp/s49/dump
     $V scripts/experiments/encoder.py embed $D        # sentence and word vectors, about 20 min on 2 cores
+                                                      # (WORDS_ONLY=1: word and stem vectors only, for
+                                                      # the static and stemsum families; minutes)
     $V scripts/experiments/encoder.py measure $D [CATEGORY ...] [--families f1,f2]
     $V scripts/experiments/encoder.py screen $D threat_violence 0.956   # the encoder's share of sentences
 """
@@ -86,7 +94,7 @@ def embed(dump):
         sents = [s for m in msgs for s in m["sentences"]]
         for s in sents:
             words.update(WORD.findall(s.lower()))
-        if os.path.exists(out):
+        if os.path.exists(out) or os.environ.get("WORDS_ONLY") == "1":
             continue
         t0 = time.time()
         # Longest first, so each batch pads little.
@@ -107,6 +115,35 @@ def embed(dump):
             for w in vocab:
                 f.write(f"{w}\t{words[w]}\n")
         print(f"{len(vocab)} words in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    stems = training_stem_counts(dump)
+    stem_vocab = sorted(s for s, c in stems.items() if c >= 2)
+    if not os.path.exists(os.path.join(dump, "stems.npy")):
+        t0 = time.time()
+        vec = model.encode(stem_vocab, batch_size=1024, normalize_embeddings=True,
+                           convert_to_numpy=True, show_progress_bar=False)
+        np.save(os.path.join(dump, "stems.npy"), vec.astype(np.float16))
+        with open(os.path.join(dump, "stems.txt"), "w") as f:
+            for s in stem_vocab:
+                f.write(f"{s}\t{stems[s]}\n")
+        print(f"{len(stem_vocab)} stems in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+
+
+def training_dumps(dump):
+    """The dumps of the text the shipped trainer reads: corpus/train and its dev sets."""
+    for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
+        path = os.path.join(dump, name + ".jsonl")
+        if os.path.exists(path):
+            yield fam.load_dump(path)
+
+
+def training_stem_counts(dump):
+    """How often each stem (the bag's own words) occurs in the training dumps' sentences."""
+    counts = collections.Counter()
+    for msgs in training_dumps(dump):
+        for m in msgs:
+            for stems in m["stems"]:
+                counts.update(stems)
+    return counts
 
 
 class Data:
@@ -128,12 +165,10 @@ class Data:
         wvec = np.load(os.path.join(dump, "words.npy")).astype(np.float32)
         # Word counts over the training dumps (train and the dev sets the trainer reads).
         training_counts = collections.Counter()
-        for name in ["train"] + ["dev-" + d for d in TRAIN_DEV]:
-            path = os.path.join(dump, name + ".jsonl")
-            if os.path.exists(path):
-                for m in fam.load_dump(path):
-                    for sentence in m["sentences"]:
-                        training_counts.update(WORD.findall(sentence.lower()))
+        for msgs in training_dumps(dump):
+            for m in msgs:
+                for sentence in m["sentences"]:
+                    training_counts.update(WORD.findall(sentence.lower()))
         if os.environ.get("SIF_COUNTS") == "train":
             # Word frequencies from the training dumps only; by default they are counted over
             # every dump, held-out and ordinary mail included (no label is read, but the
@@ -150,6 +185,21 @@ class Data:
         centred = wvec - wvec.mean(axis=0)
         axes = np.linalg.svd(centred, full_matrices=False)[2][:64]
         self.word_vec64 = (wvec @ axes.T) * sif
+        self.stem_index, self.stem_vec, self.stem_scale = {}, None, 1.0
+        if os.path.exists(os.path.join(dump, "stems.npy")):
+            # `stemsum`: each stem's SIF-weighted vector, SIF from the training dumps' stem
+            # counts; the sum over a sentence's stems is divided by one constant, the training
+            # sentences' mean count of stems, so that its scale is near `staticmean`'s.
+            stem_counts = training_stem_counts(dump)
+            stems = [line.split("\t")[0] for line in open(os.path.join(dump, "stems.txt"))]
+            total = sum(stem_counts.values())
+            ps = np.array([stem_counts[s] / total for s in stems])
+            svec = np.load(os.path.join(dump, "stems.npy")).astype(np.float32)
+            self.stem_vec = svec * (1e-3 / (1e-3 + ps))[:, None].astype(np.float32)
+            self.stem_index = {s: i for i, s in enumerate(stems)}
+            sentences = sum(1 for msgs in training_dumps(dump) for m in msgs
+                            for s in m["stems"] if s)
+            self.stem_scale = total / max(sentences, 1)
         self.sets = {}
         for name in dump_files(dump):
             if name.startswith("ham-"):
@@ -163,7 +213,11 @@ class Data:
             else:
                 continue
             msgs = fam.load_dump(os.path.join(dump, name + ".jsonl"))
-            enc = np.load(os.path.join(dump, name + ".enc.npy")).astype(np.float32)
+            enc_path = os.path.join(dump, name + ".enc.npy")
+            # Without sentence vectors (`embed` with WORDS_ONLY=1) only the families that do
+            # not read them can be measured.
+            enc = (np.load(enc_path).astype(np.float32) if os.path.exists(enc_path)
+                   else np.zeros((sum(len(m["sentences"]) for m in msgs), 0), np.float32))
             start = 0
             keep = []
             for m in msgs:
@@ -202,6 +256,14 @@ class Data:
         n = np.linalg.norm(v)
         return v / n if n > 0 else v
 
+    def stemsum(self, stems):
+        """`stemsum`: the SIF-weighted sum of the stems' vectors over a constant (each stem's
+        part of the score does not depend on the sentence it is in)."""
+        idx = [self.stem_index[s] for s in stems if s in self.stem_index]
+        if not idx:
+            return np.zeros(self.stem_vec.shape[1], dtype=np.float32)
+        return self.stem_vec[idx].sum(axis=0) / self.stem_scale
+
 
 def units(family, msgs, data):
     """(rows, dense, tokens) for each unit: rows[i] = message index; dense the unit's vector
@@ -225,6 +287,8 @@ def units(family, msgs, data):
                 dense.append(m["enc"][j])
             if "static" in family:
                 dense.append(data.static(m["sentences"][j], family.split("+")[-1]))
+            if "stemsum" in family:
+                dense.append(data.stemsum(s))
             if family.startswith("bag"):
                 toks.append(s)
     return (np.array(rows), np.array(dense, dtype=np.float32) if dense else None,
