@@ -105,27 +105,23 @@ def embed(dump):
         full[order] = vec
         np.save(out, full.astype(np.float16))
         print(f"{name}: {len(sents)} sentences in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    vocab = sorted(w for w, c in words.items() if c >= 2)
-    if not os.path.exists(os.path.join(dump, "words.npy")):
-        t0 = time.time()
-        vec = model.encode(vocab, batch_size=1024, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
-        np.save(os.path.join(dump, "words.npy"), vec.astype(np.float16))
-        with open(os.path.join(dump, "words.txt"), "w") as f:
-            for w in vocab:
-                f.write(f"{w}\t{words[w]}\n")
-        print(f"{len(vocab)} words in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    stems = training_stem_counts(dump)
-    stem_vocab = sorted(s for s, c in stems.items() if c >= 2)
-    if not os.path.exists(os.path.join(dump, "stems.npy")):
-        t0 = time.time()
-        vec = model.encode(stem_vocab, batch_size=1024, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
-        np.save(os.path.join(dump, "stems.npy"), vec.astype(np.float16))
-        with open(os.path.join(dump, "stems.txt"), "w") as f:
-            for s in stem_vocab:
-                f.write(f"{s}\t{stems[s]}\n")
-        print(f"{len(stem_vocab)} stems in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    embed_vocabulary(model, dump, "words", words)
+    embed_vocabulary(model, dump, "stems", training_stem_counts(dump))
+
+
+def embed_vocabulary(model, dump, name, counts):
+    """Each item counted twice or more, embedded alone: NAME.npy, and NAME.txt (item, count)."""
+    if os.path.exists(os.path.join(dump, name + ".npy")):
+        return
+    vocab = sorted(w for w, c in counts.items() if c >= 2)
+    t0 = time.time()
+    vec = model.encode(vocab, batch_size=1024, normalize_embeddings=True,
+                       convert_to_numpy=True, show_progress_bar=False)
+    np.save(os.path.join(dump, name + ".npy"), vec.astype(np.float16))
+    with open(os.path.join(dump, name + ".txt"), "w") as f:
+        for w in vocab:
+            f.write(f"{w}\t{counts[w]}\n")
+    print(f"{len(vocab)} {name} in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
 
 
 def training_dumps(dump):
