@@ -574,9 +574,17 @@ impl History {
             return Ok(());
         }
         // One indexing thread: the batch is small and the machine is shared.
+        // One merge thread (tantivy's default is four): each merge maps its
+        // input segments, and four at once mapped 400 MB beside a 1M-message
+        // night's heap (docs/performance.md, "The history's merges").
+        let options = tantivy::indexer::IndexWriterOptions::builder()
+            .num_worker_threads(1)
+            .num_merge_threads(1)
+            .memory_budget_per_thread(WRITER_MEMORY_BYTES)
+            .build();
         let writer = self
             .index
-            .writer_with_num_threads(1, WRITER_MEMORY_BYTES)
+            .writer_with_options(options)
             .map_err(|e| match e {
                 TantivyError::LockFailure(LockError::LockBusy, _) => self.err(
                     "another triage run holds the state (the index writer lock is taken); \
