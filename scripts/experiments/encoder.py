@@ -106,7 +106,7 @@ def embed(dump):
         np.save(out, full.astype(np.float16))
         print(f"{name}: {len(sents)} sentences in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
     embed_vocabulary(model, dump, "words", words)
-    embed_vocabulary(model, dump, "stems", training_stem_counts(dump))
+    embed_vocabulary(model, dump, "stems", training_stem_counts(dump)[0])
 
 
 def embed_vocabulary(model, dump, name, counts):
@@ -133,13 +133,15 @@ def training_dumps(dump):
 
 
 def training_stem_counts(dump):
-    """How often each stem (the bag's own words) occurs in the training dumps' sentences."""
-    counts = collections.Counter()
+    """How often each stem (the bag's own words) occurs in the training dumps' sentences, and
+    how many of those sentences hold a stem."""
+    counts, sentences = collections.Counter(), 0
     for msgs in training_dumps(dump):
         for m in msgs:
             for stems in m["stems"]:
                 counts.update(stems)
-    return counts
+                sentences += bool(stems)
+    return counts, sentences
 
 
 class Data:
@@ -186,15 +188,13 @@ class Data:
             # `stemsum`: each stem's SIF-weighted vector, SIF from the training dumps' stem
             # counts; the sum over a sentence's stems is divided by one constant, the training
             # sentences' mean count of stems, so that its scale is near `staticmean`'s.
-            stem_counts = training_stem_counts(dump)
+            stem_counts, sentences = training_stem_counts(dump)
             stems = [line.split("\t")[0] for line in open(os.path.join(dump, "stems.txt"))]
             total = sum(stem_counts.values())
             ps = np.array([stem_counts[s] / total for s in stems])
             svec = np.load(os.path.join(dump, "stems.npy")).astype(np.float32)
             self.stem_vec = svec * (1e-3 / (1e-3 + ps))[:, None].astype(np.float32)
             self.stem_index = {s: i for i, s in enumerate(stems)}
-            sentences = sum(1 for msgs in training_dumps(dump) for m in msgs
-                            for s in m["stems"] if s)
             self.stem_scale = total / max(sentences, 1)
         self.sets = {}
         for name in dump_files(dump):

@@ -6,9 +6,9 @@
 //! no stored document is decompressed. The key of a message is read only
 //! when it is needed to order two messages of the same second (or of the
 //! second of a night message); reading it from the key column's dictionary
-//! was a third of a lookup over a 1M-message history (docs/performance.md, "The history
-//! at 1M, round 4"). Whether the sender's history already holds a night
-//! message is asked of the key's term dictionary instead
+//! was a third of a lookup over a 1M-message history (docs/performance.md,
+//! "The history at 1M, round 4"). Whether the sender's history already
+//! holds a night message is asked of the key's term dictionary instead
 //! ([`SenderHistory::find_key`]). The fingerprint of a message is read
 //! each time it is compared (the pipeline compares each night message with
 //! the sender's most recent messages only), and the whole stored entry only
@@ -21,8 +21,8 @@
 //! dictionary (uncompressed: a few kilobytes, whatever the history's
 //! size). It is unpacked into buffers the sender's lookup reuses, not
 //! into a fingerprint of its own: allocating and keeping one per earlier
-//! message was most of what reading them cost (docs/performance.md, "The history at 1M,
-//! round 5").
+//! message was most of what reading them cost (docs/performance.md, "The
+//! history at 1M, round 5").
 //!
 //! An index of an earlier [`Layout`] is read without its fast fields (a
 //! fingerprint's hashes as separate column values, 64-bit hashes, or

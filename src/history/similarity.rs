@@ -39,8 +39,8 @@
 //! message with many earlier ones.
 //!
 //! Why 32 bits: the history keeps every message's fingerprint, and reading
-//! them is most of what a sender lookup touches (docs/performance.md, "The history at 1M
-//! messages"); 32-bit hashes halve that. Two different words (or shingles)
+//! them is most of what a sender lookup touches (docs/performance.md, "The
+//! history at 1M messages"); 32-bit hashes halve that. Two different words (or shingles)
 //! of two ~70-word texts share a 32-bit hash with odds of about 1 in a
 //! million per comparison, which would raise that comparison's score by one
 //! shared item (≈ 0.007): a threshold is crossed only by a score already
